@@ -1,0 +1,39 @@
+/*
+ * events.c - the event descriptor table, expanded from events.def, and the
+ * names of syscall ids and thread states.
+ */
+#include "wire.h"
+
+const struct weft_event_desc weft_events[256] = {
+#define WEFT_EVENT(name_, code, timed_, kinds_, names_)                \
+	[code] = { .name = #name_, .kinds = kinds_, .names = names_,    \
+		   .timed = timed_, .nargs = sizeof(kinds_) - 1 },
+#include "events.def"
+#undef WEFT_EVENT
+};
+
+/* A kind string longer than WEFT_MAX_ARGS would overflow decoders. */
+#define WEFT_EVENT(name, code, timed, kinds, names) \
+	_Static_assert(sizeof(kinds) - 1 <= WEFT_MAX_ARGS, #name " has too many arguments");
+#include "events.def"
+#undef WEFT_EVENT
+
+const char *weft_syscall_name(uint64_t id)
+{
+	switch (id) {
+#define WEFT_SYSCALL(name, id_) case id_: return #name;
+#include "syscalls.def"
+#undef WEFT_SYSCALL
+	}
+	return NULL;
+}
+
+const char *weft_state_name(uint64_t id)
+{
+	switch (id) {
+#define WEFT_STATE(name, id_) case id_: return #name;
+#include "states.def"
+#undef WEFT_STATE
+	}
+	return NULL;
+}

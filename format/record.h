@@ -1,0 +1,42 @@
+/*
+ * record.h - one decoded trace record, and the table-driven encoder and
+ * decoder that turn records into bytes and back.  The preload's hot path has
+ * its own inline emitters (preload/emit.h) that produce the same bytes; the
+ * round-trip tests hold the two to the table in events.def.
+ */
+#ifndef WEFT_RECORD_H
+#define WEFT_RECORD_H
+
+#include "wire.h"
+
+#define WEFT_MAX_STACK  64    /* program counters in one STACK record */
+#define WEFT_MAX_BYTES  4096  /* bytes in one 'b' argument */
+
+struct weft_record {
+	uint8_t code;
+	uint64_t ts;                  /* absolute ticks (timed records) */
+	uint64_t args[WEFT_MAX_ARGS]; /* signed kinds already un-zigzagged
+					 (read them through int64_t) */
+	const uint8_t *bytes;         /* the 'b' argument, not terminated */
+	uint32_t nbytes;
+	uint32_t npcs;                /* the 'P' argument */
+	uint64_t pcs[WEFT_MAX_STACK];
+};
+
+/* Largest encoding of any record, given the limits above. */
+#define WEFT_RECORD_MAX \
+	(1 + WEFT_ULEB_MAX * (2 + WEFT_MAX_ARGS + WEFT_MAX_STACK) + WEFT_MAX_BYTES)
+
+/* Encodes r at p with timestamp delta `delta` (ignored for untimed records);
+ * returns the end.  The caller provides WEFT_RECORD_MAX bytes. */
+uint8_t *weft_encode_record(uint8_t *p, const struct weft_record *r,
+			    uint64_t delta);
+
+/* Decodes one record from [*pp, end).  *ts is the running timestamp of the
+ * batch: a timed record adds its delta to it.  Returns 0 and advances *pp,
+ * or -1 with a static message in *err (unknown code, truncated record,
+ * argument over its limit); *pp is then left at the bad record. */
+int weft_decode_record(const uint8_t **pp, const uint8_t *end, uint64_t *ts,
+		       struct weft_record *r, const char **err);
+
+#endif

@@ -1,0 +1,181 @@
+/*
+ * wire.h - the byte-level encoding of a weft trace, shared by the writer and
+ * the reader: file header and batch header layouts, ULEB128 and zigzag
+ * varints, and the event descriptor table expanded from events.def.
+ * format/SPEC.md is the normative description; this file must agree with it.
+ */
+#ifndef WEFT_WIRE_H
+#define WEFT_WIRE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#define WEFT_MAGIC          "WEFTRACE"
+#define WEFT_MAGIC_LEN      8
+#define WEFT_FORMAT_VERSION 1
+
+/* File header: magic, u32 version, u32 length of the varint fields that
+ * follow (so newer writers may add fields an older reader skips). */
+#define WEFT_FILE_HEADER_FIXED 16
+
+enum weft_clock_source {
+	WEFT_CLOCK_MONOTONIC = 1, /* clock_gettime(CLOCK_MONOTONIC), ns */
+	WEFT_CLOCK_TSC = 2,       /* x86 time-stamp counter */
+};
+
+/* Batch header: fixed size, little-endian, so a writer can reserve it when a
+ * buffer is started and fill in the length when the buffer is flushed. */
+#define WEFT_BATCH_TAG         0xBA
+#define WEFT_BATCH_HEADER_SIZE 24
+/*  off size field
+ *    0    1 tag (0xBA)
+ *    1    3 reserved, zero
+ *    4    4 thread serial (0 = the process: tables and markers)
+ *    8    4 generation
+ *   12    4 payload length in bytes (records after this header)
+ *   16    8 base timestamp (clock ticks)
+ */
+
+struct weft_batch_header {
+	uint32_t serial;
+	uint32_t generation;
+	uint32_t length;
+	uint64_t base_ts;
+};
+
+/* Longest encoding of one ULEB128 u64. */
+#define WEFT_ULEB_MAX 10
+
+static inline uint8_t *weft_put_uleb(uint8_t *p, uint64_t v)
+{
+	while (v >= 0x80) {
+		*p++ = (uint8_t)(v | 0x80);
+		v >>= 7;
+	}
+	*p++ = (uint8_t)v;
+	return p;
+}
+
+static inline uint64_t weft_zigzag(int64_t v)
+{
+	return ((uint64_t)v << 1) ^ (uint64_t)(v >> 63);
+}
+
+static inline int64_t weft_unzigzag(uint64_t v)
+{
+	return (int64_t)(v >> 1) ^ -(int64_t)(v & 1);
+}
+
+/* Decodes one ULEB128 from [*pp, end).  Returns 0 and advances *pp, or -1
+ * when the value is truncated or longer than 64 bits. */
+static inline int weft_get_uleb(const uint8_t **pp, const uint8_t *end,
+				uint64_t *out)
+{
+	const uint8_t *p = *pp;
+	uint64_t v = 0;
+	for (unsigned shift = 0; p < end && shift < 64; shift += 7) {
+		uint8_t b = *p++;
+		if (shift == 63 && (b & 0x7e))
+			return -1;
+		v |= (uint64_t)(b & 0x7f) << shift;
+		if (!(b & 0x80)) {
+			*pp = p;
+			*out = v;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+static inline void weft_put_le32(uint8_t *p, uint32_t v)
+{
+	for (int i = 0; i < 4; i++)
+		p[i] = (uint8_t)(v >> (8 * i));
+}
+
+static inline void weft_put_le64(uint8_t *p, uint64_t v)
+{
+	for (int i = 0; i < 8; i++)
+		p[i] = (uint8_t)(v >> (8 * i));
+}
+
+static inline uint32_t weft_get_le32(const uint8_t *p)
+{
+	uint32_t v = 0;
+	for (int i = 0; i < 4; i++)
+		v |= (uint32_t)p[i] << (8 * i);
+	return v;
+}
+
+static inline uint64_t weft_get_le64(const uint8_t *p)
+{
+	uint64_t v = 0;
+	for (int i = 0; i < 8; i++)
+		v |= (uint64_t)p[i] << (8 * i);
+	return v;
+}
+
+static inline void weft_put_batch_header(uint8_t *p,
+					 const struct weft_batch_header *h)
+{
+	memset(p, 0, WEFT_BATCH_HEADER_SIZE);
+	p[0] = WEFT_BATCH_TAG;
+	weft_put_le32(p + 4, h->serial);
+	weft_put_le32(p + 8, h->generation);
+	weft_put_le32(p + 12, h->length);
+	weft_put_le64(p + 16, h->base_ts);
+}
+
+/* The event codes, from events.def. */
+enum weft_event_code {
+#define WEFT_EVENT(name, code, timed, kinds, names) WEFT_EV_##name = code,
+#include "events.def"
+#undef WEFT_EVENT
+};
+
+/* Argument counts as compile-time constants, for the writer's checks. */
+enum {
+#define WEFT_EVENT(name, code, timed, kinds, names) \
+	WEFT_NARGS_##name = sizeof(kinds) - 1,
+#include "events.def"
+#undef WEFT_EVENT
+};
+
+enum weft_syscall_id {
+#define WEFT_SYSCALL(name, id) WEFT_SYS_##name = id,
+#include "syscalls.def"
+#undef WEFT_SYSCALL
+	WEFT_SYS_COUNT_
+};
+
+enum weft_thread_state {
+#define WEFT_STATE(name, id) WEFT_STATE_##name = id,
+#include "states.def"
+#undef WEFT_STATE
+};
+
+/* MUTEX_ACQUIRE / RWLOCK / SPIN / SEM flags. */
+#define WEFT_FLAG_CONTENDED  0x1
+#define WEFT_FLAG_TRY        0x2
+#define WEFT_FLAG_TIMED      0x4
+#define WEFT_FLAG_OWNERDEAD  0x8
+#define WEFT_RW_READ  1
+#define WEFT_RW_WRITE 2
+
+/* The descriptor table: one entry per code, NULL name for unused codes. */
+#define WEFT_MAX_ARGS 8
+struct weft_event_desc {
+	const char *name;   /* e.g. "MUTEX_ACQUIRE" */
+	const char *kinds;  /* argument kind letters, see events.def */
+	const char *names;  /* comma-separated argument names */
+	uint8_t timed;
+	uint8_t nargs;
+};
+
+extern const struct weft_event_desc weft_events[256];
+
+const char *weft_syscall_name(uint64_t id);
+const char *weft_state_name(uint64_t id);
+
+#endif

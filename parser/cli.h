@@ -1,0 +1,28 @@
+/*
+ * cli.h - the subcommands of `weft` and what they share.
+ */
+#ifndef WEFT_CLI_H
+#define WEFT_CLI_H
+
+#include <stdio.h>
+
+/* Exit statuses of the reading commands. */
+#define WEFT_EXIT_BAD   1   /* a trace is damaged or inconsistent */
+#define WEFT_EXIT_USAGE 2   /* a file cannot be read, or bad arguments */
+
+/* Exit statuses of `weft record`'s own failures (otherwise it exits with
+ * the command's status), as env(1) and timeout(1) do. */
+#define WEFT_EXIT_RECORD_FAILED 125
+#define WEFT_EXIT_CANNOT_RUN    126
+#define WEFT_EXIT_NOT_FOUND     127
+
+int weft_cmd_dump(int argc, char **argv);
+int weft_cmd_record(int argc, char **argv);
+int weft_print_version(void);
+
+/* Reads one trace; writes its records (file order) to records and its
+ * summary to summary, either may be NULL.  Returns 0, WEFT_EXIT_BAD or
+ * WEFT_EXIT_USAGE, having printed any error on stderr. */
+int weft_summarize_file(const char *path, FILE *summary, FILE *records);
+
+#endif

@@ -1,0 +1,174 @@
+/*
+ * reader.c - the trace file reader (see reader.h).
+ */
+#include "reader.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+__attribute__((format(printf, 2, 3)))
+static int fail(struct weft_reader *r, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(r->error, sizeof r->error, fmt, ap);
+	va_end(ap);
+	return WEFT_READ_CORRUPT;
+}
+
+static int read_header(struct weft_reader *r)
+{
+	if (r->size < WEFT_FILE_HEADER_FIXED ||
+	    memcmp(r->data, WEFT_MAGIC, WEFT_MAGIC_LEN) != 0) {
+		if (r->size >= WEFT_MAGIC_LEN &&
+		    memcmp(r->data, WEFT_MAGIC, WEFT_MAGIC_LEN) == 0)
+			return fail(r, "offset 0: file header truncated (%zu bytes)",
+				    r->size);
+		return fail(r, "offset 0: not a weft trace (bad magic)");
+	}
+	struct weft_file_header *h = &r->header;
+	h->version = weft_get_le32(r->data + 8);
+	if (h->version == 0 || h->version > WEFT_FORMAT_VERSION)
+		return fail(r, "offset 8: format version %u is not supported "
+			    "(this weft reads version %d)", h->version,
+			    WEFT_FORMAT_VERSION);
+	uint32_t len = weft_get_le32(r->data + 12);
+	if (len > r->size - WEFT_FILE_HEADER_FIXED)
+		return fail(r, "offset 12: file header length %u runs past the "
+			    "end of the file", len);
+	const uint8_t *p = r->data + WEFT_FILE_HEADER_FIXED;
+	const uint8_t *end = p + len;
+	uint64_t *fields[] = { &h->clock_source, &h->frequency, &h->pid,
+			       &h->ppid, &h->wallclock_ns, &h->start_ts };
+	for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++)
+		if (weft_get_uleb(&p, end, fields[i]))
+			return fail(r, "offset %zu: file header field %zu is "
+				    "truncated", (size_t)(p - r->data), i + 1);
+	if (h->frequency == 0)
+		return fail(r, "offset 16: clock frequency is zero");
+	r->pos = WEFT_FILE_HEADER_FIXED + len;
+	return WEFT_READ_OK;
+}
+
+int weft_reader_open_memory(struct weft_reader *r, const uint8_t *data,
+			    size_t size)
+{
+	memset(r, 0, sizeof *r);
+	r->data = data;
+	r->size = size;
+	return read_header(r);
+}
+
+int weft_reader_open(struct weft_reader *r, const char *path)
+{
+	memset(r, 0, sizeof *r);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		snprintf(r->error, sizeof r->error, "%s", strerror(errno));
+		return WEFT_READ_IOERR;
+	}
+	struct stat st;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		snprintf(r->error, sizeof r->error, "%s",
+			 S_ISDIR(st.st_mode) ? "is a directory"
+					     : "not a regular file");
+		close(fd);
+		return WEFT_READ_IOERR;
+	}
+	if (st.st_size == 0) {
+		close(fd);
+		snprintf(r->error, sizeof r->error,
+			 "offset 0: empty file, not a weft trace");
+		return WEFT_READ_CORRUPT;
+	}
+	void *p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+	int e = errno;
+	close(fd);
+	if (p == MAP_FAILED) {
+		snprintf(r->error, sizeof r->error, "%s", strerror(e));
+		return WEFT_READ_IOERR;
+	}
+	r->data = p;
+	r->size = (size_t)st.st_size;
+	r->mapped = 1;
+	return read_header(r);
+}
+
+void weft_reader_close(struct weft_reader *r)
+{
+	if (r->mapped && r->data)
+		munmap((void *)r->data, r->size);
+	r->data = NULL;
+	r->mapped = 0;
+}
+
+int weft_reader_next_batch(struct weft_reader *r, struct weft_batch *b)
+{
+	size_t off = r->pos;
+	if (off == r->size)
+		return WEFT_READ_END;
+	if (r->size - off < WEFT_BATCH_HEADER_SIZE)
+		return fail(r, "offset %zu: batch header truncated (%zu bytes "
+			    "left, a header is %d)", off, r->size - off,
+			    WEFT_BATCH_HEADER_SIZE);
+	const uint8_t *h = r->data + off;
+	if (h[0] != WEFT_BATCH_TAG)
+		return fail(r, "offset %zu: missing batch header (byte 0x%02x "
+			    "where a batch must start)", off, h[0]);
+	if (h[1] || h[2] || h[3])
+		return fail(r, "offset %zu: batch header's reserved bytes are not "
+			    "zero", off);
+	b->header.serial = weft_get_le32(h + 4);
+	b->header.generation = weft_get_le32(h + 8);
+	b->header.length = weft_get_le32(h + 12);
+	b->header.base_ts = weft_get_le64(h + 16);
+	b->offset = off;
+	if (b->header.length > r->size - off - WEFT_BATCH_HEADER_SIZE)
+		return fail(r, "offset %zu: batch of thread %u, generation %u, "
+			    "claims %u bytes but the file ends after %zu "
+			    "(truncated trace)", off, b->header.serial,
+			    b->header.generation, b->header.length,
+			    r->size - off - WEFT_BATCH_HEADER_SIZE);
+	if (b->header.generation == 0)
+		return fail(r, "offset %zu: batch of thread %u has generation 0",
+			    off, b->header.serial);
+	b->payload = h + WEFT_BATCH_HEADER_SIZE;
+	r->pos = off + WEFT_BATCH_HEADER_SIZE + b->header.length;
+	return WEFT_READ_OK;
+}
+
+void weft_cursor_init(struct weft_cursor *c, const struct weft_batch *b)
+{
+	c->start = c->p = b->payload;
+	c->end = b->payload + b->header.length;
+	c->file_offset = b->offset + WEFT_BATCH_HEADER_SIZE;
+	c->ts = b->header.base_ts;
+}
+
+size_t weft_cursor_offset(const struct weft_cursor *c)
+{
+	return c->file_offset + (size_t)(c->p - c->start);
+}
+
+int weft_cursor_next(struct weft_reader *r, struct weft_cursor *c,
+		     struct weft_record *rec)
+{
+	if (c->p >= c->end)
+		return WEFT_READ_END;
+	size_t off = weft_cursor_offset(c);
+	const char *why;
+	if (weft_decode_record(&c->p, c->end, &c->ts, rec, &why) != 0) {
+		if (!weft_events[*c->p].name)
+			return fail(r, "offset %zu: unknown event code 0x%02x",
+				    off, *c->p);
+		return fail(r, "offset %zu: %s (%s)", off, why,
+			    weft_events[*c->p].name);
+	}
+	return WEFT_READ_OK;
+}

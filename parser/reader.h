@@ -1,0 +1,74 @@
+/*
+ * reader.h - reading a weft trace: the file header, batches in file order,
+ * and the records inside a batch.  Every structural error is reported with
+ * the byte offset where it was found; nothing here trusts a length or a
+ * count it has not checked against the file.
+ */
+#ifndef WEFT_READER_H
+#define WEFT_READER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "record.h"
+
+struct weft_file_header {
+	uint32_t version;
+	uint64_t clock_source;
+	uint64_t frequency;
+	uint64_t pid;
+	uint64_t ppid;
+	uint64_t wallclock_ns;
+	uint64_t start_ts;
+};
+
+struct weft_reader {
+	const uint8_t *data;
+	size_t size;
+	size_t pos;       /* offset of the next batch */
+	int mapped;
+	struct weft_file_header header;
+	char error[512];  /* the last error, with its byte offset */
+};
+
+struct weft_batch {
+	struct weft_batch_header header;
+	size_t offset;           /* of the batch header in the file */
+	const uint8_t *payload;  /* header.length bytes */
+};
+
+/* Outcome of the reader's calls. */
+enum {
+	WEFT_READ_OK = 0,
+	WEFT_READ_END = 1,      /* no more batches */
+	WEFT_READ_IOERR = -1,   /* the file cannot be read */
+	WEFT_READ_CORRUPT = -2, /* the bytes are not a valid trace */
+};
+
+/* Opens path and reads its file header. */
+int weft_reader_open(struct weft_reader *r, const char *path);
+/* Reads from memory the caller keeps alive (tests, fuzzing). */
+int weft_reader_open_memory(struct weft_reader *r, const uint8_t *data,
+			    size_t size);
+void weft_reader_close(struct weft_reader *r);
+
+/* The next batch in file order: WEFT_READ_OK, WEFT_READ_END or
+ * WEFT_READ_CORRUPT. */
+int weft_reader_next_batch(struct weft_reader *r, struct weft_batch *b);
+
+/* Walks the records of one batch. */
+struct weft_cursor {
+	const uint8_t *start, *p, *end;
+	size_t file_offset;  /* of start */
+	uint64_t ts;
+};
+
+void weft_cursor_init(struct weft_cursor *c, const struct weft_batch *b);
+/* WEFT_READ_OK with the record in *rec, WEFT_READ_END at the end of the
+ * batch, or WEFT_READ_CORRUPT with the reason in r->error. */
+int weft_cursor_next(struct weft_reader *r, struct weft_cursor *c,
+		     struct weft_record *rec);
+/* File offset of the record the cursor will read next. */
+size_t weft_cursor_offset(const struct weft_cursor *c);
+
+#endif

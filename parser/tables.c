@@ -1,0 +1,155 @@
+/*
+ * tables.c - id tables gathered from a whole trace (see tables.h), kept in
+ * uthash tables keyed by (generation, id).
+ */
+#include "tables.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <uthash.h>
+
+struct entry {
+	uint64_t key[2];       /* generation (or 0 for thread names), id */
+	char *text;            /* strings, thread names */
+	uint64_t value;        /* symbols: string id */
+	uint32_t npcs;         /* stacks */
+	uint64_t *pcs;
+	UT_hash_handle hh;
+};
+
+struct weft_tables {
+	struct entry *strings, *stacks, *symbols, *names;
+};
+
+static struct entry *find(struct entry *head, uint64_t gen, uint64_t id)
+{
+	uint64_t key[2] = { gen, id };
+	struct entry *e;
+	HASH_FIND(hh, head, key, sizeof key, e);
+	return e;
+}
+
+static struct entry *put(struct entry **head, uint64_t gen, uint64_t id)
+{
+	struct entry *e = find(*head, gen, id);
+	if (e)
+		return e;
+	e = calloc(1, sizeof *e);
+	if (!e)
+		abort();
+	e->key[0] = gen;
+	e->key[1] = id;
+	HASH_ADD(hh, *head, key, sizeof e->key, e);
+	return e;
+}
+
+static char *copy_text(const struct weft_record *rec)
+{
+	char *s = malloc(rec->nbytes + 1);
+	if (!s)
+		abort();
+	memcpy(s, rec->bytes, rec->nbytes);
+	s[rec->nbytes] = 0;
+	return s;
+}
+
+struct weft_tables *weft_tables_load(struct weft_reader *r, int *status)
+{
+	struct weft_tables *t = calloc(1, sizeof *t);
+	if (!t)
+		abort();
+	size_t rewind = r->pos;
+	struct weft_batch b;
+	int rc;
+	while ((rc = weft_reader_next_batch(r, &b)) == WEFT_READ_OK) {
+		struct weft_cursor c;
+		struct weft_record rec;
+		uint32_t gen = b.header.generation;
+		weft_cursor_init(&c, &b);
+		while ((rc = weft_cursor_next(r, &c, &rec)) == WEFT_READ_OK) {
+			struct entry *e;
+			switch (rec.code) {
+			case WEFT_EV_STRING:
+				e = put(&t->strings, gen, rec.args[0]);
+				free(e->text);
+				e->text = copy_text(&rec);
+				break;
+			case WEFT_EV_SYMBOL:
+				put(&t->symbols, gen, rec.args[0])->value = rec.args[1];
+				break;
+			case WEFT_EV_STACK:
+				e = put(&t->stacks, gen, rec.args[0]);
+				free(e->pcs);
+				e->npcs = rec.npcs;
+				e->pcs = malloc((rec.npcs + 1) * sizeof(uint64_t));
+				if (!e->pcs)
+					abort();
+				memcpy(e->pcs, rec.pcs, rec.npcs * sizeof(uint64_t));
+				break;
+			case WEFT_EV_THREAD_NAME:
+				e = put(&t->names, 0, rec.args[0]);
+				free(e->text);
+				e->text = copy_text(&rec);
+				break;
+			}
+		}
+		if (rc != WEFT_READ_END)
+			break;
+	}
+	r->pos = rewind;
+	*status = rc == WEFT_READ_END ? WEFT_READ_OK : rc;
+	return t;
+}
+
+static void free_all(struct entry **head)
+{
+	struct entry *e, *tmp;
+	HASH_ITER(hh, *head, e, tmp) {
+		HASH_DEL(*head, e);
+		free(e->text);
+		free(e->pcs);
+		free(e);
+	}
+}
+
+void weft_tables_free(struct weft_tables *t)
+{
+	if (!t)
+		return;
+	free_all(&t->strings);
+	free_all(&t->stacks);
+	free_all(&t->symbols);
+	free_all(&t->names);
+	free(t);
+}
+
+const char *weft_tables_string(const struct weft_tables *t, uint32_t gen,
+			       uint64_t id)
+{
+	struct entry *e = find(t->strings, gen, id);
+	return e ? e->text : NULL;
+}
+
+const uint64_t *weft_tables_stack(const struct weft_tables *t, uint32_t gen,
+				  uint64_t id, uint32_t *n)
+{
+	struct entry *e = find(t->stacks, gen, id);
+	if (!e)
+		return NULL;
+	*n = e->npcs;
+	return e->pcs;
+}
+
+const char *weft_tables_symbol(const struct weft_tables *t, uint32_t gen,
+			       uint64_t pc)
+{
+	struct entry *e = find(t->symbols, gen, pc);
+	return e ? weft_tables_string(t, gen, e->value) : NULL;
+}
+
+const char *weft_tables_thread_name(const struct weft_tables *t,
+				    uint32_t serial)
+{
+	struct entry *e = find(t->names, 0, serial);
+	return e ? e->text : NULL;
+}

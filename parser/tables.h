@@ -1,0 +1,30 @@
+/*
+ * tables.h - what a trace defines by id, gathered in a first pass: strings,
+ * stacks and symbols of each generation, and thread names.  The dumper and
+ * every later consumer resolve ids through it.
+ */
+#ifndef WEFT_TABLES_H
+#define WEFT_TABLES_H
+
+#include "reader.h"
+
+struct weft_tables;
+
+/* Reads every batch of r (from its first batch) and returns the tables, or
+ * NULL with r->error set.  The reader is rewound afterwards. */
+struct weft_tables *weft_tables_load(struct weft_reader *r, int *status);
+void weft_tables_free(struct weft_tables *t);
+
+const char *weft_tables_string(const struct weft_tables *t, uint32_t gen,
+			       uint64_t id);
+/* The pcs of stack id in gen (NULL when undefined); *n gets the depth. */
+const uint64_t *weft_tables_stack(const struct weft_tables *t, uint32_t gen,
+				  uint64_t id, uint32_t *n);
+/* The symbol text for pc in gen, or NULL. */
+const char *weft_tables_symbol(const struct weft_tables *t, uint32_t gen,
+			       uint64_t pc);
+/* The latest name given to thread serial, or NULL. */
+const char *weft_tables_thread_name(const struct weft_tables *t,
+				    uint32_t serial);
+
+#endif

@@ -1,0 +1,191 @@
+/*
+ * buffer.c - per-thread trace buffers: the pool they come from, starting a
+ * batch, and writing full batches to the trace file.
+ *
+ * A thread's buffer is started by writing its batch header before any
+ * record, whatever record comes first, then the thread's STATUS (if no
+ * STATUS has been written for it in this generation) and a LOST record (if
+ * events were dropped).  Buffers come from a pool capped by WEFT_MEMORY_MB;
+ * when the pool is exhausted events are dropped and counted, and the thread
+ * never waits.  Full buffers are written by the thread itself with one
+ * write(2) per batch (through syscall(2), never a wrapper), serialized by
+ * weft_output_lock so batches never interleave even on a pipe.
+ */
+#include <errno.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "emit.h"
+#include "weft.h"
+
+static weft_lock_t weft_output_lock = WEFT_LOCK_INIT;
+static weft_lock_t weft_pool_lock = WEFT_LOCK_INIT;
+static uint8_t *pool_free;      /* free list, linked through each buffer */
+static uint64_t pool_allocated; /* bytes mapped so far */
+static _Atomic int output_failed;
+static _Atomic uint32_t batches_written[2]; /* by generation parity */
+
+uint8_t *weft_pool_get(void)
+{
+	uint8_t *b = NULL;
+	weft_lock(&weft_pool_lock);
+	if (pool_free) {
+		b = pool_free;
+		pool_free = *(uint8_t **)b;
+	} else if (pool_allocated + weft_config.buffer_size <= weft_config.memory_cap) {
+		void *p = mmap(NULL, weft_config.buffer_size,
+			       PROT_READ | PROT_WRITE,
+			       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (p != MAP_FAILED) {
+			b = p;
+			pool_allocated += weft_config.buffer_size;
+		}
+	}
+	weft_unlock(&weft_pool_lock);
+	return b;
+}
+
+void weft_pool_put(uint8_t *b)
+{
+	weft_lock(&weft_pool_lock);
+	*(uint8_t **)b = pool_free;
+	pool_free = b;
+	weft_unlock(&weft_pool_lock);
+}
+
+void weft_pool_reset_after_fork(void)
+{
+	weft_pool_lock = (weft_lock_t)WEFT_LOCK_INIT;
+	weft_output_lock = (weft_lock_t)WEFT_LOCK_INIT;
+}
+
+void weft_output_lock_all(void)
+{
+	weft_lock(&weft_output_lock);
+	weft_lock(&weft_pool_lock);
+}
+
+void weft_output_unlock_all(void)
+{
+	weft_unlock(&weft_pool_lock);
+	weft_unlock(&weft_output_lock);
+}
+
+/* Writes n bytes to the trace file as one unit.  Returns 0, or -1 when the
+ * file cannot be written (reported once; later batches are dropped). */
+int weft_output_write(const uint8_t *p, size_t n)
+{
+	if (atomic_load(&output_failed) || weft_out_fd < 0)
+		return -1;
+	int saved = errno;
+	int rc = 0;
+	weft_lock(&weft_output_lock);
+	while (n > 0) {
+		long w = syscall(SYS_write, weft_out_fd, p, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0) {
+			rc = -1;
+			if (!atomic_exchange(&output_failed, 1))
+				weft_warn("cannot write the trace file (%s); "
+					  "tracing goes on, but events are lost",
+					  strerrorname_np(errno) ? strerrorname_np(errno) : "error");
+			break;
+		}
+		p += w;
+		n -= (size_t)w;
+	}
+	weft_unlock(&weft_output_lock);
+	errno = saved;
+	return rc;
+}
+
+/* Completes the batch in slot and writes it out; the slot is left empty. */
+void weft_buffer_flush(struct weft_thread *t, unsigned slot)
+{
+	uint8_t *b = t->buf[slot];
+	if (!b || t->buf_gen[slot] == 0)
+		return;
+	uint32_t len = t->pos[slot] - WEFT_BATCH_HEADER_SIZE;
+	weft_put_le32(b + 12, len);
+	weft_output_write(b, t->pos[slot]);
+	atomic_fetch_add(&batches_written[slot], 1);
+	t->pos[slot] = 0;
+	t->buf_gen[slot] = 0;
+}
+
+void weft_buffer_release(struct weft_thread *t, unsigned slot)
+{
+	if (t->buf[slot]) {
+		weft_pool_put(t->buf[slot]);
+		t->buf[slot] = NULL;
+	}
+}
+
+static void start_batch(struct weft_thread *t, unsigned slot, uint32_t gen)
+{
+	uint64_t base = weft_now();
+	struct weft_batch_header h = {
+		.serial = t->serial, .generation = gen, .length = 0,
+		.base_ts = base,
+	};
+	weft_put_batch_header(t->buf[slot], &h);
+	t->pos[slot] = WEFT_BATCH_HEADER_SIZE;
+	t->buf_gen[slot] = gen;
+	t->last_ts[slot] = base;
+}
+
+/* The slow path of weft_ev_begin(): start or renew the buffer for gen.
+ * Returns gen when the caller may write one event, 0 when it is dropped. */
+uint32_t weft_buffer_prepare(struct weft_thread *t, uint32_t gen)
+{
+	int saved = errno;
+	unsigned slot = gen & 1;
+	if (t->buf[slot] && t->buf_gen[slot] == gen)
+		weft_buffer_flush(t, slot); /* full */
+	if (!t->buf[slot])
+		t->buf[slot] = weft_pool_get();
+	if (!t->buf[slot]) {
+		t->lost++;
+		errno = saved;
+		return 0;
+	}
+	start_batch(t, slot, gen);
+
+	uint32_t seen = atomic_load(&t->status_gen);
+	if (seen != gen &&
+	    atomic_compare_exchange_strong(&t->status_gen, &seen, gen)) {
+		/* since is the clock value the state began at (signed). */
+		WEFT_EMIT(t, gen, STATUS, t->last_ts[slot], t->state,
+			  t->state_syscall, t->state_object,
+			  weft_zigzag((int64_t)t->state_since));
+	}
+	if (t->lost) {
+		WEFT_EMIT(t, gen, LOST, t->last_ts[slot], t->lost);
+		t->lost = 0;
+	}
+	errno = saved;
+	return gen;
+}
+
+/* Advancer only, with the control lock held and every thread quiescent for
+ * gen: writes out what is left of gen's buffers. */
+void weft_buffer_retire_all(uint32_t gen)
+{
+	unsigned slot = gen & 1;
+	for (uint32_t s = 1; s <= weft_thread_count(); s++) {
+		struct weft_thread *t = weft_thread_by_serial(s);
+		if (t->buf_gen[slot] == gen)
+			weft_buffer_flush(t, slot);
+		if (atomic_load(&t->exited))
+			weft_buffer_release(t, slot);
+	}
+}
+
+/* Thread batches flushed for gen (the count GEN_END carries). */
+uint32_t weft_batches_take(uint32_t gen)
+{
+	return atomic_exchange(&batches_written[gen & 1], 0);
+}

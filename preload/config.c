@@ -1,0 +1,96 @@
+/*
+ * config.c - reading weft's environment variables once, at load.
+ *
+ * A bad value never stops the traced program: weft prints one line on
+ * stderr naming the variable, the value and the default it uses instead.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "weft.h"
+
+struct weft_config weft_config;
+
+void weft_warn(const char *fmt, ...)
+{
+	char line[512];
+	int saved = errno;
+	int n = snprintf(line, sizeof line, "weft: ");
+	va_list ap;
+	va_start(ap, fmt);
+	n += vsnprintf(line + n, sizeof line - (size_t)n - 1, fmt, ap);
+	va_end(ap);
+	if (n > (int)sizeof line - 2)
+		n = (int)sizeof line - 2;
+	line[n++] = '\n';
+	syscall(SYS_write, 2, line, (size_t)n);
+	errno = saved;
+}
+
+/* Parses an unsigned decimal in [lo, hi]; returns 0 on success. */
+static int parse_range(const char *s, unsigned long lo, unsigned long hi,
+		       unsigned long *out)
+{
+	if (!s || !*s || *s == '-' || *s == '+')
+		return -1;
+	char *end;
+	errno = 0;
+	unsigned long v = strtoul(s, &end, 10);
+	if (errno || *end || v < lo || v > hi)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+static unsigned long env_number(const char *name, unsigned long lo,
+				unsigned long hi, unsigned long dflt)
+{
+	const char *s = getenv(name);
+	unsigned long v;
+	if (!s)
+		return dflt;
+	if (parse_range(s, lo, hi, &v) == 0)
+		return v;
+	weft_warn("%s=\"%.64s\" is not a whole number from %lu to %lu; using %lu",
+		  name, s, lo, hi, dflt);
+	return dflt;
+}
+
+static void env_path(const char *name, char *dst, size_t cap, const char *dflt)
+{
+	const char *s = getenv(name);
+	if (s && *s && strlen(s) < cap) {
+		strcpy(dst, s);
+		return;
+	}
+	if (s && dflt)
+		weft_warn("%s is %s; using \"%s\"", name,
+			  *s ? "longer than 4095 bytes" : "empty", dflt);
+	if (dflt)
+		strcpy(dst, dflt);
+	else
+		dst[0] = 0;
+}
+
+void weft_config_load(void)
+{
+	struct weft_config *c = &weft_config;
+	env_path("WEFT_OUTPUT", c->output, sizeof c->output, "weft-%p.trace");
+	env_path("WEFT_MANIFEST", c->manifest, sizeof c->manifest, NULL);
+	c->start = (int)env_number("WEFT_START", 0, 1, 1);
+	c->stacks = (int)env_number("WEFT_STACKS", 0, 1, 0);
+	c->buffer_size = (uint32_t)env_number("WEFT_BUFFER_KB", 4, 65536, 64) * 1024;
+	unsigned long mb = env_number("WEFT_MEMORY_MB", 1, 1048576, 256);
+	c->memory_cap = (uint64_t)mb << 20;
+	if (c->memory_cap < c->buffer_size) {
+		weft_warn("WEFT_MEMORY_MB=%lu is smaller than one buffer "
+			  "(WEFT_BUFFER_KB=%u); using one buffer",
+			  mb, c->buffer_size / 1024);
+		c->memory_cap = c->buffer_size;
+	}
+}

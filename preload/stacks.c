@@ -1,0 +1,217 @@
+/*
+ * stacks.c - call stacks on blocking events (WEFT_STACKS=1).
+ *
+ * A stack is unwound with libunwind's unw_backtrace, frames inside weft
+ * itself are dropped, and the program counters are interned in a fixed,
+ * lock-free table (a slot is claimed with one CAS, filled, then published),
+ * so capturing never allocates or locks and is safe in a signal handler.
+ * The id of a stack is its slot index plus one.  At the end of each
+ * generation the table is written as STACK records, and each distinct
+ * program counter gets a SYMBOL record naming it (resolved with dladdr).
+ */
+#include <dlfcn.h>
+#include <link.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#define UNW_LOCAL_ONLY
+#include <libunwind.h>
+
+#include "emit.h"
+#include "tablebuf.h"
+#include "weft.h"
+
+#define STACK_DEPTH  32
+#define STACK_BITS   14
+#define STACK_SLOTS  (1u << STACK_BITS)
+#define STACK_PROBE  32
+
+enum { SLOT_EMPTY, SLOT_FILLING, SLOT_READY };
+
+struct stack_slot {
+	_Atomic uint32_t state;
+	uint32_t depth;
+	uint64_t hash;
+	uint64_t pcs[STACK_DEPTH];
+};
+
+static struct stack_slot *stack_table;
+static uintptr_t self_lo, self_hi; /* weft's own text, skipped */
+
+static int find_self(struct dl_phdr_info *info, size_t size, void *data)
+{
+	(void)size;
+	uintptr_t here = (uintptr_t)data;
+	for (int i = 0; i < info->dlpi_phnum; i++) {
+		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+		if (ph->p_type != PT_LOAD || !(ph->p_flags & PF_X))
+			continue;
+		uintptr_t lo = info->dlpi_addr + ph->p_vaddr;
+		if (here >= lo && here < lo + ph->p_memsz) {
+			self_lo = lo;
+			self_hi = lo + ph->p_memsz;
+			return 1;
+		}
+	}
+	return 0;
+}
+
+void weft_stacks_init(void)
+{
+	if (!weft_config.stacks || stack_table)
+		return;
+	void *p = mmap(NULL, STACK_SLOTS * sizeof(struct stack_slot),
+		       PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (p == MAP_FAILED) {
+		weft_warn("cannot map the stack table; stacks are off");
+		weft_config.stacks = 0;
+		return;
+	}
+	stack_table = p;
+	dl_iterate_phdr(find_self, (void *)(uintptr_t)weft_stacks_init);
+}
+
+static int same_stack(const struct stack_slot *s, uint64_t hash,
+		      const uint64_t *pcs, uint32_t depth)
+{
+	return s->hash == hash && s->depth == depth &&
+	       memcmp(s->pcs, pcs, depth * sizeof pcs[0]) == 0;
+}
+
+uint64_t weft_stack_capture(void)
+{
+	if (!stack_table)
+		return 0;
+	void *raw[STACK_DEPTH + 8];
+	weft_busy++;
+	int n = unw_backtrace(raw, STACK_DEPTH + 8);
+	weft_busy--;
+	uint64_t pcs[STACK_DEPTH];
+	uint32_t depth = 0;
+	uint64_t hash = 0xcbf29ce484222325ull;
+	for (int i = 0; i < n && depth < STACK_DEPTH; i++) {
+		uintptr_t pc = (uintptr_t)raw[i];
+		if (depth == 0 && pc >= self_lo && pc < self_hi)
+			continue;
+		pcs[depth++] = pc;
+		hash = (hash ^ pc) * 0x100000001b3ull;
+	}
+	if (depth == 0)
+		return 0;
+	uint32_t i = (uint32_t)(hash >> (64 - STACK_BITS));
+	for (unsigned probe = 0; probe < STACK_PROBE; probe++) {
+		uint32_t idx = (i + probe) & (STACK_SLOTS - 1);
+		struct stack_slot *s = &stack_table[idx];
+		uint32_t st = atomic_load_explicit(&s->state, memory_order_acquire);
+		if (st == SLOT_EMPTY) {
+			uint32_t expected = SLOT_EMPTY;
+			if (atomic_compare_exchange_strong(&s->state, &expected,
+							   SLOT_FILLING)) {
+				s->hash = hash;
+				s->depth = depth;
+				memcpy(s->pcs, pcs, depth * sizeof pcs[0]);
+				atomic_store_explicit(&s->state, SLOT_READY,
+						      memory_order_release);
+				return idx + 1;
+			}
+			st = expected;
+		}
+		while (st == SLOT_FILLING)
+			st = atomic_load_explicit(&s->state, memory_order_acquire);
+		if (same_stack(s, hash, pcs, depth))
+			return idx + 1;
+	}
+	return 0; /* table crowded: no stack for this event */
+}
+
+/* Program counters already given a SYMBOL in this table write. */
+struct pc_seen {
+	uint64_t *pcs;
+	size_t cap;
+};
+
+static int pc_first_time(struct pc_seen *seen, uint64_t pc)
+{
+	size_t mask = seen->cap - 1;
+	for (size_t i = (size_t)(pc * 0x9e3779b97f4a7c15ull) & mask;; i = (i + 1) & mask) {
+		if (seen->pcs[i] == pc)
+			return 0;
+		if (seen->pcs[i] == 0) {
+			seen->pcs[i] = pc;
+			return 1;
+		}
+	}
+}
+
+static void symbol_name(uint64_t pc, char *out, size_t cap)
+{
+	Dl_info info;
+	/* A return address points after the call: look up pc-1. */
+	if (dladdr((void *)(uintptr_t)(pc - 1), &info) && info.dli_fname) {
+		const char *lib = strrchr(info.dli_fname, '/');
+		lib = lib ? lib + 1 : info.dli_fname;
+		if (info.dli_sname)
+			snprintf(out, cap, "%s+0x%lx (%s)", info.dli_sname,
+				 (unsigned long)(pc - (uintptr_t)info.dli_saddr), lib);
+		else
+			snprintf(out, cap, "%s+0x%lx", lib,
+				 (unsigned long)(pc - (uintptr_t)info.dli_fbase));
+	} else {
+		snprintf(out, cap, "0x%lx", (unsigned long)pc);
+	}
+}
+
+void weft_stacks_write_tables(struct weft_tablebuf *tb)
+{
+	if (!stack_table)
+		return;
+	/* Every slot holds at most STACK_DEPTH distinct pcs. */
+	size_t ready = 0;
+	for (uint32_t i = 0; i < STACK_SLOTS; i++)
+		if (atomic_load(&stack_table[i].state) == SLOT_READY)
+			ready++;
+	if (ready == 0)
+		return;
+	struct pc_seen seen = { .cap = 1 };
+	while (seen.cap < ready * STACK_DEPTH * 2)
+		seen.cap *= 2;
+	seen.pcs = mmap(NULL, seen.cap * sizeof(uint64_t), PROT_READ | PROT_WRITE,
+			MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (seen.pcs == MAP_FAILED)
+		seen.pcs = NULL;
+
+	struct weft_record r;
+	uint64_t next_string = 1;
+	for (uint32_t i = 0; i < STACK_SLOTS; i++) {
+		struct stack_slot *s = &stack_table[i];
+		if (atomic_load(&s->state) != SLOT_READY)
+			continue;
+		for (uint32_t j = 0; seen.pcs && j < s->depth; j++) {
+			if (!pc_first_time(&seen, s->pcs[j]))
+				continue;
+			char name[512];
+			symbol_name(s->pcs[j], name, sizeof name);
+			memset(&r, 0, sizeof r);
+			r.code = WEFT_EV_STRING;
+			r.args[0] = next_string;
+			r.bytes = (const uint8_t *)name;
+			r.nbytes = (uint32_t)strlen(name);
+			weft_tb_record(tb, &r);
+			memset(&r, 0, sizeof r);
+			r.code = WEFT_EV_SYMBOL;
+			r.args[0] = s->pcs[j];
+			r.args[1] = next_string++;
+			weft_tb_record(tb, &r);
+		}
+		memset(&r, 0, sizeof r);
+		r.code = WEFT_EV_STACK;
+		r.args[0] = i + 1;
+		r.npcs = s->depth;
+		memcpy(r.pcs, s->pcs, s->depth * sizeof s->pcs[0]);
+		weft_tb_record(tb, &r);
+	}
+	if (seen.pcs)
+		munmap(seen.pcs, seen.cap * sizeof(uint64_t));
+}

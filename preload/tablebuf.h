@@ -1,0 +1,24 @@
+/*
+ * tablebuf.h - a growable buffer for process batches (serial 0): the
+ * clock record, string/stack/symbol tables and end markers.  It lives in
+ * mmap'd memory, not malloc's, because it is filled on the exit path while
+ * other threads may hold malloc's locks.
+ */
+#ifndef WEFT_TABLEBUF_H
+#define WEFT_TABLEBUF_H
+
+#include "../format/record.h"
+
+struct weft_tablebuf {
+	uint8_t *p;
+	size_t len, cap;
+	uint64_t last_ts;
+	int failed;
+};
+
+void weft_tb_begin(struct weft_tablebuf *tb, uint32_t gen, uint64_t base_ts);
+void weft_tb_record(struct weft_tablebuf *tb, const struct weft_record *r);
+/* Completes the batch, writes it to the trace file and frees the buffer. */
+void weft_tb_write(struct weft_tablebuf *tb);
+
+#endif

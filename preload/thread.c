@@ -1,0 +1,170 @@
+/*
+ * thread.c - the registry of traced threads.
+ *
+ * Records live in chunks mapped on demand and are never freed, so a serial
+ * stays valid for the life of the process (the advancer and the exit path
+ * walk them without locks).  A serial is the record's index plus one; 1 is
+ * the thread that loaded weft (normally main).
+ */
+#include <errno.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "emit.h"
+#include "weft.h"
+
+#define CHUNK_RECORDS 1024
+#define MAX_CHUNKS    4096 /* 4 Mi threads in one process's life */
+
+static struct weft_thread *chunks[MAX_CHUNKS];
+static _Atomic uint32_t thread_count;
+static weft_lock_t weft_registry_lock = WEFT_LOCK_INIT;
+
+__thread int weft_busy __attribute__((tls_model("initial-exec")));
+__thread struct weft_thread *weft_self_tls __attribute__((tls_model("initial-exec")));
+__thread int weft_thread_done __attribute__((tls_model("initial-exec")));
+
+pid_t weft_gettid(void)
+{
+	return (pid_t)syscall(SYS_gettid);
+}
+
+uint32_t weft_thread_count(void)
+{
+	return atomic_load(&thread_count);
+}
+
+struct weft_thread *weft_thread_by_serial(uint32_t serial)
+{
+	if (serial == 0 || serial > atomic_load(&thread_count))
+		return NULL;
+	uint32_t i = serial - 1;
+	return &chunks[i / CHUNK_RECORDS][i % CHUNK_RECORDS];
+}
+
+/* A new record, or NULL when the registry cannot grow. */
+struct weft_thread *weft_thread_new(uint32_t parent)
+{
+	int saved = errno;
+	struct weft_thread *t = NULL;
+	weft_lock(&weft_registry_lock);
+	uint32_t i = atomic_load(&thread_count);
+	uint32_t c = i / CHUNK_RECORDS;
+	if (c < MAX_CHUNKS && !chunks[c]) {
+		void *p = mmap(NULL, CHUNK_RECORDS * sizeof(struct weft_thread),
+			       PROT_READ | PROT_WRITE,
+			       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (p != MAP_FAILED)
+			chunks[c] = p;
+	}
+	if (c < MAX_CHUNKS && chunks[c]) {
+		t = &chunks[c][i % CHUNK_RECORDS];
+		memset(t, 0, sizeof *t);
+		t->serial = i + 1;
+		t->parent = parent;
+		t->state = WEFT_STATE_RUNNING;
+		/* The thread's own THREAD_START is its first record in the
+		 * generation it is created in; it needs no STATUS there. */
+		atomic_store(&t->status_gen, atomic_load(&weft_generation));
+		atomic_store(&thread_count, i + 1);
+	}
+	weft_unlock(&weft_registry_lock);
+	errno = saved;
+	return t;
+}
+
+/* Writes THREAD_START for the calling thread, whose record is t. */
+static void thread_started(struct weft_thread *t)
+{
+	t->tid = weft_gettid();
+	t->pthread = pthread_self();
+	weft_self_tls = t;
+	uint64_t ts = weft_now();
+	uint32_t g = weft_ev_begin(t);
+	if (g)
+		WEFT_EMIT(t, g, THREAD_START, ts, t->parent, (uint64_t)t->tid,
+			  (uint64_t)t->pthread);
+	weft_set_state(t, WEFT_STATE_RUNNING, 0, 0, ts);
+	weft_ev_end(t);
+}
+
+/* Registers a thread weft did not start (main, or one created before weft
+ * was loaded) on its first traced call. */
+struct weft_thread *weft_thread_attach(void)
+{
+	if (weft_thread_done || !weft_initialized)
+		return NULL;
+	weft_busy++;
+	struct weft_thread *t = weft_thread_new(0);
+	weft_busy--;
+	if (t)
+		thread_started(t);
+	return t;
+}
+
+void weft_thread_start_created(struct weft_thread *t)
+{
+	t->via_trampoline = 1;
+	thread_started(t);
+}
+
+/* The most recent record for pthread that has not been joined or
+ * detached (pthread_t values are reused after join). */
+struct weft_thread *weft_thread_find(pthread_t pthread)
+{
+	for (uint32_t s = atomic_load(&thread_count); s > 0; s--) {
+		struct weft_thread *t = weft_thread_by_serial(s);
+		if (t->pthread == pthread && !atomic_load(&t->joined))
+			return t;
+	}
+	return NULL;
+}
+
+/* The calling thread is ending: record it, flush its buffer and stop
+ * tracing it (destructors that run later pass through untraced). */
+void weft_thread_finish(struct weft_thread *t)
+{
+	uint64_t ts = weft_now();
+	uint32_t g = weft_ev_begin(t);
+	if (g) {
+		WEFT_EMIT0(t, g, THREAD_EXIT, ts);
+		weft_buffer_flush(t, g & 1);
+		weft_buffer_release(t, g & 1);
+	}
+	weft_set_state(t, WEFT_STATE_EXITED, 0, 0, ts);
+	atomic_store(&t->exited, 1);
+	weft_ev_end(t);
+	weft_self_tls = NULL;
+	weft_thread_done = 1;
+}
+
+/* In a fork child only the forking thread survives: every other record is
+ * retired with its buffers (their contents are the parent's to write). */
+void weft_thread_reset_after_fork(struct weft_thread *survivor)
+{
+	weft_registry_lock = (weft_lock_t)WEFT_LOCK_INIT;
+	for (uint32_t s = 1; s <= atomic_load(&thread_count); s++) {
+		struct weft_thread *t = weft_thread_by_serial(s);
+		for (unsigned slot = 0; slot < 2; slot++) {
+			t->pos[slot] = 0;
+			t->buf_gen[slot] = 0;
+			if (t != survivor && t->buf[slot]) {
+				weft_pool_put(t->buf[slot]);
+				t->buf[slot] = NULL;
+			}
+		}
+		atomic_store(&t->seqlock, 0);
+		t->lost = 0;
+		if (t != survivor) {
+			atomic_store(&t->exited, 1);
+			atomic_store(&t->joined, 1);
+			t->state = WEFT_STATE_EXITED;
+		}
+	}
+	if (survivor) {
+		survivor->tid = weft_gettid();
+		atomic_store(&survivor->status_gen, 0);
+	}
+}

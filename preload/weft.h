@@ -1,0 +1,130 @@
+/*
+ * weft.h - the preload's internal interface: configuration, the per-thread
+ * record, the global generation, and the slow paths behind the inline
+ * emitters in emit.h.
+ *
+ * Lock order (outermost first; never take an earlier one while holding a
+ * later one):
+ *   1. weft_control_lock  - generation advance, process exit, fork, exec;
+ *                           every tracer-internal emitter holds it
+ *   2. weft_registry_lock - adding thread records
+ *   3. weft_output_lock   - one write(2) of one batch to the trace file
+ *   4. weft_pool_lock     - the free list of buffers
+ * Application threads take only 2 (when a thread is created), 3 (when their
+ * buffer is full) and 4 (when they need a buffer); never 1.
+ */
+#ifndef WEFT_WEFT_H
+#define WEFT_WEFT_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "lock.h"
+
+#define WEFT_VISIBLE __attribute__((visibility("default")))
+#define WEFT_HIDDEN  __attribute__((visibility("hidden")))
+#define likely(x)   __builtin_expect(!!(x), 1)
+#define unlikely(x) __builtin_expect(!!(x), 0)
+
+struct weft_config {
+	char output[4096];     /* WEFT_OUTPUT, %p not yet expanded */
+	int start;             /* WEFT_START */
+	int stacks;            /* WEFT_STACKS */
+	uint32_t buffer_size;  /* WEFT_BUFFER_KB, in bytes */
+	uint64_t memory_cap;   /* WEFT_MEMORY_MB, in bytes */
+	char manifest[4096];   /* WEFT_MANIFEST: file listing traces written */
+};
+
+extern struct weft_config weft_config;
+
+/*
+ * One traced thread.  Its buffers are written only by the thread itself,
+ * inside its seqlock, while the generation they belong to is current; once
+ * a generation has been retired, the advancer owns that generation's
+ * buffers (buf[gen & 1]).
+ */
+struct weft_thread {
+	_Atomic uint64_t seqlock;   /* odd while the thread writes an event */
+	uint32_t serial;
+	uint32_t parent;
+	pid_t tid;
+	pthread_t pthread;
+
+	/* Per-generation-parity buffers (see above). */
+	uint8_t *buf[2];
+	uint32_t pos[2];
+	uint32_t buf_gen[2];
+	uint64_t last_ts[2];
+	uint64_t lost;              /* events dropped since the last LOST */
+
+	/* Current state, kept even while tracing is off, for STATUS. */
+	uint8_t state;
+	uint8_t state_syscall;
+	uint64_t state_object;
+	uint64_t state_since;
+	_Atomic uint32_t status_gen; /* generation whose STATUS is written */
+
+	uint8_t via_trampoline;     /* started by weft's pthread_create */
+	_Atomic uint8_t exited;
+	_Atomic uint8_t joined;     /* joined or detached: serial retired */
+};
+
+/* Tracing is on while this is non-zero; it names the current generation. */
+extern _Atomic uint32_t weft_generation;
+extern int weft_out_fd;
+extern int weft_initialized;
+
+/* Set while a thread runs weft's own code: a wrapper entered then (from a
+ * signal handler, or from libunwind) passes straight through. */
+extern __thread int weft_busy __attribute__((tls_model("initial-exec")));
+extern __thread struct weft_thread *weft_self_tls
+	__attribute__((tls_model("initial-exec")));
+extern __thread int weft_thread_done __attribute__((tls_model("initial-exec")));
+
+/* thread.c */
+struct weft_thread *weft_thread_attach(void);
+struct weft_thread *weft_thread_new(uint32_t parent);
+struct weft_thread *weft_thread_by_serial(uint32_t serial);
+struct weft_thread *weft_thread_find(pthread_t pthread);
+uint32_t weft_thread_count(void);
+void weft_thread_finish(struct weft_thread *t);
+void weft_thread_reset_after_fork(struct weft_thread *survivor);
+pid_t weft_gettid(void);
+
+/* buffer.c */
+uint32_t weft_buffer_prepare(struct weft_thread *t, uint32_t gen);
+void weft_buffer_flush(struct weft_thread *t, unsigned slot);
+void weft_buffer_release(struct weft_thread *t, unsigned slot);
+void weft_buffer_retire_all(uint32_t gen);
+uint8_t *weft_pool_get(void);
+void weft_pool_put(uint8_t *buf);
+int weft_output_write(const uint8_t *p, size_t n);
+void weft_pool_reset_after_fork(void);
+uint32_t weft_batches_take(uint32_t gen);
+
+/* objseq.c: per-object sequence numbers */
+uint64_t weft_objseq_next(const void *object);
+void weft_objseq_init(void);
+
+/* stacks.c */
+uint64_t weft_stack_capture(void);
+void weft_stacks_init(void);
+struct weft_tablebuf;
+void weft_stacks_write_tables(struct weft_tablebuf *tb);
+
+/* trace.c */
+void weft_init(void);
+void weft_stop_and_flush(const char *why);
+void weft_restart_after_exec_failure(void);
+void weft_after_fork_child(void);
+void weft_fork_prepare(void);
+void weft_fork_parent(void);
+extern weft_lock_t weft_control_lock;
+
+/* config.c */
+void weft_config_load(void);
+void weft_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+#endif

@@ -1,0 +1,276 @@
+/*
+ * wrap_io.c - system calls that can block: each becomes SYSCALL_BEGIN
+ * (syscall id, the descriptor or first argument it waits on) and
+ * SYSCALL_END (return value, errno when it failed).  The fortified and
+ * 64-bit aliases glibc programs bind to (__read_chk, open64, ...) are
+ * wrapped under the id of the call they stand for.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <sys/epoll.h>
+#include <sys/select.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "emit.h"
+#include "real.h"
+
+/* glibc's fortify entry points, declared by no public header. */
+ssize_t __read_chk(int fd, void *buf, size_t n, size_t buflen);
+ssize_t __pread_chk(int fd, void *buf, size_t n, off_t off, size_t buflen);
+ssize_t __pread64_chk(int fd, void *buf, size_t n, off64_t off, size_t buflen);
+ssize_t __recv_chk(int fd, void *buf, size_t n, size_t buflen, int flags);
+ssize_t __recvfrom_chk(int fd, void *buf, size_t n, size_t buflen, int flags,
+		       struct sockaddr *addr, socklen_t *addrlen);
+int __poll_chk(struct pollfd *fds, nfds_t nfds, int timeout, size_t fdslen);
+int __ppoll_chk(struct pollfd *fds, nfds_t nfds, const struct timespec *t,
+		const sigset_t *mask, size_t fdslen);
+int __open_2(const char *path, int flags);
+int __open64_2(const char *path, int flags);
+int __openat_2(int dirfd, const char *path, int flags);
+int __openat64_2(int dirfd, const char *path, int flags);
+
+static void syscall_begin(struct weft_thread *self, unsigned id, int64_t arg)
+{
+	uint64_t stack = weft_stack();
+	uint64_t ts = weft_now();
+	uint32_t g = weft_ev_begin(self);
+	if (g)
+		WEFT_EMIT(self, g, SYSCALL_BEGIN, ts, id, weft_zigzag(arg), stack);
+	weft_set_state(self, WEFT_STATE_SYSCALL, (uint8_t)id, (uint64_t)arg, ts);
+	weft_ev_end(self);
+}
+
+static void syscall_end(struct weft_thread *self, unsigned id, int64_t ret,
+			int err)
+{
+	uint64_t ts = weft_now();
+	uint32_t g = weft_ev_begin(self);
+	if (g)
+		WEFT_EMIT(self, g, SYSCALL_END, ts, id, weft_zigzag(ret),
+			  (uint64_t)err);
+	weft_set_state(self, WEFT_STATE_RUNNING, 0, 0, ts);
+	weft_ev_end(self);
+}
+
+/*
+ * WEFT_IO(type, name, id, arg, params, args...): a wrapper for a call that
+ * returns -1 and sets errno on failure.
+ */
+#define WEFT_IO(type, name, id, arg, params, ...)                             \
+	WEFT_REAL(name)                                                       \
+	WEFT_VISIBLE type name params                                         \
+	{                                                                     \
+		struct weft_thread *self = weft_enter();                      \
+		if (!self)                                                    \
+			return REAL(name)(__VA_ARGS__);                       \
+		int saved = errno;                                            \
+		syscall_begin(self, WEFT_SYS_##id, (int64_t)(arg));           \
+		errno = saved;                                                \
+		type ret_ = REAL(name)(__VA_ARGS__);                             \
+		int err_ = errno;                                                \
+		syscall_end(self, WEFT_SYS_##id, (int64_t)ret_,         \
+			    ret_ == -1 ? err_ : 0);\
+		errno = err_;                                                    \
+		return ret_;                                                    \
+	}
+
+WEFT_IO(ssize_t, read, read, fd, (int fd, void *b, size_t n), fd, b, n)
+WEFT_IO(ssize_t, __read_chk, read, fd, (int fd, void *b, size_t n, size_t bl),
+	fd, b, n, bl)
+WEFT_IO(ssize_t, write, write, fd, (int fd, const void *b, size_t n), fd, b, n)
+WEFT_IO(ssize_t, pread, pread, fd, (int fd, void *b, size_t n, off_t o),
+	fd, b, n, o)
+WEFT_IO(ssize_t, pread64, pread, fd, (int fd, void *b, size_t n, off64_t o),
+	fd, b, n, o)
+WEFT_IO(ssize_t, __pread_chk, pread, fd,
+	(int fd, void *b, size_t n, off_t o, size_t bl), fd, b, n, o, bl)
+WEFT_IO(ssize_t, __pread64_chk, pread, fd,
+	(int fd, void *b, size_t n, off64_t o, size_t bl), fd, b, n, o, bl)
+WEFT_IO(ssize_t, pwrite, pwrite, fd, (int fd, const void *b, size_t n, off_t o),
+	fd, b, n, o)
+WEFT_IO(ssize_t, pwrite64, pwrite, fd,
+	(int fd, const void *b, size_t n, off64_t o), fd, b, n, o)
+WEFT_IO(ssize_t, readv, readv, fd, (int fd, const struct iovec *v, int n),
+	fd, v, n)
+WEFT_IO(ssize_t, writev, writev, fd, (int fd, const struct iovec *v, int n),
+	fd, v, n)
+WEFT_IO(ssize_t, recv, recv, fd, (int fd, void *b, size_t n, int f), fd, b, n, f)
+WEFT_IO(ssize_t, __recv_chk, recv, fd,
+	(int fd, void *b, size_t n, size_t bl, int f), fd, b, n, bl, f)
+WEFT_IO(ssize_t, recvfrom, recvfrom, fd,
+	(int fd, void *b, size_t n, int f, struct sockaddr *a, socklen_t *al),
+	fd, b, n, f, a, al)
+WEFT_IO(ssize_t, __recvfrom_chk, recvfrom, fd,
+	(int fd, void *b, size_t n, size_t bl, int f, struct sockaddr *a,
+	 socklen_t *al), fd, b, n, bl, f, a, al)
+WEFT_IO(ssize_t, recvmsg, recvmsg, fd, (int fd, struct msghdr *m, int f),
+	fd, m, f)
+WEFT_IO(ssize_t, send, send, fd, (int fd, const void *b, size_t n, int f),
+	fd, b, n, f)
+WEFT_IO(ssize_t, sendto, sendto, fd,
+	(int fd, const void *b, size_t n, int f, const struct sockaddr *a,
+	 socklen_t al), fd, b, n, f, a, al)
+WEFT_IO(ssize_t, sendmsg, sendmsg, fd, (int fd, const struct msghdr *m, int f),
+	fd, m, f)
+WEFT_IO(int, accept, accept, fd, (int fd, struct sockaddr *a, socklen_t *al),
+	fd, a, al)
+WEFT_IO(int, accept4, accept4, fd,
+	(int fd, struct sockaddr *a, socklen_t *al, int f), fd, a, al, f)
+WEFT_IO(int, connect, connect, fd,
+	(int fd, const struct sockaddr *a, socklen_t al), fd, a, al)
+WEFT_IO(int, poll, poll, n, (struct pollfd *p, nfds_t n, int t), p, n, t)
+WEFT_IO(int, __poll_chk, poll, n, (struct pollfd *p, nfds_t n, int t, size_t l),
+	p, n, t, l)
+WEFT_IO(int, ppoll, ppoll, n,
+	(struct pollfd *p, nfds_t n, const struct timespec *t, const sigset_t *m),
+	p, n, t, m)
+WEFT_IO(int, __ppoll_chk, ppoll, n,
+	(struct pollfd *p, nfds_t n, const struct timespec *t, const sigset_t *m,
+	 size_t l), p, n, t, m, l)
+WEFT_IO(int, select, select, n,
+	(int n, fd_set *r, fd_set *w, fd_set *x, struct timeval *t),
+	n, r, w, x, t)
+WEFT_IO(int, pselect, pselect, n,
+	(int n, fd_set *r, fd_set *w, fd_set *x, const struct timespec *t,
+	 const sigset_t *m), n, r, w, x, t, m)
+WEFT_IO(int, epoll_wait, epoll_wait, fd,
+	(int fd, struct epoll_event *e, int n, int t), fd, e, n, t)
+WEFT_IO(int, epoll_pwait, epoll_pwait, fd,
+	(int fd, struct epoll_event *e, int n, int t, const sigset_t *m),
+	fd, e, n, t, m)
+WEFT_IO(int, nanosleep, nanosleep, -1,
+	(const struct timespec *req, struct timespec *rem), req, rem)
+WEFT_IO(int, usleep, usleep, (int64_t)usec, (useconds_t usec), usec)
+WEFT_IO(int, fsync, fsync, fd, (int fd), fd)
+WEFT_IO(int, fdatasync, fdatasync, fd, (int fd), fd)
+WEFT_IO(pid_t, wait, wait, -1, (int *status), status)
+WEFT_IO(pid_t, waitpid, waitpid, pid, (pid_t pid, int *status, int options),
+	pid, status, options)
+WEFT_IO(int, __open_2, open, -1, (const char *p, int f), p, f)
+WEFT_IO(int, __open64_2, open, -1, (const char *p, int f), p, f)
+WEFT_IO(int, __openat_2, openat, d, (int d, const char *p, int f), d, p, f)
+WEFT_IO(int, __openat64_2, openat, d, (int d, const char *p, int f), d, p, f)
+
+/* clock_nanosleep returns its error number instead of setting errno. */
+WEFT_REAL(clock_nanosleep)
+WEFT_VISIBLE int clock_nanosleep(clockid_t clock, int flags,
+				 const struct timespec *req,
+				 struct timespec *rem)
+{
+	struct weft_thread *self = weft_enter();
+	if (!self)
+		return REAL(clock_nanosleep)(clock, flags, req, rem);
+	int saved = errno;
+	syscall_begin(self, WEFT_SYS_clock_nanosleep, clock);
+	errno = saved;
+	int r = REAL(clock_nanosleep)(clock, flags, req, rem);
+	int e = errno;
+	syscall_end(self, WEFT_SYS_clock_nanosleep, r, r);
+	errno = e;
+	return r;
+}
+
+/* sleep cannot fail; it returns the seconds left. */
+WEFT_REAL(sleep)
+WEFT_VISIBLE unsigned int sleep(unsigned int seconds)
+{
+	struct weft_thread *self = weft_enter();
+	if (!self)
+		return REAL(sleep)(seconds);
+	int saved = errno;
+	syscall_begin(self, WEFT_SYS_sleep, seconds);
+	errno = saved;
+	unsigned int r = REAL(sleep)(seconds);
+	int e = errno;
+	syscall_end(self, WEFT_SYS_sleep, r, 0);
+	errno = e;
+	return r;
+}
+
+/* open and openat take a mode only when they may create a file. */
+static int takes_mode(int flags)
+{
+	return (flags & O_CREAT) || (flags & O_TMPFILE) == O_TMPFILE;
+}
+
+#define WEFT_OPEN(name, id)                                                   \
+	WEFT_REAL(name)                                                       \
+	WEFT_VISIBLE int name(const char *path, int flags, ...)               \
+	{                                                                     \
+		mode_t mode = 0;                                              \
+		if (takes_mode(flags)) {                                      \
+			va_list ap;                                           \
+			va_start(ap, flags);                                  \
+			mode = va_arg(ap, mode_t);                            \
+			va_end(ap);                                           \
+		}                                                             \
+		struct weft_thread *self = weft_enter();                      \
+		if (!self)                                                    \
+			return REAL(name)(path, flags, mode);                 \
+		int saved = errno;                                            \
+		syscall_begin(self, WEFT_SYS_##id, -1);                       \
+		errno = saved;                                                \
+		int r = REAL(name)(path, flags, mode);                        \
+		int e = errno;                                                \
+		syscall_end(self, WEFT_SYS_##id, r, r == -1 ? e : 0);         \
+		errno = e;                                                    \
+		return r;                                                     \
+	}
+
+#define WEFT_OPENAT(name, id)                                                 \
+	WEFT_REAL(name)                                                       \
+	WEFT_VISIBLE int name(int dirfd, const char *path, int flags, ...)    \
+	{                                                                     \
+		mode_t mode = 0;                                              \
+		if (takes_mode(flags)) {                                      \
+			va_list ap;                                           \
+			va_start(ap, flags);                                  \
+			mode = va_arg(ap, mode_t);                            \
+			va_end(ap);                                           \
+		}                                                             \
+		struct weft_thread *self = weft_enter();                      \
+		if (!self)                                                    \
+			return REAL(name)(dirfd, path, flags, mode);          \
+		int saved = errno;                                            \
+		syscall_begin(self, WEFT_SYS_##id, dirfd);                    \
+		errno = saved;                                                \
+		int r = REAL(name)(dirfd, path, flags, mode);                 \
+		int e = errno;                                                \
+		syscall_end(self, WEFT_SYS_##id, r, r == -1 ? e : 0);         \
+		errno = e;                                                    \
+		return r;                                                     \
+	}
+
+WEFT_OPEN(open, open)
+WEFT_OPEN(open64, open)
+WEFT_OPENAT(openat, openat)
+WEFT_OPENAT(openat64, openat)
+
+/* close: the trace file's descriptor is not the program's to close; the
+ * program sees EBADF, as it would if weft were not loaded. */
+WEFT_REAL(close)
+WEFT_VISIBLE int close(int fd)
+{
+	if (weft_out_fd >= 0 && fd == weft_out_fd) {
+		errno = EBADF;
+		return -1;
+	}
+	struct weft_thread *self = weft_enter();
+	if (!self)
+		return REAL(close)(fd);
+	int saved = errno;
+	syscall_begin(self, WEFT_SYS_close, fd);
+	errno = saved;
+	int r = REAL(close)(fd);
+	int e = errno;
+	syscall_end(self, WEFT_SYS_close, r, r == -1 ? e : 0);
+	errno = e;
+	return r;
+}

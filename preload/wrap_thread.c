@@ -1,0 +1,226 @@
+/*
+ * wrap_thread.c - thread life cycle: create (through a trampoline that gives
+ * the new thread its serial), start, exit, join, detach and naming.
+ *
+ * Creation is a release (stamped before the real call), start and join end
+ * are acquisitions (stamped after).  A thread's exit is recorded by a
+ * cancellation cleanup handler in the trampoline, so returning from the
+ * start routine, pthread_exit and cancellation all end the same way.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "emit.h"
+#include "real.h"
+
+WEFT_REAL(pthread_create)
+WEFT_REAL(pthread_exit)
+WEFT_REAL(pthread_join)
+WEFT_REAL(pthread_tryjoin_np)
+WEFT_REAL(pthread_timedjoin_np)
+WEFT_REAL(pthread_detach)
+WEFT_REAL(pthread_setname_np)
+
+void weft_thread_start_created(struct weft_thread *t);
+
+struct trampoline {
+	void *(*start)(void *);
+	void *arg;
+	struct weft_thread *t;
+};
+
+static void thread_cleanup(void *arg)
+{
+	struct weft_thread *t = arg;
+	if (weft_self_tls == t)
+		weft_thread_finish(t);
+}
+
+static void *trampoline(void *p)
+{
+	struct trampoline tr = *(struct trampoline *)p;
+	free(p);
+	weft_thread_start_created(tr.t);
+	void *ret;
+	pthread_cleanup_push(thread_cleanup, tr.t);
+	ret = tr.start(tr.arg);
+	pthread_cleanup_pop(1);
+	return ret;
+}
+
+WEFT_VISIBLE int pthread_create(pthread_t *thread, const pthread_attr_t *attr,
+				void *(*start)(void *), void *arg)
+{
+	struct weft_thread *self = weft_enter();
+	if (!self)
+		return REAL(pthread_create)(thread, attr, start, arg);
+	uint64_t stack = weft_stack();
+	uint64_t ts = weft_now();
+	weft_busy++;
+	struct trampoline *tr = malloc(sizeof *tr);
+	struct weft_thread *child = tr ? weft_thread_new(self->serial) : NULL;
+	weft_busy--;
+	if (!child) {
+		free(tr);
+		return REAL(pthread_create)(thread, attr, start, arg);
+	}
+	int detached = 0;
+	if (attr)
+		pthread_attr_getdetachstate(attr, &detached);
+	if (detached == PTHREAD_CREATE_DETACHED)
+		atomic_store(&child->joined, 1);
+	tr->start = start;
+	tr->arg = arg;
+	tr->t = child;
+	int r = REAL(pthread_create)(thread, attr, trampoline, tr);
+	int e = errno;
+	if (r != 0) {
+		free(tr);
+		atomic_store(&child->exited, 1);
+		atomic_store(&child->joined, 1);
+	} else if (child->pthread == 0) {
+		/* For join lookups made before the child ran. */
+		child->pthread = *thread;
+	}
+	uint32_t g = weft_ev_begin(self);
+	if (g)
+		WEFT_EMIT(self, g, THREAD_CREATE, ts, child->serial,
+			  weft_err(r), stack);
+	weft_ev_end(self);
+	errno = e;
+	return r;
+}
+
+WEFT_VISIBLE void pthread_exit(void *retval)
+{
+	struct weft_thread *t = weft_self_tls;
+	/* A thread weft started ends in its trampoline's cleanup handler; one
+	 * it did not (main) ends here. */
+	if (t && !t->via_trampoline && !weft_busy)
+		weft_thread_finish(t);
+	REAL(pthread_exit)(retval);
+	__builtin_unreachable();
+}
+
+/* Serial of the thread a join targets (0 when weft does not know it). */
+static uint32_t target_serial(pthread_t th)
+{
+	struct weft_thread *t = weft_thread_find(th);
+	return t ? t->serial : 0;
+}
+
+static void join_begin(struct weft_thread *self, uint32_t target)
+{
+	uint64_t stack = weft_stack();
+	uint64_t ts = weft_now();
+	uint32_t g = weft_ev_begin(self);
+	if (g)
+		WEFT_EMIT(self, g, JOIN_BEGIN, ts, target, stack);
+	weft_set_state(self, WEFT_STATE_BLOCKED_JOIN, 0, target, ts);
+	weft_ev_end(self);
+}
+
+static void join_end(struct weft_thread *self, uint32_t target, int r)
+{
+	uint64_t ts = weft_now();
+	if (r == 0) {
+		struct weft_thread *t = weft_thread_by_serial(target);
+		if (t)
+			atomic_store(&t->joined, 1);
+	}
+	uint32_t g = weft_ev_begin(self);
+	if (g)
+		WEFT_EMIT(self, g, JOIN_END, ts, target, weft_err(r));
+	weft_set_state(self, WEFT_STATE_RUNNING, 0, 0, ts);
+	weft_ev_end(self);
+}
+
+WEFT_VISIBLE int pthread_join(pthread_t th, void **retval)
+{
+	struct weft_thread *self = weft_enter();
+	if (!self)
+		return REAL(pthread_join)(th, retval);
+	uint32_t target = target_serial(th);
+	join_begin(self, target);
+	int r = REAL(pthread_join)(th, retval);
+	int e = errno;
+	join_end(self, target, r);
+	errno = e;
+	return r;
+}
+
+WEFT_VISIBLE int pthread_tryjoin_np(pthread_t th, void **retval)
+{
+	struct weft_thread *self = weft_enter();
+	if (!self)
+		return REAL(pthread_tryjoin_np)(th, retval);
+	uint32_t target = target_serial(th);
+	join_begin(self, target);
+	int r = REAL(pthread_tryjoin_np)(th, retval);
+	int e = errno;
+	join_end(self, target, r);
+	errno = e;
+	return r;
+}
+
+WEFT_VISIBLE int pthread_timedjoin_np(pthread_t th, void **retval,
+				      const struct timespec *abstime)
+{
+	struct weft_thread *self = weft_enter();
+	if (!self)
+		return REAL(pthread_timedjoin_np)(th, retval, abstime);
+	uint32_t target = target_serial(th);
+	join_begin(self, target);
+	int r = REAL(pthread_timedjoin_np)(th, retval, abstime);
+	int e = errno;
+	join_end(self, target, r);
+	errno = e;
+	return r;
+}
+
+WEFT_VISIBLE int pthread_detach(pthread_t th)
+{
+	struct weft_thread *self = weft_enter();
+	if (!self)
+		return REAL(pthread_detach)(th);
+	struct weft_thread *t = weft_thread_find(th);
+	uint64_t ts = weft_now();
+	int r = REAL(pthread_detach)(th);
+	int e = errno;
+	if (r == 0 && t)
+		atomic_store(&t->joined, 1);
+	uint32_t g = weft_ev_begin(self);
+	if (g)
+		WEFT_EMIT(self, g, DETACH, ts, t ? t->serial : 0, weft_err(r));
+	weft_ev_end(self);
+	errno = e;
+	return r;
+}
+
+WEFT_VISIBLE int pthread_setname_np(pthread_t th, const char *name)
+{
+	struct weft_thread *self = weft_enter();
+	if (!self)
+		return REAL(pthread_setname_np)(th, name);
+	int r = REAL(pthread_setname_np)(th, name);
+	int e = errno;
+	struct weft_thread *t = pthread_equal(th, pthread_self()) ? self
+								  : weft_thread_find(th);
+	if (r == 0 && t) {
+		uint64_t ts = weft_now();
+		size_t len = strnlen(name, 15);
+		uint32_t g = weft_ev_begin(self);
+		if (g) {
+			unsigned s = g & 1;
+			uint8_t *p = weft_put_head(self, g, WEFT_EV_THREAD_NAME, ts);
+			p = weft_put_uleb(p, t->serial);
+			p = weft_put_uleb(p, len);
+			memcpy(p, name, len);
+			self->pos[s] = (uint32_t)(p + len - self->buf[s]);
+		}
+		weft_ev_end(self);
+	}
+	errno = e;
+	return r;
+}

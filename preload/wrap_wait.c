@@ -1,0 +1,245 @@
+/*
+ * wrap_wait.c - condition variables, barriers and semaphores.
+ *
+ * A condition wait releases its mutex (COND_WAIT_BEGIN carries the mutex's
+ * sequence number, taken while it is still held) and re-holds it
+ * (COND_WAIT_END, sequence taken after the real call returned).  A
+ * semaphore wait tries first, so an uncontended sem_wait is one record.
+ * Signal, broadcast and post are releases: stamped and sequenced before the
+ * real call.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <semaphore.h>
+
+#include "emit.h"
+#include "real.h"
+
+/* The current condvar ABI; dlsym alone may find the 2.2.5 compatibility
+ * versions. */
+WEFT_REAL_V(pthread_cond_wait, "GLIBC_2.3.2")
+WEFT_REAL_V(pthread_cond_timedwait, "GLIBC_2.3.2")
+WEFT_REAL_V(pthread_cond_signal, "GLIBC_2.3.2")
+WEFT_REAL_V(pthread_cond_broadcast, "GLIBC_2.3.2")
+WEFT_REAL(pthread_cond_clockwait)
+WEFT_REAL(pthread_barrier_wait)
+WEFT_REAL(sem_wait)
+WEFT_REAL(sem_trywait)
+WEFT_REAL(sem_timedwait)
+WEFT_REAL(sem_clockwait)
+WEFT_REAL(sem_post)
+
+/* ---- condition variables ---- */
+
+static void cond_begin(struct weft_thread *self, void *c, void *m)
+{
+	uint64_t stack = weft_stack();
+	uint64_t ts = weft_now();
+	uint64_t seq = weft_objseq_next(m);
+	uint32_t g = weft_ev_begin(self);
+	if (g)
+		WEFT_EMIT(self, g, COND_WAIT_BEGIN, ts, weft_obj(c), weft_obj(m),
+			  seq, stack);
+	weft_set_state(self, WEFT_STATE_BLOCKED_COND, 0, weft_obj(c), ts);
+	weft_ev_end(self);
+}
+
+static void cond_end(struct weft_thread *self, void *c, void *m, int r)
+{
+	uint64_t ts = weft_now();
+	/* The mutex is held again after a wake-up or a timeout. */
+	uint64_t seq = (r == 0 || r == ETIMEDOUT || r == EOWNERDEAD)
+			       ? weft_objseq_next(m) : 0;
+	uint32_t g = weft_ev_begin(self);
+	if (g)
+		WEFT_EMIT(self, g, COND_WAIT_END, ts, weft_obj(c), weft_obj(m),
+			  seq, weft_err(r));
+	weft_set_state(self, WEFT_STATE_RUNNING, 0, 0, ts);
+	weft_ev_end(self);
+}
+
+WEFT_VISIBLE int pthread_cond_wait(pthread_cond_t *c, pthread_mutex_t *m)
+{
+	struct weft_thread *self = weft_enter();
+	if (!self)
+		return REAL(pthread_cond_wait)(c, m);
+	cond_begin(self, c, m);
+	int r = REAL(pthread_cond_wait)(c, m);
+	cond_end(self, c, m, r);
+	return r;
+}
+
+WEFT_VISIBLE int pthread_cond_timedwait(pthread_cond_t *c, pthread_mutex_t *m,
+					const struct timespec *abstime)
+{
+	struct weft_thread *self = weft_enter();
+	if (!self)
+		return REAL(pthread_cond_timedwait)(c, m, abstime);
+	cond_begin(self, c, m);
+	int r = REAL(pthread_cond_timedwait)(c, m, abstime);
+	cond_end(self, c, m, r);
+	return r;
+}
+
+WEFT_VISIBLE int pthread_cond_clockwait(pthread_cond_t *c, pthread_mutex_t *m,
+					clockid_t clock,
+					const struct timespec *abstime)
+{
+	struct weft_thread *self = weft_enter();
+	if (!self)
+		return REAL(pthread_cond_clockwait)(c, m, clock, abstime);
+	cond_begin(self, c, m);
+	int r = REAL(pthread_cond_clockwait)(c, m, clock, abstime);
+	cond_end(self, c, m, r);
+	return r;
+}
+
+WEFT_VISIBLE int pthread_cond_signal(pthread_cond_t *c)
+{
+	struct weft_thread *self = weft_enter();
+	if (!self)
+		return REAL(pthread_cond_signal)(c);
+	uint64_t ts = weft_now();
+	uint64_t seq = weft_objseq_next(c);
+	int r = REAL(pthread_cond_signal)(c);
+	uint32_t g = weft_ev_begin(self);
+	if (g)
+		WEFT_EMIT(self, g, COND_SIGNAL, ts, weft_obj(c), seq);
+	weft_ev_end(self);
+	return r;
+}
+
+WEFT_VISIBLE int pthread_cond_broadcast(pthread_cond_t *c)
+{
+	struct weft_thread *self = weft_enter();
+	if (!self)
+		return REAL(pthread_cond_broadcast)(c);
+	uint64_t ts = weft_now();
+	uint64_t seq = weft_objseq_next(c);
+	int r = REAL(pthread_cond_broadcast)(c);
+	uint32_t g = weft_ev_begin(self);
+	if (g)
+		WEFT_EMIT(self, g, COND_BROADCAST, ts, weft_obj(c), seq);
+	weft_ev_end(self);
+	return r;
+}
+
+/* ---- barriers ---- */
+
+WEFT_VISIBLE int pthread_barrier_wait(pthread_barrier_t *b)
+{
+	struct weft_thread *self = weft_enter();
+	if (!self)
+		return REAL(pthread_barrier_wait)(b);
+	uint64_t stack = weft_stack();
+	uint64_t ts = weft_now();
+	uint64_t seq = weft_objseq_next(b);
+	uint32_t g = weft_ev_begin(self);
+	if (g)
+		WEFT_EMIT(self, g, BARRIER_BEGIN, ts, weft_obj(b), seq, stack);
+	weft_set_state(self, WEFT_STATE_BLOCKED_BARRIER, 0, weft_obj(b), ts);
+	weft_ev_end(self);
+
+	int r = REAL(pthread_barrier_wait)(b);
+
+	ts = weft_now();
+	g = weft_ev_begin(self);
+	if (g)
+		WEFT_EMIT(self, g, BARRIER_END, ts, weft_obj(b),
+			  r == PTHREAD_BARRIER_SERIAL_THREAD);
+	weft_set_state(self, WEFT_STATE_RUNNING, 0, 0, ts);
+	weft_ev_end(self);
+	return r;
+}
+
+/* ---- semaphores ---- */
+
+static void sem_begin(struct weft_thread *self, sem_t *s)
+{
+	uint64_t stack = weft_stack();
+	uint64_t ts = weft_now();
+	uint32_t g = weft_ev_begin(self);
+	if (g)
+		WEFT_EMIT(self, g, SEM_WAIT_BEGIN, ts, weft_obj(s), stack);
+	weft_set_state(self, WEFT_STATE_BLOCKED_SEM, 0, weft_obj(s), ts);
+	weft_ev_end(self);
+}
+
+/* r and e are the real call's return value and errno. */
+static void sem_end(struct weft_thread *self, sem_t *s, int r, int e,
+		    uint64_t flags)
+{
+	uint64_t ts = weft_now();
+	uint64_t seq = r == 0 ? weft_objseq_next(s) : 0;
+	uint32_t g = weft_ev_begin(self);
+	if (g)
+		WEFT_EMIT(self, g, SEM_WAIT_END, ts, weft_obj(s), seq, flags,
+			  r == 0 ? 0 : (uint64_t)e);
+	if (flags & WEFT_FLAG_CONTENDED)
+		weft_set_state(self, WEFT_STATE_RUNNING, 0, 0, ts);
+	weft_ev_end(self);
+	errno = e;
+}
+
+/* One body for the three blocking waits: try first, then block. */
+#define SEM_WAIT_BODY(flags0, call, ...)                                     \
+	struct weft_thread *self = weft_enter();                             \
+	if (!self)                                                           \
+		return REAL(call)(__VA_ARGS__);                              \
+	int saved = errno;                                                   \
+	uint64_t flags = (flags0);                                           \
+	int r = REAL(sem_trywait)(s);                                        \
+	if (r != 0 && errno == EAGAIN) {                                     \
+		errno = saved;                                               \
+		sem_begin(self, s);                                          \
+		r = REAL(call)(__VA_ARGS__);                                 \
+		flags |= WEFT_FLAG_CONTENDED;                                \
+	} else if (r == 0) {                                                 \
+		errno = saved;                                               \
+	}                                                                    \
+	sem_end(self, s, r, errno, flags);                                   \
+	return r;
+
+WEFT_VISIBLE int sem_wait(sem_t *s)
+{
+	SEM_WAIT_BODY(0, sem_wait, s)
+}
+
+WEFT_VISIBLE int sem_timedwait(sem_t *s, const struct timespec *abstime)
+{
+	SEM_WAIT_BODY(WEFT_FLAG_TIMED, sem_timedwait, s, abstime)
+}
+
+WEFT_VISIBLE int sem_clockwait(sem_t *s, clockid_t clock,
+			       const struct timespec *abstime)
+{
+	SEM_WAIT_BODY(WEFT_FLAG_TIMED, sem_clockwait, s, clock, abstime)
+}
+
+WEFT_VISIBLE int sem_trywait(sem_t *s)
+{
+	struct weft_thread *self = weft_enter();
+	if (!self)
+		return REAL(sem_trywait)(s);
+	int r = REAL(sem_trywait)(s);
+	sem_end(self, s, r, errno, WEFT_FLAG_TRY);
+	return r;
+}
+
+WEFT_VISIBLE int sem_post(sem_t *s)
+{
+	struct weft_thread *self = weft_enter();
+	if (!self)
+		return REAL(sem_post)(s);
+	uint64_t ts = weft_now();
+	uint64_t seq = weft_objseq_next(s);
+	int r = REAL(sem_post)(s);
+	int e = errno;
+	uint32_t g = weft_ev_begin(self);
+	if (g)
+		WEFT_EMIT(self, g, SEM_POST, ts, weft_obj(s), seq,
+			  r == 0 ? 0 : (uint64_t)e);
+	weft_ev_end(self);
+	errno = e;
+	return r;
+}
