@@ -3,10 +3,10 @@
  * once or a few times each, checking every return value:
  *
  *   mutex    lock, trylock (ok and EBUSY), timedlock (ok and ETIMEDOUT),
- *            clocklock, a contended lock, unlock
+ *            clocklock, a lock that (almost surely) blocks, unlock
  *   rwlock   rdlock, wrlock, tryrdlock, trywrlock (ok and EBUSY),
  *            timedrdlock (ok and ETIMEDOUT), timedwrlock, clockrdlock,
- *            clockwrlock, a contended rdlock, unlock
+ *            clockwrlock, an rdlock that (almost surely) blocks, unlock
  *   cond     wait (woken by signal), timedwait and clockwait (ETIMEDOUT),
  *            signal, broadcast (waking 2 waiters)
  *   barrier  3 threads, exactly one PTHREAD_BARRIER_SERIAL_THREAD
@@ -120,14 +120,15 @@ static void sleep_ms(long ms)
 /* ---- mutexes ------------------------------------------------------------- */
 
 static pthread_mutex_t zm = PTHREAD_MUTEX_INITIALIZER;
-static sem_t holder_has_it;
+static sem_t holder_has_it, holder_may_go;
 
 static void *mutex_holder(void *arg)
 {
 	(void)arg;
 	EXPECT(pthread_mutex_lock(&zm), 0);
 	EXPECT_RET(sem_post(&holder_has_it), 0);
-	sleep_ms(30);
+	EXPECT_RET(sem_wait(&holder_may_go), 0);
+	sleep_ms(20);   /* main is most likely blocked in lock by now */
 	EXPECT(pthread_mutex_unlock(&zm), 0);
 	return NULL;
 }
@@ -152,17 +153,20 @@ static void zoo_mutex(void)
 	EXPECT(pthread_mutex_clocklock(&zm, CLOCK_MONOTONIC, &ts), 0);
 	EXPECT(pthread_mutex_unlock(&zm), 0);
 
-	/* Another thread holds it for 30 ms. */
+	/* Another thread holds it until main lets it go. */
 	EXPECT_RET(sem_init(&holder_has_it, 0, 0), 0);
+	EXPECT_RET(sem_init(&holder_may_go, 0, 0), 0);
 	EXPECT(pthread_create(&t, NULL, mutex_holder, NULL), 0);
 	EXPECT_RET(sem_wait(&holder_has_it), 0);
 	EXPECT(pthread_mutex_trylock(&zm), EBUSY);
 	ts = after_ms(CLOCK_REALTIME, 5);
 	EXPECT(pthread_mutex_timedlock(&zm, &ts), ETIMEDOUT);
-	EXPECT(pthread_mutex_lock(&zm), 0);            /* contended: blocks */
+	EXPECT_RET(sem_post(&holder_may_go), 0);
+	EXPECT(pthread_mutex_lock(&zm), 0);            /* blocks until the holder lets go */
 	EXPECT(pthread_mutex_unlock(&zm), 0);
 	EXPECT(pthread_join(t, NULL), 0);
 	EXPECT_RET(sem_destroy(&holder_has_it), 0);
+	EXPECT_RET(sem_destroy(&holder_may_go), 0);
 }
 
 /* ---- rwlocks ------------------------------------------------------------- */
@@ -174,7 +178,8 @@ static void *rw_writer(void *arg)
 	(void)arg;
 	EXPECT(pthread_rwlock_wrlock(&zrw), 0);
 	EXPECT_RET(sem_post(&holder_has_it), 0);
-	sleep_ms(30);
+	EXPECT_RET(sem_wait(&holder_may_go), 0);
+	sleep_ms(20);   /* main is most likely blocked in rdlock by now */
 	EXPECT(pthread_rwlock_unlock(&zrw), 0);
 	return NULL;
 }
@@ -210,23 +215,27 @@ static void zoo_rwlock(void)
 	EXPECT(pthread_rwlock_clockwrlock(&zrw, CLOCK_MONOTONIC, &ts), 0);
 	EXPECT(pthread_rwlock_unlock(&zrw), 0);
 
-	/* Another thread write-holds it for 30 ms. */
+	/* Another thread write-holds it until main lets it go. */
 	EXPECT_RET(sem_init(&holder_has_it, 0, 0), 0);
+	EXPECT_RET(sem_init(&holder_may_go, 0, 0), 0);
 	EXPECT(pthread_create(&t, NULL, rw_writer, NULL), 0);
 	EXPECT_RET(sem_wait(&holder_has_it), 0);
 	EXPECT(pthread_rwlock_tryrdlock(&zrw), EBUSY);
 	ts = after_ms(CLOCK_REALTIME, 5);
 	EXPECT(pthread_rwlock_timedrdlock(&zrw, &ts), ETIMEDOUT);
-	EXPECT(pthread_rwlock_rdlock(&zrw), 0);        /* contended: blocks */
+	EXPECT_RET(sem_post(&holder_may_go), 0);
+	EXPECT(pthread_rwlock_rdlock(&zrw), 0);        /* blocks until the holder lets go */
 	EXPECT(pthread_rwlock_unlock(&zrw), 0);
 	EXPECT(pthread_join(t, NULL), 0);
 	EXPECT_RET(sem_destroy(&holder_has_it), 0);
+	EXPECT_RET(sem_destroy(&holder_may_go), 0);
 }
 
 /* ---- condition variables ------------------------------------------------- */
 
 static pthread_mutex_t cm = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t cv = PTHREAD_COND_INITIALIZER;
+static pthread_cond_t cv_here = PTHREAD_COND_INITIALIZER;   /* waiter -> main */
 static int cv_flag, cv_waiting, cv_go;
 
 static void *cv_signaller(void *arg)
@@ -245,7 +254,7 @@ static void *cv_waiter(void *arg)
 	(void)arg;
 	EXPECT(pthread_mutex_lock(&cm), 0);
 	cv_waiting++;
-	EXPECT(pthread_cond_signal(&cv), 0);           /* tell main we're here */
+	EXPECT(pthread_cond_signal(&cv_here), 0);      /* tell main we're here */
 	while (!cv_go)
 		EXPECT(pthread_cond_wait(&cv, &cm), 0);
 	EXPECT(pthread_mutex_unlock(&cm), 0);
@@ -281,7 +290,7 @@ static void zoo_cond(void)
 		EXPECT(pthread_create(&w[i], NULL, cv_waiter, NULL), 0);
 	EXPECT(pthread_mutex_lock(&cm), 0);
 	while (cv_waiting < 2)
-		EXPECT(pthread_cond_wait(&cv, &cm), 0);
+		EXPECT(pthread_cond_wait(&cv_here, &cm), 0);
 	cv_go = 1;
 	EXPECT(pthread_cond_broadcast(&cv), 0);
 	EXPECT(pthread_mutex_unlock(&cm), 0);

@@ -1,0 +1,168 @@
+/*
+ * harness.c - integration test helpers (see harness.h).
+ */
+#include "harness.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+extern char **environ;
+
+static const char *env_or_die(const char *name)
+{
+	const char *v = getenv(name);
+	if (!v || !*v) {
+		fprintf(stderr, "harness: %s is not set (run through meson test)\n", name);
+		abort();
+	}
+	return v;
+}
+
+const char *h_preload(void) { return env_or_die("WEFT_TEST_PRELOAD"); }
+const char *h_weft(void) { return env_or_die("WEFT_TEST_WEFT"); }
+
+const char *h_program(const char *name)
+{
+	static __thread char path[4096];
+	snprintf(path, sizeof path, "%s/%s", env_or_die("WEFT_TEST_PROGRAMS"), name);
+	return path;
+}
+
+const char *h_tmpdir(void)
+{
+	static __thread char dir[256];
+	if (!dir[0]) {
+		const char *base = getenv("TMPDIR");
+		snprintf(dir, sizeof dir, "%s/weft-test-XXXXXX", base && *base ? base : "/tmp");
+		if (!mkdtemp(dir))
+			abort();
+	}
+	return dir;
+}
+
+char *h_trace_path(const char *name)
+{
+	static __thread char ring[16][4096];
+	static __thread unsigned next;
+	char *p = ring[next++ % 16];
+	snprintf(p, 4096, "%s/%s.trace", h_tmpdir(), name);
+	return p;
+}
+
+static void append(char **buf, size_t *len, size_t *cap, const char *src, size_t n)
+{
+	if (*len + n + 1 > *cap) {
+		*cap = (*len + n + 1) * 2;
+		*buf = realloc(*buf, *cap);
+	}
+	memcpy(*buf + *len, src, n);
+	*len += n;
+	(*buf)[*len] = 0;
+}
+
+void h_run(char *const argv[], char *const env[], struct run_result *res)
+{
+	int out[2], err[2];
+	if (pipe2(out, O_CLOEXEC) || pipe2(err, O_CLOEXEC))
+		abort();
+	pid_t pid = fork();
+	if (pid < 0)
+		abort();
+	if (pid == 0) {
+		int devnull = open("/dev/null", O_RDONLY);
+		dup2(devnull, 0);
+		dup2(out[1], 1);
+		dup2(err[1], 2);
+		for (size_t i = 0; env && env[i]; i++)
+			putenv(env[i]);
+		execvp(argv[0], argv);
+		_exit(127);
+	}
+	close(out[1]);
+	close(err[1]);
+	size_t out_cap = 0, err_cap = 0;
+	memset(res, 0, sizeof *res);
+	append(&res->out, &res->out_len, &out_cap, "", 0);
+	append(&res->err, &res->err_len, &err_cap, "", 0);
+	struct pollfd fds[2] = { { out[0], POLLIN, 0 }, { err[0], POLLIN, 0 } };
+	int open_fds = 2;
+	while (open_fds) {
+		if (poll(fds, 2, -1) < 0 && errno != EINTR)
+			abort();
+		for (int i = 0; i < 2; i++) {
+			if (fds[i].fd < 0 || !(fds[i].revents & (POLLIN | POLLHUP | POLLERR)))
+				continue;
+			char chunk[65536];
+			ssize_t n = read(fds[i].fd, chunk, sizeof chunk);
+			if (n <= 0) {
+				close(fds[i].fd);
+				fds[i].fd = -1;
+				open_fds--;
+			} else if (i == 0) {
+				append(&res->out, &res->out_len, &out_cap, chunk, (size_t)n);
+			} else {
+				append(&res->err, &res->err_len, &err_cap, chunk, (size_t)n);
+			}
+		}
+	}
+	int st;
+	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+		;
+	res->status = WIFSIGNALED(st) ? 128 + WTERMSIG(st) : WEXITSTATUS(st);
+}
+
+void h_free(struct run_result *res)
+{
+	free(res->out);
+	free(res->err);
+	memset(res, 0, sizeof *res);
+}
+
+int h_walk(const char *path, h_record_fn fn, void *ctx, char *err, size_t errlen)
+{
+	struct weft_reader r;
+	int rc = weft_reader_open(&r, path);
+	if (rc == WEFT_READ_OK) {
+		struct weft_batch b;
+		while ((rc = weft_reader_next_batch(&r, &b)) == WEFT_READ_OK) {
+			struct weft_cursor c;
+			struct weft_record rec;
+			weft_cursor_init(&c, &b);
+			while ((rc = weft_cursor_next(&r, &c, &rec)) == WEFT_READ_OK)
+				if (fn)
+					fn(&b, &rec, ctx);
+			if (rc != WEFT_READ_END)
+				break;
+		}
+		if (rc == WEFT_READ_END)
+			rc = WEFT_READ_OK;
+	}
+	if (err)
+		snprintf(err, errlen, "%s", r.error);
+	weft_reader_close(&r);
+	return rc;
+}
+
+static void count_one(const struct weft_batch *b, const struct weft_record *rec,
+		      void *ctx)
+{
+	struct h_counts *c = ctx;
+	c->per_code[rec->code]++;
+	c->events++;
+	if (b->header.serial > c->threads)
+		c->threads = b->header.serial;
+	if (rec->code == WEFT_EV_TRACE_END)
+		c->complete = 1;
+}
+
+void h_count(const char *path, struct h_counts *c)
+{
+	memset(c, 0, sizeof *c);
+	c->status = h_walk(path, count_one, c, c->error, sizeof c->error);
+}

@@ -1,0 +1,57 @@
+/*
+ * harness.h - helpers for the integration tests: run a program with or
+ * without the preload and capture what it does, and walk a trace's
+ * records through the reader library.
+ */
+#ifndef WEFT_TEST_HARNESS_H
+#define WEFT_TEST_HARNESS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "reader.h"
+
+struct run_result {
+	int status;        /* exit status, or 128 + signal */
+	char *out;         /* stdout, NUL-terminated */
+	size_t out_len;
+	char *err;         /* stderr, NUL-terminated */
+	size_t err_len;
+};
+
+/* Paths from the environment meson test sets. */
+const char *h_preload(void);
+const char *h_weft(void);
+/* The path of test program NAME. */
+const char *h_program(const char *name);
+/* A fresh temporary directory for this test's traces. */
+const char *h_tmpdir(void);
+
+/* Runs argv; env is a NULL-terminated list of extra NAME=VALUE entries
+ * (may be NULL); stdin is /dev/null. */
+void h_run(char *const argv[], char *const env[], struct run_result *res);
+void h_free(struct run_result *res);
+
+/* Calls fn for every record of every batch; returns the reader's final
+ * status (WEFT_READ_OK when the whole file decoded). */
+typedef void (*h_record_fn)(const struct weft_batch *b,
+			    const struct weft_record *rec, void *ctx);
+int h_walk(const char *path, h_record_fn fn, void *ctx, char *err, size_t errlen);
+
+/* Counts of a decoded trace. */
+struct h_counts {
+	uint64_t per_code[256];
+	uint64_t events;
+	uint32_t threads;     /* highest thread serial seen */
+	int complete;         /* a TRACE_END record was read */
+	int status;           /* h_walk's result */
+	char error[512];
+};
+
+void h_count(const char *path, struct h_counts *c);
+
+/* DIR/NAME.trace in this test's temporary directory (thread-local storage,
+ * reused after 16 calls). */
+char *h_trace_path(const char *name);
+
+#endif

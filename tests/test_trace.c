@@ -1,0 +1,378 @@
+/*
+ * test_trace.c - integration tests: real programs run with and without
+ * libweft.so; the traced run must behave identically (stdout, exit status,
+ * errno), and its trace must decode in full and hold exactly what the
+ * program did.
+ */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "harness.h"
+
+/* Runs program `name` untraced and traced (trace at *trace_out); asserts
+ * identical stdout and exit status, and returns the traced run. */
+static void run_both(const char *name, char *const extra_args[],
+		     char **trace_out, struct run_result *traced)
+{
+	char *argv[16] = { (char *)h_program(name) };
+	for (int i = 0; extra_args && extra_args[i]; i++)
+		argv[i + 1] = extra_args[i];
+	struct run_result plain;
+	h_run(argv, NULL, &plain);
+
+	char *trace = h_trace_path(name);
+	static __thread char preload_env[4200], output_env[4200];
+	snprintf(preload_env, sizeof preload_env, "LD_PRELOAD=%s", h_preload());
+	snprintf(output_env, sizeof output_env, "WEFT_OUTPUT=%s", trace);
+	char *env[] = { preload_env, output_env, NULL };
+	h_run(argv, env, traced);
+
+	cr_assert_eq(traced->status, plain.status, "%s: exit status %d traced, %d untraced",
+		     name, traced->status, plain.status);
+	cr_assert_str_eq(traced->out, plain.out, "%s: stdout differs under the preload", name);
+	cr_assert_str_eq(traced->err, "", "%s: the preload printed on stderr: %s", name,
+			 traced->err);
+	h_free(&plain);
+	*trace_out = trace;
+}
+
+/* ---- per-object bookkeeping over a trace ---- */
+
+#define MAX_OBJECTS 256
+struct object {
+	uint64_t addr;
+	uint64_t acquires, unlocks, blocks;
+	uint64_t *seqs;
+	size_t nseqs, cap;
+};
+
+struct objects {
+	struct object o[MAX_OBJECTS];
+	int n;
+	uint64_t per_thread_code[512][256];
+	uint32_t last_code[512]; /* last record code of each thread */
+};
+
+static struct object *obj(struct objects *os, uint64_t addr)
+{
+	for (int i = 0; i < os->n; i++)
+		if (os->o[i].addr == addr)
+			return &os->o[i];
+	cr_assert_lt(os->n, MAX_OBJECTS);
+	struct object *o = &os->o[os->n++];
+	memset(o, 0, sizeof *o);
+	o->addr = addr;
+	return o;
+}
+
+static void add_seq(struct object *o, uint64_t seq)
+{
+	if (o->nseqs == o->cap) {
+		o->cap = o->cap ? o->cap * 2 : 64;
+		o->seqs = realloc(o->seqs, o->cap * sizeof *o->seqs);
+	}
+	o->seqs[o->nseqs++] = seq;
+}
+
+static void collect(const struct weft_batch *b, const struct weft_record *rec, void *ctx)
+{
+	struct objects *os = ctx;
+	uint32_t t = b->header.serial < 512 ? b->header.serial : 511;
+	os->per_thread_code[t][rec->code]++;
+	os->last_code[t] = rec->code;
+	struct object *o;
+	switch (rec->code) {
+	case WEFT_EV_MUTEX_ACQUIRE:
+		o = obj(os, rec->args[0]);
+		o->acquires++;
+		add_seq(o, rec->args[1]);
+		break;
+	case WEFT_EV_MUTEX_UNLOCK:
+		o = obj(os, rec->args[0]);
+		o->unlocks++;
+		add_seq(o, rec->args[1]);
+		break;
+	case WEFT_EV_MUTEX_BLOCK:
+		obj(os, rec->args[0])->blocks++;
+		break;
+	case WEFT_EV_COND_WAIT_BEGIN:
+		add_seq(obj(os, rec->args[1]), rec->args[2]);
+		break;
+	case WEFT_EV_COND_WAIT_END:
+		if (rec->args[2])
+			add_seq(obj(os, rec->args[1]), rec->args[2]);
+		break;
+	}
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+/* Every sequence number of the object appears once, and they run
+ * 1, 2, ... with no gap: the trace orders all of its events. */
+static void assert_seqs_contiguous(struct object *o)
+{
+	qsort(o->seqs, o->nseqs, sizeof *o->seqs, cmp_u64);
+	for (size_t i = 0; i < o->nseqs; i++)
+		cr_assert_eq(o->seqs[i], i + 1, "object 0x%llx: seq #%zu is %llu",
+			     (unsigned long long)o->addr, i, (unsigned long long)o->seqs[i]);
+}
+
+static void load_objects(const char *trace, struct objects *os)
+{
+	memset(os, 0, sizeof *os);
+	char err[512];
+	int rc = h_walk(trace, collect, os, err, sizeof err);
+	cr_assert_eq(rc, WEFT_READ_OK, "%s does not decode: %s", trace, err);
+}
+
+static void free_objects(struct objects *os)
+{
+	for (int i = 0; i < os->n; i++)
+		free(os->o[i].seqs);
+}
+
+static void assert_complete(const char *trace)
+{
+	struct h_counts c;
+	h_count(trace, &c);
+	cr_assert_eq(c.status, WEFT_READ_OK, "%s: %s", trace, c.error);
+	cr_assert(c.complete, "%s has no TRACE_END record", trace);
+	cr_assert_eq(c.per_code[WEFT_EV_GEN_END], c.per_code[WEFT_EV_CLOCK],
+		     "every generation opened is closed");
+}
+
+/* ---- tests ---- */
+
+Test(trace, mutex_count_records_every_pair, .timeout = 60)
+{
+	char *trace;
+	struct run_result r;
+	run_both("mutex_count", NULL, &trace, &r);
+	cr_assert_str_eq(r.out, "counter=10000\n");
+	assert_complete(trace);
+	struct objects *os = calloc(1, sizeof *os);
+	load_objects(trace, os);
+	struct object *hot = NULL;
+	for (int i = 0; i < os->n; i++)
+		if (os->o[i].acquires >= 10000)
+			hot = &os->o[i];
+	cr_assert_not_null(hot, "no mutex with 10,000 acquires");
+	cr_assert_eq(hot->acquires, 10000);
+	cr_assert_eq(hot->unlocks, 10000);
+	assert_seqs_contiguous(hot);
+	/* Four workers started, ran and exited; main joined them. */
+	uint64_t starts = 0, exits = 0;
+	for (int t = 2; t < 512; t++) {
+		starts += os->per_thread_code[t][WEFT_EV_THREAD_START];
+		exits += os->per_thread_code[t][WEFT_EV_THREAD_EXIT];
+	}
+	cr_assert_eq(starts, 4);
+	cr_assert_eq(exits, 4);
+	cr_assert_eq(os->per_thread_code[1][WEFT_EV_THREAD_CREATE], 4);
+	cr_assert_eq(os->per_thread_code[1][WEFT_EV_JOIN_END], 4);
+	free_objects(os);
+	free(os);
+	h_free(&r);
+}
+
+struct writes {
+	uint64_t begins, ends, other_fd_begins;
+	int64_t fd;
+	int bad_result;
+};
+
+static void count_writes(const struct weft_batch *b, const struct weft_record *rec, void *ctx)
+{
+	struct writes *w = ctx;
+	if (b->header.serial != 1)
+		return;
+	if (rec->code == WEFT_EV_SYSCALL_BEGIN && rec->args[0] == WEFT_SYS_write) {
+		int64_t fd = (int64_t)rec->args[1];
+		if (fd == 1 || fd == 2) {
+			w->other_fd_begins++;
+			return;
+		}
+		if (w->fd < 0)
+			w->fd = fd;
+		if (fd == w->fd)
+			w->begins++;
+	}
+	if (rec->code == WEFT_EV_SYSCALL_END && rec->args[0] == WEFT_SYS_write) {
+		if ((int64_t)rec->args[1] == 8 && rec->args[2] == 0)
+			w->ends++;
+		else if ((int64_t)rec->args[1] != 8 && w->ends < 1000)
+			w->bad_result = 1;
+	}
+}
+
+Test(trace, pipe_writes_are_paired, .timeout = 60)
+{
+	char *trace;
+	struct run_result r;
+	run_both("pipe_writes", NULL, &trace, &r);
+	cr_assert_str_eq(r.out, "bytes=8000\n");
+	assert_complete(trace);
+	struct writes w = { .fd = -1 };
+	char err[512];
+	cr_assert_eq(h_walk(trace, count_writes, &w, err, sizeof err), WEFT_READ_OK, "%s", err);
+	cr_assert_eq(w.begins, 1000, "write begins on the pipe: %llu",
+		     (unsigned long long)w.begins);
+	cr_assert_eq(w.ends, 1000, "write ends returning 8: %llu", (unsigned long long)w.ends);
+	cr_assert_eq(w.bad_result, 0);
+	h_free(&r);
+}
+
+Test(trace, errno_and_results_are_preserved, .timeout = 60)
+{
+	char *trace;
+	struct run_result r;
+	run_both("errno_check", NULL, &trace, &r);
+	cr_assert_eq(r.status, 0, "errno_check failed under the preload:\n%s", r.out);
+	cr_assert_null(strstr(r.out, "FAIL"), "%s", r.out);
+	cr_assert(strstr(r.out, "ok read_ebadf"), "%s", r.out);
+	assert_complete(trace);
+	h_free(&r);
+}
+
+Test(trace, exit_with_blocked_threads_still_completes, .timeout = 60)
+{
+	char *trace;
+	struct run_result r;
+	run_both("exit_blocked", NULL, &trace, &r);
+	cr_assert_str_eq(r.out, "exiting\n");
+	assert_complete(trace);
+	struct objects *os = calloc(1, sizeof *os);
+	load_objects(trace, os);
+	int found = 0;
+	for (int i = 0; i < os->n; i++)
+		if (os->o[i].acquires == 100 && os->o[i].unlocks == 100) {
+			found = 1;
+			assert_seqs_contiguous(&os->o[i]);
+		}
+	cr_assert(found, "main's 100 lock/unlock pairs are in the trace");
+	/* Each of the 8 threads ends its trace inside its blocking call. */
+	int in_read = 0, in_cond = 0, in_mutex = 0;
+	for (int t = 2; t < 512; t++) {
+		switch (os->last_code[t]) {
+		case WEFT_EV_SYSCALL_BEGIN: in_read++; break;
+		case WEFT_EV_COND_WAIT_BEGIN: in_cond++; break;
+		case WEFT_EV_MUTEX_BLOCK: in_mutex++; break;
+		}
+	}
+	cr_assert_eq(in_read, 4);
+	cr_assert_eq(in_cond, 2);
+	cr_assert_eq(in_mutex, 2);
+	free_objects(os);
+	free(os);
+	h_free(&r);
+}
+
+Test(trace, stress64_orders_every_mutex, .timeout = 120)
+{
+	char *trace;
+	struct run_result r;
+	run_both("stress64", NULL, &trace, &r);
+	assert_complete(trace);
+	struct objects *os = calloc(1, sizeof *os);
+	load_objects(trace, os);
+	int hammered = 0;
+	for (int i = 0; i < os->n; i++) {
+		struct object *o = &os->o[i];
+		if (o->acquires < 100)
+			continue;
+		hammered++;
+		assert_seqs_contiguous(o);
+	}
+	cr_assert_geq(hammered, 8, "all 8 mutexes are in the trace");
+	uint64_t starts = 0;
+	for (int t = 2; t < 512; t++)
+		starts += os->per_thread_code[t][WEFT_EV_THREAD_START];
+	cr_assert_eq(starts, 64);
+	free_objects(os);
+	free(os);
+	h_free(&r);
+}
+
+Test(trace, sync_zoo_records_every_kind, .timeout = 60)
+{
+	char *trace;
+	struct run_result r;
+	run_both("sync_zoo", NULL, &trace, &r);
+	cr_assert_eq(r.status, 0, "%s", r.out);
+	assert_complete(trace);
+	struct h_counts c;
+	h_count(trace, &c);
+	static const uint8_t expected[] = {
+		WEFT_EV_THREAD_CREATE, WEFT_EV_THREAD_START, WEFT_EV_THREAD_EXIT,
+		WEFT_EV_THREAD_NAME, WEFT_EV_JOIN_BEGIN, WEFT_EV_JOIN_END, WEFT_EV_DETACH,
+		WEFT_EV_MUTEX_ACQUIRE, WEFT_EV_MUTEX_UNLOCK, WEFT_EV_MUTEX_FAIL,
+		WEFT_EV_RWLOCK_ACQUIRE, WEFT_EV_RWLOCK_UNLOCK, WEFT_EV_RWLOCK_FAIL,
+		WEFT_EV_COND_WAIT_BEGIN, WEFT_EV_COND_WAIT_END, WEFT_EV_COND_SIGNAL,
+		WEFT_EV_COND_BROADCAST, WEFT_EV_BARRIER_BEGIN, WEFT_EV_BARRIER_END,
+		WEFT_EV_SPIN_ACQUIRE, WEFT_EV_SPIN_UNLOCK, WEFT_EV_SEM_WAIT_END,
+		WEFT_EV_SEM_POST, WEFT_EV_SYSCALL_BEGIN, WEFT_EV_SYSCALL_END, WEFT_EV_FORK,
+	};
+	for (size_t i = 0; i < sizeof expected; i++)
+		cr_expect_gt(c.per_code[expected[i]], 0, "no %s record",
+			     weft_events[expected[i]].name);
+	h_free(&r);
+}
+
+struct syscalls_seen {
+	uint64_t begins[WEFT_SYS_COUNT_];
+	uint64_t ends[WEFT_SYS_COUNT_];
+};
+
+static void count_syscalls(const struct weft_batch *b, const struct weft_record *rec, void *ctx)
+{
+	(void)b;
+	struct syscalls_seen *s = ctx;
+	if (rec->code == WEFT_EV_SYSCALL_BEGIN && rec->args[0] < WEFT_SYS_COUNT_)
+		s->begins[rec->args[0]]++;
+	if (rec->code == WEFT_EV_SYSCALL_END && rec->args[0] < WEFT_SYS_COUNT_)
+		s->ends[rec->args[0]]++;
+}
+
+Test(trace, sync_zoo_records_every_syscall, .timeout = 60)
+{
+	char *trace;
+	struct run_result r;
+	run_both("sync_zoo", NULL, &trace, &r);
+	struct syscalls_seen s;
+	memset(&s, 0, sizeof s);
+	char err[512];
+	cr_assert_eq(h_walk(trace, count_syscalls, &s, err, sizeof err), WEFT_READ_OK, "%s", err);
+	for (unsigned id = 1; id < WEFT_SYS_COUNT_; id++) {
+		/* wait/waitpid run in the parent; the fork child's calls are
+		 * in its own trace. */
+		cr_expect_gt(s.begins[id], 0, "no %s begins", weft_syscall_name(id));
+		cr_expect_eq(s.begins[id], s.ends[id], "%s: %llu begins, %llu ends",
+			     weft_syscall_name(id), (unsigned long long)s.begins[id],
+			     (unsigned long long)s.ends[id]);
+	}
+	h_free(&r);
+}
+
+Test(trace, main_calling_pthread_exit_still_ends, .timeout = 60)
+{
+	char *trace;
+	struct run_result r;
+	run_both("pthread_exit_main", NULL, &trace, &r);
+	cr_assert_eq(r.status, 0);
+	cr_assert_str_eq(r.out, "last thread done\n");
+	assert_complete(trace);
+	struct objects *os = calloc(1, sizeof *os);
+	load_objects(trace, os);
+	cr_assert_eq(os->per_thread_code[1][WEFT_EV_THREAD_EXIT], 1, "main's exit is recorded");
+	free_objects(os);
+	free(os);
+	h_free(&r);
+}
