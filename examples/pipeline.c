@@ -29,7 +29,9 @@
  * usage: pipeline [SCALE]   (default 1; work grows linearly with SCALE)
  * stdout is the same on every run for a given SCALE; exit status 0.
  */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>

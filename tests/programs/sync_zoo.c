@@ -34,7 +34,9 @@
  * stdout: "sync_zoo ok", exit 0.  On any misbehaving call a message goes to
  * stderr and the exit status is 1.
  */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
