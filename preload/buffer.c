@@ -148,7 +148,7 @@ uint32_t weft_buffer_prepare(struct weft_thread *t, uint32_t gen)
 	if (!t->buf[slot])
 		t->buf[slot] = weft_pool_get();
 	if (!t->buf[slot]) {
-		t->lost++;
+		atomic_fetch_add(&t->lost, 1);
 		errno = saved;
 		return 0;
 	}
@@ -162,9 +162,10 @@ uint32_t weft_buffer_prepare(struct weft_thread *t, uint32_t gen)
 			  t->state_syscall, t->state_object,
 			  weft_zigzag((int64_t)t->state_since));
 	}
-	if (t->lost) {
-		WEFT_EMIT(t, gen, LOST, t->last_ts[slot], t->lost);
-		t->lost = 0;
+	uint64_t lost = atomic_load(&t->lost);
+	if (lost) {
+		WEFT_EMIT(t, gen, LOST, t->last_ts[slot], lost);
+		atomic_fetch_sub(&t->lost, lost);
 	}
 	errno = saved;
 	return gen;
@@ -182,6 +183,11 @@ void weft_buffer_retire_all(uint32_t gen)
 		if (atomic_load(&t->exited))
 			weft_buffer_release(t, slot);
 	}
+}
+
+void weft_batches_add(uint32_t gen)
+{
+	atomic_fetch_add(&batches_written[gen & 1], 1);
 }
 
 /* Thread batches flushed for gen (the count GEN_END carries). */

@@ -24,13 +24,14 @@ static void tb_reserve(struct weft_tablebuf *tb, size_t more)
 	tb->cap = cap;
 }
 
-void weft_tb_begin(struct weft_tablebuf *tb, uint32_t gen, uint64_t base_ts)
+void weft_tb_begin(struct weft_tablebuf *tb, uint32_t serial, uint32_t gen,
+		   uint64_t base_ts)
 {
 	*tb = (struct weft_tablebuf){ 0 };
 	tb_reserve(tb, WEFT_BATCH_HEADER_SIZE);
 	if (tb->failed)
 		return;
-	struct weft_batch_header h = { .serial = 0, .generation = gen,
+	struct weft_batch_header h = { .serial = serial, .generation = gen,
 				       .length = 0, .base_ts = base_ts };
 	weft_put_batch_header(tb->p, &h);
 	tb->len = WEFT_BATCH_HEADER_SIZE;

@@ -1,6 +1,7 @@
 /*
- * tablebuf.h - a growable buffer for process batches (serial 0): the
- * clock record, string/stack/symbol tables and end markers.  It lives in
+ * tablebuf.h - a growable buffer for batches the tracer writes itself:
+ * process batches (serial 0: the clock record, string/stack/symbol tables,
+ * end markers) and LOST records for threads that had no buffer.  It lives in
  * mmap'd memory, not malloc's, because it is filled on the exit path while
  * other threads may hold malloc's locks.
  */
@@ -16,7 +17,9 @@ struct weft_tablebuf {
 	int failed;
 };
 
-void weft_tb_begin(struct weft_tablebuf *tb, uint32_t gen, uint64_t base_ts);
+/* Starts a batch for thread serial (0: the process) in generation gen. */
+void weft_tb_begin(struct weft_tablebuf *tb, uint32_t serial, uint32_t gen,
+		   uint64_t base_ts);
 void weft_tb_record(struct weft_tablebuf *tb, const struct weft_record *r);
 /* Completes the batch, writes it to the trace file and frees the buffer. */
 void weft_tb_write(struct weft_tablebuf *tb);

@@ -156,7 +156,7 @@ void weft_thread_reset_after_fork(struct weft_thread *survivor)
 			}
 		}
 		atomic_store(&t->seqlock, 0);
-		t->lost = 0;
+		atomic_store(&t->lost, 0);
 		if (t != survivor) {
 			atomic_store(&t->exited, 1);
 			atomic_store(&t->joined, 1);

@@ -173,7 +173,7 @@ static void generation_open(void)
 	weft_batches_take(gen); /* no count left from an earlier parity user */
 	uint64_t now = weft_now();
 	struct weft_tablebuf tb;
-	weft_tb_begin(&tb, gen, now);
+	weft_tb_begin(&tb, 0, gen, now);
 	struct weft_record r = { .code = WEFT_EV_CLOCK };
 	r.args[0] = now;
 	r.args[1] = 1000000000u;
@@ -206,6 +206,36 @@ static void wait_for_writers(void)
 	}
 }
 
+/* Threads that dropped events and never got a buffer again to say so get
+ * a batch holding just their LOST record, written here on their behalf. */
+static void write_unreported_losses(uint32_t gen)
+{
+	for (uint32_t s = 1; s <= weft_thread_count(); s++) {
+		struct weft_thread *t = weft_thread_by_serial(s);
+		uint64_t lost = atomic_exchange(&t->lost, 0);
+		if (!lost)
+			continue;
+		struct weft_tablebuf tb;
+		uint64_t now = weft_now();
+		weft_tb_begin(&tb, t->serial, gen, now);
+		uint32_t seen = atomic_load(&t->status_gen);
+		if (seen != gen &&
+		    atomic_compare_exchange_strong(&t->status_gen, &seen, gen)) {
+			struct weft_record st = { .code = WEFT_EV_STATUS, .ts = now };
+			st.args[0] = t->state;
+			st.args[1] = t->state_syscall;
+			st.args[2] = t->state_object;
+			st.args[3] = t->state_since;
+			weft_tb_record(&tb, &st);
+		}
+		struct weft_record r = { .code = WEFT_EV_LOST, .ts = now };
+		r.args[0] = lost;
+		weft_tb_record(&tb, &r);
+		weft_tb_write(&tb);
+		weft_batches_add(gen);
+	}
+}
+
 /* Control lock held: closes the current generation.  at_end adds the
  * TRACE_END record that marks a trace as complete. */
 static void generation_close(int at_end)
@@ -214,8 +244,9 @@ static void generation_close(int at_end)
 	if (gen) {
 		wait_for_writers();
 		weft_buffer_retire_all(gen);
+		write_unreported_losses(gen);
 		struct weft_tablebuf tb;
-		weft_tb_begin(&tb, gen, weft_now());
+		weft_tb_begin(&tb, 0, gen, weft_now());
 		weft_stacks_write_tables(&tb);
 		struct weft_record r = { .code = WEFT_EV_GEN_END };
 		r.args[0] = gen;
@@ -226,7 +257,7 @@ static void generation_close(int at_end)
 	}
 	if (at_end && weft_out_fd >= 0) {
 		struct weft_tablebuf tb;
-		weft_tb_begin(&tb, gen ? gen : last_generation, weft_now());
+		weft_tb_begin(&tb, 0, gen ? gen : last_generation, weft_now());
 		struct weft_record r = { .code = WEFT_EV_TRACE_END };
 		r.args[0] = generations_ended;
 		weft_tb_record(&tb, &r);

@@ -57,7 +57,7 @@ struct weft_thread {
 	uint32_t pos[2];
 	uint32_t buf_gen[2];
 	uint64_t last_ts[2];
-	uint64_t lost;              /* events dropped since the last LOST */
+	_Atomic uint64_t lost;      /* events dropped since the last LOST */
 
 	/* Current state, kept even while tracing is off, for STATUS. */
 	uint8_t state;
@@ -103,6 +103,7 @@ void weft_pool_put(uint8_t *buf);
 int weft_output_write(const uint8_t *p, size_t n);
 void weft_pool_reset_after_fork(void);
 uint32_t weft_batches_take(uint32_t gen);
+void weft_batches_add(uint32_t gen);
 
 /* objseq.c: per-object sequence numbers */
 uint64_t weft_objseq_next(const void *object);

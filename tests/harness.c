@@ -153,12 +153,23 @@ static void count_one(const struct weft_batch *b, const struct weft_record *rec,
 		      void *ctx)
 {
 	struct h_counts *c = ctx;
+	static __thread const struct weft_batch *last_batch;
+	static __thread size_t last_offset = (size_t)-1;
+	if (b->header.serial && b->header.generation < 16 &&
+	    (b != last_batch || b->offset != last_offset))
+		c->thread_batches[b->header.generation]++;
+	last_batch = b;
+	last_offset = b->offset;
 	c->per_code[rec->code]++;
 	c->events++;
 	if (b->header.serial > c->threads)
 		c->threads = b->header.serial;
 	if (rec->code == WEFT_EV_TRACE_END)
 		c->complete = 1;
+	if (rec->code == WEFT_EV_LOST)
+		c->lost += rec->args[0];
+	if (rec->code == WEFT_EV_GEN_END && rec->args[0] < 16)
+		c->gen_end_batches[rec->args[0]] = rec->args[1];
 }
 
 void h_count(const char *path, struct h_counts *c)

@@ -44,6 +44,11 @@ struct h_counts {
 	uint64_t events;
 	uint32_t threads;     /* highest thread serial seen */
 	int complete;         /* a TRACE_END record was read */
+	uint64_t lost;        /* sum of LOST counts */
+	/* Per generation (1..15): thread batches in the file, and the count
+	 * its GEN_END claims. */
+	uint64_t thread_batches[16];
+	uint64_t gen_end_batches[16];
 	int status;           /* h_walk's result */
 	char error[512];
 };

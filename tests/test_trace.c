@@ -15,8 +15,9 @@
 
 /* Runs program `name` untraced and traced (trace at *trace_out); asserts
  * identical stdout and exit status, and returns the traced run. */
-static void run_both(const char *name, char *const extra_args[],
-		     char **trace_out, struct run_result *traced)
+static void run_both_env(const char *name, char *const extra_args[],
+			 char *const extra_env[], char **trace_out,
+			 struct run_result *traced)
 {
 	char *argv[16] = { (char *)h_program(name) };
 	for (int i = 0; extra_args && extra_args[i]; i++)
@@ -28,7 +29,9 @@ static void run_both(const char *name, char *const extra_args[],
 	static __thread char preload_env[4200], output_env[4200];
 	snprintf(preload_env, sizeof preload_env, "LD_PRELOAD=%s", h_preload());
 	snprintf(output_env, sizeof output_env, "WEFT_OUTPUT=%s", trace);
-	char *env[] = { preload_env, output_env, NULL };
+	char *env[8] = { preload_env, output_env };
+	for (int i = 0; extra_env && extra_env[i] && i < 5; i++)
+		env[2 + i] = extra_env[i];
 	h_run(argv, env, traced);
 
 	cr_assert_eq(traced->status, plain.status, "%s: exit status %d traced, %d untraced",
@@ -38,6 +41,12 @@ static void run_both(const char *name, char *const extra_args[],
 			 traced->err);
 	h_free(&plain);
 	*trace_out = trace;
+}
+
+static void run_both(const char *name, char *const extra_args[],
+		     char **trace_out, struct run_result *traced)
+{
+	run_both_env(name, extra_args, NULL, trace_out, traced);
 }
 
 /* ---- per-object bookkeeping over a trace ---- */
@@ -147,6 +156,11 @@ static void assert_complete(const char *trace)
 	cr_assert(c.complete, "%s has no TRACE_END record", trace);
 	cr_assert_eq(c.per_code[WEFT_EV_GEN_END], c.per_code[WEFT_EV_CLOCK],
 		     "every generation opened is closed");
+	for (int g = 1; g < 16; g++)
+		cr_assert_eq(c.thread_batches[g], c.gen_end_batches[g],
+			     "generation %d: %llu thread batches, GEN_END says %llu", g,
+			     (unsigned long long)c.thread_batches[g],
+			     (unsigned long long)c.gen_end_batches[g]);
 }
 
 /* ---- tests ---- */
@@ -374,5 +388,54 @@ Test(trace, main_calling_pthread_exit_still_ends, .timeout = 60)
 	cr_assert_eq(os->per_thread_code[1][WEFT_EV_THREAD_EXIT], 1, "main's exit is recorded");
 	free_objects(os);
 	free(os);
+	h_free(&r);
+}
+
+Test(trace, small_buffers_flush_often_and_lose_nothing, .timeout = 120)
+{
+	/* Sizes chosen so flushes land at many different points of the
+	 * records' sequence: every batch must start with its header. */
+	static char *sizes[] = { "WEFT_BUFFER_KB=4", "WEFT_BUFFER_KB=5",
+				 "WEFT_BUFFER_KB=7", "WEFT_BUFFER_KB=13" };
+	for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
+		char *trace;
+		struct run_result r;
+		char *env[] = { sizes[i], NULL };
+		run_both_env("mutex_count", NULL, env, &trace, &r);
+		assert_complete(trace);
+		struct h_counts c;
+		h_count(trace, &c);
+		cr_assert_gt(c.thread_batches[1], 20, "%s: many batches", sizes[i]);
+		cr_assert_eq(c.lost, 0, "%s", sizes[i]);
+		struct objects *os = calloc(1, sizeof *os);
+		load_objects(trace, os);
+		int found = 0;
+		for (int j = 0; j < os->n; j++)
+			if (os->o[j].acquires == 10000) {
+				found = 1;
+				cr_assert_eq(os->o[j].unlocks, 10000);
+				assert_seqs_contiguous(&os->o[j]);
+			}
+		cr_assert(found, "%s: all 10,000 acquires", sizes[i]);
+		free_objects(os);
+		free(os);
+		h_free(&r);
+	}
+}
+
+Test(trace, memory_cap_drops_and_counts, .timeout = 120)
+{
+	/* Two buffers for 65 threads: most events are dropped, counted, and
+	 * the program neither waits nor changes. */
+	char *trace;
+	struct run_result r;
+	char *env[] = { "WEFT_MEMORY_MB=1", "WEFT_BUFFER_KB=512", NULL };
+	run_both_env("stress64", NULL, env, &trace, &r);
+	cr_assert_str_eq(r.out, "done\n");
+	assert_complete(trace);
+	struct h_counts c;
+	h_count(trace, &c);
+	cr_assert_gt(c.lost, 0, "events were dropped and counted");
+	cr_assert_geq(c.per_code[WEFT_EV_LOST], 32, "threads without a buffer report their losses");
 	h_free(&r);
 }
