@@ -102,6 +102,19 @@ int weft_output_write(const uint8_t *p, size_t n)
 	return rc;
 }
 
+/* A wrapper was entered while weft's own code ran on this thread.  When
+ * that code was writing an event (a signal handler interrupted it), the
+ * handler's event cannot be written into the half-written buffer: it is
+ * dropped and counted.  Calls made by weft itself (the unwinder's) are not
+ * the program's and are not counted. */
+void weft_nested_call(void)
+{
+	struct weft_thread *t = weft_self_tls;
+	if (t && (atomic_load_explicit(&t->seqlock, memory_order_relaxed) & 1) &&
+	    atomic_load_explicit(&weft_generation, memory_order_relaxed))
+		atomic_fetch_add(&t->lost, 1);
+}
+
 /* Completes the batch in slot and writes it out; the slot is left empty. */
 void weft_buffer_flush(struct weft_thread *t, unsigned slot)
 {

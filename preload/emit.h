@@ -29,12 +29,16 @@ static inline uint64_t weft_now(void)
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
+void weft_nested_call(void);
+
 /* The calling thread's record when this call should be traced, else NULL
  * (weft's own code is running on this thread, or the thread has exited). */
 static inline struct weft_thread *weft_enter(void)
 {
-	if (unlikely(weft_busy))
+	if (unlikely(weft_busy)) {
+		weft_nested_call();
 		return NULL;
+	}
 	struct weft_thread *t = weft_self_tls;
 	if (likely(t != NULL))
 		return t;

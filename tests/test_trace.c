@@ -439,3 +439,27 @@ Test(trace, memory_cap_drops_and_counts, .timeout = 120)
 	cr_assert_geq(c.per_code[WEFT_EV_LOST], 32, "threads without a buffer report their losses");
 	h_free(&r);
 }
+
+Test(trace, calls_before_weft_is_initialized_work, .timeout = 60)
+{
+	/* A library constructor that runs before weft's own calls wrapped
+	 * functions: they pass through, and the program is traced after. */
+	char *trace;
+	struct run_result r;
+	run_both("early_ctor", NULL, &trace, &r);
+	cr_assert_str_eq(r.out, "early_value=42\n");
+	cr_assert_eq(r.status, 0);
+	assert_complete(trace);
+	struct objects *os = calloc(1, sizeof *os);
+	load_objects(trace, os);
+	int found = 0;
+	for (int i = 0; i < os->n; i++)
+		if (os->o[i].acquires == 100) {
+			found = 1;
+			assert_seqs_contiguous(&os->o[i]);
+		}
+	cr_assert(found, "main's 100 pairs after initialization are traced");
+	free_objects(os);
+	free(os);
+	h_free(&r);
+}
