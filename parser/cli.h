@@ -18,6 +18,11 @@
 
 int weft_cmd_dump(int argc, char **argv);
 int weft_cmd_record(int argc, char **argv);
+int weft_cmd_check(int argc, char **argv);
+/* Checks and reports one file; returns its enum weft_verdict. */
+int weft_check_file(const char *path, int json, int quiet);
+/* The worse of two verdicts. */
+int weft_check_exit(int worst_so_far, int verdict);
 int weft_print_version(void);
 
 /* Reads one trace; writes its records (file order) to records and its

@@ -19,8 +19,12 @@ static const char usage[] =
 	"waits, blocking system calls, thread life cycle) and reads the traces.\n"
 	"\n"
 	"commands:\n"
-	"  record [-o PATH] [--stacks] -- CMD [ARGS...]  trace a program\n"
-	"  dump [--summary] FILE...                     print a trace\n"
+	"  record [-o PATH] [--stacks] [--check] -- CMD [ARGS...]\n"
+	"                                trace a program\n"
+	"  check [--json] [--quiet] FILE...\n"
+	"                                prove traces are consistently ordered\n"
+	"  dump [--summary] [--file-order] FILE...\n"
+	"                                print a trace\n"
 	"\n"
 	"Run 'weft COMMAND --help' for a command's options.\n"
 	"  -h, --help     show this help\n"
@@ -47,6 +51,8 @@ int main(int argc, char **argv)
 		return weft_print_version();
 	if (!strcmp(cmd, "record"))
 		return weft_cmd_record(argc - 1, argv + 1);
+	if (!strcmp(cmd, "check"))
+		return weft_cmd_check(argc - 1, argv + 1);
 	if (!strcmp(cmd, "dump"))
 		return weft_cmd_dump(argc - 1, argv + 1);
 	fprintf(stderr, "weft: unknown command '%s' (try 'weft --help')\n", cmd);

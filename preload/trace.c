@@ -241,28 +241,32 @@ static void write_unreported_losses(uint32_t gen)
 static void generation_close(int at_end)
 {
 	uint32_t gen = atomic_exchange(&weft_generation, 0);
+	struct weft_tablebuf tb;
+	struct weft_record r;
 	if (gen) {
 		wait_for_writers();
 		weft_buffer_retire_all(gen);
 		write_unreported_losses(gen);
-		struct weft_tablebuf tb;
 		weft_tb_begin(&tb, 0, gen, weft_now());
 		weft_stacks_write_tables(&tb);
-		struct weft_record r = { .code = WEFT_EV_GEN_END };
+		r = (struct weft_record){ .code = WEFT_EV_GEN_END };
 		r.args[0] = gen;
 		r.args[1] = weft_batches_take(gen);
 		weft_tb_record(&tb, &r);
 		generations_ended++;
-		weft_tb_write(&tb);
+	} else if (at_end && weft_out_fd >= 0 && last_generation) {
+		/* Tracing is off: the end marker goes in a batch of its own,
+		 * under the last generation's number. */
+		weft_tb_begin(&tb, 0, last_generation, weft_now());
+	} else {
+		return;
 	}
-	if (at_end && weft_out_fd >= 0) {
-		struct weft_tablebuf tb;
-		weft_tb_begin(&tb, 0, gen ? gen : last_generation, weft_now());
-		struct weft_record r = { .code = WEFT_EV_TRACE_END };
+	if (at_end) {
+		r = (struct weft_record){ .code = WEFT_EV_TRACE_END };
 		r.args[0] = generations_ended;
 		weft_tb_record(&tb, &r);
-		weft_tb_write(&tb);
 	}
+	weft_tb_write(&tb);
 }
 
 static int secure_execution(void)

@@ -1,0 +1,1079 @@
+/*
+ * check.c - the validator and global orderer (see check.h).
+ *
+ * A generation is processed once all of its batches have been read (its
+ * GEN_END, or the end of the file).  Two passes over its batches:
+ *
+ *  1. decode every record once: structure, tables (ids defined once, ids
+ *     used are defined), the lowest sequence number of each object, and
+ *     each thread's batches in order;
+ *  2. merge the threads: repeatedly take the thread whose next event has
+ *     the earliest timestamp and whose event can apply now (its sequence
+ *     number is the next one for its object, the lock is free, its thread
+ *     was created, its join target exited...).  When the earliest cannot
+ *     apply, later ones are tried; when none can, the trace has no
+ *     consistent order and every thread's pending event is reported with
+ *     the reason it waits.
+ *
+ * Thread and object state outlive a generation so that STATUS records can
+ * be checked against how the previous generation left each thread.
+ */
+#include "check.h"
+
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "u64map.h"
+
+#define MAX_SERIAL   (1u << 22)
+#define STATE_DEPTH  8     /* nested blocking states (signal handlers) */
+
+struct gbatch {
+	struct weft_batch b;
+	int32_t next;          /* the thread's next batch, -1 at the end */
+};
+
+struct state {
+	uint8_t state;         /* WEFT_STATE_*; 0 = unknown (events lost) */
+	uint8_t syscall;
+	uint64_t object;
+};
+
+struct thread {
+	uint32_t serial;
+	uint32_t last_gen;     /* latest generation it had records in */
+	uint8_t created, started, exited;
+	uint8_t depth;         /* entries in stack; 0 = running */
+	uint8_t unknown;       /* its state is unknown (events were lost) */
+	struct state stack[STATE_DEPTH];
+
+	/* This generation. */
+	uint32_t gen;          /* the generation the fields below are for */
+	int32_t first_batch, last_batch, cur_batch;
+	struct weft_cursor cur;
+	uint8_t saw_first, has_peek;
+	size_t peek_offset;
+	uint64_t batch_last_ts;
+	struct weft_record peek;
+	uint32_t heap_index;
+};
+
+struct object {
+	uint64_t addr;
+	uint64_t last_seq;     /* last sequence number applied */
+	uint64_t min_seq;      /* lowest in the generation being checked */
+	uint32_t min_gen;      /* generation min_seq belongs to */
+	uint8_t known;         /* ownership below is known */
+	uint32_t holder, depth;          /* mutex, spin lock */
+	uint32_t writer, readers;        /* rwlock */
+};
+
+struct checker {
+	struct weft_reader *r;
+	struct weft_check_result *res;
+	weft_check_fn fn;
+	void *ctx;
+
+	struct thread **threads; /* by serial */
+	uint32_t nthreads_cap;
+	struct object *objects;
+	uint32_t nobjects, objects_cap;
+	struct u64map object_index;   /* addr -> index + 1 */
+
+	/* The generation being gathered and checked. */
+	struct gbatch *batches;
+	uint32_t nbatches, batches_cap;
+	uint32_t gen;                 /* lowest generation not yet checked */
+	uint32_t last_checked;
+	int relaxed;                  /* this generation lost events */
+	uint64_t gen_lost;
+	struct u64map strings, stacks, stack_uses;
+	/* Batches of the following generation read before this one ended. */
+	struct gbatch *later;
+	uint32_t nlater, later_cap;
+
+	struct thread **heap, **aside;
+	uint32_t nheap, naside;
+	int failed;
+};
+
+__attribute__((format(printf, 2, 3)))
+static void fail(struct checker *c, const char *fmt, ...)
+{
+	if (c->failed)
+		return;
+	c->failed = 1;
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(c->res->error, sizeof c->res->error, fmt, ap);
+	va_end(ap);
+	c->res->verdict = WEFT_CHECK_INCONSISTENT;
+}
+
+/* ---- threads and objects ---- */
+
+static struct thread *thread_get(struct checker *c, uint32_t serial)
+{
+	if (serial == 0 || serial >= MAX_SERIAL)
+		return NULL;
+	if (serial >= c->nthreads_cap) {
+		uint32_t cap = c->nthreads_cap ? c->nthreads_cap : 64;
+		while (cap <= serial)
+			cap *= 2;
+		c->threads = realloc(c->threads, cap * sizeof *c->threads);
+		if (!c->threads)
+			abort();
+		memset(c->threads + c->nthreads_cap, 0,
+		       (cap - c->nthreads_cap) * sizeof *c->threads);
+		c->nthreads_cap = cap;
+	}
+	if (!c->threads[serial]) {
+		struct thread *t = calloc(1, sizeof *t);
+		if (!t)
+			abort();
+		t->serial = serial;
+		c->threads[serial] = t;
+		c->res->threads++;
+	}
+	return c->threads[serial];
+}
+
+static struct object *object_get(struct checker *c, uint64_t addr)
+{
+	uint32_t i = u64map_get(&c->object_index, addr);
+	if (i)
+		return &c->objects[i - 1];
+	if (c->nobjects == c->objects_cap) {
+		c->objects_cap = c->objects_cap ? c->objects_cap * 2 : 256;
+		c->objects = realloc(c->objects, c->objects_cap * sizeof *c->objects);
+		if (!c->objects)
+			abort();
+	}
+	struct object *o = &c->objects[c->nobjects++];
+	memset(o, 0, sizeof *o);
+	o->addr = addr;
+	u64map_put(&c->object_index, addr, c->nobjects);
+	return o;
+}
+
+/* Index of a record's sequence argument ('s'), or -1; its object is the
+ * nearest 'o' argument before it. */
+static int seq_arg(uint8_t code, int *obj_arg)
+{
+	const char *k = weft_events[code].kinds;
+	const char *s = strchr(k, 's');
+	if (!s)
+		return -1;
+	int i = (int)(s - k);
+	int o = i - 1;
+	while (o >= 0 && k[o] != 'o')
+		o--;
+	*obj_arg = o;
+	return o < 0 ? -1 : i;
+}
+
+static const char *state_name(uint8_t s)
+{
+	const char *n = weft_state_name(s);
+	return n ? n : "UNKNOWN";
+}
+
+static const struct state *top(const struct thread *t)
+{
+	static const struct state running = { WEFT_STATE_RUNNING, 0, 0 };
+	return t->depth ? &t->stack[t->depth - 1] : &running;
+}
+
+/* ---- pass 1: decode the generation ---- */
+
+static void add_batch(struct gbatch **v, uint32_t *n, uint32_t *cap,
+		      const struct weft_batch *b)
+{
+	if (*n == *cap) {
+		*cap = *cap ? *cap * 2 : 256;
+		*v = realloc(*v, *cap * sizeof **v);
+		if (!*v)
+			abort();
+	}
+	(*v)[*n].b = *b;
+	(*v)[*n].next = -1;
+	(*n)++;
+}
+
+static void describe(char *buf, size_t cap, const struct weft_record *rec)
+{
+	const struct weft_event_desc *d = &weft_events[rec->code];
+	int n = snprintf(buf, cap, "%s", d->name);
+	const char *name = d->names;
+	for (unsigned i = 0; i < d->nargs && n > 0 && (size_t)n < cap; i++) {
+		size_t len = strcspn(name, ",");
+		char kind = d->kinds[i];
+		if (kind == 'o' || kind == 'x')
+			n += snprintf(buf + n, cap - (size_t)n, " %.*s=0x%" PRIx64,
+				      (int)len, name, rec->args[i]);
+		else if (kind == 'T')
+			n += snprintf(buf + n, cap - (size_t)n, " %.*s=T%" PRIu64,
+				      (int)len, name, rec->args[i]);
+		else if (kind == 'y')
+			n += snprintf(buf + n, cap - (size_t)n, " %.*s=%s", (int)len, name,
+				      weft_syscall_name(rec->args[i]) ? weft_syscall_name(rec->args[i]) : "?");
+		else if (kind != 'b' && kind != 'P' && kind != 'k')
+			n += snprintf(buf + n, cap - (size_t)n, " %.*s=%" PRId64,
+				      (int)len, name, (int64_t)rec->args[i]);
+		name += len + (name[len] == ',');
+	}
+}
+
+static int prepass_record(struct checker *c, const struct weft_batch *b,
+			  const struct weft_record *rec, size_t off)
+{
+	const struct weft_event_desc *d = &weft_events[rec->code];
+	uint32_t g = b->header.generation;
+	if (b->header.serial == 0) {
+		if (d->timed) {
+			fail(c, "offset %zu: generation %u: %s in a process batch "
+			     "(thread records belong in thread batches)", off, g, d->name);
+			return -1;
+		}
+		switch (rec->code) {
+		case WEFT_EV_STRING:
+			if (rec->args[0] == 0 || u64map_get(&c->strings, rec->args[0])) {
+				fail(c, "offset %zu: generation %u: string id %" PRIu64
+				     " defined twice", off, g, rec->args[0]);
+				return -1;
+			}
+			u64map_put(&c->strings, rec->args[0], 1);
+			break;
+		case WEFT_EV_STACK:
+			if (rec->args[0] == 0 || u64map_get(&c->stacks, rec->args[0])) {
+				fail(c, "offset %zu: generation %u: stack id %" PRIu64
+				     " defined twice", off, g, rec->args[0]);
+				return -1;
+			}
+			u64map_put(&c->stacks, rec->args[0], 1);
+			break;
+		case WEFT_EV_SYMBOL:
+			if (!u64map_get(&c->strings, rec->args[1])) {
+				fail(c, "offset %zu: generation %u: SYMBOL names string id "
+				     "%" PRIu64 ", which is not defined before it",
+				     off, g, rec->args[1]);
+				return -1;
+			}
+			break;
+		}
+		return 0;
+	}
+	if (!d->timed) {
+		fail(c, "offset %zu: generation %u, thread %u: %s in a thread batch "
+		     "(tables belong in process batches)", off, g, b->header.serial,
+		     d->name);
+		return -1;
+	}
+	const char *k = strchr(d->kinds, 'k');
+	if (k && rec->args[k - d->kinds] && !u64map_get(&c->stack_uses, rec->args[k - d->kinds]))
+		u64map_put(&c->stack_uses, rec->args[k - d->kinds], (uint32_t)(off > UINT32_MAX ? UINT32_MAX : off));
+	if (rec->code == WEFT_EV_LOST) {
+		c->relaxed = 1;
+		c->gen_lost += rec->args[0];
+	}
+	int oi;
+	int si = seq_arg(rec->code, &oi);
+	if (si >= 0 && rec->args[si] && rec->args[oi]) {
+		struct object *o = object_get(c, rec->args[oi]);
+		if (o->min_gen != g || rec->args[si] < o->min_seq) {
+			o->min_seq = rec->args[si];
+			o->min_gen = g;
+		}
+	}
+	return 0;
+}
+
+/* Decodes every batch of the generation; links each thread's batches. */
+static int prepass(struct checker *c)
+{
+	for (uint32_t i = 0; i < c->nbatches; i++) {
+		const struct weft_batch *b = &c->batches[i].b;
+		struct weft_cursor cur;
+		struct weft_record rec;
+		int rc;
+		weft_cursor_init(&cur, b);
+		size_t off = weft_cursor_offset(&cur);
+		uint64_t first_ts = 0;
+		int first = 1;
+		while ((rc = weft_cursor_next(c->r, &cur, &rec)) == WEFT_READ_OK) {
+			if (prepass_record(c, b, &rec, off) < 0)
+				return -1;
+			if (first && weft_events[rec.code].timed) {
+				first_ts = rec.ts;
+				first = 0;
+			}
+			c->res->events++;
+			if (weft_events[rec.code].timed) {
+				if (rec.ts < c->res->first_ts)
+					c->res->first_ts = rec.ts;
+				if (rec.ts > c->res->last_ts)
+					c->res->last_ts = rec.ts;
+			}
+			off = weft_cursor_offset(&cur);
+		}
+		if (rc != WEFT_READ_END) {
+			fail(c, "%s", c->r->error);
+			return -1;
+		}
+		if (b->header.serial == 0)
+			continue;
+		struct thread *t = thread_get(c, b->header.serial);
+		if (!t) {
+			fail(c, "offset %zu: thread serial %u is beyond this reader's "
+			     "limit", b->offset, b->header.serial);
+			return -1;
+		}
+		if (t->gen != c->gen) {
+			t->gen = c->gen;
+			t->first_batch = t->last_batch = -1;
+			t->saw_first = t->has_peek = 0;
+			t->batch_last_ts = 0;
+		}
+		/* A thread's batches follow one another in time. */
+		if (!first && first_ts < t->batch_last_ts) {
+			fail(c, "offset %zu: generation %u, thread %u: timestamps go "
+			     "backwards between batches (%" PRIu64 " after %" PRIu64 ")",
+			     b->offset, c->gen, t->serial, first_ts, t->batch_last_ts);
+			return -1;
+		}
+		if (!first)
+			t->batch_last_ts = cur.ts;
+		if (t->last_batch >= 0)
+			c->batches[t->last_batch].next = (int32_t)i;
+		else
+			t->first_batch = (int32_t)i;
+		t->last_batch = (int32_t)i;
+	}
+	/* Every stack an event names is defined in the generation's tables. */
+	for (uint32_t i = 0; i < c->stack_uses.cap; i++) {
+		uint64_t id = c->stack_uses.keys[i];
+		if (id && !u64map_get(&c->stacks, id)) {
+			fail(c, "offset %u: generation %u: stack id %" PRIu64 " is used "
+			     "but never defined", c->stack_uses.vals[i], c->gen, id);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* ---- pass 2: merge and validate ---- */
+
+/* Reads the thread's next record into peek; 0 when there is none. */
+static int advance(struct checker *c, struct thread *t)
+{
+	for (;;) {
+		if (t->cur_batch < 0)
+			return t->has_peek = 0;
+		size_t off = weft_cursor_offset(&t->cur);
+		int rc = weft_cursor_next(c->r, &t->cur, &t->peek);
+		if (rc == WEFT_READ_OK) {
+			t->peek_offset = off;
+			return t->has_peek = 1;
+		}
+		t->cur_batch = c->batches[t->cur_batch].next;
+		if (t->cur_batch >= 0)
+			weft_cursor_init(&t->cur, &c->batches[t->cur_batch].b);
+	}
+}
+
+static int earlier(const struct thread *a, const struct thread *b)
+{
+	if (a->peek.ts != b->peek.ts)
+		return a->peek.ts < b->peek.ts;
+	return a->serial < b->serial;
+}
+
+static void heap_push(struct checker *c, struct thread *t)
+{
+	uint32_t i = c->nheap++;
+	while (i > 0) {
+		uint32_t parent = (i - 1) / 2;
+		if (!earlier(t, c->heap[parent]))
+			break;
+		c->heap[i] = c->heap[parent];
+		i = parent;
+	}
+	c->heap[i] = t;
+}
+
+static struct thread *heap_pop(struct checker *c)
+{
+	struct thread *min = c->heap[0];
+	struct thread *last = c->heap[--c->nheap];
+	uint32_t i = 0;
+	for (;;) {
+		uint32_t l = 2 * i + 1, r = l + 1, m = i;
+		const struct thread *best = last;
+		if (l < c->nheap && earlier(c->heap[l], best)) {
+			m = l;
+			best = c->heap[l];
+		}
+		if (r < c->nheap && earlier(c->heap[r], best))
+			m = r;
+		if (m == i)
+			break;
+		c->heap[i] = c->heap[m];
+		i = m;
+	}
+	if (c->nheap)
+		c->heap[i] = last;
+	return min;
+}
+
+enum verdict { APPLY, WAIT, BAD };
+
+struct judgement {
+	enum verdict v;
+	char why[256];
+};
+
+__attribute__((format(printf, 3, 4)))
+static enum verdict say(struct judgement *j, enum verdict v, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(j->why, sizeof j->why, fmt, ap);
+	va_end(ap);
+	return j->v = v;
+}
+
+/* Whether seq is the next sequence number of o. */
+static enum verdict seq_ready(struct checker *c, struct judgement *j,
+			      struct object *o, uint64_t seq)
+{
+	if (seq == 0)
+		return j->v = APPLY;
+	if (seq == o->last_seq + 1 || (c->relaxed && seq > o->last_seq))
+		return j->v = APPLY;
+	if (seq <= o->last_seq)
+		return say(j, BAD, "sequence number %" PRIu64 " of object 0x%" PRIx64
+			   " comes after %" PRIu64, seq, o->addr, o->last_seq);
+	return say(j, WAIT, "waits for sequence number %" PRIu64 " of object 0x%"
+		   PRIx64, o->last_seq + 1, o->addr);
+}
+
+/* The thread must be in state (state, object) before an ending event. */
+static enum verdict expect_top(struct checker *c, struct judgement *j,
+			       struct thread *t, uint8_t state, uint64_t object,
+			       const char *begin)
+{
+	const struct state *s = top(t);
+	if (t->unknown || c->relaxed)
+		return j->v = APPLY;
+	if (s->state == state && s->object == object)
+		return j->v = APPLY;
+	return say(j, BAD, "no %s before it (the thread is %s)", begin,
+		   state_name(s->state));
+}
+
+static void push_state(struct thread *t, uint8_t state, uint8_t syscall,
+		       uint64_t object)
+{
+	if (t->depth == STATE_DEPTH) {
+		t->unknown = 1;
+		return;
+	}
+	t->stack[t->depth++] = (struct state){ state, syscall, object };
+}
+
+static void pop_state(struct thread *t)
+{
+	if (t->depth)
+		t->depth--;
+}
+
+/* Decides whether t's pending event can apply now, and applies it. */
+static enum verdict judge(struct checker *c, struct thread *t, struct judgement *j,
+			  int apply)
+{
+	const struct weft_record *e = &t->peek;
+	const uint64_t *a = e->args;
+	struct object *o = NULL, *m = NULL;
+	struct thread *other;
+
+	if (t->exited)
+		return say(j, BAD, "event after the thread's THREAD_EXIT");
+	if (!t->saw_first) {
+		if (e->code == WEFT_EV_STATUS) {
+			const struct state *s = top(t);
+			if (t->last_gen + 1 == c->gen && t->last_gen && !t->unknown &&
+			    (s->state != a[0] || s->syscall != a[1] ||
+			     (s->state != WEFT_STATE_SYSCALL && s->object != a[2])))
+				return say(j, BAD, "STATUS says %s but the thread ended "
+					   "generation %u %s", state_name((uint8_t)a[0]),
+					   t->last_gen, state_name(s->state));
+			if (!weft_state_name(a[0]))
+				return say(j, BAD, "STATUS with unknown state %" PRIu64, a[0]);
+			if (apply) {
+				t->depth = 0;
+				t->unknown = 0;
+				if (a[0] == WEFT_STATE_EXITED)
+					t->exited = 1;
+				else if (a[0] != WEFT_STATE_RUNNING)
+					push_state(t, (uint8_t)a[0], (uint8_t)a[1], a[2]);
+				t->started = 1;
+				t->saw_first = 1;
+			}
+			return j->v = APPLY;
+		}
+		if (e->code == WEFT_EV_LOST) {
+			if (apply) {
+				t->unknown = 1;
+				t->saw_first = 1;
+				t->started = 1;
+			}
+			return j->v = APPLY;
+		}
+		if (e->code != WEFT_EV_THREAD_START)
+			return say(j, BAD, "the thread's first record in generation %u "
+				   "is not STATUS or THREAD_START", c->gen);
+	} else if (e->code == WEFT_EV_STATUS) {
+		return say(j, BAD, "STATUS after the thread's first record");
+	}
+
+	int oi;
+	int si = seq_arg(e->code, &oi);
+	if (si >= 0 && a[oi]) {
+		o = object_get(c, a[oi]);
+		if (seq_ready(c, j, o, a[si]) != APPLY)
+			return j->v;
+	}
+	uint64_t flags;
+	switch (e->code) {
+	case WEFT_EV_LOST:
+		if (apply)
+			t->unknown = 1;
+		break;
+	case WEFT_EV_THREAD_START:
+		if (t->started)
+			return say(j, BAD, "THREAD_START of a thread already started");
+		if (a[0]) {
+			other = thread_get(c, (uint32_t)a[0]);
+			if (!t->created && !c->relaxed)
+				return say(j, WAIT, "waits for T%" PRIu64 "'s THREAD_CREATE", a[0]);
+			(void)other;
+		}
+		if (apply) {
+			t->started = 1;
+			t->saw_first = 1;
+			t->depth = 0;
+		}
+		break;
+	case WEFT_EV_THREAD_CREATE:
+		if (a[1] == 0) {
+			other = thread_get(c, (uint32_t)a[0]);
+			if (!other)
+				return say(j, BAD, "THREAD_CREATE of serial %" PRIu64
+					   " beyond this reader's limit", a[0]);
+			if (other->created || other->started)
+				return say(j, BAD, "THREAD_CREATE of T%" PRIu64
+					   ", which already exists", a[0]);
+			if (apply)
+				other->created = 1;
+		}
+		break;
+	case WEFT_EV_THREAD_EXIT:
+		if (apply) {
+			t->exited = 1;
+			t->depth = 0;
+		}
+		break;
+	case WEFT_EV_JOIN_BEGIN:
+		if (apply)
+			push_state(t, WEFT_STATE_BLOCKED_JOIN, 0, a[0]);
+		break;
+	case WEFT_EV_JOIN_END:
+		if (expect_top(c, j, t, WEFT_STATE_BLOCKED_JOIN, a[0], "JOIN_BEGIN") != APPLY)
+			return j->v;
+		if (a[1] == 0 && a[0]) {
+			other = thread_get(c, (uint32_t)a[0]);
+			if (other && !other->exited && !c->relaxed)
+				return say(j, WAIT, "joins T%" PRIu64 ", which has not "
+					   "exited", a[0]);
+		}
+		if (apply)
+			pop_state(t);
+		break;
+	case WEFT_EV_MUTEX_BLOCK:
+		if (apply)
+			push_state(t, WEFT_STATE_BLOCKED_MUTEX, 0, a[0]);
+		break;
+	case WEFT_EV_MUTEX_ACQUIRE:
+	case WEFT_EV_SPIN_ACQUIRE:
+		flags = a[2];
+		if (e->code == WEFT_EV_MUTEX_ACQUIRE && (flags & WEFT_FLAG_CONTENDED) &&
+		    expect_top(c, j, t, WEFT_STATE_BLOCKED_MUTEX, a[0], "MUTEX_BLOCK") != APPLY)
+			return j->v;
+		if (!o)
+			o = object_get(c, a[0]);
+		if (o->known && o->holder && o->holder != t->serial && !c->relaxed)
+			return say(j, WAIT, "0x%" PRIx64 " is held by T%u", o->addr, o->holder);
+		if (apply) {
+			o->depth = o->holder == t->serial ? o->depth + 1 : 1;
+			o->holder = t->serial;
+			o->known = 1;
+			if (e->code == WEFT_EV_MUTEX_ACQUIRE && (flags & WEFT_FLAG_CONTENDED))
+				pop_state(t);
+		}
+		break;
+	case WEFT_EV_MUTEX_UNLOCK:
+	case WEFT_EV_SPIN_UNLOCK:
+		if (!o)
+			o = object_get(c, a[0]);
+		if (a[2] == 0 && o->known && o->holder != t->serial && !c->relaxed) {
+			if (a[1] == 0)
+				return say(j, WAIT, "0x%" PRIx64 " is held by T%u, not this "
+					   "thread", o->addr, o->holder);
+			if (o->holder)
+				return say(j, BAD, "unlocks 0x%" PRIx64 ", which T%u holds",
+					   o->addr, o->holder);
+			return say(j, BAD, "unlocks 0x%" PRIx64 ", which nobody holds", o->addr);
+		}
+		if (apply && a[2] == 0) {
+			if (o->depth > 1 && o->holder == t->serial)
+				o->depth--;
+			else
+				o->holder = o->depth = 0;
+			o->known = 1;
+		}
+		break;
+	case WEFT_EV_MUTEX_FAIL:
+		if ((a[1] & WEFT_FLAG_CONTENDED) &&
+		    expect_top(c, j, t, WEFT_STATE_BLOCKED_MUTEX, a[0], "MUTEX_BLOCK") != APPLY)
+			return j->v;
+		if (apply && (a[1] & WEFT_FLAG_CONTENDED))
+			pop_state(t);
+		break;
+	case WEFT_EV_RWLOCK_BLOCK:
+		if (apply)
+			push_state(t, WEFT_STATE_BLOCKED_RWLOCK, 0, a[0]);
+		break;
+	case WEFT_EV_RWLOCK_ACQUIRE:
+		if ((a[3] & WEFT_FLAG_CONTENDED) &&
+		    expect_top(c, j, t, WEFT_STATE_BLOCKED_RWLOCK, a[0], "RWLOCK_BLOCK") != APPLY)
+			return j->v;
+		if (a[2] != WEFT_RW_READ && a[2] != WEFT_RW_WRITE)
+			return say(j, BAD, "rwlock mode %" PRIu64 " is neither read nor write", a[2]);
+		if (!o)
+			o = object_get(c, a[0]);
+		if (o->known && !c->relaxed) {
+			if (o->writer)
+				return say(j, WAIT, "0x%" PRIx64 " is held for writing by T%u",
+					   o->addr, o->writer);
+			if (a[2] == WEFT_RW_WRITE && o->readers)
+				return say(j, WAIT, "0x%" PRIx64 " is held by %u reader(s)",
+					   o->addr, o->readers);
+		}
+		if (apply) {
+			if (a[2] == WEFT_RW_WRITE)
+				o->writer = t->serial;
+			else
+				o->readers++;
+			o->known = 1;
+			if (a[3] & WEFT_FLAG_CONTENDED)
+				pop_state(t);
+		}
+		break;
+	case WEFT_EV_RWLOCK_UNLOCK:
+		if (!o)
+			o = object_get(c, a[0]);
+		if (a[2] == 0 && o->known && o->writer != t->serial && !o->readers &&
+		    !c->relaxed)
+			return say(j, BAD, "unlocks rwlock 0x%" PRIx64 ", which is not held",
+				   o->addr);
+		if (apply && a[2] == 0) {
+			if (o->writer == t->serial)
+				o->writer = 0;
+			else if (o->readers)
+				o->readers--;
+			o->known = 1;
+		}
+		break;
+	case WEFT_EV_RWLOCK_FAIL:
+		if ((a[2] & WEFT_FLAG_CONTENDED) &&
+		    expect_top(c, j, t, WEFT_STATE_BLOCKED_RWLOCK, a[0], "RWLOCK_BLOCK") != APPLY)
+			return j->v;
+		if (apply && (a[2] & WEFT_FLAG_CONTENDED))
+			pop_state(t);
+		break;
+	case WEFT_EV_COND_WAIT_BEGIN:
+		m = o ? o : object_get(c, a[1]);
+		if (m->known && m->holder != t->serial && !c->relaxed)
+			return say(j, BAD, "waits on cond 0x%" PRIx64 " without holding "
+				   "mutex 0x%" PRIx64, a[0], a[1]);
+		if (apply) {
+			m->holder = m->depth = 0;
+			m->known = 1;
+			push_state(t, WEFT_STATE_BLOCKED_COND, 0, a[0]);
+		}
+		break;
+	case WEFT_EV_COND_WAIT_END:
+		if (expect_top(c, j, t, WEFT_STATE_BLOCKED_COND, a[0], "COND_WAIT_BEGIN") != APPLY)
+			return j->v;
+		if (a[2]) {
+			m = o ? o : object_get(c, a[1]);
+			if (m->known && m->holder && m->holder != t->serial && !c->relaxed)
+				return say(j, WAIT, "mutex 0x%" PRIx64 " is held by T%u",
+					   m->addr, m->holder);
+		}
+		if (apply) {
+			if (m) {
+				m->holder = t->serial;
+				m->depth = 1;
+				m->known = 1;
+			}
+			pop_state(t);
+		}
+		break;
+	case WEFT_EV_BARRIER_BEGIN:
+		if (apply)
+			push_state(t, WEFT_STATE_BLOCKED_BARRIER, 0, a[0]);
+		break;
+	case WEFT_EV_BARRIER_END:
+		if (expect_top(c, j, t, WEFT_STATE_BLOCKED_BARRIER, a[0], "BARRIER_BEGIN") != APPLY)
+			return j->v;
+		if (apply)
+			pop_state(t);
+		break;
+	case WEFT_EV_SEM_WAIT_BEGIN:
+		if (apply)
+			push_state(t, WEFT_STATE_BLOCKED_SEM, 0, a[0]);
+		break;
+	case WEFT_EV_SEM_WAIT_END:
+		if ((a[2] & WEFT_FLAG_CONTENDED) &&
+		    expect_top(c, j, t, WEFT_STATE_BLOCKED_SEM, a[0], "SEM_WAIT_BEGIN") != APPLY)
+			return j->v;
+		if (apply && (a[2] & WEFT_FLAG_CONTENDED))
+			pop_state(t);
+		break;
+	case WEFT_EV_SYSCALL_BEGIN:
+		if (!weft_syscall_name(a[0]))
+			return say(j, BAD, "unknown syscall id %" PRIu64, a[0]);
+		if (apply)
+			push_state(t, WEFT_STATE_SYSCALL, (uint8_t)a[0], 0);
+		break;
+	case WEFT_EV_SYSCALL_END:
+		if (!t->unknown && !c->relaxed &&
+		    (top(t)->state != WEFT_STATE_SYSCALL || top(t)->syscall != a[0]))
+			return say(j, BAD, "SYSCALL_END %s without its SYSCALL_BEGIN or a "
+				   "STATUS in it (the thread is %s)",
+				   weft_syscall_name(a[0]) ? weft_syscall_name(a[0]) : "?",
+				   state_name(top(t)->state));
+		if (apply)
+			pop_state(t);
+		break;
+	default:
+		break;
+	}
+	if (apply && o && si >= 0 && a[si])
+		o->last_seq = a[si];
+	return j->v = APPLY;
+}
+
+static void emit(struct checker *c, uint32_t serial, size_t off,
+		 const struct weft_record *rec)
+{
+	if (!c->fn)
+		return;
+	struct weft_check_event ev = { c->gen, serial, off, rec };
+	c->fn(c->ctx, &ev);
+}
+
+static void report_stuck(struct checker *c)
+{
+	char *p = c->res->error;
+	size_t cap = sizeof c->res->error;
+	int n = snprintf(p, cap, "generation %u: no consistent ordering of events "
+			 "possible; each thread's next event:", c->gen);
+	for (uint32_t i = 0; i < c->naside && n > 0 && (size_t)n < cap; i++) {
+		struct thread *t = c->aside[i];
+		struct judgement j;
+		judge(c, t, &j, 0);
+		char what[256];
+		describe(what, sizeof what, &t->peek);
+		n += snprintf(p + n, cap - (size_t)n, "\n  T%u at offset %zu: %s: %s",
+			      t->serial, t->peek_offset, what, j.why);
+	}
+	c->failed = 1;
+	c->res->verdict = WEFT_CHECK_INCONSISTENT;
+}
+
+static int merge(struct checker *c)
+{
+	uint32_t n = 0;
+	for (uint32_t s = 1; s < c->nthreads_cap; s++)
+		if (c->threads[s] && c->threads[s]->gen == c->gen)
+			n++;
+	c->heap = realloc(c->heap, (n + 1) * sizeof *c->heap);
+	c->aside = realloc(c->aside, (n + 1) * sizeof *c->aside);
+	if (!c->heap || !c->aside)
+		abort();
+	c->nheap = c->naside = 0;
+	for (uint32_t s = 1; s < c->nthreads_cap; s++) {
+		struct thread *t = c->threads[s];
+		if (!t || t->gen != c->gen)
+			continue;
+		t->cur_batch = t->first_batch;
+		weft_cursor_init(&t->cur, &c->batches[t->cur_batch].b);
+		if (advance(c, t))
+			heap_push(c, t);
+	}
+	while (c->nheap) {
+		struct thread *t = heap_pop(c);
+		struct judgement j;
+		enum verdict v = judge(c, t, &j, 0);
+		if (v == BAD) {
+			char what[256];
+			describe(what, sizeof what, &t->peek);
+			fail(c, "offset %zu: generation %u, thread %u: %s: %s",
+			     t->peek_offset, c->gen, t->serial, what, j.why);
+			return -1;
+		}
+		if (v == WAIT) {
+			c->aside[c->naside++] = t;
+			if (c->nheap == 0) {
+				report_stuck(c);
+				return -1;
+			}
+			continue;
+		}
+		judge(c, t, &j, 1);
+		emit(c, t->serial, t->peek_offset, &t->peek);
+		t->last_gen = c->gen;
+		if (advance(c, t))
+			heap_push(c, t);
+		while (c->naside)
+			heap_push(c, c->aside[--c->naside]);
+	}
+	return 0;
+}
+
+/* Emits the generation's process records (tables, markers) in file order. */
+static int process_records(struct checker *c)
+{
+	for (uint32_t i = 0; i < c->nbatches; i++) {
+		const struct weft_batch *b = &c->batches[i].b;
+		if (b->header.serial != 0)
+			continue;
+		struct weft_cursor cur;
+		struct weft_record rec;
+		weft_cursor_init(&cur, b);
+		size_t off = weft_cursor_offset(&cur);
+		while (weft_cursor_next(c->r, &cur, &rec) == WEFT_READ_OK) {
+			if (rec.code == WEFT_EV_CLOCK && rec.args[1])
+				c->res->frequency = rec.args[1];
+			if (rec.code == WEFT_EV_TRACE_END)
+				c->res->complete = 1;
+			emit(c, 0, off, &rec);
+			off = weft_cursor_offset(&cur);
+		}
+	}
+	return 0;
+}
+
+/* Checks the gathered generation; 0 when it is consistent. */
+static int check_generation(struct checker *c)
+{
+	c->relaxed = 0;
+	c->gen_lost = 0;
+	u64map_free(&c->strings);
+	u64map_free(&c->stacks);
+	u64map_free(&c->stack_uses);
+	if (prepass(c) < 0)
+		return -1;
+	/* Objects whose sequence does not continue from the previous
+	 * generation start in an unknown state. */
+	for (uint32_t i = 0; i < c->nobjects; i++) {
+		struct object *o = &c->objects[i];
+		if (o->min_gen != c->gen)
+			continue;
+		if (o->min_seq != o->last_seq + 1) {
+			o->known = 0;
+			o->holder = o->depth = o->writer = o->readers = 0;
+			o->last_seq = o->min_seq - 1;
+		}
+	}
+	if (merge(c) < 0)
+		return -1;
+	process_records(c);
+	c->res->generations++;
+	c->res->lost += c->gen_lost;
+	if (c->relaxed) {
+		size_t len = strlen(c->res->note);
+		snprintf(c->res->note + len, sizeof c->res->note - len,
+			 "%sgeneration %u lost %" PRIu64 " events: ordering of the "
+			 "objects they touched was checked loosely",
+			 len ? "; " : "", c->gen, c->gen_lost);
+	}
+	return 0;
+}
+
+/* Finds the GEN_END in a process batch, if any; returns its generation
+ * argument or 0. */
+static uint32_t gen_end_in(struct checker *c, const struct weft_batch *b,
+			   uint64_t *batches)
+{
+	struct weft_cursor cur;
+	struct weft_record rec;
+	weft_cursor_init(&cur, b);
+	while (weft_cursor_next(c->r, &cur, &rec) == WEFT_READ_OK)
+		if (rec.code == WEFT_EV_GEN_END) {
+			*batches = rec.args[1];
+			return (uint32_t)rec.args[0];
+		}
+	return 0;
+}
+
+/* Whether a process batch holds nothing but TRACE_END. */
+static int only_trace_end(struct checker *c, const struct weft_batch *b)
+{
+	struct weft_cursor cur;
+	struct weft_record rec;
+	int n = 0, ends = 0;
+	weft_cursor_init(&cur, b);
+	while (weft_cursor_next(c->r, &cur, &rec) == WEFT_READ_OK) {
+		n++;
+		ends += rec.code == WEFT_EV_TRACE_END;
+	}
+	return n == 1 && ends == 1;
+}
+
+static void start_next_generation(struct checker *c)
+{
+	c->last_checked = c->gen;
+	c->nbatches = 0;
+	c->gen = 0;
+	/* Batches of the next generation that arrived early. */
+	struct gbatch *early = c->later;
+	uint32_t n = c->nlater;
+	c->later = NULL;
+	c->nlater = c->later_cap = 0;
+	for (uint32_t i = 0; i < n; i++) {
+		if (!c->gen)
+			c->gen = early[i].b.header.generation;
+		add_batch(&c->batches, &c->nbatches, &c->batches_cap, &early[i].b);
+	}
+	free(early);
+}
+
+enum weft_verdict weft_check(struct weft_reader *r, weft_check_fn fn, void *ctx,
+			     struct weft_check_result *res)
+{
+	struct checker c = { .r = r, .res = res, .fn = fn, .ctx = ctx };
+	memset(res, 0, sizeof *res);
+	res->first_ts = UINT64_MAX;
+	res->frequency = r->header.frequency;
+	struct weft_batch b;
+	int rc;
+	uint64_t thread_batches = 0;
+	while (!c.failed && (rc = weft_reader_next_batch(r, &b)) == WEFT_READ_OK) {
+		uint32_t g = b.header.generation;
+		res->batches++;
+		res->bytes += WEFT_BATCH_HEADER_SIZE + b.header.length;
+		if (g == c.last_checked && b.header.serial == 0 && c.nbatches == 0 &&
+		    only_trace_end(&c, &b)) {
+			/* The end marker of a process whose tracing was off. */
+			res->complete = 1;
+			continue;
+		}
+		if (g <= c.last_checked) {
+			fail(&c, "offset %zu: batch of thread %u belongs to generation %u, "
+			     "which already ended", b.offset, b.header.serial, g);
+			break;
+		}
+		if (!c.gen)
+			c.gen = g;
+		if (g != c.gen) {
+			if (g != c.gen + 1) {
+				fail(&c, "offset %zu: batch of generation %u while generation "
+				     "%u is still open (generations out of order)",
+				     b.offset, g, c.gen);
+				break;
+			}
+			add_batch(&c.later, &c.nlater, &c.later_cap, &b);
+			continue;
+		}
+		if (c.last_checked && g != c.last_checked + 1 && c.nbatches == 0) {
+			fail(&c, "offset %zu: generation %u follows generation %u "
+			     "(generations out of order)", b.offset, g, c.last_checked);
+			break;
+		}
+		add_batch(&c.batches, &c.nbatches, &c.batches_cap, &b);
+		if (b.header.serial) {
+			thread_batches++;
+			continue;
+		}
+		uint64_t claimed = 0;
+		uint32_t ended = gen_end_in(&c, &b, &claimed);
+		if (c.r->error[0] && !ended) {
+			fail(&c, "%s", c.r->error);
+			break;
+		}
+		if (!ended)
+			continue;
+		if (ended != g) {
+			fail(&c, "offset %zu: GEN_END names generation %u in a batch of "
+			     "generation %u", b.offset, ended, g);
+			break;
+		}
+		if (claimed != thread_batches) {
+			fail(&c, "offset %zu: generation %u: GEN_END counts %" PRIu64
+			     " thread batches but %" PRIu64 " were read (batches are "
+			     "missing)", b.offset, g, claimed, thread_batches);
+			break;
+		}
+		if (check_generation(&c) < 0)
+			break;
+		thread_batches = 0;
+		for (uint32_t i = 0; i < c.nlater; i++)
+			thread_batches += c.later[i].b.header.serial != 0;
+		start_next_generation(&c);
+	}
+	if (!c.failed && rc == WEFT_READ_CORRUPT) {
+		/* Damage at the very end of the file is a process stopped
+		 * mid-write; anywhere else it is corruption. */
+		if (strstr(r->error, "truncated trace") || strstr(r->error, "batch header truncated")) {
+			snprintf(res->note, sizeof res->note, "%s", r->error);
+			res->verdict = WEFT_CHECK_TRUNCATED;
+		} else {
+			fail(&c, "%s", r->error);
+		}
+	}
+	if (!c.failed && c.nbatches) {
+		/* The last generation never ended: check what there is. */
+		if (check_generation(&c) == 0) {
+			size_t len = strlen(res->note);
+			snprintf(res->note + len, sizeof res->note - len,
+				 "%sgeneration %u has no end marker", len ? "; " : "", c.gen);
+		}
+		res->verdict = c.failed ? WEFT_CHECK_INCONSISTENT : WEFT_CHECK_TRUNCATED;
+	}
+	if (!c.failed && res->verdict == WEFT_CHECK_OK && !res->complete) {
+		snprintf(res->note, sizeof res->note, "no end-of-trace record: the "
+			 "process stopped before finishing its trace");
+		res->verdict = WEFT_CHECK_TRUNCATED;
+	}
+	if (res->first_ts == UINT64_MAX)
+		res->first_ts = res->last_ts = 0;
+	for (uint32_t s = 0; s < c.nthreads_cap; s++)
+		free(c.threads[s]);
+	free(c.threads);
+	free(c.objects);
+	free(c.batches);
+	free(c.later);
+	free(c.heap);
+	free(c.aside);
+	u64map_free(&c.object_index);
+	u64map_free(&c.strings);
+	u64map_free(&c.stacks);
+	u64map_free(&c.stack_uses);
+	return res->verdict;
+}

@@ -1,0 +1,154 @@
+/*
+ * cmd_check.c - `weft check`: validate traces, one verdict and summary per
+ * file, in text or JSON.
+ */
+#include "cli.h"
+
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "check.h"
+
+static const char check_usage[] =
+	"usage: weft check [--json] [--quiet] FILE...\n"
+	"\n"
+	"Prove that each trace is consistently ordered: every generation's\n"
+	"events can be put in one order that respects each thread's own order,\n"
+	"every object's sequence numbers, lock ownership, and the causes\n"
+	"between threads (create before start, exit before join).\n"
+	"\n"
+	"  -j, --json     one JSON object per file, one per line\n"
+	"  -q, --quiet    print only problems\n"
+	"  -h, --help     show this help\n"
+	"  -V, --version  show weft's version\n"
+	"\n"
+	"Exit status: 0 every trace is complete and consistent; 1 a trace is\n"
+	"damaged or inconsistent; 2 a file cannot be read, or bad arguments;\n"
+	"3 a trace is consistent but truncated (its process was killed or is\n"
+	"still writing).  The worst status of all files is returned.\n";
+
+static void json_string(FILE *out, const char *s)
+{
+	fputc('"', out);
+	for (; *s; s++) {
+		unsigned char ch = (unsigned char)*s;
+		if (ch == '"' || ch == '\\')
+			fprintf(out, "\\%c", ch);
+		else if (ch == '\n')
+			fputs("\\n", out);
+		else if (ch < 0x20)
+			fprintf(out, "\\u%04x", ch);
+		else
+			fputc(ch, out);
+	}
+	fputc('"', out);
+}
+
+static const char *verdict_word(enum weft_verdict v)
+{
+	switch (v) {
+	case WEFT_CHECK_OK: return "ok";
+	case WEFT_CHECK_INCONSISTENT: return "inconsistent";
+	case WEFT_CHECK_UNREADABLE: return "unreadable";
+	case WEFT_CHECK_TRUNCATED: return "truncated";
+	}
+	return "?";
+}
+
+/* Checks one file and reports it; returns its verdict. */
+int weft_check_file(const char *path, int json, int quiet)
+{
+	struct weft_reader r;
+	struct weft_check_result res;
+	memset(&res, 0, sizeof res);
+	int rc = weft_reader_open(&r, path);
+	if (rc == WEFT_READ_OK) {
+		weft_check(&r, NULL, NULL, &res);
+	} else {
+		res.verdict = rc == WEFT_READ_IOERR ? WEFT_CHECK_UNREADABLE
+						    : WEFT_CHECK_INCONSISTENT;
+		snprintf(res.error, sizeof res.error, "%s", r.error);
+	}
+	weft_reader_close(&r);
+	double secs = res.frequency && res.last_ts > res.first_ts
+		? (double)(res.last_ts - res.first_ts) / (double)res.frequency : 0;
+	if (json) {
+		printf("{\"file\":");
+		json_string(stdout, path);
+		printf(",\"verdict\":\"%s\",\"generations\":%u,\"threads\":%u,"
+		       "\"events\":%" PRIu64 ",\"batches\":%" PRIu64 ",\"bytes\":%" PRIu64
+		       ",\"duration_s\":%.9f,\"lost\":%" PRIu64 ",\"complete\":%s",
+		       verdict_word(res.verdict), res.generations, res.threads,
+		       res.events, res.batches, res.bytes, secs, res.lost,
+		       res.complete ? "true" : "false");
+		if (res.error[0]) {
+			printf(",\"error\":");
+			json_string(stdout, res.error);
+		}
+		if (res.note[0]) {
+			printf(",\"note\":");
+			json_string(stdout, res.note);
+		}
+		printf("}\n");
+		return res.verdict;
+	}
+	if (res.verdict == WEFT_CHECK_UNREADABLE) {
+		fprintf(stderr, "weft check: %s: %s\n", path, res.error);
+		return res.verdict;
+	}
+	if (res.verdict == WEFT_CHECK_INCONSISTENT) {
+		fprintf(stderr, "weft check: %s: %s\n", path, res.error);
+		return res.verdict;
+	}
+	if (res.verdict == WEFT_CHECK_TRUNCATED)
+		fprintf(stderr, "weft check: %s: truncated: %s\n", path, res.note);
+	else if (res.note[0] && !quiet)
+		fprintf(stderr, "weft check: %s: note: %s\n", path, res.note);
+	if (!quiet)
+		printf("%s: %s: %u generations, %u threads, %" PRIu64 " events, "
+		       "%.3f s, %" PRIu64 " lost\n", path, verdict_word(res.verdict),
+		       res.generations, res.threads, res.events, secs, res.lost);
+	return res.verdict;
+}
+
+/* Exit status for the worst of a set of verdicts. */
+int weft_check_exit(int worst_so_far, int verdict)
+{
+	static const int rank[] = { [WEFT_CHECK_OK] = 0, [WEFT_CHECK_TRUNCATED] = 1,
+				    [WEFT_CHECK_INCONSISTENT] = 2,
+				    [WEFT_CHECK_UNREADABLE] = 3 };
+	return rank[verdict] > rank[worst_so_far] ? verdict : worst_so_far;
+}
+
+int weft_cmd_check(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ 0 },
+	};
+	int json = 0, quiet = 0, c;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "+jqhV", opts, NULL)) != -1) {
+		switch (c) {
+		case 'j': json = 1; break;
+		case 'q': quiet = 1; break;
+		case 'h': fputs(check_usage, stdout); return 0;
+		case 'V': return weft_print_version();
+		default: fputs(check_usage, stderr); return WEFT_EXIT_USAGE;
+		}
+	}
+	if (optind >= argc) {
+		fprintf(stderr, "weft check: no trace file given\n");
+		fputs(check_usage, stderr);
+		return WEFT_EXIT_USAGE;
+	}
+	int worst = WEFT_CHECK_OK;
+	for (int i = optind; i < argc; i++)
+		worst = weft_check_exit(worst, weft_check_file(argv[i], json, quiet));
+	return worst;
+}
