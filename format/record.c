@@ -19,7 +19,8 @@ uint8_t *weft_encode_record(uint8_t *p, const struct weft_record *r,
 		char kind = d->kinds[i];
 		if (kind == 'b') {
 			p = weft_put_uleb(p, r->nbytes);
-			memcpy(p, r->bytes, r->nbytes);
+			if (r->nbytes)
+				memcpy(p, r->bytes, r->nbytes);
 			p += r->nbytes;
 		} else if (kind == 'P') {
 			p = weft_put_uleb(p, r->npcs);

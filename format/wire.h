@@ -37,6 +37,9 @@ enum weft_clock_source {
  *   16    8 base timestamp (clock ticks)
  */
 
+/* No batch is longer than this; a header claiming more is corrupt. */
+#define WEFT_MAX_BATCH (256u << 20)
+
 struct weft_batch_header {
 	uint32_t serial;
 	uint32_t generation;

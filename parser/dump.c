@@ -1,7 +1,8 @@
 /*
- * dump.c - `weft dump`: every record of a trace, one line each, in file
- * order, with ids resolved (thread names, syscall names, stacks and their
- * symbols); and `--summary`, the counts per event kind and per thread.
+ * dump.c - `weft dump`: every record of a trace, one line each, with ids
+ * resolved (thread names, syscall names, stacks and their symbols), in the
+ * validated global order (or in file order); and `--summary`, the counts
+ * per event kind.
  */
 #include "cli.h"
 
@@ -11,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "check.h"
 #include "reader.h"
 #include "tables.h"
 
@@ -109,6 +111,28 @@ static uint64_t stack_arg(const struct weft_record *rec)
 	return rec->args[k - weft_events[rec->code].kinds];
 }
 
+static void print_record(FILE *out, const struct weft_tables *t,
+			 const struct weft_file_header *fh, uint32_t gen,
+			 uint32_t serial, const struct weft_record *rec)
+{
+	const char *name = serial ? weft_tables_thread_name(t, serial) : NULL;
+	char who[48];
+	if (serial == 0)
+		snprintf(who, sizeof who, "process");
+	else if (name)
+		snprintf(who, sizeof who, "T%u(%.24s)", serial, name);
+	else
+		snprintf(who, sizeof who, "T%u", serial);
+	double secs = (double)(int64_t)(rec->ts - fh->start_ts) / (double)fh->frequency;
+	fprintf(out, "g%-3u %-22s %14.9f %s", gen, who,
+		weft_events[rec->code].timed ? secs : 0.0, weft_events[rec->code].name);
+	print_args(out, rec);
+	fputc('\n', out);
+	uint64_t k = stack_arg(rec);
+	if (k)
+		print_stack(out, t, gen, k);
+}
+
 struct counts {
 	uint64_t per_code[256];
 	uint64_t events, batches, bytes, lost;
@@ -121,7 +145,6 @@ static int walk(struct weft_reader *r, const struct weft_tables *t, FILE *out,
 		struct counts *n)
 {
 	const struct weft_file_header *fh = &r->header;
-	double tick = 1.0 / (double)fh->frequency;
 	struct weft_batch b;
 	int rc;
 	n->first_ts = UINT64_MAX;
@@ -148,26 +171,8 @@ static int walk(struct weft_reader *r, const struct weft_tables *t, FILE *out,
 				if (rec.ts < n->first_ts) n->first_ts = rec.ts;
 				if (rec.ts > n->last_ts) n->last_ts = rec.ts;
 			}
-			if (!out)
-				continue;
-			const char *name = b.header.serial
-				? weft_tables_thread_name(t, b.header.serial) : NULL;
-			char who[48];
-			if (b.header.serial == 0)
-				snprintf(who, sizeof who, "process");
-			else if (name)
-				snprintf(who, sizeof who, "T%u(%.24s)", b.header.serial, name);
-			else
-				snprintf(who, sizeof who, "T%u", b.header.serial);
-			double secs = (double)(int64_t)(rec.ts - fh->start_ts) * tick;
-			fprintf(out, "g%-3u %-22s %14.9f %s", gen, who,
-				weft_events[rec.code].timed ? secs : 0.0,
-				weft_events[rec.code].name);
-			print_args(out, &rec);
-			fputc('\n', out);
-			uint64_t k = stack_arg(&rec);
-			if (k)
-				print_stack(out, t, gen, k);
+			if (out)
+				print_record(out, t, fh, gen, b.header.serial, &rec);
 		}
 		if (rc != WEFT_READ_END)
 			return rc;
@@ -193,33 +198,76 @@ static void print_summary(FILE *out, const char *path,
 				weft_events[code].name, n->per_code[code]);
 }
 
+struct ordered_ctx {
+	const struct weft_tables *tables;
+	const struct weft_file_header *fh;
+};
+
+static void print_ordered(void *p, const struct weft_check_event *ev)
+{
+	struct ordered_ctx *o = p;
+	print_record(stdout, o->tables, o->fh, ev->generation, ev->serial, ev->rec);
+}
+
+/* Prints a trace in the validated global order. */
+static int dump_ordered(const char *path)
+{
+	struct weft_reader r;
+	int rc = weft_reader_open(&r, path);
+	if (rc != WEFT_READ_OK) {
+		fprintf(stderr, "weft dump: %s: %s\n", path, r.error);
+		weft_reader_close(&r);
+		return rc == WEFT_READ_IOERR ? WEFT_EXIT_USAGE : WEFT_EXIT_BAD;
+	}
+	int st;
+	struct weft_tables *t = weft_tables_load(&r, &st);
+	struct ordered_ctx o = { t, &r.header };
+	struct weft_check_result res;
+	enum weft_verdict v = weft_check(&r, print_ordered, &o, &res);
+	fflush(stdout);
+	if (v == WEFT_CHECK_INCONSISTENT)
+		fprintf(stderr, "weft dump: %s: %s\n", path, res.error);
+	else if (v == WEFT_CHECK_TRUNCATED)
+		fprintf(stderr, "weft dump: %s: truncated: %s\n", path, res.note);
+	weft_tables_free(t);
+	weft_reader_close(&r);
+	return (int)v;
+}
+
 static const char dump_usage[] =
-	"usage: weft dump [--summary] FILE...\n"
+	"usage: weft dump [--summary] [--file-order] FILE...\n"
 	"\n"
-	"Print every record of each trace, one line each, in file order:\n"
-	"generation, thread (serial and name), seconds since the trace began,\n"
-	"event and arguments, with stacks and symbols resolved.\n"
+	"Print every record of each trace, one line each: generation, thread\n"
+	"(serial and name), seconds since the trace began, event and arguments,\n"
+	"with stacks and symbols resolved.  Records come in the validated\n"
+	"global order weft check proves (each generation's process records\n"
+	"after its thread records); a trace with no consistent order is\n"
+	"printed up to the point where ordering fails, then the error.\n"
 	"\n"
-	"  -s, --summary  print counts per event kind instead of the records\n"
+	"  -f, --file-order  print records in the order they lie in the file\n"
+	"  -s, --summary     print counts per event kind instead of the records\n"
 	"  -h, --help     show this help\n"
 	"  -V, --version  show weft's version\n"
 	"\n"
-	"Exit status: 0 all read, 1 a trace is damaged (the error names the\n"
-	"byte offset), 2 a file cannot be read or the arguments are wrong.\n";
+	"Exit status: 0 all read, 1 a trace is damaged or inconsistent (the\n"
+	"error names the byte offset), 2 a file cannot be read or the arguments\n"
+	"are wrong, 3 the trace is truncated (all of it that exists was printed).\n";
 
 int weft_cmd_dump(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "summary", no_argument, NULL, 's' },
+		{ "file-order", no_argument, NULL, 'f' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ 0 },
 	};
-	int summary = 0, c;
+	int summary = 0, file_order = 0, c;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "+shV", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+sfhV", opts, NULL)) != -1) {
 		switch (c) {
 		case 's': summary = 1; break;
+		case 'f': file_order = 1; break;
 		case 'h': fputs(dump_usage, stdout); return 0;
 		case 'V': return weft_print_version();
 		default: fputs(dump_usage, stderr); return WEFT_EXIT_USAGE;
@@ -232,8 +280,10 @@ int weft_cmd_dump(int argc, char **argv)
 	}
 	int worst = 0;
 	for (int i = optind; i < argc; i++) {
-		int rc = weft_summarize_file(argv[i], summary ? stdout : NULL,
-					     summary ? NULL : stdout);
+		int rc = summary || file_order
+			? weft_summarize_file(argv[i], summary ? stdout : NULL,
+					      summary ? NULL : stdout)
+			: dump_ordered(argv[i]);
 		if (rc > worst)
 			worst = rc;
 	}

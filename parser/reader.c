@@ -129,6 +129,11 @@ int weft_reader_next_batch(struct weft_reader *r, struct weft_batch *b)
 	b->header.length = weft_get_le32(h + 12);
 	b->header.base_ts = weft_get_le64(h + 16);
 	b->offset = off;
+	if (b->header.length > WEFT_MAX_BATCH)
+		return fail(r, "offset %zu: batch of thread %u, generation %u, "
+			    "claims %u bytes, which exceeds the format's limit "
+			    "(%u)", off, b->header.serial, b->header.generation,
+			    b->header.length, WEFT_MAX_BATCH);
 	if (b->header.length > r->size - off - WEFT_BATCH_HEADER_SIZE)
 		return fail(r, "offset %zu: batch of thread %u, generation %u, "
 			    "claims %u bytes but the file ends after %zu "

@@ -26,7 +26,7 @@
 #endif
 
 static const char record_usage[] =
-	"usage: weft record [-o PATH] [--stacks] -- COMMAND [ARGS...]\n"
+	"usage: weft record [-o PATH] [--stacks] [--check] -- COMMAND [ARGS...]\n"
 	"\n"
 	"Run COMMAND with weft's tracer preloaded and write a trace for every\n"
 	"process it starts.\n"
@@ -35,10 +35,13 @@ static const char record_usage[] =
 	"                     (default weft-%p.trace).  An existing weft trace\n"
 	"                     at PATH is replaced; any other file is kept.\n"
 	"      --stacks       record a call stack on every blocking event\n"
+	"      --check        check every trace the run wrote (as weft check)\n"
 	"  -h, --help         show this help\n"
 	"  -V, --version      show weft's version\n"
 	"\n"
-	"Exit status: COMMAND's own (128+N if signal N killed it); 125 when\n"
+	"Exit status: COMMAND's own (128+N if signal N killed it), except that\n"
+	"with --check a trace that is not complete and consistent turns a\n"
+	"status of 0 into 1; 125 when\n"
 	"weft itself fails (bad option, statically linked COMMAND, no\n"
 	"libweft.so); 126 when COMMAND cannot be run; 127 when it is not found.\n";
 
@@ -195,12 +198,14 @@ static int prepend_env(const char *name, const char *value)
 	return rc;
 }
 
-/* Prints the traces the run wrote, with a one-line summary of each. */
-static void report_traces(const char *manifest)
+/* Prints the traces the run wrote; with check, checks each.  Returns the
+ * worst verdict. */
+static int report_traces(const char *manifest, int check)
 {
+	int worst = 0;
 	FILE *f = fopen(manifest, "r");
 	if (!f)
-		return;
+		return 0;
 	char line[PATH_MAX + 32];
 	int any = 0;
 	while (fgets(line, sizeof line, f)) {
@@ -211,11 +216,16 @@ static void report_traces(const char *manifest)
 		any = 1;
 		fprintf(stderr, "weft: trace of pid %.*s written to %s\n",
 			(int)(path - line), line, path + 1);
+		if (check) {
+			fflush(stdout);
+			worst = weft_check_exit(worst, weft_check_file(path + 1, 0, 0));
+		}
 	}
 	if (!any)
 		fprintf(stderr, "weft: no trace was written (the command may be "
 			"statically linked or setuid)\n");
 	fclose(f);
+	return worst;
 }
 
 int weft_cmd_record(int argc, char **argv)
@@ -223,17 +233,19 @@ int weft_cmd_record(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "output", required_argument, NULL, 'o' },
 		{ "stacks", no_argument, NULL, 'S' },
+		{ "check", no_argument, NULL, 'C' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ 0 },
 	};
 	const char *output = "weft-%p.trace";
-	int stacks = 0, c;
+	int stacks = 0, check = 0, c;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "+o:hV", opts, NULL)) != -1) {
 		switch (c) {
 		case 'o': output = optarg; break;
 		case 'S': stacks = 1; break;
+		case 'C': check = 1; break;
 		case 'h': fputs(record_usage, stdout); return 0;
 		case 'V': return weft_print_version();
 		default:
@@ -312,9 +324,11 @@ int weft_cmd_record(int argc, char **argv)
 		;
 	sigaction(SIGINT, &old_int, NULL);
 	sigaction(SIGQUIT, &old_quit, NULL);
-	report_traces(manifest_buf);
+	int verdict = report_traces(manifest_buf, check);
 	unlink(manifest_buf);
 	if (WIFSIGNALED(status))
 		return 128 + WTERMSIG(status);
+	if (WEXITSTATUS(status) == 0 && verdict != 0)
+		return 1;
 	return WEXITSTATUS(status);
 }

@@ -3,6 +3,8 @@
  */
 #include "harness.h"
 
+#include <criterion/criterion.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -176,4 +178,26 @@ void h_count(const char *path, struct h_counts *c)
 {
 	memset(c, 0, sizeof *c);
 	c->status = h_walk(path, count_one, c, c->error, sizeof c->error);
+}
+
+enum weft_verdict h_check(const char *path, struct weft_check_result *res)
+{
+	struct weft_reader r;
+	memset(res, 0, sizeof *res);
+	if (weft_reader_open(&r, path) != WEFT_READ_OK) {
+		res->verdict = WEFT_CHECK_UNREADABLE;
+		snprintf(res->error, sizeof res->error, "%s", r.error);
+	} else {
+		weft_check(&r, NULL, NULL, res);
+	}
+	weft_reader_close(&r);
+	return res->verdict;
+}
+
+void h_assert_checks(const char *path)
+{
+	static __thread struct weft_check_result res;
+	enum weft_verdict v = h_check(path, &res);
+	cr_assert_eq(v, WEFT_CHECK_OK, "weft check rejects %s: %s %s", path, res.error,
+		     res.note);
 }

@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "check.h"
 #include "reader.h"
 
 struct run_result {
@@ -54,6 +55,11 @@ struct h_counts {
 };
 
 void h_count(const char *path, struct h_counts *c);
+
+/* Runs the validator on a trace file; the result's error/note say why. */
+enum weft_verdict h_check(const char *path, struct weft_check_result *res);
+/* Asserts that the trace is complete and consistent. */
+void h_assert_checks(const char *path);
 
 /* DIR/NAME.trace in this test's temporary directory (thread-local storage,
  * reused after 16 calls). */

@@ -72,6 +72,7 @@ Test(cli, record_traces_fork_children, .timeout = 60)
 		h_count(paths[i], &c);
 		cr_assert_eq(c.status, WEFT_READ_OK, "%s: %s", paths[i], c.error);
 		cr_assert(c.complete, "%s is complete", paths[i]);
+		h_assert_checks(paths[i]);
 		cr_assert_eq(c.per_code[WEFT_EV_FORK], 1);
 		if (c.per_code[WEFT_EV_MUTEX_ACQUIRE] && c.threads == 1)
 			fork_children++;
@@ -98,6 +99,7 @@ Test(cli, record_traces_exec_chains, .timeout = 60)
 		h_count(paths[i], &c);
 		cr_assert_eq(c.status, WEFT_READ_OK, "%s: %s", paths[i], c.error);
 		cr_assert(c.complete, "%s is complete", paths[i]);
+		h_assert_checks(paths[i]);
 		execs += (int)c.per_code[WEFT_EV_EXEC];
 	}
 	/* The shell's own exec; dash runs /bin/true through vfork, whose
@@ -156,6 +158,7 @@ Test(cli, record_with_stacks_symbolizes, .timeout = 60)
 	cr_assert_eq(c.status, WEFT_READ_OK, "%s", c.error);
 	cr_assert_gt(c.per_code[WEFT_EV_STACK], 0, "stacks were recorded");
 	cr_assert_gt(c.per_code[WEFT_EV_SYMBOL], 0, "program counters were named");
+	h_assert_checks(out);
 	h_free(&r);
 
 	char *dump[] = { (char *)h_weft(), "dump", out, NULL };
@@ -194,6 +197,7 @@ Test(cli, bad_environment_values_warn_and_fall_back, .timeout = 60)
 		cr_assert_eq(c.status, WEFT_READ_OK, "%s: %s", bad[i], c.error);
 		cr_assert_eq(c.per_code[WEFT_EV_MUTEX_ACQUIRE], 10000, "%s: traced with the default",
 			     bad[i]);
+		h_assert_checks(trace);
 		h_free(&r);
 	}
 }
@@ -252,12 +256,20 @@ Test(cli, dump_reports_damage_with_offsets, .timeout = 60)
 
 	/* Cut in the middle of a batch. */
 	char *cut = truncated_copy(good, "cut", st.st_size / 2);
-	char *dump[] = { (char *)h_weft(), "dump", cut, NULL };
+	char *dump[] = { (char *)h_weft(), "dump", "--file-order", cut, NULL };
 	h_run(dump, NULL, &r);
 	cr_assert_eq(r.status, 1);
 	cr_assert(strstr(r.err, "offset "), "%s", r.err);
 	cr_assert(strstr(r.err, "truncated trace"), "%s", r.err);
 	cr_assert_eq(strchr(r.err, '\n') - r.err + 1, (long)r.err_len, "one line: %s", r.err);
+	h_free(&r);
+	/* In global order, everything before the cut is printed and the
+	 * trace is reported truncated. */
+	char *ordered[] = { (char *)h_weft(), "dump", cut, NULL };
+	h_run(ordered, NULL, &r);
+	cr_assert_eq(r.status, 3, "%s", r.err);
+	cr_assert(strstr(r.err, "truncated"), "%s", r.err);
+	cr_assert(strstr(r.out, "MUTEX_ACQUIRE"), "the part before the cut is printed");
 	h_free(&r);
 
 	/* Not a trace at all. */
@@ -288,7 +300,7 @@ Test(cli, dump_reports_damage_with_offsets, .timeout = 60)
 
 Test(cli, help_and_version_everywhere, .timeout = 30)
 {
-	static const char *sub[] = { NULL, "record", "dump" };
+	static const char *sub[] = { NULL, "record", "dump", "check" };
 	for (size_t i = 0; i < sizeof sub / sizeof sub[0]; i++) {
 		for (int v = 0; v < 2; v++) {
 			char *argv[4] = { (char *)h_weft() };
@@ -344,7 +356,71 @@ Test(cli, real_debian_sort_traced, .timeout = 120)
 	h_count(trace, &c);
 	cr_assert_eq(c.status, WEFT_READ_OK, "%s", c.error);
 	cr_assert(c.complete);
+	h_assert_checks(trace);
 	cr_assert_geq(c.threads, 2, "sort ran threads");
 	cr_assert_gt(c.per_code[WEFT_EV_SYSCALL_BEGIN], 0);
 	cr_assert_gt(c.per_code[WEFT_EV_MUTEX_ACQUIRE], 0);
+}
+
+Test(cli, check_reports_each_file, .timeout = 60)
+{
+	char *good = h_trace_path("checked");
+	struct run_result r;
+	record((char *[]){ (char *)h_program("mutex_count"), NULL }, good, &r);
+	h_free(&r);
+
+	char *ok[] = { (char *)h_weft(), "check", good, NULL };
+	h_run(ok, NULL, &r);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_assert(strstr(r.out, ": ok: 1 generations, 5 threads,"), "%s", r.out);
+	h_free(&r);
+
+	char *json[] = { (char *)h_weft(), "check", "--json", good, NULL };
+	h_run(json, NULL, &r);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_assert(strstr(r.out, "\"verdict\":\"ok\""), "%s", r.out);
+	cr_assert(strstr(r.out, "\"complete\":true"), "%s", r.out);
+	h_free(&r);
+
+	char *quiet[] = { (char *)h_weft(), "check", "--quiet", good, NULL };
+	h_run(quiet, NULL, &r);
+	cr_assert_eq(r.status, 0);
+	cr_assert_str_eq(r.out, "");
+	h_free(&r);
+
+	/* The worst verdict wins: a missing file is 2. */
+	char *mixed[] = { (char *)h_weft(), "check", good, "/nonexistent.trace", NULL };
+	h_run(mixed, NULL, &r);
+	cr_assert_eq(r.status, 2);
+	cr_assert(strstr(r.err, "No such file"), "%s", r.err);
+	h_free(&r);
+
+	char *notrace[] = { (char *)h_weft(), "check", "/etc/hostname", NULL };
+	h_run(notrace, NULL, &r);
+	cr_assert_eq(r.status, 1);
+	cr_assert(strstr(r.err, "not a weft trace"), "%s", r.err);
+	h_free(&r);
+}
+
+Test(cli, record_check_fails_on_a_truncated_trace, .timeout = 60)
+{
+	/* A program killed by SIGKILL leaves a trace without its end: with
+	 * --check, weft record reports it. */
+	char *out = h_trace_path("killed");
+	struct run_result r;
+	record((char *[]){ "sh", "-c", "kill -KILL $$", NULL }, out, &r);
+	cr_assert_eq(r.status, 128 + 9);
+	h_free(&r);
+	char *check[] = { (char *)h_weft(), "check", out, NULL };
+	h_run(check, NULL, &r);
+	cr_assert_eq(r.status, 3, "a killed process's trace is truncated: %s", r.err);
+	cr_assert(strstr(r.err, "truncated"), "%s", r.err);
+	h_free(&r);
+
+	char *argv[] = { (char *)h_weft(), "record", "--check", "-o", out, "--",
+			 (char *)h_program("mutex_count"), NULL };
+	h_run(argv, NULL, &r);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_assert(strstr(r.out, ": ok: "), "%s", r.out);
+	h_free(&r);
 }

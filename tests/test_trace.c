@@ -154,6 +154,7 @@ static void assert_complete(const char *trace)
 	h_count(trace, &c);
 	cr_assert_eq(c.status, WEFT_READ_OK, "%s: %s", trace, c.error);
 	cr_assert(c.complete, "%s has no TRACE_END record", trace);
+	h_assert_checks(trace);
 	cr_assert_eq(c.per_code[WEFT_EV_GEN_END], c.per_code[WEFT_EV_CLOCK],
 		     "every generation opened is closed");
 	for (int g = 1; g < 16; g++)

@@ -1,0 +1,538 @@
+/*
+ * test_check.c - the validator against a corpus of traces built through the
+ * format library: one broken trace per failure class, each rejected with
+ * its own message, and a valid twin of each that must be accepted.
+ */
+#include <criterion/criterion.h>
+#include <string.h>
+
+#include "tracegen.h"
+
+#define M1 0x1000u  /* a mutex */
+#define C1 0x2000u  /* a condvar */
+#define READ WEFT_SYS_read
+
+/* Thread serial's batch opening with THREAD_START (parent 0 for T1). */
+static void start_thread(struct tg *t, uint32_t serial, uint32_t parent, uint64_t ts)
+{
+	tg_batch(t, serial, 1, ts);
+	TG(t, THREAD_START, ts, parent, 100 + serial, 0);
+}
+
+static void expect_ok(struct tg *t)
+{
+	struct weft_check_result res;
+	enum weft_verdict v = tg_check(t, &res);
+	cr_assert_eq(v, WEFT_CHECK_OK, "valid twin rejected: %s %s", res.error, res.note);
+	tg_free(t);
+}
+
+static void expect_bad(struct tg *t, enum weft_verdict want, const char *message)
+{
+	struct weft_check_result res;
+	enum weft_verdict v = tg_check(t, &res);
+	cr_assert_eq(v, want, "verdict %d, want %d: %s %s", v, want, res.error, res.note);
+	const char *text = v == WEFT_CHECK_TRUNCATED ? res.note : res.error;
+	cr_assert(strstr(text, message), "message \"%s\" lacks \"%s\"", text, message);
+	tg_free(t);
+}
+
+/* ---- structure ---- */
+
+static void build_missing_header(struct tg *t, int broken)
+{
+	tg_init(t);
+	tg_clock(t, 1);
+	start_thread(t, 1, 0, 1000);
+	TG(t, MUTEX_ACQUIRE, 1010, M1, 1, 0);
+	tg_close(t);
+	if (broken)
+		TG(t, MUTEX_UNLOCK, 1020, M1, 2, 0); /* outside any batch */
+	else {
+		tg_batch(t, 1, 1, 1015);
+		TG(t, MUTEX_UNLOCK, 1020, M1, 2, 0);
+	}
+	tg_gen_end(t, 1, 1);
+}
+
+Test(check, missing_batch_header)
+{
+	struct tg t;
+	build_missing_header(&t, 0);
+	expect_ok(&t);
+	build_missing_header(&t, 1);
+	expect_bad(&t, WEFT_CHECK_INCONSISTENT, "missing batch header");
+}
+
+static void build_strings(struct tg *t, int broken)
+{
+	tg_init(t);
+	tg_clock(t, 1);
+	start_thread(t, 1, 0, 1000);
+	tg_batch(t, 0, 1, 1000);
+	TG(t, STRING, 0, 1, 0);
+	TG(t, STRING, 0, broken ? 1 : 2, 0);
+	tg_gen_end(t, 1, 1);
+}
+
+Test(check, string_id_defined_twice)
+{
+	struct tg t;
+	build_strings(&t, 0);
+	expect_ok(&t);
+	build_strings(&t, 1);
+	expect_bad(&t, WEFT_CHECK_INCONSISTENT, "string id 1 defined twice");
+}
+
+static void build_stack_use(struct tg *t, int broken)
+{
+	tg_init(t);
+	tg_clock(t, 1);
+	start_thread(t, 1, 0, 1000);
+	TG(t, SYSCALL_BEGIN, 1010, READ, 0, 5);
+	TG(t, SYSCALL_END, 1020, READ, 0, 0);
+	tg_batch(t, 0, 1, 1000);
+	if (!broken)
+		TG(t, STACK, 0, 5, 0);
+	tg_gen_end(t, 1, 1);
+}
+
+Test(check, stack_id_used_but_never_defined)
+{
+	struct tg t;
+	build_stack_use(&t, 0);
+	expect_ok(&t);
+	build_stack_use(&t, 1);
+	expect_bad(&t, WEFT_CHECK_INCONSISTENT, "stack id 5 is used but never defined");
+}
+
+static void build_unknown_code(struct tg *t, int broken)
+{
+	build_missing_header(t, 0);
+	if (broken) {
+		/* The first record of the first thread batch. */
+		size_t off = t->len;
+		struct weft_reader r;
+		cr_assert_eq(weft_reader_open_memory(&r, t->data, t->len), WEFT_READ_OK);
+		struct weft_batch b;
+		while (weft_reader_next_batch(&r, &b) == WEFT_READ_OK)
+			if (b.header.serial == 1) {
+				off = b.offset + WEFT_BATCH_HEADER_SIZE;
+				break;
+			}
+		t->data[off] = 0x7f;
+	}
+}
+
+Test(check, unknown_event_code)
+{
+	struct tg t;
+	build_unknown_code(&t, 0);
+	expect_ok(&t);
+	build_unknown_code(&t, 1);
+	expect_bad(&t, WEFT_CHECK_INCONSISTENT, "unknown event code 0x7f");
+}
+
+static void build_backwards(struct tg *t, int broken)
+{
+	tg_init(t);
+	tg_clock(t, 1);
+	start_thread(t, 1, 0, 1000);
+	TG(t, MUTEX_ACQUIRE, 1500, M1, 1, 0);
+	tg_batch(t, 1, 1, broken ? 1300 : 1600);
+	TG(t, MUTEX_UNLOCK, broken ? 1300 : 1600, M1, 2, 0);
+	tg_gen_end(t, 1, 1);
+}
+
+Test(check, timestamps_backwards_between_batches)
+{
+	struct tg t;
+	build_backwards(&t, 0);
+	expect_ok(&t);
+	build_backwards(&t, 1);
+	expect_bad(&t, WEFT_CHECK_INCONSISTENT, "timestamps go backwards between batches");
+}
+
+Test(check, truncated_mid_batch)
+{
+	struct tg t;
+	build_missing_header(&t, 0);
+	expect_ok(&t);
+	build_missing_header(&t, 0);
+	tg_close(&t);
+	/* Cut the file inside the second thread batch. */
+	struct weft_reader r;
+	cr_assert_eq(weft_reader_open_memory(&r, t.data, t.len), WEFT_READ_OK);
+	struct weft_batch b;
+	size_t cut = 0;
+	int seen = 0;
+	while (weft_reader_next_batch(&r, &b) == WEFT_READ_OK)
+		if (b.header.serial == 1 && ++seen == 2)
+			cut = b.offset + WEFT_BATCH_HEADER_SIZE + 1;
+	cr_assert_gt(cut, 0);
+	t.len = cut;
+	expect_bad(&t, WEFT_CHECK_TRUNCATED, "but the file ends after 1 (truncated trace)");
+}
+
+Test(check, batch_length_past_end_of_file)
+{
+	struct tg t;
+	build_missing_header(&t, 0);
+	tg_close(&t);
+	/* Corrupt the first thread batch's length to something absurd. */
+	struct weft_reader r;
+	cr_assert_eq(weft_reader_open_memory(&r, t.data, t.len), WEFT_READ_OK);
+	struct weft_batch b;
+	while (weft_reader_next_batch(&r, &b) == WEFT_READ_OK && b.header.serial != 1)
+		;
+	weft_put_le32(t.data + b.offset + 12, 0x7ffffff0);
+	expect_bad(&t, WEFT_CHECK_INCONSISTENT, "exceeds the format's limit");
+}
+
+static void build_generations(struct tg *t, int broken)
+{
+	tg_init(t);
+	tg_clock(t, 1);
+	start_thread(t, 1, 0, 1000);
+	TG(t, MUTEX_ACQUIRE, 1010, M1, 1, 0);
+	tg_gen_end(t, 1, 0);
+	uint32_t g = broken ? 3 : 2;
+	tg_clock(t, g);
+	tg_batch(t, 1, g, 2000);
+	TG(t, STATUS, 2000, WEFT_STATE_RUNNING, 0, 0, 1000);
+	TG(t, MUTEX_UNLOCK, 2010, M1, 2, 0);
+	tg_gen_end(t, g, 1);
+}
+
+Test(check, generations_out_of_order)
+{
+	struct tg t;
+	build_generations(&t, 0);
+	expect_ok(&t);
+	build_generations(&t, 1);
+	expect_bad(&t, WEFT_CHECK_INCONSISTENT, "generation 3 follows generation 1");
+}
+
+Test(check, gen_end_counts_missing_batches)
+{
+	struct tg t;
+	build_missing_header(&t, 0);
+	expect_ok(&t);
+	build_missing_header(&t, 0);
+	t.thread_batches[1] = 0; /* overwritten below: rebuild the end */
+	tg_init(&t);
+	tg_clock(&t, 1);
+	start_thread(&t, 1, 0, 1000);
+	TG(&t, MUTEX_ACQUIRE, 1010, M1, 1, 0);
+	TG(&t, MUTEX_UNLOCK, 1020, M1, 2, 0);
+	t.thread_batches[1] = 2; /* claims one more than was written */
+	tg_gen_end(&t, 1, 1);
+	expect_bad(&t, WEFT_CHECK_INCONSISTENT, "GEN_END counts 2 thread batches but 1 were read");
+}
+
+/* ---- threads ---- */
+
+static void build_status_first(struct tg *t, int broken)
+{
+	tg_init(t);
+	tg_clock(t, 1);
+	tg_batch(t, 1, 1, 1000);
+	if (!broken)
+		TG(t, STATUS, 1000, WEFT_STATE_RUNNING, 0, 0, 900);
+	TG(t, MUTEX_ACQUIRE, 1010, M1, 1, 0);
+	tg_gen_end(t, 1, 1);
+}
+
+Test(check, event_before_status)
+{
+	struct tg t;
+	build_status_first(&t, 0);
+	expect_ok(&t);
+	build_status_first(&t, 1);
+	expect_bad(&t, WEFT_CHECK_INCONSISTENT, "is not STATUS or THREAD_START");
+}
+
+static void build_after_exit(struct tg *t, int broken)
+{
+	tg_init(t);
+	tg_clock(t, 1);
+	start_thread(t, 1, 0, 1000);
+	TG(t, THREAD_CREATE, 1010, 2, 0, 0);
+	start_thread(t, 2, 1, 1020);
+	TG(t, MUTEX_ACQUIRE, 1030, M1, 1, 0);
+	TG(t, MUTEX_UNLOCK, 1040, M1, 2, 0);
+	if (!broken)
+		TG0(t, THREAD_EXIT, 1050);
+	TG(t, MUTEX_ACQUIRE, 1060, M1, 3, 0);
+	TG(t, MUTEX_UNLOCK, 1070, M1, 4, 0);
+	if (broken)
+		TG0(t, THREAD_EXIT, 1050);
+	if (broken)
+		TG(t, MUTEX_ACQUIRE, 1080, M1, 5, 0);
+	tg_gen_end(t, 1, 1);
+}
+
+Test(check, event_after_exit)
+{
+	struct tg t;
+	build_after_exit(&t, 1);
+	expect_bad(&t, WEFT_CHECK_INCONSISTENT, "event after the thread's THREAD_EXIT");
+	/* The twin: the thread's last record is its exit. */
+	tg_init(&t);
+	tg_clock(&t, 1);
+	start_thread(&t, 1, 0, 1000);
+	TG(&t, THREAD_CREATE, 1010, 2, 0, 0);
+	start_thread(&t, 2, 1, 1020);
+	TG(&t, MUTEX_ACQUIRE, 1030, M1, 1, 0);
+	TG(&t, MUTEX_UNLOCK, 1040, M1, 2, 0);
+	TG0(&t, THREAD_EXIT, 1050);
+	tg_gen_end(&t, 1, 1);
+	expect_ok(&t);
+}
+
+static void build_join(struct tg *t, int broken)
+{
+	tg_init(t);
+	tg_clock(t, 1);
+	start_thread(t, 1, 0, 1000);
+	TG(t, THREAD_CREATE, 1010, 2, 0, 0);
+	TG(t, JOIN_BEGIN, 1020, 2, 0);
+	/* Stamped before T2's exit: clocks may disagree; causality decides. */
+	TG(t, JOIN_END, 1030, 2, 0);
+	start_thread(t, 2, 1, 1015);
+	TG(t, MUTEX_ACQUIRE, 1025, M1, 1, 0);
+	if (!broken)
+		TG0(t, THREAD_EXIT, 1040);
+	tg_gen_end(t, 1, 1);
+}
+
+Test(check, join_end_before_target_exit)
+{
+	struct tg t;
+	build_join(&t, 0);
+	expect_ok(&t);
+	build_join(&t, 1);
+	expect_bad(&t, WEFT_CHECK_INCONSISTENT, "no consistent ordering of events possible");
+	build_join(&t, 1);
+	expect_bad(&t, WEFT_CHECK_INCONSISTENT, "JOIN_END thread=T2 result=0: joins T2, which has not exited");
+}
+
+static void build_start(struct tg *t, int broken)
+{
+	tg_init(t);
+	tg_clock(t, 1);
+	start_thread(t, 1, 0, 1000);
+	if (!broken)
+		TG(t, THREAD_CREATE, 1030, 2, 0, 0); /* after the child's start in time */
+	start_thread(t, 2, 1, 1020);
+	tg_gen_end(t, 1, 1);
+}
+
+Test(check, start_before_create)
+{
+	struct tg t;
+	build_start(&t, 0);
+	expect_ok(&t);
+	build_start(&t, 1);
+	expect_bad(&t, WEFT_CHECK_INCONSISTENT, "waits for T1's THREAD_CREATE");
+}
+
+/* ---- syscalls and waits ---- */
+
+static void build_syscall(struct tg *t, int variant)
+{
+	tg_init(t);
+	tg_clock(t, 1);
+	tg_batch(t, 1, 1, 1000);
+	if (variant == 0) {
+		TG(t, THREAD_START, 1000, 0, 101, 0);
+		TG(t, SYSCALL_BEGIN, 1010, READ, 3, 0);
+	} else if (variant == 1) {
+		/* Tracing began while the thread was inside read (seed 000). */
+		TG(t, STATUS, 1000, WEFT_STATE_SYSCALL, READ, 0, 500);
+	} else {
+		TG(t, THREAD_START, 1000, 0, 101, 0);
+	}
+	TG(t, SYSCALL_END, 1020, READ, 5, 0);
+	tg_gen_end(t, 1, 1);
+}
+
+Test(check, syscall_end_without_begin_or_status)
+{
+	struct tg t;
+	build_syscall(&t, 0);
+	expect_ok(&t);
+	build_syscall(&t, 1);
+	expect_ok(&t);
+	build_syscall(&t, 2);
+	expect_bad(&t, WEFT_CHECK_INCONSISTENT, "SYSCALL_END read without its SYSCALL_BEGIN or a STATUS");
+}
+
+static void build_status_continuity(struct tg *t, int broken)
+{
+	tg_init(t);
+	tg_clock(t, 1);
+	start_thread(t, 1, 0, 1000);
+	TG(t, SYSCALL_BEGIN, 1010, READ, 3, 0);
+	tg_gen_end(t, 1, 0);
+	tg_clock(t, 2);
+	tg_batch(t, 1, 2, 2000);
+	if (broken)
+		TG(t, STATUS, 2000, WEFT_STATE_RUNNING, 0, 0, 1000);
+	else
+		TG(t, STATUS, 2000, WEFT_STATE_SYSCALL, READ, 0, 1010);
+	TG(t, SYSCALL_END, 2010, READ, 1, 0);
+	tg_gen_end(t, 2, 1);
+}
+
+Test(check, status_inconsistent_with_previous_generation)
+{
+	struct tg t;
+	build_status_continuity(&t, 0);
+	expect_ok(&t);
+	build_status_continuity(&t, 1);
+	expect_bad(&t, WEFT_CHECK_INCONSISTENT, "STATUS says RUNNING but the thread ended generation 1 SYSCALL");
+}
+
+/* ---- mutexes and condition variables ---- */
+
+static void build_two_holders(struct tg *t, int broken)
+{
+	tg_init(t);
+	tg_clock(t, 1);
+	start_thread(t, 1, 0, 1000);
+	TG(t, MUTEX_ACQUIRE, 1010, M1, 1, 0);
+	TG(t, MUTEX_UNLOCK, 1030, M1, broken ? 3 : 2, 0);
+	tg_batch(t, 2, 1, 1000);
+	TG(t, STATUS, 1000, WEFT_STATE_RUNNING, 0, 0, 0);
+	TG(t, MUTEX_ACQUIRE, 1040, M1, broken ? 2 : 3, 0);
+	TG(t, MUTEX_UNLOCK, 1050, M1, 4, 0);
+	tg_gen_end(t, 1, 1);
+}
+
+Test(check, mutex_acquired_while_held)
+{
+	struct tg t;
+	build_two_holders(&t, 0);
+	expect_ok(&t);
+	build_two_holders(&t, 1);
+	expect_bad(&t, WEFT_CHECK_INCONSISTENT, "0x1000 is held by T1");
+}
+
+static void build_non_holder(struct tg *t, int broken)
+{
+	tg_init(t);
+	tg_clock(t, 1);
+	start_thread(t, 1, 0, 1000);
+	TG(t, MUTEX_ACQUIRE, 1010, M1, 1, 0);
+	if (!broken)
+		TG(t, MUTEX_UNLOCK, 1020, M1, 2, 0);
+	tg_batch(t, 2, 1, 1000);
+	TG(t, STATUS, 1000, WEFT_STATE_RUNNING, 0, 0, 0);
+	if (broken)
+		TG(t, MUTEX_UNLOCK, 1020, M1, 2, 0);
+	tg_gen_end(t, 1, 1);
+}
+
+Test(check, unlock_by_non_holder)
+{
+	struct tg t;
+	build_non_holder(&t, 0);
+	expect_ok(&t);
+	build_non_holder(&t, 1);
+	expect_bad(&t, WEFT_CHECK_INCONSISTENT, "unlocks 0x1000, which T1 holds");
+}
+
+static void build_cond(struct tg *t, int broken)
+{
+	tg_init(t);
+	tg_clock(t, 1);
+	start_thread(t, 1, 0, 1000);
+	TG(t, MUTEX_ACQUIRE, 1010, M1, 1, 0);
+	if (!broken)
+		TG(t, COND_WAIT_BEGIN, 1020, C1, M1, 2, 0);
+	TG(t, COND_WAIT_END, 1060, C1, M1, broken ? 2 : 5, 0);
+	TG(t, MUTEX_UNLOCK, 1070, M1, broken ? 3 : 6, 0);
+	if (!broken) {
+		tg_batch(t, 2, 1, 1000);
+		TG(t, STATUS, 1000, WEFT_STATE_RUNNING, 0, 0, 0);
+		TG(t, MUTEX_ACQUIRE, 1030, M1, 3, 0);
+		TG(t, COND_SIGNAL, 1040, C1, 1);
+		TG(t, MUTEX_UNLOCK, 1050, M1, 4, 0);
+	}
+	tg_gen_end(t, 1, 1);
+}
+
+Test(check, cond_wait_end_without_begin)
+{
+	struct tg t;
+	build_cond(&t, 0);
+	expect_ok(&t);
+	build_cond(&t, 1);
+	expect_bad(&t, WEFT_CHECK_INCONSISTENT, "no COND_WAIT_BEGIN before it");
+}
+
+/* ---- ordering by sequence, not clocks ---- */
+
+Test(check, clock_ties_and_skew_are_ordered_by_sequence)
+{
+	struct tg t;
+	tg_init(&t);
+	tg_clock(&t, 1);
+	start_thread(&t, 1, 0, 1000);
+	TG(&t, MUTEX_ACQUIRE, 1100, M1, 1, 0);
+	TG(&t, MUTEX_UNLOCK, 1100, M1, 2, 0);
+	TG(&t, MUTEX_ACQUIRE, 1300, M1, 5, 0);
+	TG(&t, MUTEX_UNLOCK, 1300, M1, 6, 0);
+	tg_batch(&t, 2, 1, 1000);
+	TG(&t, STATUS, 1000, WEFT_STATE_RUNNING, 0, 0, 0);
+	/* Same timestamp as T1's unlock (a tie), then a skewed clock that
+	 * puts T2's unlock before the acquire it follows. */
+	TG(&t, MUTEX_ACQUIRE, 1100, M1, 3, 0);
+	TG(&t, MUTEX_UNLOCK, 1100, M1, 4, 0);
+	TG(&t, MUTEX_ACQUIRE, 1200, M1, 7, 0);
+	TG(&t, MUTEX_UNLOCK, 1250, M1, 8, 0);
+	tg_gen_end(&t, 1, 1);
+	expect_ok(&t);
+}
+
+Test(check, lost_events_relax_and_say_so)
+{
+	/* A sequence gap is an error without LOST, accepted with it. */
+	for (int lost = 0; lost < 2; lost++) {
+		struct tg t;
+		tg_init(&t);
+		tg_clock(&t, 1);
+		start_thread(&t, 1, 0, 1000);
+		TG(&t, MUTEX_ACQUIRE, 1010, M1, 1, 0);
+		TG(&t, MUTEX_UNLOCK, 1020, M1, 2, 0);
+		if (lost)
+			TG(&t, LOST, 1025, 2);
+		TG(&t, MUTEX_ACQUIRE, 1030, M1, 5, 0);
+		TG(&t, MUTEX_UNLOCK, 1040, M1, 6, 0);
+		tg_gen_end(&t, 1, 1);
+		struct weft_check_result res;
+		enum weft_verdict v = tg_check(&t, &res);
+		if (lost) {
+			cr_assert_eq(v, WEFT_CHECK_OK, "%s", res.error);
+			cr_assert_eq(res.lost, 2);
+			cr_assert(strstr(res.note, "generation 1 lost 2 events"), "%s", res.note);
+		} else {
+			cr_assert_eq(v, WEFT_CHECK_INCONSISTENT);
+			cr_assert(strstr(res.error, "waits for sequence number 3 of object 0x1000"),
+				  "%s", res.error);
+		}
+		tg_free(&t);
+	}
+}
+
+Test(check, no_trace_end_is_truncated)
+{
+	struct tg t;
+	tg_init(&t);
+	tg_clock(&t, 1);
+	start_thread(&t, 1, 0, 1000);
+	TG(&t, MUTEX_ACQUIRE, 1010, M1, 1, 0);
+	tg_gen_end(&t, 1, 0);
+	expect_bad(&t, WEFT_CHECK_TRUNCATED, "no end-of-trace record");
+}

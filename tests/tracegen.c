@@ -1,0 +1,109 @@
+/*
+ * tracegen.c - in-memory trace builder (see tracegen.h).
+ */
+#include "tracegen.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "reader.h"
+
+static void reserve(struct tg *t, size_t more)
+{
+	if (t->len + more <= t->cap)
+		return;
+	while (t->cap < t->len + more)
+		t->cap = t->cap ? t->cap * 2 : 65536;
+	t->data = realloc(t->data, t->cap);
+	if (!t->data)
+		abort();
+}
+
+void tg_init(struct tg *t)
+{
+	memset(t, 0, sizeof *t);
+	reserve(t, 64);
+	memcpy(t->data, WEFT_MAGIC, WEFT_MAGIC_LEN);
+	weft_put_le32(t->data + 8, WEFT_FORMAT_VERSION);
+	uint8_t *p = t->data + WEFT_FILE_HEADER_FIXED;
+	const uint64_t fields[] = { WEFT_CLOCK_MONOTONIC, 1000000000, 100, 1, 0, 1000 };
+	for (int i = 0; i < 6; i++)
+		p = weft_put_uleb(p, fields[i]);
+	weft_put_le32(t->data + 12, (uint32_t)(p - t->data - WEFT_FILE_HEADER_FIXED));
+	t->len = (size_t)(p - t->data);
+}
+
+void tg_free(struct tg *t)
+{
+	free(t->data);
+	memset(t, 0, sizeof *t);
+}
+
+void tg_close(struct tg *t)
+{
+	if (!t->in_batch)
+		return;
+	weft_put_le32(t->data + t->batch_start + 12,
+		      (uint32_t)(t->len - t->batch_start - WEFT_BATCH_HEADER_SIZE));
+	t->in_batch = 0;
+}
+
+void tg_batch(struct tg *t, uint32_t serial, uint32_t gen, uint64_t base_ts)
+{
+	tg_close(t);
+	reserve(t, WEFT_BATCH_HEADER_SIZE);
+	struct weft_batch_header h = { serial, gen, 0, base_ts };
+	weft_put_batch_header(t->data + t->len, &h);
+	t->batch_start = t->len;
+	t->len += WEFT_BATCH_HEADER_SIZE;
+	t->in_batch = 1;
+	t->serial = serial;
+	t->gen = gen;
+	t->last_ts = base_ts;
+	if (serial && gen < 64)
+		t->thread_batches[gen]++;
+}
+
+void tg_ev(struct tg *t, uint8_t code, uint64_t ts, const uint64_t *args, int nargs)
+{
+	struct weft_record r;
+	memset(&r, 0, sizeof r);
+	r.code = code;
+	for (int i = 0; i < nargs && i < WEFT_MAX_ARGS; i++)
+		r.args[i] = args[i];
+	reserve(t, WEFT_RECORD_MAX);
+	uint64_t delta = ts > t->last_ts ? ts - t->last_ts : 0;
+	if (weft_events[code].timed && ts > t->last_ts)
+		t->last_ts = ts;
+	t->len = (size_t)(weft_encode_record(t->data + t->len, &r, delta) - t->data);
+}
+
+void tg_clock(struct tg *t, uint32_t gen)
+{
+	tg_batch(t, 0, gen, 1000);
+	TG(t, CLOCK, 0, 1000, 1000000000, 0);
+	tg_close(t);
+}
+
+void tg_gen_end(struct tg *t, uint32_t gen, int last)
+{
+	tg_batch(t, 0, gen, 1000);
+	TG(t, GEN_END, 0, gen, gen < 64 ? t->thread_batches[gen] : 0);
+	if (last)
+		TG(t, TRACE_END, 0, gen);
+	tg_close(t);
+}
+
+enum weft_verdict tg_check(struct tg *t, struct weft_check_result *res)
+{
+	tg_close(t);
+	struct weft_reader r;
+	memset(res, 0, sizeof *res);
+	int rc = weft_reader_open_memory(&r, t->data, t->len);
+	if (rc != WEFT_READ_OK) {
+		res->verdict = WEFT_CHECK_INCONSISTENT;
+		memcpy(res->error, r.error, sizeof r.error);
+		return res->verdict;
+	}
+	return weft_check(&r, NULL, NULL, res);
+}

@@ -1,0 +1,47 @@
+/*
+ * tracegen.h - builds traces in memory through the format library, for
+ * tests that need exact traces: valid ones, and ones broken in one precise
+ * way.  Records are written with weft_encode_record(), batches with
+ * weft_put_batch_header(), so the bytes are what a writer would produce.
+ */
+#ifndef WEFT_TRACEGEN_H
+#define WEFT_TRACEGEN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "check.h"
+#include "record.h"
+
+struct tg {
+	uint8_t *data;
+	size_t len, cap;
+	size_t batch_start;     /* offset of the open batch's header */
+	int in_batch;
+	uint32_t serial, gen;
+	uint64_t last_ts;
+	uint32_t thread_batches[64]; /* per generation, for GEN_END */
+};
+
+void tg_init(struct tg *t);
+void tg_free(struct tg *t);
+/* Opens a batch (closing any open one). */
+void tg_batch(struct tg *t, uint32_t serial, uint32_t gen, uint64_t base_ts);
+void tg_close(struct tg *t);
+/* Appends a record; timed records take ts (absolute), args as in the
+ * table (signed kinds as int64_t cast to uint64_t). */
+void tg_ev(struct tg *t, uint8_t code, uint64_t ts, const uint64_t *args, int nargs);
+#define TG(t, NAME, ts, ...) \
+	tg_ev(t, WEFT_EV_##NAME, ts, (const uint64_t[]){ __VA_ARGS__ }, \
+	      (int)(sizeof((const uint64_t[]){ __VA_ARGS__ }) / sizeof(uint64_t)))
+#define TG0(t, NAME, ts) tg_ev(t, WEFT_EV_##NAME, ts, NULL, 0)
+/* A process batch with CLOCK for gen. */
+void tg_clock(struct tg *t, uint32_t gen);
+/* A process batch with GEN_END (counting gen's thread batches), and
+ * TRACE_END when last. */
+void tg_gen_end(struct tg *t, uint32_t gen, int last);
+
+/* Checks the bytes; returns the verdict with the result in *res. */
+enum weft_verdict tg_check(struct tg *t, struct weft_check_result *res);
+
+#endif
