@@ -8,6 +8,9 @@ static int kind_is_signed(char kind)
 	return kind == 'i' || kind == 'r';
 }
 
+static int decode_general(const uint8_t **pp, const uint8_t *end, uint64_t *ts,
+			  struct weft_record *r, const char **err);
+
 uint8_t *weft_encode_record(uint8_t *p, const struct weft_record *r,
 			    uint64_t delta)
 {
@@ -35,8 +38,65 @@ uint8_t *weft_encode_record(uint8_t *p, const struct weft_record *r,
 	return p;
 }
 
+/* One ULEB128, with the one-byte case inline. */
+static inline int get_uleb(const uint8_t **pp, const uint8_t *end, uint64_t *v)
+{
+	const uint8_t *p = *pp;
+	if (p < end && *p < 0x80) {
+		*v = *p;
+		*pp = p + 1;
+		return 0;
+	}
+	return weft_get_uleb(pp, end, v);
+}
+
+/* Codes whose arguments are all plain unsigned varints decode through a
+ * tight loop; the table says which. */
+static uint8_t plain_code[256]; /* 1 plain, 2 not plain, 0 not yet known */
+
+static int is_plain(uint8_t code)
+{
+	if (!plain_code[code]) {
+		const char *k = weft_events[code].kinds;
+		int plain = 1;
+		for (; k && *k; k++)
+			if (*k == 'b' || *k == 'P' || kind_is_signed(*k))
+				plain = 0;
+		plain_code[code] = plain ? 1 : 2;
+	}
+	return plain_code[code] == 1;
+}
+
 int weft_decode_record(const uint8_t **pp, const uint8_t *end, uint64_t *ts,
 		       struct weft_record *r, const char **err)
+{
+	if (*pp < end && weft_events[**pp].name && is_plain(**pp)) {
+		const uint8_t *p = *pp;
+		const struct weft_event_desc *d = &weft_events[*p];
+		r->code = *p++;
+		r->nbytes = 0;
+		r->bytes = NULL;
+		r->npcs = 0;
+		uint64_t delta = 0;
+		if (d->timed && get_uleb(&p, end, &delta))
+			goto truncated;
+		*ts += delta;
+		r->ts = *ts;
+		for (unsigned i = 0; i < d->nargs; i++)
+			if (get_uleb(&p, end, &r->args[i]))
+				goto truncated;
+		*pp = p;
+		return 0;
+truncated:
+		*ts -= delta;
+		*err = "truncated record";
+		return -1;
+	}
+	return decode_general(pp, end, ts, r, err);
+}
+
+static int decode_general(const uint8_t **pp, const uint8_t *end, uint64_t *ts,
+			  struct weft_record *r, const char **err)
 {
 	const uint8_t *p = *pp;
 	if (p >= end) {

@@ -77,12 +77,15 @@ static inline int weft_get_uleb(const uint8_t **pp, const uint8_t *end,
 {
 	const uint8_t *p = *pp;
 	uint64_t v = 0;
-	for (unsigned shift = 0; p < end && shift < 64; shift += 7) {
-		uint8_t b = *p++;
-		if (shift == 63 && (b & 0x7e))
+	for (unsigned shift = 0; shift < 64; shift += 7) {
+		if (p == end)
 			return -1;
+		uint8_t b = *p++;
 		v |= (uint64_t)(b & 0x7f) << shift;
-		if (!(b & 0x80)) {
+		if (b < 0x80) {
+			/* The tenth byte may carry only bit 63. */
+			if (shift == 63 && b > 1)
+				return -1;
 			*pp = p;
 			*out = v;
 			return 0;

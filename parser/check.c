@@ -159,20 +159,44 @@ static struct object *object_get(struct checker *c, uint64_t addr)
 	return o;
 }
 
-/* Index of a record's sequence argument ('s'), or -1; its object is the
- * nearest 'o' argument before it. */
-static int seq_arg(uint8_t code, int *obj_arg)
+/* Where each event kind keeps its sequence number, the object it
+ * sequences (the nearest 'o' argument before it) and its stack id: -1 when
+ * it has none.  Worked out once from the event table. */
+struct arg_places {
+	int8_t seq, obj, stack;
+};
+static struct arg_places places[256];
+
+static void find_places(void)
 {
-	const char *k = weft_events[code].kinds;
-	const char *s = strchr(k, 's');
-	if (!s)
-		return -1;
-	int i = (int)(s - k);
-	int o = i - 1;
-	while (o >= 0 && k[o] != 'o')
-		o--;
-	*obj_arg = o;
-	return o < 0 ? -1 : i;
+	for (int code = 0; code < 256; code++) {
+		struct arg_places *p = &places[code];
+		p->seq = p->obj = p->stack = -1;
+		const char *k = weft_events[code].kinds;
+		if (!k)
+			continue;
+		for (int i = 0; k[i]; i++) {
+			if (k[i] == 'k')
+				p->stack = (int8_t)i;
+			if (k[i] == 's') {
+				int o = i - 1;
+				while (o >= 0 && k[o] != 'o')
+					o--;
+				if (o >= 0) {
+					p->seq = (int8_t)i;
+					p->obj = (int8_t)o;
+				}
+			}
+		}
+	}
+}
+
+/* Index of a record's sequence argument, or -1; *obj_arg gets the index
+ * of the object it sequences. */
+static inline int seq_arg(uint8_t code, int *obj_arg)
+{
+	*obj_arg = places[code].obj;
+	return places[code].seq;
 }
 
 static const char *state_name(uint8_t s)
@@ -272,9 +296,10 @@ static int prepass_record(struct checker *c, const struct weft_batch *b,
 		     d->name);
 		return -1;
 	}
-	const char *k = strchr(d->kinds, 'k');
-	if (k && rec->args[k - d->kinds] && !u64map_get(&c->stack_uses, rec->args[k - d->kinds]))
-		u64map_put(&c->stack_uses, rec->args[k - d->kinds], (uint32_t)(off > UINT32_MAX ? UINT32_MAX : off));
+	int k = places[rec->code].stack;
+	if (k >= 0 && rec->args[k] && !u64map_get(&c->stack_uses, rec->args[k]))
+		u64map_put(&c->stack_uses, rec->args[k],
+			   (uint32_t)(off > UINT32_MAX ? UINT32_MAX : off));
 	if (rec->code == WEFT_EV_LOST) {
 		c->relaxed = 1;
 		c->gen_lost += rec->args[0];
@@ -845,11 +870,20 @@ static int merge(struct checker *c)
 			}
 			continue;
 		}
-		judge(c, t, &j, 1);
-		emit(c, t->serial, t->peek_offset, &t->peek);
-		t->last_gen = c->gen;
-		if (advance(c, t))
-			heap_push(c, t);
+		for (;;) {
+			judge(c, t, &j, 1);
+			emit(c, t->serial, t->peek_offset, &t->peek);
+			t->last_gen = c->gen;
+			if (!advance(c, t))
+				break;
+			/* The same thread goes on while it is still the earliest
+			 * and nothing was set aside: no heap traffic. */
+			if (c->naside || (c->nheap && !earlier(t, c->heap[0])) ||
+			    judge(c, t, &j, 0) != APPLY) {
+				heap_push(c, t);
+				break;
+			}
+		}
 		while (c->naside)
 			heap_push(c, c->aside[--c->naside]);
 	}
@@ -971,6 +1005,8 @@ enum weft_verdict weft_check(struct weft_reader *r, weft_check_fn fn, void *ctx,
 			     struct weft_check_result *res)
 {
 	struct checker c = { .r = r, .res = res, .fn = fn, .ctx = ctx };
+	if (places[0].seq == 0)
+		find_places();
 	memset(res, 0, sizeof *res);
 	res->first_ts = UINT64_MAX;
 	res->frequency = r->header.frequency;
