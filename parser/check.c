@@ -34,6 +34,8 @@
 struct gbatch {
 	struct weft_batch b;
 	int32_t next;          /* the thread's next batch, -1 at the end */
+	uint64_t first_ts, last_ts; /* of its timed records */
+	uint8_t has_timed, starts_with_status;
 };
 
 struct state {
@@ -56,7 +58,6 @@ struct thread {
 	struct weft_cursor cur;
 	uint8_t saw_first, has_peek;
 	size_t peek_offset;
-	uint64_t batch_last_ts;
 	struct weft_record peek;
 	uint32_t heap_index;
 };
@@ -326,14 +327,20 @@ static int prepass(struct checker *c)
 		int rc;
 		weft_cursor_init(&cur, b);
 		size_t off = weft_cursor_offset(&cur);
-		uint64_t first_ts = 0;
-		int first = 1;
+		struct gbatch *gb = &c->batches[i];
+		gb->has_timed = gb->starts_with_status = 0;
+		int first_record = 1;
 		while ((rc = weft_cursor_next(c->r, &cur, &rec)) == WEFT_READ_OK) {
 			if (prepass_record(c, b, &rec, off) < 0)
 				return -1;
-			if (first && weft_events[rec.code].timed) {
-				first_ts = rec.ts;
-				first = 0;
+			if (first_record)
+				gb->starts_with_status = rec.code == WEFT_EV_STATUS;
+			first_record = 0;
+			if (weft_events[rec.code].timed) {
+				if (!gb->has_timed)
+					gb->first_ts = rec.ts;
+				gb->last_ts = rec.ts;
+				gb->has_timed = 1;
 			}
 			c->res->events++;
 			if (weft_events[rec.code].timed) {
@@ -360,22 +367,46 @@ static int prepass(struct checker *c)
 			t->gen = c->gen;
 			t->first_batch = t->last_batch = -1;
 			t->saw_first = t->has_peek = 0;
-			t->batch_last_ts = 0;
 		}
-		/* A thread's batches follow one another in time. */
-		if (!first && first_ts < t->batch_last_ts) {
-			fail(c, "offset %zu: generation %u, thread %u: timestamps go "
-			     "backwards between batches (%" PRIu64 " after %" PRIu64 ")",
-			     b->offset, c->gen, t->serial, first_ts, t->batch_last_ts);
-			return -1;
+		/* A thread's batches are in file order, except that the one
+		 * holding its STATUS comes first: the advancer may write a
+		 * thread's STATUS after the thread has flushed its own first
+		 * batch of the generation. */
+		if (gb->starts_with_status && t->first_batch >= 0) {
+			if (c->batches[t->first_batch].starts_with_status) {
+				fail(c, "offset %zu: generation %u, thread %u: a second "
+				     "STATUS", b->offset, c->gen, t->serial);
+				return -1;
+			}
+			gb->next = t->first_batch;
+			t->first_batch = (int32_t)i;
+			continue;
 		}
-		if (!first)
-			t->batch_last_ts = cur.ts;
 		if (t->last_batch >= 0)
 			c->batches[t->last_batch].next = (int32_t)i;
 		else
 			t->first_batch = (int32_t)i;
 		t->last_batch = (int32_t)i;
+	}
+	/* A thread's batches follow one another in time. */
+	for (uint32_t s = 1; s < c->nthreads_cap; s++) {
+		struct thread *t = c->threads[s];
+		if (!t || t->gen != c->gen)
+			continue;
+		uint64_t last = 0;
+		for (int32_t i = t->first_batch; i >= 0; i = c->batches[i].next) {
+			struct gbatch *gb = &c->batches[i];
+			if (!gb->has_timed)
+				continue;
+			if (gb->first_ts < last) {
+				fail(c, "offset %zu: generation %u, thread %u: timestamps "
+				     "go backwards between batches (%" PRIu64 " after %"
+				     PRIu64 ")", gb->b.offset, c->gen, t->serial,
+				     gb->first_ts, last);
+				return -1;
+			}
+			last = gb->last_ts;
+		}
 	}
 	/* Every stack an event names is defined in the generation's tables. */
 	for (uint32_t i = 0; i < c->stack_uses.cap; i++) {
@@ -593,7 +624,7 @@ static enum verdict judge(struct checker *c, struct thread *t, struct judgement 
 		}
 		break;
 	case WEFT_EV_THREAD_CREATE:
-		if (a[1] == 0) {
+		if (a[2] == 0) {
 			other = thread_get(c, (uint32_t)a[0]);
 			if (!other)
 				return say(j, BAD, "THREAD_CREATE of serial %" PRIu64
@@ -955,7 +986,7 @@ static int check_generation(struct checker *c, int cut_short)
 /* Finds the GEN_END in a process batch: its generation argument, 0 when
  * the batch has none, or -1 when the batch does not decode. */
 static int64_t gen_end_in(struct checker *c, const struct weft_batch *b,
-			  uint64_t *batches)
+			  uint64_t *batches, uint64_t *stopped)
 {
 	struct weft_cursor cur;
 	struct weft_record rec;
@@ -964,9 +995,29 @@ static int64_t gen_end_in(struct checker *c, const struct weft_batch *b,
 	while ((rc = weft_cursor_next(c->r, &cur, &rec)) == WEFT_READ_OK)
 		if (rec.code == WEFT_EV_GEN_END) {
 			*batches = rec.args[1];
+			*stopped = rec.args[2];
 			return (int64_t)(uint32_t)rec.args[0];
 		}
 	return rc == WEFT_READ_END ? 0 : -1;
+}
+
+/* Tracing stopped after the generation just checked: what threads and
+ * objects did while it was off is unknown, so the next generation starts
+ * from its STATUS records alone.  Life-cycle facts (created, started,
+ * exited) are kept: a join in a later session may name a thread that
+ * exited in an earlier one. */
+static void forget_session(struct checker *c)
+{
+	for (uint32_t s = 1; s < c->nthreads_cap; s++) {
+		struct thread *t = c->threads[s];
+		if (!t)
+			continue;
+		t->last_gen = 0;
+		t->depth = 0;
+		t->unknown = 0;
+	}
+	c->nobjects = 0;
+	u64map_free(&c->object_index);
 }
 
 /* Whether a process batch holds nothing but TRACE_END. */
@@ -1050,8 +1101,8 @@ enum weft_verdict weft_check(struct weft_reader *r, weft_check_fn fn, void *ctx,
 			thread_batches++;
 			continue;
 		}
-		uint64_t claimed = 0;
-		int64_t ended = gen_end_in(&c, &b, &claimed);
+		uint64_t claimed = 0, stopped = 0;
+		int64_t ended = gen_end_in(&c, &b, &claimed, &stopped);
 		if (ended < 0) {
 			fail(&c, "%s", c.r->error);
 			break;
@@ -1071,6 +1122,8 @@ enum weft_verdict weft_check(struct weft_reader *r, weft_check_fn fn, void *ctx,
 		}
 		if (check_generation(&c, 0) < 0)
 			break;
+		if (stopped)
+			forget_session(&c);
 		thread_batches = 0;
 		for (uint32_t i = 0; i < c.nlater; i++)
 			thread_batches += c.later[i].b.header.serial != 0;

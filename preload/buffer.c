@@ -167,13 +167,15 @@ uint32_t weft_buffer_prepare(struct weft_thread *t, uint32_t gen)
 	}
 	start_batch(t, slot, gen);
 
+	/* The thread's STATUS, unless the advancer wrote it already (the CAS
+	 * decides) or the thread has not started (THREAD_START comes first). */
 	uint32_t seen = atomic_load(&t->status_gen);
-	if (seen != gen &&
+	if (seen != gen && atomic_load(&t->started) &&
 	    atomic_compare_exchange_strong(&t->status_gen, &seen, gen)) {
 		/* since is the clock value the state began at (signed). */
-		WEFT_EMIT(t, gen, STATUS, t->last_ts[slot], t->state,
-			  t->state_syscall, t->state_object,
-			  weft_zigzag((int64_t)t->state_since));
+		WEFT_EMIT(t, gen, STATUS, t->last_ts[slot], t->cur.state,
+			  t->cur.syscall, t->cur.object,
+			  weft_zigzag((int64_t)t->cur.since));
 	}
 	uint64_t lost = atomic_load(&t->lost);
 	if (lost) {

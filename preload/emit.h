@@ -115,14 +115,51 @@ static inline void weft_put_done(struct weft_thread *t, uint32_t gen,
 		weft_put_done(t, gen, weft_put_head(t, gen, WEFT_EV_##NAME, ts)); \
 	} while (0)
 
-/* Sets the thread's state (for STATUS); call inside begin/end. */
-static inline void weft_set_state(struct weft_thread *t, uint8_t state,
-				  uint8_t syscall, uint64_t object, uint64_t ts)
+/*
+ * WEFT_EMIT_PENDING(t, gen, NAME, ts, result_at, args...): a release event
+ * written before its real call, in the same section: its last argument, the
+ * call's result, is written as 0 and *result_at points at that byte, which
+ * weft_settle() overwrites once the call returns.  The section stays open
+ * across the real call, so no generation boundary falls between the event
+ * and the state change it records.
+ */
+#define WEFT_EMIT_PENDING(t, gen, NAME, ts, result_at, ...)                   \
+	do {                                                                  \
+		WEFT_EMIT(t, gen, NAME, ts, __VA_ARGS__, 0);                  \
+		(result_at) = (t)->buf[(gen) & 1] + (t)->pos[(gen) & 1] - 1;  \
+	} while (0)
+
+/* Stores a release call's result in its pending event.  The calls that
+ * use this (unlock, post, create) fail only with errno values below 128,
+ * which fit the one byte reserved. */
+static inline void weft_settle(uint8_t *result_at, int r)
 {
-	t->state = state;
-	t->state_syscall = syscall;
-	t->state_object = object;
-	t->state_since = ts;
+	if (result_at && r > 0)
+		*result_at = r < 128 ? (uint8_t)r : 127;
+}
+
+/* Enters a blocking state (inside a section); returns the state it
+ * replaces, which weft_state_leave() restores: a signal handler's calls
+ * nest inside the call they interrupted. */
+static inline struct weft_state weft_state_enter(struct weft_thread *t,
+						 uint8_t state, uint8_t syscall,
+						 uint64_t object, uint64_t ts)
+{
+	struct weft_state prev = t->cur;
+	t->cur = (struct weft_state){ state, syscall, object, ts };
+	return prev;
+}
+
+static inline void weft_state_leave(struct weft_thread *t, struct weft_state prev)
+{
+	t->cur = prev;
+}
+
+/* The object's next sequence number when the event is recorded (gen is
+ * non-zero), else 0: sequences advance only while tracing. */
+static inline uint64_t weft_seq(uint32_t gen, const void *object)
+{
+	return gen ? weft_objseq_next(object) : 0;
 }
 
 /* A stack id when stacks are on, else 0.  Called outside begin/end: the

@@ -64,10 +64,7 @@ struct weft_thread *weft_thread_new(uint32_t parent)
 		memset(t, 0, sizeof *t);
 		t->serial = i + 1;
 		t->parent = parent;
-		t->state = WEFT_STATE_RUNNING;
-		/* The thread's own THREAD_START is its first record in the
-		 * generation it is created in; it needs no STATUS there. */
-		atomic_store(&t->status_gen, atomic_load(&weft_generation));
+		t->cur.state = WEFT_STATE_RUNNING;
 		atomic_store(&thread_count, i + 1);
 	}
 	weft_unlock(&weft_registry_lock);
@@ -82,11 +79,17 @@ static void thread_started(struct weft_thread *t)
 	t->pthread = pthread_self();
 	weft_self_tls = t;
 	uint64_t ts = weft_now();
+	/* THREAD_START is the thread's first record, in whatever generation
+	 * it lands: neither the thread nor the advancer writes a STATUS for
+	 * it there, and the advancer writes one in every later generation. */
 	uint32_t g = weft_ev_begin(t);
-	if (g)
+	if (g) {
+		atomic_store(&t->status_gen, g);
 		WEFT_EMIT(t, g, THREAD_START, ts, t->parent, (uint64_t)t->tid,
 			  (uint64_t)t->pthread);
-	weft_set_state(t, WEFT_STATE_RUNNING, 0, 0, ts);
+	}
+	t->cur = (struct weft_state){ WEFT_STATE_RUNNING, 0, 0, ts };
+	atomic_store(&t->started, 1);
 	weft_ev_end(t);
 }
 
@@ -133,7 +136,7 @@ void weft_thread_finish(struct weft_thread *t)
 		weft_buffer_flush(t, g & 1);
 		weft_buffer_release(t, g & 1);
 	}
-	weft_set_state(t, WEFT_STATE_EXITED, 0, 0, ts);
+	t->cur = (struct weft_state){ WEFT_STATE_EXITED, 0, 0, ts };
 	atomic_store(&t->exited, 1);
 	weft_ev_end(t);
 	weft_self_tls = NULL;
@@ -160,7 +163,7 @@ void weft_thread_reset_after_fork(struct weft_thread *survivor)
 		if (t != survivor) {
 			atomic_store(&t->exited, 1);
 			atomic_store(&t->joined, 1);
-			t->state = WEFT_STATE_EXITED;
+			t->cur.state = WEFT_STATE_EXITED;
 		}
 	}
 	if (survivor) {

@@ -207,7 +207,9 @@ static void wait_for_writers(void)
 }
 
 /* Threads that dropped events and never got a buffer again to say so get
- * a batch holding just their LOST record, written here on their behalf. */
+ * a batch holding just their LOST record, written here on their behalf.
+ * No STATUS goes with it: the thread's state now is not its state when the
+ * generation began, and a LOST record may open a thread's generation. */
 static void write_unreported_losses(uint32_t gen)
 {
 	for (uint32_t s = 1; s <= weft_thread_count(); s++) {
@@ -218,16 +220,6 @@ static void write_unreported_losses(uint32_t gen)
 		struct weft_tablebuf tb;
 		uint64_t now = weft_now();
 		weft_tb_begin(&tb, t->serial, gen, now);
-		uint32_t seen = atomic_load(&t->status_gen);
-		if (seen != gen &&
-		    atomic_compare_exchange_strong(&t->status_gen, &seen, gen)) {
-			struct weft_record st = { .code = WEFT_EV_STATUS, .ts = now };
-			st.args[0] = t->state;
-			st.args[1] = t->state_syscall;
-			st.args[2] = t->state_object;
-			st.args[3] = t->state_since;
-			weft_tb_record(&tb, &st);
-		}
 		struct weft_record r = { .code = WEFT_EV_LOST, .ts = now };
 		r.args[0] = lost;
 		weft_tb_record(&tb, &r);

@@ -39,6 +39,15 @@ struct weft_config {
 
 extern struct weft_config weft_config;
 
+/* What a thread is doing, for STATUS: a WEFT_STATE_*, the syscall id or
+ * the object it waits on, and since when. */
+struct weft_state {
+	uint8_t state;
+	uint8_t syscall;
+	uint64_t object;
+	uint64_t since;
+};
+
 /*
  * One traced thread.  Its buffers are written only by the thread itself,
  * inside its seqlock, while the generation they belong to is current; once
@@ -59,14 +68,13 @@ struct weft_thread {
 	uint64_t last_ts[2];
 	_Atomic uint64_t lost;      /* events dropped since the last LOST */
 
-	/* Current state, kept even while tracing is off, for STATUS. */
-	uint8_t state;
-	uint8_t state_syscall;
-	uint64_t state_object;
-	uint64_t state_since;
+	/* Current state, kept even while tracing is off, for STATUS.  It
+	 * changes only inside the thread's seqlock sections. */
+	struct weft_state cur;
 	_Atomic uint32_t status_gen; /* generation whose STATUS is written */
 
 	uint8_t via_trampoline;     /* started by weft's pthread_create */
+	_Atomic uint8_t started;    /* its THREAD_START is written (or due) */
 	_Atomic uint8_t exited;
 	_Atomic uint8_t joined;     /* joined or detached: serial retired */
 };

@@ -36,26 +36,29 @@ int __open64_2(const char *path, int flags);
 int __openat_2(int dirfd, const char *path, int flags);
 int __openat64_2(int dirfd, const char *path, int flags);
 
-static void syscall_begin(struct weft_thread *self, unsigned id, int64_t arg)
+static struct weft_state syscall_begin(struct weft_thread *self, unsigned id,
+					int64_t arg)
 {
 	uint64_t stack = weft_stack();
 	uint64_t ts = weft_now();
 	uint32_t g = weft_ev_begin(self);
 	if (g)
 		WEFT_EMIT(self, g, SYSCALL_BEGIN, ts, id, weft_zigzag(arg), stack);
-	weft_set_state(self, WEFT_STATE_SYSCALL, (uint8_t)id, (uint64_t)arg, ts);
+	struct weft_state prev = weft_state_enter(self, WEFT_STATE_SYSCALL, (uint8_t)id,
+						  (uint64_t)arg, ts);
 	weft_ev_end(self);
+	return prev;
 }
 
 static void syscall_end(struct weft_thread *self, unsigned id, int64_t ret,
-			int err)
+			int err, struct weft_state prev)
 {
 	uint64_t ts = weft_now();
 	uint32_t g = weft_ev_begin(self);
 	if (g)
 		WEFT_EMIT(self, g, SYSCALL_END, ts, id, weft_zigzag(ret),
 			  (uint64_t)err);
-	weft_set_state(self, WEFT_STATE_RUNNING, 0, 0, ts);
+	weft_state_leave(self, prev);
 	weft_ev_end(self);
 }
 
@@ -71,12 +74,12 @@ static void syscall_end(struct weft_thread *self, unsigned id, int64_t ret,
 		if (!self)                                                    \
 			return REAL(name)(__VA_ARGS__);                       \
 		int saved = errno;                                            \
-		syscall_begin(self, WEFT_SYS_##id, (int64_t)(arg));           \
+		struct weft_state prev_ = syscall_begin(self, WEFT_SYS_##id, (int64_t)(arg));           \
 		errno = saved;                                                \
 		type ret_ = REAL(name)(__VA_ARGS__);                             \
 		int err_ = errno;                                                \
-		syscall_end(self, WEFT_SYS_##id, (int64_t)ret_,         \
-			    ret_ == -1 ? err_ : 0);\
+		syscall_end(self, WEFT_SYS_##id, (int64_t)ret_,               \
+			    ret_ == -1 ? err_ : 0, prev_);                    \
 		errno = err_;                                                    \
 		return ret_;                                                    \
 	}
@@ -168,11 +171,11 @@ WEFT_VISIBLE int clock_nanosleep(clockid_t clock, int flags,
 	if (!self)
 		return REAL(clock_nanosleep)(clock, flags, req, rem);
 	int saved = errno;
-	syscall_begin(self, WEFT_SYS_clock_nanosleep, clock);
+	struct weft_state prev = syscall_begin(self, WEFT_SYS_clock_nanosleep, clock);
 	errno = saved;
 	int r = REAL(clock_nanosleep)(clock, flags, req, rem);
 	int e = errno;
-	syscall_end(self, WEFT_SYS_clock_nanosleep, r, r);
+	syscall_end(self, WEFT_SYS_clock_nanosleep, r, r, prev);
 	errno = e;
 	return r;
 }
@@ -185,11 +188,11 @@ WEFT_VISIBLE unsigned int sleep(unsigned int seconds)
 	if (!self)
 		return REAL(sleep)(seconds);
 	int saved = errno;
-	syscall_begin(self, WEFT_SYS_sleep, seconds);
+	struct weft_state prev = syscall_begin(self, WEFT_SYS_sleep, seconds);
 	errno = saved;
 	unsigned int r = REAL(sleep)(seconds);
 	int e = errno;
-	syscall_end(self, WEFT_SYS_sleep, r, 0);
+	syscall_end(self, WEFT_SYS_sleep, r, 0, prev);
 	errno = e;
 	return r;
 }
@@ -215,11 +218,11 @@ static int takes_mode(int flags)
 		if (!self)                                                    \
 			return REAL(name)(path, flags, mode);                 \
 		int saved = errno;                                            \
-		syscall_begin(self, WEFT_SYS_##id, -1);                       \
+		struct weft_state prev_ = syscall_begin(self, WEFT_SYS_##id, -1);                       \
 		errno = saved;                                                \
 		int r = REAL(name)(path, flags, mode);                        \
 		int e = errno;                                                \
-		syscall_end(self, WEFT_SYS_##id, r, r == -1 ? e : 0);         \
+		syscall_end(self, WEFT_SYS_##id, r, r == -1 ? e : 0, prev_);         \
 		errno = e;                                                    \
 		return r;                                                     \
 	}
@@ -239,11 +242,11 @@ static int takes_mode(int flags)
 		if (!self)                                                    \
 			return REAL(name)(dirfd, path, flags, mode);          \
 		int saved = errno;                                            \
-		syscall_begin(self, WEFT_SYS_##id, dirfd);                    \
+		struct weft_state prev_ = syscall_begin(self, WEFT_SYS_##id, dirfd);                    \
 		errno = saved;                                                \
 		int r = REAL(name)(dirfd, path, flags, mode);                 \
 		int e = errno;                                                \
-		syscall_end(self, WEFT_SYS_##id, r, r == -1 ? e : 0);         \
+		syscall_end(self, WEFT_SYS_##id, r, r == -1 ? e : 0, prev_);         \
 		errno = e;                                                    \
 		return r;                                                     \
 	}
@@ -266,11 +269,11 @@ WEFT_VISIBLE int close(int fd)
 	if (!self)
 		return REAL(close)(fd);
 	int saved = errno;
-	syscall_begin(self, WEFT_SYS_close, fd);
+	struct weft_state prev = syscall_begin(self, WEFT_SYS_close, fd);
 	errno = saved;
 	int r = REAL(close)(fd);
 	int e = errno;
-	syscall_end(self, WEFT_SYS_close, r, r == -1 ? e : 0);
+	syscall_end(self, WEFT_SYS_close, r, r == -1 ? e : 0, prev);
 	errno = e;
 	return r;
 }

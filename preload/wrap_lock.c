@@ -4,9 +4,11 @@
  * A blocking acquisition tries the lock first: when that succeeds the
  * thread records one ACQUIRE; only when it is busy does it record BLOCK,
  * call the blocking function and then ACQUIRE with the contended flag (or
- * FAIL).  The object's sequence number is taken while the lock is held:
- * after acquiring, before releasing.  Return values and errno pass through
- * unchanged; EOWNERDEAD counts as acquired.
+ * FAIL).  The object's sequence number is taken while the lock is held and
+ * inside the event's seqlock section: after acquiring; and an unlock's
+ * section spans the real unlock, so the release and its event fall in the
+ * same generation.  Return values and errno pass through unchanged;
+ * EOWNERDEAD counts as acquired.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -39,51 +41,72 @@ static int acquired(int r)
 
 /* ---- mutexes ---- */
 
-static void mutex_blocked(struct weft_thread *self, void *m)
+static struct weft_state mutex_blocked(struct weft_thread *self, void *m)
 {
 	uint64_t stack = weft_stack();
 	uint64_t ts = weft_now();
 	uint32_t g = weft_ev_begin(self);
 	if (g)
 		WEFT_EMIT(self, g, MUTEX_BLOCK, ts, weft_obj(m), stack);
-	weft_set_state(self, WEFT_STATE_BLOCKED_MUTEX, 0, weft_obj(m), ts);
+	struct weft_state prev = weft_state_enter(self, WEFT_STATE_BLOCKED_MUTEX, 0,
+						  weft_obj(m), ts);
 	weft_ev_end(self);
+	return prev;
 }
 
+/* The outcome of an acquisition; prev is the state to go back to after a
+ * blocked one (NULL when the thread did not block). */
 static void mutex_result(struct weft_thread *self, void *m, int r,
-			 uint64_t flags)
+			 uint64_t flags, const struct weft_state *prev)
 {
 	uint64_t ts = weft_now();
 	if (r == EOWNERDEAD)
 		flags |= WEFT_FLAG_OWNERDEAD;
-	uint64_t seq = acquired(r) ? weft_objseq_next(m) : 0;
 	uint32_t g = weft_ev_begin(self);
 	if (g) {
 		if (acquired(r))
-			WEFT_EMIT(self, g, MUTEX_ACQUIRE, ts, weft_obj(m), seq, flags);
+			WEFT_EMIT(self, g, MUTEX_ACQUIRE, ts, weft_obj(m),
+				  weft_seq(g, m), flags);
 		else
 			WEFT_EMIT(self, g, MUTEX_FAIL, ts, weft_obj(m), flags,
 				  weft_err(r));
 	}
-	if (flags & WEFT_FLAG_CONTENDED)
-		weft_set_state(self, WEFT_STATE_RUNNING, 0, 0, ts);
+	if (prev)
+		weft_state_leave(self, *prev);
 	weft_ev_end(self);
 }
 
+/* One body for the blocking acquisitions: try first, then block. */
+#define MUTEX_LOCK_BODY(flags0, call, ...)                                    \
+	struct weft_thread *self = weft_enter();                              \
+	if (!self)                                                            \
+		return REAL(call)(__VA_ARGS__);                               \
+	uint64_t flags = (flags0);                                            \
+	int r = REAL(pthread_mutex_trylock)(m);                               \
+	if (r != EBUSY) {                                                     \
+		mutex_result(self, m, r, flags, NULL);                        \
+		return r;                                                     \
+	}                                                                     \
+	struct weft_state prev = mutex_blocked(self, m);                      \
+	r = REAL(call)(__VA_ARGS__);                                          \
+	mutex_result(self, m, r, flags | WEFT_FLAG_CONTENDED, &prev);         \
+	return r;
+
 WEFT_VISIBLE int pthread_mutex_lock(pthread_mutex_t *m)
 {
-	struct weft_thread *self = weft_enter();
-	if (!self)
-		return REAL(pthread_mutex_lock)(m);
-	uint64_t flags = 0;
-	int r = REAL(pthread_mutex_trylock)(m);
-	if (r == EBUSY) {
-		mutex_blocked(self, m);
-		r = REAL(pthread_mutex_lock)(m);
-		flags = WEFT_FLAG_CONTENDED;
-	}
-	mutex_result(self, m, r, flags);
-	return r;
+	MUTEX_LOCK_BODY(0, pthread_mutex_lock, m)
+}
+
+WEFT_VISIBLE int pthread_mutex_timedlock(pthread_mutex_t *m,
+					 const struct timespec *abstime)
+{
+	MUTEX_LOCK_BODY(WEFT_FLAG_TIMED, pthread_mutex_timedlock, m, abstime)
+}
+
+WEFT_VISIBLE int pthread_mutex_clocklock(pthread_mutex_t *m, clockid_t clock,
+					 const struct timespec *abstime)
+{
+	MUTEX_LOCK_BODY(WEFT_FLAG_TIMED, pthread_mutex_clocklock, m, clock, abstime)
 }
 
 WEFT_VISIBLE int pthread_mutex_trylock(pthread_mutex_t *m)
@@ -92,41 +115,7 @@ WEFT_VISIBLE int pthread_mutex_trylock(pthread_mutex_t *m)
 	if (!self)
 		return REAL(pthread_mutex_trylock)(m);
 	int r = REAL(pthread_mutex_trylock)(m);
-	mutex_result(self, m, r, WEFT_FLAG_TRY);
-	return r;
-}
-
-WEFT_VISIBLE int pthread_mutex_timedlock(pthread_mutex_t *m,
-					 const struct timespec *abstime)
-{
-	struct weft_thread *self = weft_enter();
-	if (!self)
-		return REAL(pthread_mutex_timedlock)(m, abstime);
-	uint64_t flags = WEFT_FLAG_TIMED;
-	int r = REAL(pthread_mutex_trylock)(m);
-	if (r == EBUSY) {
-		mutex_blocked(self, m);
-		r = REAL(pthread_mutex_timedlock)(m, abstime);
-		flags |= WEFT_FLAG_CONTENDED;
-	}
-	mutex_result(self, m, r, flags);
-	return r;
-}
-
-WEFT_VISIBLE int pthread_mutex_clocklock(pthread_mutex_t *m, clockid_t clock,
-					 const struct timespec *abstime)
-{
-	struct weft_thread *self = weft_enter();
-	if (!self)
-		return REAL(pthread_mutex_clocklock)(m, clock, abstime);
-	uint64_t flags = WEFT_FLAG_TIMED;
-	int r = REAL(pthread_mutex_trylock)(m);
-	if (r == EBUSY) {
-		mutex_blocked(self, m);
-		r = REAL(pthread_mutex_clocklock)(m, clock, abstime);
-		flags |= WEFT_FLAG_CONTENDED;
-	}
-	mutex_result(self, m, r, flags);
+	mutex_result(self, m, r, WEFT_FLAG_TRY, NULL);
 	return r;
 }
 
@@ -136,44 +125,49 @@ WEFT_VISIBLE int pthread_mutex_unlock(pthread_mutex_t *m)
 	if (!self)
 		return REAL(pthread_mutex_unlock)(m);
 	uint64_t ts = weft_now();
-	uint64_t seq = weft_objseq_next(m);
-	int r = REAL(pthread_mutex_unlock)(m);
+	uint8_t *result_at = NULL;
 	uint32_t g = weft_ev_begin(self);
 	if (g)
-		WEFT_EMIT(self, g, MUTEX_UNLOCK, ts, weft_obj(m), seq, weft_err(r));
+		WEFT_EMIT_PENDING(self, g, MUTEX_UNLOCK, ts, result_at, weft_obj(m),
+				  weft_seq(g, m));
+	int r = REAL(pthread_mutex_unlock)(m);
+	weft_settle(result_at, r);
 	weft_ev_end(self);
 	return r;
 }
 
 /* ---- reader-writer locks ---- */
 
-static void rwlock_blocked(struct weft_thread *self, void *l, uint64_t mode)
+static struct weft_state rwlock_blocked(struct weft_thread *self, void *l,
+					uint64_t mode)
 {
 	uint64_t stack = weft_stack();
 	uint64_t ts = weft_now();
 	uint32_t g = weft_ev_begin(self);
 	if (g)
 		WEFT_EMIT(self, g, RWLOCK_BLOCK, ts, weft_obj(l), mode, stack);
-	weft_set_state(self, WEFT_STATE_BLOCKED_RWLOCK, 0, weft_obj(l), ts);
+	struct weft_state prev = weft_state_enter(self, WEFT_STATE_BLOCKED_RWLOCK, 0,
+						  weft_obj(l), ts);
 	weft_ev_end(self);
+	return prev;
 }
 
 static void rwlock_result(struct weft_thread *self, void *l, int r,
-			  uint64_t mode, uint64_t flags)
+			  uint64_t mode, uint64_t flags,
+			  const struct weft_state *prev)
 {
 	uint64_t ts = weft_now();
-	uint64_t seq = r == 0 ? weft_objseq_next(l) : 0;
 	uint32_t g = weft_ev_begin(self);
 	if (g) {
 		if (r == 0)
-			WEFT_EMIT(self, g, RWLOCK_ACQUIRE, ts, weft_obj(l), seq,
-				  mode, flags);
+			WEFT_EMIT(self, g, RWLOCK_ACQUIRE, ts, weft_obj(l),
+				  weft_seq(g, l), mode, flags);
 		else
 			WEFT_EMIT(self, g, RWLOCK_FAIL, ts, weft_obj(l), mode,
 				  flags, weft_err(r));
 	}
-	if (flags & WEFT_FLAG_CONTENDED)
-		weft_set_state(self, WEFT_STATE_RUNNING, 0, 0, ts);
+	if (prev)
+		weft_state_leave(self, *prev);
 	weft_ev_end(self);
 }
 
@@ -184,12 +178,13 @@ static void rwlock_result(struct weft_thread *self, void *l, int r,
 		return REAL(call)(__VA_ARGS__);                               \
 	uint64_t flags = (flags0);                                            \
 	int r = REAL(tryfn)(l);                                               \
-	if (r == EBUSY) {                                                     \
-		rwlock_blocked(self, l, mode);                                \
-		r = REAL(call)(__VA_ARGS__);                                  \
-		flags |= WEFT_FLAG_CONTENDED;                                 \
+	if (r != EBUSY) {                                                     \
+		rwlock_result(self, l, r, mode, flags, NULL);                 \
+		return r;                                                     \
 	}                                                                     \
-	rwlock_result(self, l, r, mode, flags);                               \
+	struct weft_state prev = rwlock_blocked(self, l, mode);               \
+	r = REAL(call)(__VA_ARGS__);                                          \
+	rwlock_result(self, l, r, mode, flags | WEFT_FLAG_CONTENDED, &prev);  \
 	return r;
 
 WEFT_VISIBLE int pthread_rwlock_rdlock(pthread_rwlock_t *l)
@@ -238,7 +233,7 @@ WEFT_VISIBLE int pthread_rwlock_tryrdlock(pthread_rwlock_t *l)
 	if (!self)
 		return REAL(pthread_rwlock_tryrdlock)(l);
 	int r = REAL(pthread_rwlock_tryrdlock)(l);
-	rwlock_result(self, l, r, WEFT_RW_READ, WEFT_FLAG_TRY);
+	rwlock_result(self, l, r, WEFT_RW_READ, WEFT_FLAG_TRY, NULL);
 	return r;
 }
 
@@ -248,7 +243,7 @@ WEFT_VISIBLE int pthread_rwlock_trywrlock(pthread_rwlock_t *l)
 	if (!self)
 		return REAL(pthread_rwlock_trywrlock)(l);
 	int r = REAL(pthread_rwlock_trywrlock)(l);
-	rwlock_result(self, l, r, WEFT_RW_WRITE, WEFT_FLAG_TRY);
+	rwlock_result(self, l, r, WEFT_RW_WRITE, WEFT_FLAG_TRY, NULL);
 	return r;
 }
 
@@ -258,11 +253,13 @@ WEFT_VISIBLE int pthread_rwlock_unlock(pthread_rwlock_t *l)
 	if (!self)
 		return REAL(pthread_rwlock_unlock)(l);
 	uint64_t ts = weft_now();
-	uint64_t seq = weft_objseq_next(l);
-	int r = REAL(pthread_rwlock_unlock)(l);
+	uint8_t *result_at = NULL;
 	uint32_t g = weft_ev_begin(self);
 	if (g)
-		WEFT_EMIT(self, g, RWLOCK_UNLOCK, ts, weft_obj(l), seq, weft_err(r));
+		WEFT_EMIT_PENDING(self, g, RWLOCK_UNLOCK, ts, result_at, weft_obj(l),
+				  weft_seq(g, l));
+	int r = REAL(pthread_rwlock_unlock)(l);
+	weft_settle(result_at, r);
 	weft_ev_end(self);
 	return r;
 }
@@ -272,16 +269,16 @@ WEFT_VISIBLE int pthread_rwlock_unlock(pthread_rwlock_t *l)
 static void spin_result(struct weft_thread *self, volatile void *l, int r,
 			uint64_t flags)
 {
+	const void *obj = (const void *)l;
 	uint64_t ts = weft_now();
-	uint64_t seq = r == 0 ? weft_objseq_next((const void *)l) : 0;
 	uint32_t g = weft_ev_begin(self);
 	if (g) {
 		if (r == 0)
-			WEFT_EMIT(self, g, SPIN_ACQUIRE, ts, weft_obj((const void *)l),
-				  seq, flags);
+			WEFT_EMIT(self, g, SPIN_ACQUIRE, ts, weft_obj(obj),
+				  weft_seq(g, obj), flags);
 		else
-			WEFT_EMIT(self, g, SPIN_FAIL, ts, weft_obj((const void *)l),
-				  flags, weft_err(r));
+			WEFT_EMIT(self, g, SPIN_FAIL, ts, weft_obj(obj), flags,
+				  weft_err(r));
 	}
 	weft_ev_end(self);
 }
@@ -316,13 +313,15 @@ WEFT_VISIBLE int pthread_spin_unlock(pthread_spinlock_t *l)
 	struct weft_thread *self = weft_enter();
 	if (!self)
 		return REAL(pthread_spin_unlock)(l);
+	const void *obj = (const void *)l;
 	uint64_t ts = weft_now();
-	uint64_t seq = weft_objseq_next((const void *)l);
-	int r = REAL(pthread_spin_unlock)(l);
+	uint8_t *result_at = NULL;
 	uint32_t g = weft_ev_begin(self);
 	if (g)
-		WEFT_EMIT(self, g, SPIN_UNLOCK, ts, weft_obj((const void *)l), seq,
-			  weft_err(r));
+		WEFT_EMIT_PENDING(self, g, SPIN_UNLOCK, ts, result_at, weft_obj(obj),
+				  weft_seq(g, obj));
+	int r = REAL(pthread_spin_unlock)(l);
+	weft_settle(result_at, r);
 	weft_ev_end(self);
 	return r;
 }

@@ -73,8 +73,17 @@ WEFT_VISIBLE int pthread_create(pthread_t *thread, const pthread_attr_t *attr,
 	tr->start = start;
 	tr->arg = arg;
 	tr->t = child;
+	/* The section spans the real call: the child's THREAD_START can
+	 * never land in a generation before its THREAD_CREATE. */
+	uint8_t *result_at = NULL;
+	uint32_t g = weft_ev_begin(self);
+	if (g)
+		WEFT_EMIT_PENDING(self, g, THREAD_CREATE, ts, result_at,
+				  child->serial, stack);
 	int r = REAL(pthread_create)(thread, attr, trampoline, tr);
 	int e = errno;
+	weft_settle(result_at, r);
+	weft_ev_end(self);
 	if (r != 0) {
 		free(tr);
 		atomic_store(&child->exited, 1);
@@ -83,11 +92,6 @@ WEFT_VISIBLE int pthread_create(pthread_t *thread, const pthread_attr_t *attr,
 		/* For join lookups made before the child ran. */
 		child->pthread = *thread;
 	}
-	uint32_t g = weft_ev_begin(self);
-	if (g)
-		WEFT_EMIT(self, g, THREAD_CREATE, ts, child->serial,
-			  weft_err(r), stack);
-	weft_ev_end(self);
 	errno = e;
 	return r;
 }
@@ -110,18 +114,21 @@ static uint32_t target_serial(pthread_t th)
 	return t ? t->serial : 0;
 }
 
-static void join_begin(struct weft_thread *self, uint32_t target)
+static struct weft_state join_begin(struct weft_thread *self, uint32_t target)
 {
 	uint64_t stack = weft_stack();
 	uint64_t ts = weft_now();
 	uint32_t g = weft_ev_begin(self);
 	if (g)
 		WEFT_EMIT(self, g, JOIN_BEGIN, ts, target, stack);
-	weft_set_state(self, WEFT_STATE_BLOCKED_JOIN, 0, target, ts);
+	struct weft_state prev = weft_state_enter(self, WEFT_STATE_BLOCKED_JOIN, 0,
+						  target, ts);
 	weft_ev_end(self);
+	return prev;
 }
 
-static void join_end(struct weft_thread *self, uint32_t target, int r)
+static void join_end(struct weft_thread *self, uint32_t target, int r,
+		     struct weft_state prev)
 {
 	uint64_t ts = weft_now();
 	if (r == 0) {
@@ -132,7 +139,7 @@ static void join_end(struct weft_thread *self, uint32_t target, int r)
 	uint32_t g = weft_ev_begin(self);
 	if (g)
 		WEFT_EMIT(self, g, JOIN_END, ts, target, weft_err(r));
-	weft_set_state(self, WEFT_STATE_RUNNING, 0, 0, ts);
+	weft_state_leave(self, prev);
 	weft_ev_end(self);
 }
 
@@ -142,10 +149,10 @@ WEFT_VISIBLE int pthread_join(pthread_t th, void **retval)
 	if (!self)
 		return REAL(pthread_join)(th, retval);
 	uint32_t target = target_serial(th);
-	join_begin(self, target);
+	struct weft_state prev = join_begin(self, target);
 	int r = REAL(pthread_join)(th, retval);
 	int e = errno;
-	join_end(self, target, r);
+	join_end(self, target, r, prev);
 	errno = e;
 	return r;
 }
@@ -156,10 +163,10 @@ WEFT_VISIBLE int pthread_tryjoin_np(pthread_t th, void **retval)
 	if (!self)
 		return REAL(pthread_tryjoin_np)(th, retval);
 	uint32_t target = target_serial(th);
-	join_begin(self, target);
+	struct weft_state prev = join_begin(self, target);
 	int r = REAL(pthread_tryjoin_np)(th, retval);
 	int e = errno;
-	join_end(self, target, r);
+	join_end(self, target, r, prev);
 	errno = e;
 	return r;
 }
@@ -171,10 +178,10 @@ WEFT_VISIBLE int pthread_timedjoin_np(pthread_t th, void **retval,
 	if (!self)
 		return REAL(pthread_timedjoin_np)(th, retval, abstime);
 	uint32_t target = target_serial(th);
-	join_begin(self, target);
+	struct weft_state prev = join_begin(self, target);
 	int r = REAL(pthread_timedjoin_np)(th, retval, abstime);
 	int e = errno;
-	join_end(self, target, r);
+	join_end(self, target, r, prev);
 	errno = e;
 	return r;
 }

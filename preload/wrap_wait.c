@@ -5,8 +5,8 @@
  * sequence number, taken while it is still held) and re-holds it
  * (COND_WAIT_END, sequence taken after the real call returned).  A
  * semaphore wait tries first, so an uncontended sem_wait is one record.
- * Signal, broadcast and post are releases: stamped and sequenced before the
- * real call.
+ * Signal, broadcast and post are releases: stamped, sequenced and written
+ * before the real call, in a section that spans it.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -31,67 +31,60 @@ WEFT_REAL(sem_post)
 
 /* ---- condition variables ---- */
 
-static void cond_begin(struct weft_thread *self, void *c, void *m)
+static struct weft_state cond_begin(struct weft_thread *self, void *c, void *m)
 {
 	uint64_t stack = weft_stack();
 	uint64_t ts = weft_now();
-	uint64_t seq = weft_objseq_next(m);
 	uint32_t g = weft_ev_begin(self);
 	if (g)
 		WEFT_EMIT(self, g, COND_WAIT_BEGIN, ts, weft_obj(c), weft_obj(m),
-			  seq, stack);
-	weft_set_state(self, WEFT_STATE_BLOCKED_COND, 0, weft_obj(c), ts);
+			  weft_seq(g, m), stack);
+	struct weft_state prev = weft_state_enter(self, WEFT_STATE_BLOCKED_COND, 0,
+						  weft_obj(c), ts);
+	weft_ev_end(self);
+	return prev;
+}
+
+static void cond_end(struct weft_thread *self, void *c, void *m, int r,
+		     struct weft_state prev)
+{
+	uint64_t ts = weft_now();
+	uint32_t g = weft_ev_begin(self);
+	/* The mutex is held again after a wake-up or a timeout. */
+	if (g) {
+		int reheld = r == 0 || r == ETIMEDOUT || r == EOWNERDEAD;
+		WEFT_EMIT(self, g, COND_WAIT_END, ts, weft_obj(c), weft_obj(m),
+			  reheld ? weft_seq(g, m) : 0, weft_err(r));
+	}
+	weft_state_leave(self, prev);
 	weft_ev_end(self);
 }
 
-static void cond_end(struct weft_thread *self, void *c, void *m, int r)
-{
-	uint64_t ts = weft_now();
-	/* The mutex is held again after a wake-up or a timeout. */
-	uint64_t seq = (r == 0 || r == ETIMEDOUT || r == EOWNERDEAD)
-			       ? weft_objseq_next(m) : 0;
-	uint32_t g = weft_ev_begin(self);
-	if (g)
-		WEFT_EMIT(self, g, COND_WAIT_END, ts, weft_obj(c), weft_obj(m),
-			  seq, weft_err(r));
-	weft_set_state(self, WEFT_STATE_RUNNING, 0, 0, ts);
-	weft_ev_end(self);
-}
+#define COND_WAIT_BODY(call, ...)                                            \
+	struct weft_thread *self = weft_enter();                             \
+	if (!self)                                                           \
+		return REAL(call)(__VA_ARGS__);                              \
+	struct weft_state prev = cond_begin(self, c, m);                     \
+	int r = REAL(call)(__VA_ARGS__);                                     \
+	cond_end(self, c, m, r, prev);                                       \
+	return r;
 
 WEFT_VISIBLE int pthread_cond_wait(pthread_cond_t *c, pthread_mutex_t *m)
 {
-	struct weft_thread *self = weft_enter();
-	if (!self)
-		return REAL(pthread_cond_wait)(c, m);
-	cond_begin(self, c, m);
-	int r = REAL(pthread_cond_wait)(c, m);
-	cond_end(self, c, m, r);
-	return r;
+	COND_WAIT_BODY(pthread_cond_wait, c, m)
 }
 
 WEFT_VISIBLE int pthread_cond_timedwait(pthread_cond_t *c, pthread_mutex_t *m,
 					const struct timespec *abstime)
 {
-	struct weft_thread *self = weft_enter();
-	if (!self)
-		return REAL(pthread_cond_timedwait)(c, m, abstime);
-	cond_begin(self, c, m);
-	int r = REAL(pthread_cond_timedwait)(c, m, abstime);
-	cond_end(self, c, m, r);
-	return r;
+	COND_WAIT_BODY(pthread_cond_timedwait, c, m, abstime)
 }
 
 WEFT_VISIBLE int pthread_cond_clockwait(pthread_cond_t *c, pthread_mutex_t *m,
 					clockid_t clock,
 					const struct timespec *abstime)
 {
-	struct weft_thread *self = weft_enter();
-	if (!self)
-		return REAL(pthread_cond_clockwait)(c, m, clock, abstime);
-	cond_begin(self, c, m);
-	int r = REAL(pthread_cond_clockwait)(c, m, clock, abstime);
-	cond_end(self, c, m, r);
-	return r;
+	COND_WAIT_BODY(pthread_cond_clockwait, c, m, clock, abstime)
 }
 
 WEFT_VISIBLE int pthread_cond_signal(pthread_cond_t *c)
@@ -100,11 +93,10 @@ WEFT_VISIBLE int pthread_cond_signal(pthread_cond_t *c)
 	if (!self)
 		return REAL(pthread_cond_signal)(c);
 	uint64_t ts = weft_now();
-	uint64_t seq = weft_objseq_next(c);
-	int r = REAL(pthread_cond_signal)(c);
 	uint32_t g = weft_ev_begin(self);
 	if (g)
-		WEFT_EMIT(self, g, COND_SIGNAL, ts, weft_obj(c), seq);
+		WEFT_EMIT(self, g, COND_SIGNAL, ts, weft_obj(c), weft_seq(g, c));
+	int r = REAL(pthread_cond_signal)(c);
 	weft_ev_end(self);
 	return r;
 }
@@ -115,11 +107,10 @@ WEFT_VISIBLE int pthread_cond_broadcast(pthread_cond_t *c)
 	if (!self)
 		return REAL(pthread_cond_broadcast)(c);
 	uint64_t ts = weft_now();
-	uint64_t seq = weft_objseq_next(c);
-	int r = REAL(pthread_cond_broadcast)(c);
 	uint32_t g = weft_ev_begin(self);
 	if (g)
-		WEFT_EMIT(self, g, COND_BROADCAST, ts, weft_obj(c), seq);
+		WEFT_EMIT(self, g, COND_BROADCAST, ts, weft_obj(c), weft_seq(g, c));
+	int r = REAL(pthread_cond_broadcast)(c);
 	weft_ev_end(self);
 	return r;
 }
@@ -133,11 +124,11 @@ WEFT_VISIBLE int pthread_barrier_wait(pthread_barrier_t *b)
 		return REAL(pthread_barrier_wait)(b);
 	uint64_t stack = weft_stack();
 	uint64_t ts = weft_now();
-	uint64_t seq = weft_objseq_next(b);
 	uint32_t g = weft_ev_begin(self);
 	if (g)
-		WEFT_EMIT(self, g, BARRIER_BEGIN, ts, weft_obj(b), seq, stack);
-	weft_set_state(self, WEFT_STATE_BLOCKED_BARRIER, 0, weft_obj(b), ts);
+		WEFT_EMIT(self, g, BARRIER_BEGIN, ts, weft_obj(b), weft_seq(g, b), stack);
+	struct weft_state prev = weft_state_enter(self, WEFT_STATE_BLOCKED_BARRIER, 0,
+						  weft_obj(b), ts);
 	weft_ev_end(self);
 
 	int r = REAL(pthread_barrier_wait)(b);
@@ -147,36 +138,38 @@ WEFT_VISIBLE int pthread_barrier_wait(pthread_barrier_t *b)
 	if (g)
 		WEFT_EMIT(self, g, BARRIER_END, ts, weft_obj(b),
 			  r == PTHREAD_BARRIER_SERIAL_THREAD);
-	weft_set_state(self, WEFT_STATE_RUNNING, 0, 0, ts);
+	weft_state_leave(self, prev);
 	weft_ev_end(self);
 	return r;
 }
 
 /* ---- semaphores ---- */
 
-static void sem_begin(struct weft_thread *self, sem_t *s)
+static struct weft_state sem_begin(struct weft_thread *self, sem_t *s)
 {
 	uint64_t stack = weft_stack();
 	uint64_t ts = weft_now();
 	uint32_t g = weft_ev_begin(self);
 	if (g)
 		WEFT_EMIT(self, g, SEM_WAIT_BEGIN, ts, weft_obj(s), stack);
-	weft_set_state(self, WEFT_STATE_BLOCKED_SEM, 0, weft_obj(s), ts);
+	struct weft_state prev = weft_state_enter(self, WEFT_STATE_BLOCKED_SEM, 0,
+						  weft_obj(s), ts);
 	weft_ev_end(self);
+	return prev;
 }
 
-/* r and e are the real call's return value and errno. */
+/* r and e are the real call's return value and errno; prev is the state to
+ * go back to after a blocked wait (NULL when it did not block). */
 static void sem_end(struct weft_thread *self, sem_t *s, int r, int e,
-		    uint64_t flags)
+		    uint64_t flags, const struct weft_state *prev)
 {
 	uint64_t ts = weft_now();
-	uint64_t seq = r == 0 ? weft_objseq_next(s) : 0;
 	uint32_t g = weft_ev_begin(self);
 	if (g)
-		WEFT_EMIT(self, g, SEM_WAIT_END, ts, weft_obj(s), seq, flags,
-			  r == 0 ? 0 : (uint64_t)e);
-	if (flags & WEFT_FLAG_CONTENDED)
-		weft_set_state(self, WEFT_STATE_RUNNING, 0, 0, ts);
+		WEFT_EMIT(self, g, SEM_WAIT_END, ts, weft_obj(s),
+			  r == 0 ? weft_seq(g, s) : 0, flags, r == 0 ? 0 : (uint64_t)e);
+	if (prev)
+		weft_state_leave(self, *prev);
 	weft_ev_end(self);
 	errno = e;
 }
@@ -187,17 +180,16 @@ static void sem_end(struct weft_thread *self, sem_t *s, int r, int e,
 	if (!self)                                                           \
 		return REAL(call)(__VA_ARGS__);                              \
 	int saved = errno;                                                   \
-	uint64_t flags = (flags0);                                           \
 	int r = REAL(sem_trywait)(s);                                        \
-	if (r != 0 && errno == EAGAIN) {                                     \
-		errno = saved;                                               \
-		sem_begin(self, s);                                          \
-		r = REAL(call)(__VA_ARGS__);                                 \
-		flags |= WEFT_FLAG_CONTENDED;                                \
-	} else if (r == 0) {                                                 \
-		errno = saved;                                               \
+	if (r == 0 || errno != EAGAIN) {                                     \
+		int e = r == 0 ? saved : errno;                              \
+		sem_end(self, s, r, e, (flags0), NULL);                      \
+		return r;                                                    \
 	}                                                                    \
-	sem_end(self, s, r, errno, flags);                                   \
+	errno = saved;                                                       \
+	struct weft_state prev = sem_begin(self, s);                         \
+	r = REAL(call)(__VA_ARGS__);                                         \
+	sem_end(self, s, r, errno, (flags0) | WEFT_FLAG_CONTENDED, &prev);   \
 	return r;
 
 WEFT_VISIBLE int sem_wait(sem_t *s)
@@ -222,7 +214,7 @@ WEFT_VISIBLE int sem_trywait(sem_t *s)
 	if (!self)
 		return REAL(sem_trywait)(s);
 	int r = REAL(sem_trywait)(s);
-	sem_end(self, s, r, errno, WEFT_FLAG_TRY);
+	sem_end(self, s, r, errno, WEFT_FLAG_TRY, NULL);
 	return r;
 }
 
@@ -232,13 +224,14 @@ WEFT_VISIBLE int sem_post(sem_t *s)
 	if (!self)
 		return REAL(sem_post)(s);
 	uint64_t ts = weft_now();
-	uint64_t seq = weft_objseq_next(s);
-	int r = REAL(sem_post)(s);
-	int e = errno;
+	uint8_t *result_at = NULL;
 	uint32_t g = weft_ev_begin(self);
 	if (g)
-		WEFT_EMIT(self, g, SEM_POST, ts, weft_obj(s), seq,
-			  r == 0 ? 0 : (uint64_t)e);
+		WEFT_EMIT_PENDING(self, g, SEM_POST, ts, result_at, weft_obj(s),
+				  weft_seq(g, s));
+	int r = REAL(sem_post)(s);
+	int e = errno;
+	weft_settle(result_at, r == 0 ? 0 : e);
 	weft_ev_end(self);
 	errno = e;
 	return r;
