@@ -555,8 +555,16 @@ static enum verdict judge(struct checker *c, struct thread *t, struct judgement 
 	struct object *o = NULL, *m = NULL;
 	struct thread *other;
 
-	if (t->exited)
+	if (t->exited) {
+		/* An exited thread nobody has joined yet is reported in later
+		 * generations by a STATUS that says so, and nothing else. */
+		if (!t->saw_first && e->code == WEFT_EV_STATUS && a[0] == WEFT_STATE_EXITED) {
+			if (apply)
+				t->saw_first = 1;
+			return j->v = APPLY;
+		}
 		return say(j, BAD, "event after the thread's THREAD_EXIT");
+	}
 	if (!t->saw_first) {
 		if (e->code == WEFT_EV_STATUS) {
 			const struct state *s = top(t);

@@ -140,7 +140,7 @@ int weft_reader_next_batch(struct weft_reader *r, struct weft_batch *b)
 			    "(truncated trace)", off, b->header.serial,
 			    b->header.generation, b->header.length,
 			    r->size - off - WEFT_BATCH_HEADER_SIZE);
-	if (b->header.generation == 0)
+	if (b->header.generation == 0 && b->header.serial != 0)
 		return fail(r, "offset %zu: batch of thread %u has generation 0",
 			    off, b->header.serial);
 	b->payload = h + WEFT_BATCH_HEADER_SIZE;

@@ -26,6 +26,12 @@ static uint8_t *pool_free;      /* free list, linked through each buffer */
 static uint64_t pool_allocated; /* bytes mapped so far */
 static _Atomic int output_failed;
 static _Atomic uint32_t batches_written[2]; /* by generation parity */
+static _Atomic uint64_t bytes_written;
+
+uint64_t weft_output_bytes(void)
+{
+	return atomic_load(&bytes_written);
+}
 
 uint8_t *weft_pool_get(void)
 {
@@ -96,6 +102,7 @@ int weft_output_write(const uint8_t *p, size_t n)
 		}
 		p += w;
 		n -= (size_t)w;
+		atomic_fetch_add(&bytes_written, (uint64_t)w);
 	}
 	weft_unlock(&weft_output_lock);
 	errno = saved;

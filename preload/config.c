@@ -12,6 +12,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "../format/control.h"
 #include "weft.h"
 
 struct weft_config weft_config;
@@ -83,6 +84,17 @@ void weft_config_load(void)
 	env_path("WEFT_OUTPUT", c->output, sizeof c->output, "weft-%p.trace");
 	env_path("WEFT_MANIFEST", c->manifest, sizeof c->manifest, NULL);
 	c->start = (int)env_number("WEFT_START", 0, 1, 1);
+	c->verbose = (int)env_number("WEFT_VERBOSE", 0, 1, 0);
+	c->rotate_ms = (uint32_t)env_number("WEFT_ROTATE_MS", 10, 3600000, 1000);
+	c->rotate_bytes = (uint64_t)env_number("WEFT_ROTATE_MB", 1, 65536, 64) << 20;
+	const char *sig = getenv("WEFT_SIGNAL");
+	c->signal = weft_parse_signal(sig ? sig : WEFT_DEFAULT_SIGNAL);
+	if (c->signal < 0) {
+		weft_warn("WEFT_SIGNAL=\"%.32s\" is not USR1, USR2 or a real-time "
+			  "signal (a number, or a name like RTMIN+3); using %s",
+			  sig, WEFT_DEFAULT_SIGNAL);
+		c->signal = weft_parse_signal(WEFT_DEFAULT_SIGNAL);
+	}
 	c->stacks = (int)env_number("WEFT_STACKS", 0, 1, 0);
 	c->buffer_size = (uint32_t)env_number("WEFT_BUFFER_KB", 4, 65536, 64) * 1024;
 	unsigned long mb = env_number("WEFT_MEMORY_MB", 1, 1048576, 256);

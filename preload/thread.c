@@ -141,6 +141,7 @@ void weft_thread_finish(struct weft_thread *t)
 	weft_ev_end(t);
 	weft_self_tls = NULL;
 	weft_thread_done = 1;
+	weft_control_thread_exited();
 }
 
 /* In a fork child only the forking thread survives: every other record is

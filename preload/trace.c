@@ -1,13 +1,8 @@
 /*
  * trace.c - the life of a trace: loading, the trace file and its header,
- * opening and retiring generations, and the process's end (exit, exec,
- * fork).
- *
- * Retiring a generation follows one protocol wherever it happens: under
- * weft_control_lock, publish the new generation number (0 = tracing off),
- * wait until every thread's seqlock is even or has moved (no thread is
- * still writing into the old generation), then flush the old generation's
- * buffers, and write its tables and GEN_END in a process batch.
+ * and the process's end (exit, exec, fork).  Generations are opened and
+ * closed by generation.c; start and stop requests arrive through
+ * control.c.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -26,13 +21,10 @@
 #include "tablebuf.h"
 #include "weft.h"
 
-_Atomic uint32_t weft_generation;
 int weft_out_fd = -1;
 int weft_initialized;
 weft_lock_t weft_control_lock = WEFT_LOCK_INIT;
 
-static uint32_t last_generation;   /* highest generation ever opened */
-static uint32_t generations_ended;
 static pid_t traced_pid;
 
 void weft_output_lock_all(void);
@@ -161,104 +153,8 @@ static int open_trace(void)
 	traced_pid = getpid();
 	note_in_manifest(path);
 	write_file_header();
-	last_generation = 0;
-	generations_ended = 0;
+	weft_generations_reset();
 	return 0;
-}
-
-/* Control lock held: opens the next generation (its CLOCK record first). */
-static void generation_open(void)
-{
-	uint32_t gen = ++last_generation;
-	weft_batches_take(gen); /* no count left from an earlier parity user */
-	uint64_t now = weft_now();
-	struct weft_tablebuf tb;
-	weft_tb_begin(&tb, 0, gen, now);
-	struct weft_record r = { .code = WEFT_EV_CLOCK };
-	r.args[0] = now;
-	r.args[1] = 1000000000u;
-	r.args[2] = wallclock_ns();
-	weft_tb_record(&tb, &r);
-	weft_tb_write(&tb);
-	atomic_store(&weft_generation, gen);
-}
-
-/* Waits until no thread can still be writing into a retired generation:
- * each seqlock is even, or has moved since it was first seen. */
-static void wait_for_writers(void)
-{
-	struct weft_thread *me = weft_self_tls;
-	for (uint32_t s = 1; s <= weft_thread_count(); s++) {
-		struct weft_thread *t = weft_thread_by_serial(s);
-		uint64_t v = atomic_load(&t->seqlock);
-		if (!(v & 1) || t == me)
-			continue;
-		/* A thread stopped inside an event for over a second (a signal
-		 * handler that never returned) is given up on. */
-		for (int spin = 0; spin < 100000 && atomic_load(&t->seqlock) == v; spin++) {
-			if (spin < 100)
-				sched_yield();
-			else {
-				struct timespec ten_us = { 0, 10000 };
-				syscall(SYS_nanosleep, &ten_us, NULL);
-			}
-		}
-	}
-}
-
-/* Threads that dropped events and never got a buffer again to say so get
- * a batch holding just their LOST record, written here on their behalf.
- * No STATUS goes with it: the thread's state now is not its state when the
- * generation began, and a LOST record may open a thread's generation. */
-static void write_unreported_losses(uint32_t gen)
-{
-	for (uint32_t s = 1; s <= weft_thread_count(); s++) {
-		struct weft_thread *t = weft_thread_by_serial(s);
-		uint64_t lost = atomic_exchange(&t->lost, 0);
-		if (!lost)
-			continue;
-		struct weft_tablebuf tb;
-		uint64_t now = weft_now();
-		weft_tb_begin(&tb, t->serial, gen, now);
-		struct weft_record r = { .code = WEFT_EV_LOST, .ts = now };
-		r.args[0] = lost;
-		weft_tb_record(&tb, &r);
-		weft_tb_write(&tb);
-		weft_batches_add(gen);
-	}
-}
-
-/* Control lock held: closes the current generation.  at_end adds the
- * TRACE_END record that marks a trace as complete. */
-static void generation_close(int at_end)
-{
-	uint32_t gen = atomic_exchange(&weft_generation, 0);
-	struct weft_tablebuf tb;
-	struct weft_record r;
-	if (gen) {
-		wait_for_writers();
-		weft_buffer_retire_all(gen);
-		write_unreported_losses(gen);
-		weft_tb_begin(&tb, 0, gen, weft_now());
-		weft_stacks_write_tables(&tb);
-		r = (struct weft_record){ .code = WEFT_EV_GEN_END };
-		r.args[0] = gen;
-		r.args[1] = weft_batches_take(gen);
-		weft_tb_record(&tb, &r);
-		generations_ended++;
-	} else if (at_end && weft_out_fd >= 0 && last_generation) {
-		/* Tracing is off: the end marker goes in a batch of its own,
-		 * under the last generation's number. */
-		weft_tb_begin(&tb, 0, last_generation, weft_now());
-	} else {
-		return;
-	}
-	if (at_end) {
-		r = (struct weft_record){ .code = WEFT_EV_TRACE_END };
-		r.args[0] = generations_ended;
-		weft_tb_record(&tb, &r);
-	}
-	weft_tb_write(&tb);
 }
 
 static int secure_execution(void)
@@ -278,9 +174,10 @@ __attribute__((constructor(101))) void weft_init(void)
 	if (open_trace() == 0) {
 		weft_lock(&weft_control_lock);
 		if (weft_config.start)
-			generation_open();
+			weft_advance(WEFT_ADVANCE_START);
 		weft_unlock(&weft_control_lock);
 		weft_initialized = 1;
+		weft_control_start();
 	}
 	weft_busy--;
 	/* The loading thread's record (serial 1) and its THREAD_START. */
@@ -289,16 +186,20 @@ __attribute__((constructor(101))) void weft_init(void)
 	errno = saved;
 }
 
+static int exec_stopped_tracing;
+
 /* Stops tracing and makes the file complete: at exit, and before exec. */
 void weft_stop_and_flush(const char *why)
 {
-	(void)why;
 	if (!weft_initialized || weft_out_fd < 0)
 		return;
+	exec_stopped_tracing = !strcmp(why, "exec") && atomic_load(&weft_generation);
 	int saved = errno;
 	weft_busy++;
 	weft_lock(&weft_control_lock);
-	generation_close(1);
+	if (strcmp(why, "exec") != 0)
+		weft_ending = 1;
+	weft_advance(WEFT_ADVANCE_END);
 	weft_unlock(&weft_control_lock);
 	weft_busy--;
 	errno = saved;
@@ -319,8 +220,8 @@ void weft_restart_after_exec_failure(void)
 		return;
 	weft_busy++;
 	weft_lock(&weft_control_lock);
-	if (weft_config.start && atomic_load(&weft_generation) == 0)
-		generation_open();
+	if (exec_stopped_tracing)
+		weft_advance(WEFT_ADVANCE_START);
 	weft_unlock(&weft_control_lock);
 	weft_busy--;
 }
@@ -352,14 +253,17 @@ void weft_after_fork_child(void)
 {
 	weft_control_lock = (weft_lock_t)WEFT_LOCK_INIT;
 	weft_pool_reset_after_fork();
+	/* Tracing goes on in the child if it was on in the parent. */
+	uint32_t was_tracing = atomic_load(&weft_generation);
 	atomic_store(&weft_generation, 0);
 	weft_thread_reset_after_fork(weft_self_tls);
 	if (weft_out_fd >= 0)
 		syscall(SYS_close, weft_out_fd);
 	weft_out_fd = -1;
 	if (open_trace() == 0) {
-		if (weft_config.start)
-			generation_open();
+		if (was_tracing)
+			weft_advance(WEFT_ADVANCE_START);
+		weft_control_after_fork();
 	} else {
 		weft_initialized = 0;
 	}

@@ -35,6 +35,10 @@ struct weft_config {
 	uint32_t buffer_size;  /* WEFT_BUFFER_KB, in bytes */
 	uint64_t memory_cap;   /* WEFT_MEMORY_MB, in bytes */
 	char manifest[4096];   /* WEFT_MANIFEST: file listing traces written */
+	int signal;            /* WEFT_SIGNAL */
+	int verbose;           /* WEFT_VERBOSE */
+	uint32_t rotate_ms;    /* WEFT_ROTATE_MS: generation length */
+	uint64_t rotate_bytes; /* WEFT_ROTATE_MB: generation size */
 };
 
 extern struct weft_config weft_config;
@@ -111,6 +115,7 @@ void weft_pool_put(uint8_t *buf);
 int weft_output_write(const uint8_t *p, size_t n);
 void weft_pool_reset_after_fork(void);
 uint32_t weft_batches_take(uint32_t gen);
+uint64_t weft_output_bytes(void);
 void weft_batches_add(uint32_t gen);
 
 /* objseq.c: per-object sequence numbers */
@@ -122,6 +127,25 @@ uint64_t weft_stack_capture(void);
 void weft_stacks_init(void);
 struct weft_tablebuf;
 void weft_stacks_write_tables(struct weft_tablebuf *tb);
+
+/* generation.c */
+enum weft_advance_op {
+	WEFT_ADVANCE_START,   /* open a generation if none is open */
+	WEFT_ADVANCE_STOP,    /* close the open one */
+	WEFT_ADVANCE_ROTATE,  /* close the open one and open the next */
+	WEFT_ADVANCE_END,     /* close the open one; the trace is complete */
+};
+int weft_advance(enum weft_advance_op op);
+void weft_generations_reset(void);
+uint64_t weft_generation_began(void);
+uint64_t weft_output_bytes_in_generation(void);
+extern int weft_ending;
+
+/* control.c */
+void weft_control_start(void);
+void weft_control_after_fork(void);
+void weft_control_thread_exited(void);
+int weft_control_fd_is_ours(int fd);
 
 /* trace.c */
 void weft_init(void);

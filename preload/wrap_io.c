@@ -261,7 +261,7 @@ WEFT_OPENAT(openat64, openat)
 WEFT_REAL(close)
 WEFT_VISIBLE int close(int fd)
 {
-	if (weft_out_fd >= 0 && fd == weft_out_fd) {
+	if ((weft_out_fd >= 0 && fd == weft_out_fd) || weft_control_fd_is_ours(fd)) {
 		errno = EBADF;
 		return -1;
 	}

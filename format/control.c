@@ -1,0 +1,56 @@
+/*
+ * control.c - parsing the control signal's name (see control.h).
+ */
+#include "control.h"
+
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+static int parse_offset(const char *s, int *out)
+{
+	if (!*s) {
+		*out = 0;
+		return 0;
+	}
+	if (*s != '+' && *s != '-')
+		return -1;
+	char *end;
+	long v = strtol(s + 1, &end, 10);
+	if (end == s + 1 || *end || v < 0 || v > 64)
+		return -1;
+	*out = *s == '+' ? (int)v : -(int)v;
+	return 0;
+}
+
+static int acceptable(int sig)
+{
+	return sig == SIGUSR1 || sig == SIGUSR2 || (sig >= SIGRTMIN && sig <= SIGRTMAX);
+}
+
+int weft_parse_signal(const char *text)
+{
+	if (!text || !*text)
+		return -1;
+	const char *s = text;
+	if (!strncasecmp(s, "SIG", 3))
+		s += 3;
+	int sig = -1, off;
+	if (*s >= '0' && *s <= '9') {
+		char *end;
+		long v = strtol(s, &end, 10);
+		if (*end || v <= 0 || v > 64)
+			return -1;
+		sig = (int)v;
+	} else if (!strcasecmp(s, "USR1")) {
+		sig = SIGUSR1;
+	} else if (!strcasecmp(s, "USR2")) {
+		sig = SIGUSR2;
+	} else if (!strncasecmp(s, "RTMIN", 5) && parse_offset(s + 5, &off) == 0) {
+		sig = SIGRTMIN + off;
+	} else if (!strncasecmp(s, "RTMAX", 5) && parse_offset(s + 5, &off) == 0) {
+		sig = SIGRTMAX + off;
+	}
+	return acceptable(sig) ? sig : -1;
+}

@@ -1,0 +1,219 @@
+/*
+ * generation.c - the advancer: opening, rotating and closing generations.
+ *
+ * Every change of generation happens here, with weft_control_lock held (the
+ * control thread, process exit, exec and fork all take it), following one
+ * protocol:
+ *
+ *   1. write the new generation's CLOCK record, then publish its number
+ *      (0 when tracing stops);
+ *   2. wait until every thread's seqlock is even or has moved: no thread is
+ *      still inside an event section that read the old number;
+ *   3. write a STATUS for every started thread that has not written its own
+ *      in the new generation (a CAS on its status word decides who does);
+ *   4. flush what is left of the old generation's buffers, report losses of
+ *      threads that had no buffer, and write the old generation's tables
+ *      and GEN_END.
+ */
+#include <errno.h>
+#include <sched.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "emit.h"
+#include "tablebuf.h"
+#include "weft.h"
+
+_Atomic uint32_t weft_generation;
+static uint32_t last_generation;   /* highest generation ever opened */
+static uint32_t generations_ended;
+static uint64_t generation_began;  /* clock value the current one opened at */
+static uint64_t bytes_at_open;     /* trace bytes written before it opened */
+static int trace_end_written;      /* no generation opened since TRACE_END */
+int weft_ending;                   /* the process is exiting: no restarts */
+
+void weft_generations_reset(void)
+{
+	last_generation = 0;
+	generations_ended = 0;
+	trace_end_written = 0;
+}
+
+uint64_t weft_output_bytes_in_generation(void)
+{
+	return weft_output_bytes() - bytes_at_open;
+}
+
+uint64_t weft_generation_began(void)
+{
+	return generation_began;
+}
+
+static uint64_t wallclock_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* Writes the next generation's CLOCK record; returns its number. */
+static uint32_t generation_prepare(void)
+{
+	uint32_t gen = ++last_generation;
+	weft_batches_take(gen); /* no count left from an earlier parity user */
+	uint64_t now = weft_now();
+	generation_began = now;
+	bytes_at_open = weft_output_bytes();
+	trace_end_written = 0;
+	struct weft_tablebuf tb;
+	weft_tb_begin(&tb, 0, gen, now);
+	struct weft_record r = { .code = WEFT_EV_CLOCK };
+	r.args[0] = now;
+	r.args[1] = 1000000000u;
+	r.args[2] = wallclock_ns();
+	weft_tb_record(&tb, &r);
+	weft_tb_write(&tb);
+	return gen;
+}
+
+/*
+ * Step 3: the STATUS of each started thread that has not written its own.
+ * The thread's state is read between two reads of its seqlock that agree
+ * (so no section changed it meanwhile), then the CAS on its status word
+ * claims the STATUS.  A thread whose seqlock moves is inside a section
+ * that read the new generation: it claims and writes its own.  Exited
+ * threads no one has joined are reported EXITED, so a join in this
+ * generation can be checked.
+ */
+static void write_statuses(uint32_t gen)
+{
+	for (uint32_t s = 1; s <= weft_thread_count(); s++) {
+		struct weft_thread *t = weft_thread_by_serial(s);
+		if (!atomic_load(&t->started) || atomic_load(&t->joined))
+			continue;
+		uint64_t before = atomic_load(&t->seqlock);
+		if (before & 1)
+			continue;
+		struct weft_state snap = t->cur;
+		if (atomic_load(&t->seqlock) != before)
+			continue;
+		uint32_t seen = atomic_load(&t->status_gen);
+		if (seen == gen ||
+		    !atomic_compare_exchange_strong(&t->status_gen, &seen, gen))
+			continue;
+		struct weft_tablebuf tb;
+		weft_tb_begin(&tb, t->serial, gen, generation_began);
+		struct weft_record r = { .code = WEFT_EV_STATUS, .ts = generation_began };
+		r.args[0] = snap.state;
+		r.args[1] = snap.syscall;
+		r.args[2] = snap.object;
+		r.args[3] = snap.since;
+		weft_tb_record(&tb, &r);
+		weft_tb_write(&tb);
+		weft_batches_add(gen);
+	}
+}
+
+/* Waits until no thread can still be writing into a retired generation:
+ * each seqlock is even, or has moved since it was first seen. */
+static void wait_for_writers(void)
+{
+	struct weft_thread *me = weft_self_tls;
+	for (uint32_t s = 1; s <= weft_thread_count(); s++) {
+		struct weft_thread *t = weft_thread_by_serial(s);
+		uint64_t v = atomic_load(&t->seqlock);
+		if (!(v & 1) || t == me)
+			continue;
+		/* A thread stopped inside an event for over a second (a signal
+		 * handler that never returned) is given up on. */
+		for (int spin = 0; spin < 100000 && atomic_load(&t->seqlock) == v; spin++) {
+			if (spin < 100)
+				sched_yield();
+			else {
+				struct timespec ten_us = { 0, 10000 };
+				syscall(SYS_nanosleep, &ten_us, NULL);
+			}
+		}
+	}
+}
+
+/* Threads that dropped events and never got a buffer again to say so get
+ * a batch holding just their LOST record, written here on their behalf.
+ * No STATUS goes with it: the thread's state now is not its state when the
+ * generation began, and a LOST record may open a thread's generation. */
+static void write_unreported_losses(uint32_t gen)
+{
+	for (uint32_t s = 1; s <= weft_thread_count(); s++) {
+		struct weft_thread *t = weft_thread_by_serial(s);
+		uint64_t lost = atomic_exchange(&t->lost, 0);
+		if (!lost)
+			continue;
+		struct weft_tablebuf tb;
+		uint64_t now = weft_now();
+		weft_tb_begin(&tb, t->serial, gen, now);
+		struct weft_record r = { .code = WEFT_EV_LOST, .ts = now };
+		r.args[0] = lost;
+		weft_tb_record(&tb, &r);
+		weft_tb_write(&tb);
+		weft_batches_add(gen);
+	}
+}
+
+/*
+ * Control lock held: moves tracing on.  START opens a generation when none
+ * is open; ROTATE closes the open one and opens the next in one step; STOP
+ * closes it and adds TRACE_END, so the file on disk is a complete trace
+ * while the program runs on (a later START appends a new session); END
+ * does the same at exit and before exec, whether or not tracing is on.
+ * Returns 1 when something changed.
+ */
+int weft_advance(enum weft_advance_op op)
+{
+	uint32_t old = atomic_load(&weft_generation);
+	if (weft_out_fd < 0 || (op == WEFT_ADVANCE_START && (old || weft_ending)) ||
+	    ((op == WEFT_ADVANCE_STOP || op == WEFT_ADVANCE_ROTATE) && !old))
+		return 0;
+	int saved = errno;
+	uint32_t gen = 0;
+	if (op == WEFT_ADVANCE_START || op == WEFT_ADVANCE_ROTATE)
+		gen = generation_prepare();
+	atomic_store(&weft_generation, gen);
+	wait_for_writers();
+	if (gen)
+		write_statuses(gen);
+
+	struct weft_tablebuf tb;
+	struct weft_record r;
+	int write = 0;
+	if (old) {
+		weft_buffer_retire_all(old);
+		write_unreported_losses(old);
+		weft_tb_begin(&tb, 0, old, weft_now());
+		weft_stacks_write_tables(&tb);
+		r = (struct weft_record){ .code = WEFT_EV_GEN_END };
+		r.args[0] = old;
+		r.args[1] = weft_batches_take(old);
+		r.args[2] = gen == 0;
+		weft_tb_record(&tb, &r);
+		generations_ended++;
+		write = 1;
+	} else if (op == WEFT_ADVANCE_END && !trace_end_written) {
+		/* Tracing is off: the end marker goes in a batch of its own,
+		 * under the last generation's number (0 when there was none). */
+		weft_tb_begin(&tb, 0, last_generation, weft_now());
+		write = 1;
+	}
+	if (write && (op == WEFT_ADVANCE_END || op == WEFT_ADVANCE_STOP)) {
+		r = (struct weft_record){ .code = WEFT_EV_TRACE_END };
+		r.args[0] = generations_ended;
+		weft_tb_record(&tb, &r);
+		trace_end_written = 1;
+	}
+	if (write)
+		weft_tb_write(&tb);
+	errno = saved;
+	return 1;
+}
+
