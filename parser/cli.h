@@ -19,6 +19,7 @@
 int weft_cmd_dump(int argc, char **argv);
 int weft_cmd_record(int argc, char **argv);
 int weft_cmd_check(int argc, char **argv);
+int weft_cmd_control(int argc, char **argv);
 /* Checks and reports one file; returns its enum weft_verdict. */
 int weft_check_file(const char *path, int json, int quiet);
 /* The worse of two verdicts. */

@@ -21,6 +21,8 @@ static const char usage[] =
 	"commands:\n"
 	"  record [-o PATH] [--stacks] [--check] -- CMD [ARGS...]\n"
 	"                                trace a program\n"
+	"  start|stop [--timeout SECONDS] PID\n"
+	"                                switch tracing in a running process\n"
 	"  check [--json] [--quiet] FILE...\n"
 	"                                prove traces are consistently ordered\n"
 	"  dump [--summary] [--file-order] FILE...\n"
@@ -51,6 +53,8 @@ int main(int argc, char **argv)
 		return weft_print_version();
 	if (!strcmp(cmd, "record"))
 		return weft_cmd_record(argc - 1, argv + 1);
+	if (!strcmp(cmd, "start") || !strcmp(cmd, "stop"))
+		return weft_cmd_control(argc - 1, argv + 1);
 	if (!strcmp(cmd, "check"))
 		return weft_cmd_check(argc - 1, argv + 1);
 	if (!strcmp(cmd, "dump"))
