@@ -48,6 +48,7 @@ struct thread {
 	uint32_t serial;
 	uint32_t last_gen;     /* latest generation it had records in */
 	uint8_t created, started, exited;
+	uint8_t in_session;    /* had records since tracing last started */
 	uint8_t depth;         /* entries in stack; 0 = running */
 	uint8_t unknown;       /* its state is unknown (events were lost) */
 	struct state stack[STATE_DEPTH];
@@ -368,6 +369,7 @@ static int prepass(struct checker *c)
 			t->first_batch = t->last_batch = -1;
 			t->saw_first = t->has_peek = 0;
 		}
+		t->in_session = 1;
 		/* A thread's batches are in file order, except that the one
 		 * holding its STATUS comes first: the advancer may write a
 		 * thread's STATUS after the thread has flushed its own first
@@ -657,9 +659,12 @@ static enum verdict judge(struct checker *c, struct thread *t, struct judgement 
 	case WEFT_EV_JOIN_END:
 		if (expect_top(c, j, t, WEFT_STATE_BLOCKED_JOIN, a[0], "JOIN_BEGIN") != APPLY)
 			return j->v;
+		/* The target must have exited first, if this session saw it
+		 * at all: a thread that ended while tracing was off, and was
+		 * joined before the advancer could report it, left nothing. */
 		if (a[1] == 0 && a[0]) {
 			other = thread_get(c, (uint32_t)a[0]);
-			if (other && !other->exited && !c->relaxed)
+			if (other && !other->exited && other->in_session && !c->relaxed)
 				return say(j, WAIT, "joins T%" PRIu64 ", which has not "
 					   "exited", a[0]);
 		}
@@ -1023,6 +1028,7 @@ static void forget_session(struct checker *c)
 		t->last_gen = 0;
 		t->depth = 0;
 		t->unknown = 0;
+		t->in_session = 0;
 	}
 	c->nobjects = 0;
 	u64map_free(&c->object_index);

@@ -80,6 +80,9 @@ WEFT_VISIBLE int pthread_create(pthread_t *thread, const pthread_attr_t *attr,
 	if (g)
 		WEFT_EMIT_PENDING(self, g, THREAD_CREATE, ts, result_at,
 				  child->serial, stack);
+	/* The child names its parent only when the trace holds the
+	 * creation: one made while tracing was off is not there to wait for. */
+	child->parent = g ? self->serial : 0;
 	int r = REAL(pthread_create)(thread, attr, trampoline, tr);
 	int e = errno;
 	weft_settle(result_at, r);

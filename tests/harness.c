@@ -3,6 +3,8 @@
  */
 #include "harness.h"
 
+#include "control.h"
+
 #include <criterion/criterion.h>
 
 #include <errno.h>
@@ -11,6 +13,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
+#include <signal.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -200,4 +205,102 @@ void h_assert_checks(const char *path)
 	enum weft_verdict v = h_check(path, &res);
 	cr_assert_eq(v, WEFT_CHECK_OK, "weft check rejects %s: %s %s", path, res.error,
 		     res.note);
+}
+
+void h_spawn(char *const argv[], char *const env[], struct h_proc *p)
+{
+	int in[2], out[2];
+	if (pipe2(in, O_CLOEXEC) || pipe2(out, O_CLOEXEC))
+		abort();
+	pid_t pid = fork();
+	if (pid < 0)
+		abort();
+	if (pid == 0) {
+		dup2(in[0], 0);
+		dup2(out[1], 1);
+		for (size_t i = 0; env && env[i]; i++)
+			putenv(env[i]);
+		execvp(argv[0], argv);
+		_exit(127);
+	}
+	close(in[0]);
+	close(out[1]);
+	p->pid = pid;
+	p->in = in[1];
+	p->out = fdopen(out[0], "r");
+}
+
+int h_read_line(struct h_proc *p, char *buf, size_t cap)
+{
+	if (!fgets(buf, (int)cap, p->out))
+		return 0;
+	buf[strcspn(buf, "\n")] = 0;
+	return 1;
+}
+
+void h_write_line(struct h_proc *p, const char *line)
+{
+	size_t n = strlen(line);
+	if (write(p->in, line, n) != (ssize_t)n || write(p->in, "\n", 1) != 1)
+		abort();
+}
+
+int h_finish(struct h_proc *p)
+{
+	close(p->in);
+	char buf[4096];
+	while (fgets(buf, sizeof buf, p->out))
+		;
+	fclose(p->out);
+	int st;
+	while (waitpid(p->pid, &st, 0) < 0 && errno == EINTR)
+		;
+	return WIFSIGNALED(st) ? 128 + WTERMSIG(st) : WEXITSTATUS(st);
+}
+
+/* The tid of pid's control thread, looked up once per pid. */
+static pid_t control_tid(int pid)
+{
+	static __thread int cached_pid;
+	static __thread pid_t cached_tid;
+	if (cached_pid == pid && cached_tid)
+		return cached_tid;
+	char path[64];
+	snprintf(path, sizeof path, "/proc/%d/task", pid);
+	DIR *d = opendir(path);
+	pid_t tid = 0;
+	struct dirent *e;
+	while (d && !tid && (e = readdir(d))) {
+		char comm_path[512], comm[64] = { 0 };
+		snprintf(comm_path, sizeof comm_path, "%s/%s/comm", path, e->d_name);
+		FILE *f = fopen(comm_path, "r");
+		if (!f)
+			continue;
+		if (fgets(comm, sizeof comm, f) && !strncmp(comm, WEFT_CONTROL_THREAD_NAME,
+							    strlen(WEFT_CONTROL_THREAD_NAME)))
+			tid = atoi(e->d_name);
+		fclose(f);
+	}
+	if (d)
+		closedir(d);
+	cached_pid = pid;
+	cached_tid = tid;
+	return tid;
+}
+
+int h_request(int pid, int op)
+{
+	pid_t tid = control_tid(pid);
+	if (!tid)
+		return -1;
+	int sig = weft_parse_signal(WEFT_DEFAULT_SIGNAL);
+	siginfo_t info;
+	memset(&info, 0, sizeof info);
+	info.si_signo = sig;
+	info.si_code = SI_QUEUE;
+	/* No sender: the control thread acknowledges nobody. */
+	info.si_pid = 0;
+	info.si_uid = getuid();
+	info.si_value.sival_int = (int)WEFT_REQUEST_MAGIC | op;
+	return (int)syscall(SYS_rt_tgsigqueueinfo, pid, tid, sig, &info);
 }

@@ -56,6 +56,26 @@ struct h_counts {
 
 void h_count(const char *path, struct h_counts *c);
 
+/* A program running in the background with its stdin and stdout piped. */
+struct h_proc {
+	int pid;
+	int in;          /* write end of its stdin */
+	void *out;       /* FILE * reading its stdout */
+};
+
+/* Starts argv with the preload and the extra environment. */
+void h_spawn(char *const argv[], char *const env[], struct h_proc *p);
+/* Reads one line of its stdout (without the newline) into buf; 0 at EOF. */
+int h_read_line(struct h_proc *p, char *buf, size_t cap);
+void h_write_line(struct h_proc *p, const char *line);
+/* Closes its stdin, reads the rest of its stdout, and returns its status
+ * (as h_run does). */
+int h_finish(struct h_proc *p);
+
+/* Sends a start or stop request to pid's control thread, asking for no
+ * answer (for storms); returns 0 when it was delivered. */
+int h_request(int pid, int op);
+
 /* Runs the validator on a trace file; the result's error/note say why. */
 enum weft_verdict h_check(const char *path, struct weft_check_result *res);
 /* Asserts that the trace is complete and consistent. */
