@@ -71,6 +71,8 @@ struct object {
 	uint8_t known;         /* ownership below is known */
 	uint32_t holder, depth;          /* mutex, spin lock */
 	uint32_t writer, readers;        /* rwlock */
+	uint8_t early_readers;  /* readers from before its state was known
+				   may still hold it (until a writer has) */
 };
 
 struct checker {
@@ -661,10 +663,12 @@ static enum verdict judge(struct checker *c, struct thread *t, struct judgement 
 			return j->v;
 		/* The target must have exited first, if this session saw it
 		 * at all: a thread that ended while tracing was off, and was
-		 * joined before the advancer could report it, left nothing. */
+		 * joined before the advancer could report it, left nothing;
+		 * one that lost events may have lost its THREAD_EXIT. */
 		if (a[1] == 0 && a[0]) {
 			other = thread_get(c, (uint32_t)a[0]);
-			if (other && !other->exited && other->in_session && !c->relaxed)
+			if (other && !other->exited && other->in_session && !other->unknown &&
+			    !c->relaxed)
 				return say(j, WAIT, "joins T%" PRIu64 ", which has not "
 					   "exited", a[0]);
 		}
@@ -742,10 +746,14 @@ static enum verdict judge(struct checker *c, struct thread *t, struct judgement 
 					   o->addr, o->readers);
 		}
 		if (apply) {
-			if (a[2] == WEFT_RW_WRITE)
+			if (!o->known)
+				o->early_readers = 1;
+			if (a[2] == WEFT_RW_WRITE) {
 				o->writer = t->serial;
-			else
+				o->early_readers = 0;
+			} else {
 				o->readers++;
+			}
 			o->known = 1;
 			if (a[3] & WEFT_FLAG_CONTENDED)
 				pop_state(t);
@@ -755,10 +763,12 @@ static enum verdict judge(struct checker *c, struct thread *t, struct judgement 
 		if (!o)
 			o = object_get(c, a[0]);
 		if (a[2] == 0 && o->known && o->writer != t->serial && !o->readers &&
-		    !c->relaxed)
+		    !o->early_readers && !c->relaxed)
 			return say(j, BAD, "unlocks rwlock 0x%" PRIx64 ", which is not held",
 				   o->addr);
 		if (apply && a[2] == 0) {
+			if (!o->known)
+				o->early_readers = 1;
 			if (o->writer == t->serial)
 				o->writer = 0;
 			else if (o->readers)
@@ -978,6 +988,7 @@ static int check_generation(struct checker *c, int cut_short)
 		if (o->min_seq != o->last_seq + 1) {
 			o->known = 0;
 			o->holder = o->depth = o->writer = o->readers = 0;
+			o->early_readers = 0;
 			o->last_seq = o->min_seq - 1;
 		}
 	}

@@ -31,6 +31,25 @@ static inline uint64_t weft_now(void)
 
 void weft_nested_call(void);
 
+/* t->cur is read by the advancer between two seqlock reads: every field is
+ * stored and loaded as a relaxed atomic (the seqlock gives the ordering). */
+static inline void weft_cur_store(struct weft_thread *t, struct weft_state v)
+{
+	__atomic_store_n(&t->cur.state, v.state, __ATOMIC_RELAXED);
+	__atomic_store_n(&t->cur.syscall, v.syscall, __ATOMIC_RELAXED);
+	__atomic_store_n(&t->cur.object, v.object, __ATOMIC_RELAXED);
+	__atomic_store_n(&t->cur.since, v.since, __ATOMIC_RELAXED);
+}
+
+static inline struct weft_state weft_cur_load(struct weft_thread *t)
+{
+	return (struct weft_state){
+		__atomic_load_n(&t->cur.state, __ATOMIC_RELAXED),
+		__atomic_load_n(&t->cur.syscall, __ATOMIC_RELAXED),
+		__atomic_load_n(&t->cur.object, __ATOMIC_RELAXED),
+		__atomic_load_n(&t->cur.since, __ATOMIC_RELAXED) };
+}
+
 /* The calling thread's record when this call should be traced, else NULL
  * (weft's own code is running on this thread, or the thread has exited). */
 static inline struct weft_thread *weft_enter(void)
@@ -146,13 +165,13 @@ static inline struct weft_state weft_state_enter(struct weft_thread *t,
 						 uint64_t object, uint64_t ts)
 {
 	struct weft_state prev = t->cur;
-	t->cur = (struct weft_state){ state, syscall, object, ts };
+	weft_cur_store(t, (struct weft_state){ state, syscall, object, ts });
 	return prev;
 }
 
 static inline void weft_state_leave(struct weft_thread *t, struct weft_state prev)
 {
-	t->cur = prev;
+	weft_cur_store(t, prev);
 }
 
 /* The object's next sequence number when the event is recorded (gen is

@@ -96,7 +96,8 @@ static void write_statuses(uint32_t gen)
 		uint64_t before = atomic_load(&t->seqlock);
 		if (before & 1)
 			continue;
-		struct weft_state snap = t->cur;
+		struct weft_state snap = weft_cur_load(t);
+		atomic_thread_fence(memory_order_acquire);
 		if (atomic_load(&t->seqlock) != before)
 			continue;
 		uint32_t seen = atomic_load(&t->status_gen);

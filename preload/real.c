@@ -8,11 +8,19 @@
 
 void *weft_resolve(const char *name, const char *version)
 {
-	void *f = NULL;
-	if (version)
-		f = dlvsym(RTLD_NEXT, name, version);
-	if (!f)
-		f = dlsym(RTLD_NEXT, name);
+	void *f = dlsym(RTLD_NEXT, name);
+	if (version) {
+		/* dlsym may find an old compatibility version in libc (the
+		 * pthread_cond_* of 2.2.5); the versioned lookup finds the
+		 * current one.  But when the next definition lives in another
+		 * object than libc's, it is an interposer (a sanitizer's
+		 * runtime) and must be called in libc's stead. */
+		void *versioned = dlvsym(RTLD_NEXT, name, version);
+		Dl_info a, b;
+		if (versioned && (!f || (dladdr(f, &a) && dladdr(versioned, &b) &&
+					 a.dli_fbase == b.dli_fbase)))
+			f = versioned;
+	}
 	if (!f) {
 		/* A wrapper with nothing to call cannot keep the program's
 		 * behaviour; say so and stop, as the loader would. */

@@ -76,7 +76,8 @@ struct weft_thread *weft_thread_new(uint32_t parent)
 static void thread_started(struct weft_thread *t)
 {
 	t->tid = weft_gettid();
-	t->pthread = pthread_self();
+	pthread_t me = pthread_self();
+	__atomic_store_n(&t->pthread, me, __ATOMIC_RELAXED);
 	weft_self_tls = t;
 	uint64_t ts = weft_now();
 	/* THREAD_START is the thread's first record, in whatever generation
@@ -86,9 +87,9 @@ static void thread_started(struct weft_thread *t)
 	if (g) {
 		atomic_store(&t->status_gen, g);
 		WEFT_EMIT(t, g, THREAD_START, ts, t->parent, (uint64_t)t->tid,
-			  (uint64_t)t->pthread);
+			  (uint64_t)me);
 	}
-	t->cur = (struct weft_state){ WEFT_STATE_RUNNING, 0, 0, ts };
+	weft_cur_store(t, (struct weft_state){ WEFT_STATE_RUNNING, 0, 0, ts });
 	atomic_store(&t->started, 1);
 	weft_ev_end(t);
 }
@@ -119,7 +120,8 @@ struct weft_thread *weft_thread_find(pthread_t pthread)
 {
 	for (uint32_t s = atomic_load(&thread_count); s > 0; s--) {
 		struct weft_thread *t = weft_thread_by_serial(s);
-		if (t->pthread == pthread && !atomic_load(&t->joined))
+		if (__atomic_load_n(&t->pthread, __ATOMIC_RELAXED) == pthread &&
+		    !atomic_load(&t->joined))
 			return t;
 	}
 	return NULL;
@@ -136,7 +138,7 @@ void weft_thread_finish(struct weft_thread *t)
 		weft_buffer_flush(t, g & 1);
 		weft_buffer_release(t, g & 1);
 	}
-	t->cur = (struct weft_state){ WEFT_STATE_EXITED, 0, 0, ts };
+	weft_cur_store(t, (struct weft_state){ WEFT_STATE_EXITED, 0, 0, ts });
 	atomic_store(&t->exited, 1);
 	weft_ev_end(t);
 	weft_self_tls = NULL;

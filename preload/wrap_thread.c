@@ -8,6 +8,7 @@
  * start routine, pthread_exit and cancellation all end the same way.
  */
 #include <errno.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -28,6 +29,7 @@ struct trampoline {
 	void *(*start)(void *);
 	void *arg;
 	struct weft_thread *t;
+	sigset_t mask;  /* the creator's signal mask, for the new thread */
 };
 
 static void thread_cleanup(void *arg)
@@ -41,7 +43,10 @@ static void *trampoline(void *p)
 {
 	struct trampoline tr = *(struct trampoline *)p;
 	free(p);
+	/* The thread began with every signal blocked, so no handler could
+	 * run (and call a wrapper) before it has its record. */
 	weft_thread_start_created(tr.t);
+	pthread_sigmask(SIG_SETMASK, &tr.mask, NULL);
 	void *ret;
 	pthread_cleanup_push(thread_cleanup, tr.t);
 	ret = tr.start(tr.arg);
@@ -75,6 +80,10 @@ WEFT_VISIBLE int pthread_create(pthread_t *thread, const pthread_attr_t *attr,
 	tr->t = child;
 	/* The section spans the real call: the child's THREAD_START can
 	 * never land in a generation before its THREAD_CREATE. */
+	sigset_t all, old_mask;
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old_mask);
+	tr->mask = old_mask;
 	uint8_t *result_at = NULL;
 	uint32_t g = weft_ev_begin(self);
 	if (g)
@@ -87,13 +96,16 @@ WEFT_VISIBLE int pthread_create(pthread_t *thread, const pthread_attr_t *attr,
 	int e = errno;
 	weft_settle(result_at, r);
 	weft_ev_end(self);
+	pthread_sigmask(SIG_SETMASK, &old_mask, NULL); /* tr may be gone */
 	if (r != 0) {
 		free(tr);
 		atomic_store(&child->exited, 1);
 		atomic_store(&child->joined, 1);
-	} else if (child->pthread == 0) {
+	} else {
 		/* For join lookups made before the child ran. */
-		child->pthread = *thread;
+		pthread_t none = 0;
+		__atomic_compare_exchange_n(&child->pthread, &none, *thread, 0,
+					    __ATOMIC_RELAXED, __ATOMIC_RELAXED);
 	}
 	errno = e;
 	return r;
