@@ -5,8 +5,9 @@
  *
  * Lock order (outermost first; never take an earlier one while holding a
  * later one):
- *   1. weft_control_lock  - generation advance, process exit, fork, exec;
- *                           every tracer-internal emitter holds it
+ *   1. weft_control_lock  - generation advance (start, stop, rotation), process
+ *                           exit, fork, exec: the control thread and every
+ *                           other tracer-internal emitter hold it
  *   2. weft_registry_lock - adding thread records
  *   3. weft_output_lock   - one write(2) of one batch to the trace file
  *   4. weft_pool_lock     - the free list of buffers
