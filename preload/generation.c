@@ -71,7 +71,7 @@ static uint32_t generation_prepare(void)
 	weft_tb_begin(&tb, 0, gen, now);
 	struct weft_record r = { .code = WEFT_EV_CLOCK };
 	r.args[0] = now;
-	r.args[1] = 1000000000u;
+	r.args[1] = weft_clock_frequency();
 	r.args[2] = wallclock_ns();
 	weft_tb_record(&tb, &r);
 	weft_tb_write(&tb);

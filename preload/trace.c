@@ -133,8 +133,8 @@ static void write_file_header(void)
 	memcpy(h, WEFT_MAGIC, WEFT_MAGIC_LEN);
 	weft_put_le32(h + 8, WEFT_FORMAT_VERSION);
 	uint8_t *p = h + WEFT_FILE_HEADER_FIXED;
-	p = weft_put_uleb(p, WEFT_CLOCK_MONOTONIC);
-	p = weft_put_uleb(p, 1000000000u);
+	p = weft_put_uleb(p, weft_clock_source());
+	p = weft_put_uleb(p, weft_clock_frequency());
 	p = weft_put_uleb(p, (uint64_t)getpid());
 	p = weft_put_uleb(p, (uint64_t)getppid());
 	p = weft_put_uleb(p, wallclock_ns());
@@ -169,6 +169,7 @@ __attribute__((constructor(101))) void weft_init(void)
 	int saved = errno;
 	weft_busy++;
 	weft_config_load();
+	weft_clock_init();
 	weft_objseq_init();
 	weft_stacks_init();
 	if (open_trace() == 0) {

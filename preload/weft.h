@@ -96,6 +96,13 @@ extern __thread struct weft_thread *weft_self_tls
 	__attribute__((tls_model("initial-exec")));
 extern __thread int weft_thread_done __attribute__((tls_model("initial-exec")));
 
+/* clock.c */
+extern int weft_clock_is_tsc;
+void weft_clock_init(void);
+uint64_t weft_clock_source(void);
+uint64_t weft_clock_frequency(void);
+uint64_t weft_now_slow(void);
+
 /* thread.c */
 struct weft_thread *weft_thread_attach(void);
 struct weft_thread *weft_thread_new(uint32_t parent);
