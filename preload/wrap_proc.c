@@ -7,6 +7,9 @@
  * made complete before the real call, since a successful exec never
  * returns; when it fails, tracing resumes in a new generation.  A vfork
  * child shares the parent's memory, so its exec touches nothing of weft's.
+ * _exit and _Exit end the process without running destructors: weft
+ * completes the trace first (unless the call comes from inside weft's own
+ * code, as from a signal handler that interrupted it).
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -17,6 +20,8 @@
 #include "real.h"
 
 WEFT_REAL(fork)
+WEFT_REAL(_exit)
+WEFT_REAL(_Exit)
 WEFT_REAL(execve)
 WEFT_REAL(execv)
 WEFT_REAL(execvp)
@@ -168,4 +173,24 @@ WEFT_VISIBLE int execle(const char *path, const char *arg, ...)
 	char *const *envp = NULL;
 	GATHER_ARGS(arg, argv, 1, &envp)
 	return execve(path, (char *const *)argv, envp);
+}
+
+static void complete_before_exit(void)
+{
+	if (!weft_busy && !weft_is_vfork_child())
+		weft_stop_and_flush("_exit");
+}
+
+WEFT_VISIBLE void _exit(int status)
+{
+	complete_before_exit();
+	REAL(_exit)(status);
+	__builtin_unreachable();
+}
+
+WEFT_VISIBLE void _Exit(int status)
+{
+	complete_before_exit();
+	REAL(_Exit)(status);
+	__builtin_unreachable();
 }

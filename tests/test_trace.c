@@ -464,3 +464,24 @@ Test(trace, calls_before_weft_is_initialized_work, .timeout = 60)
 	free(os);
 	h_free(&r);
 }
+
+Test(trace, underscore_exit_with_threads_running_completes, .timeout = 60)
+{
+	/* _exit runs no destructor: weft completes the trace in its wrapper. */
+	char *trace;
+	struct run_result r;
+	run_both("quick_exit", NULL, &trace, &r);
+	cr_assert_eq(r.status, 5);
+	cr_assert_str_eq(r.out, "bye\n");
+	assert_complete(trace);
+	struct objects *os = calloc(1, sizeof *os);
+	load_objects(trace, os);
+	int found = 0;
+	for (int i = 0; i < os->n; i++)
+		if (os->o[i].acquires == 100 && os->o[i].unlocks == 100)
+			found = 1;
+	cr_assert(found, "main's 100 pairs are in the trace");
+	free_objects(os);
+	free(os);
+	h_free(&r);
+}
