@@ -70,13 +70,38 @@ static inline struct weft_thread *weft_enter(void)
 	return weft_thread_attach();
 }
 
+/* Whether tracing is off, read outside any section: for the fast paths of
+ * calls that change no thread state (an uncontended acquisition, a
+ * release), which then record nothing and cost next to nothing. */
+static inline int weft_off(void)
+{
+	return atomic_load_explicit(&weft_generation, memory_order_relaxed) == 0;
+}
+
 /* Opens an event; returns the generation to write in, or 0 when the event
  * is not recorded (tracing off, or no buffer: then it is counted as lost). */
 static inline uint32_t weft_ev_begin(struct weft_thread *t)
 {
 	weft_busy++;
+	/* Only the thread writes its seqlock.  The odd value must be visible
+	 * before the generation is read: with membarrier registered, the
+	 * advancer forces that on every thread after publishing a generation,
+	 * so a compiler barrier is enough here; otherwise a full fence. */
+#ifdef __SANITIZE_THREAD__
+	/* ThreadSanitizer models neither membarrier nor fences: give it the
+	 * read-modify-write it understands. */
 	atomic_fetch_add(&t->seqlock, 1);
-	uint32_t gen = atomic_load(&weft_generation);
+#else
+	uint64_t seq = atomic_load_explicit(&t->seqlock, memory_order_relaxed);
+	atomic_store_explicit(&t->seqlock, seq + 1, memory_order_relaxed);
+	if (likely(weft_membarrier))
+		atomic_signal_fence(memory_order_seq_cst);
+	else
+		atomic_thread_fence(memory_order_seq_cst);
+#endif
+	/* Acquire: the advancer's retiring of this slot's last generation
+	 * happens before the thread writes into it again. */
+	uint32_t gen = atomic_load_explicit(&weft_generation, memory_order_acquire);
 	if (unlikely(gen == 0))
 		return 0;
 	unsigned s = gen & 1;
@@ -88,7 +113,8 @@ static inline uint32_t weft_ev_begin(struct weft_thread *t)
 
 static inline void weft_ev_end(struct weft_thread *t)
 {
-	atomic_fetch_add(&t->seqlock, 1);
+	uint64_t seq = atomic_load_explicit(&t->seqlock, memory_order_relaxed);
+	atomic_store_explicit(&t->seqlock, seq + 1, memory_order_release);
 	weft_busy--;
 }
 

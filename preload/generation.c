@@ -16,6 +16,7 @@
  *      and GEN_END.
  */
 #include <errno.h>
+#include <linux/membarrier.h>
 #include <sched.h>
 #include <string.h>
 #include <sys/syscall.h>
@@ -27,6 +28,24 @@
 #include "weft.h"
 
 _Atomic uint32_t weft_generation;
+int weft_membarrier;
+
+/* Lets the advancer make every thread of the process execute a memory
+ * barrier (membarrier(2), private expedited), so that event sections need
+ * no fence of their own.  Registered at load and again in a fork child. */
+void weft_membarrier_register(void)
+{
+	weft_membarrier = syscall(SYS_membarrier,
+				  MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED, 0, 0) == 0;
+}
+
+/* After a new generation is published: every thread that read the old
+ * number has made its section's odd seqlock visible. */
+static void fence_all_threads(void)
+{
+	if (weft_membarrier)
+		syscall(SYS_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0, 0);
+}
 static uint32_t last_generation;   /* highest generation ever opened */
 static uint32_t generations_ended;
 static uint64_t generation_began;  /* clock value the current one opened at */
@@ -181,6 +200,7 @@ int weft_advance(enum weft_advance_op op)
 	if (op == WEFT_ADVANCE_START || op == WEFT_ADVANCE_ROTATE)
 		gen = generation_prepare();
 	atomic_store(&weft_generation, gen);
+	fence_all_threads();
 	wait_for_writers();
 	if (gen)
 		write_statuses(gen);

@@ -170,6 +170,7 @@ __attribute__((constructor(101))) void weft_init(void)
 	weft_busy++;
 	weft_config_load();
 	weft_clock_init();
+	weft_membarrier_register();
 	weft_objseq_init();
 	weft_stacks_init();
 	if (open_trace() == 0) {
@@ -254,6 +255,7 @@ void weft_after_fork_child(void)
 {
 	weft_control_lock = (weft_lock_t)WEFT_LOCK_INIT;
 	weft_pool_reset_after_fork();
+	weft_membarrier_register(); /* registration is not inherited */
 	/* Tracing goes on in the child if it was on in the parent. */
 	uint32_t was_tracing = atomic_load(&weft_generation);
 	atomic_store(&weft_generation, 0);

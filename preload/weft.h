@@ -86,6 +86,9 @@ struct weft_thread {
 
 /* Tracing is on while this is non-zero; it names the current generation. */
 extern _Atomic uint32_t weft_generation;
+/* membarrier(2) is registered: see weft_ev_begin() and weft_advance(). */
+extern int weft_membarrier;
+void weft_membarrier_register(void);
 extern int weft_out_fd;
 extern int weft_initialized;
 

@@ -84,7 +84,8 @@ static void mutex_result(struct weft_thread *self, void *m, int r,
 	uint64_t flags = (flags0);                                            \
 	int r = REAL(pthread_mutex_trylock)(m);                               \
 	if (r != EBUSY) {                                                     \
-		mutex_result(self, m, r, flags, NULL);                        \
+		if (!weft_off())                                              \
+			mutex_result(self, m, r, flags, NULL);                \
 		return r;                                                     \
 	}                                                                     \
 	struct weft_state prev = mutex_blocked(self, m);                      \
@@ -121,7 +122,7 @@ WEFT_VISIBLE int pthread_mutex_trylock(pthread_mutex_t *m)
 
 WEFT_VISIBLE int pthread_mutex_unlock(pthread_mutex_t *m)
 {
-	struct weft_thread *self = weft_enter();
+	struct weft_thread *self = weft_off() ? NULL : weft_enter();
 	if (!self)
 		return REAL(pthread_mutex_unlock)(m);
 	uint64_t ts = weft_now();
@@ -179,7 +180,8 @@ static void rwlock_result(struct weft_thread *self, void *l, int r,
 	uint64_t flags = (flags0);                                            \
 	int r = REAL(tryfn)(l);                                               \
 	if (r != EBUSY) {                                                     \
-		rwlock_result(self, l, r, mode, flags, NULL);                 \
+		if (!weft_off())                                              \
+			rwlock_result(self, l, r, mode, flags, NULL);         \
 		return r;                                                     \
 	}                                                                     \
 	struct weft_state prev = rwlock_blocked(self, l, mode);               \
@@ -249,7 +251,7 @@ WEFT_VISIBLE int pthread_rwlock_trywrlock(pthread_rwlock_t *l)
 
 WEFT_VISIBLE int pthread_rwlock_unlock(pthread_rwlock_t *l)
 {
-	struct weft_thread *self = weft_enter();
+	struct weft_thread *self = weft_off() ? NULL : weft_enter();
 	if (!self)
 		return REAL(pthread_rwlock_unlock)(l);
 	uint64_t ts = weft_now();
@@ -285,7 +287,7 @@ static void spin_result(struct weft_thread *self, volatile void *l, int r,
 
 WEFT_VISIBLE int pthread_spin_lock(pthread_spinlock_t *l)
 {
-	struct weft_thread *self = weft_enter();
+	struct weft_thread *self = weft_off() ? NULL : weft_enter();
 	if (!self)
 		return REAL(pthread_spin_lock)(l);
 	uint64_t flags = 0;
@@ -310,7 +312,7 @@ WEFT_VISIBLE int pthread_spin_trylock(pthread_spinlock_t *l)
 
 WEFT_VISIBLE int pthread_spin_unlock(pthread_spinlock_t *l)
 {
-	struct weft_thread *self = weft_enter();
+	struct weft_thread *self = weft_off() ? NULL : weft_enter();
 	if (!self)
 		return REAL(pthread_spin_unlock)(l);
 	const void *obj = (const void *)l;

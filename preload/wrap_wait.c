@@ -89,7 +89,7 @@ WEFT_VISIBLE int pthread_cond_clockwait(pthread_cond_t *c, pthread_mutex_t *m,
 
 WEFT_VISIBLE int pthread_cond_signal(pthread_cond_t *c)
 {
-	struct weft_thread *self = weft_enter();
+	struct weft_thread *self = weft_off() ? NULL : weft_enter();
 	if (!self)
 		return REAL(pthread_cond_signal)(c);
 	uint64_t ts = weft_now();
@@ -103,7 +103,7 @@ WEFT_VISIBLE int pthread_cond_signal(pthread_cond_t *c)
 
 WEFT_VISIBLE int pthread_cond_broadcast(pthread_cond_t *c)
 {
-	struct weft_thread *self = weft_enter();
+	struct weft_thread *self = weft_off() ? NULL : weft_enter();
 	if (!self)
 		return REAL(pthread_cond_broadcast)(c);
 	uint64_t ts = weft_now();
@@ -220,7 +220,7 @@ WEFT_VISIBLE int sem_trywait(sem_t *s)
 
 WEFT_VISIBLE int sem_post(sem_t *s)
 {
-	struct weft_thread *self = weft_enter();
+	struct weft_thread *self = weft_off() ? NULL : weft_enter();
 	if (!self)
 		return REAL(sem_post)(s);
 	uint64_t ts = weft_now();
