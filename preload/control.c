@@ -24,7 +24,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
-#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -99,21 +98,6 @@ static void on_signal(int sig, siginfo_t *info, void *uctx)
 		send_request(WEFT_REQ_TOGGLE, 0);
 	}
 	errno = saved;
-}
-
-/* Moves a descriptor out of the range programs use, close-on-exec. */
-static int park(int fd)
-{
-	struct rlimit rl;
-	int floor = 512;
-	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
-	    rl.rlim_cur > 16 && (rlim_t)floor >= rl.rlim_cur - 8)
-		floor = (int)(rl.rlim_cur / 2);
-	int high = fcntl(fd, F_DUPFD_CLOEXEC, floor);
-	if (high < 0)
-		return fd;
-	syscall(SYS_close, fd);
-	return high;
 }
 
 /* ---- the control thread ---- */
@@ -300,8 +284,8 @@ static void spawn_thread(void)
 			  "signal are off", strerror(errno));
 		return;
 	}
-	ctl_pipe[0] = park(fds[0]);
-	ctl_pipe[1] = park(fds[1]);
+	ctl_pipe[0] = weft_park_fd(fds[0]);
+	ctl_pipe[1] = weft_park_fd(fds[1]);
 	/* The thread starts with every signal but weft's blocked, so none of
 	 * the program's signals is ever delivered to it. */
 	sigset_t all, old;

@@ -64,8 +64,9 @@ static int expand_output(char *dst, size_t cap, pid_t pid)
 	return 0;
 }
 
-/* Moves fd above the range programs commonly use, close-on-exec. */
-static int park_fd(int fd)
+/* Moves fd above the range programs commonly use, close-on-exec (weft's
+ * descriptors stay out of the program's way). */
+int weft_park_fd(int fd)
 {
 	struct rlimit rl;
 	int floor = 512;
@@ -98,7 +99,7 @@ static int open_output(char *path, size_t cap)
 				      O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
 				      O_CLOEXEC | O_APPEND, 0600);
 		if (fd >= 0)
-			return park_fd(fd);
+			return weft_park_fd(fd);
 		if (errno != EEXIST) {
 			weft_warn("cannot create trace file %s: %s; not tracing",
 				  path, strerror(errno));

@@ -160,6 +160,7 @@ int weft_control_fd_is_ours(int fd);
 
 /* trace.c */
 void weft_init(void);
+int weft_park_fd(int fd);
 void weft_stop_and_flush(const char *why);
 void weft_restart_after_exec_failure(void);
 void weft_after_fork_child(void);
