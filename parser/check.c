@@ -49,6 +49,7 @@ struct thread {
 	uint32_t last_gen;     /* latest generation it had records in */
 	uint8_t created, started, exited;
 	uint8_t in_session;    /* had records since tracing last started */
+	uint64_t barrier_round; /* the round of the barrier it waits at */
 	uint8_t depth;         /* entries in stack; 0 = running */
 	uint8_t unknown;       /* its state is unknown (events were lost) */
 	struct state stack[STATE_DEPTH];
@@ -71,6 +72,10 @@ struct object {
 	uint8_t known;         /* ownership below is known */
 	uint32_t holder, depth;          /* mutex, spin lock */
 	uint32_t writer, readers;        /* rwlock */
+	uint8_t sem_known;     /* semaphore: its value is known (SEM_INIT) */
+	int64_t sem_value;
+	uint32_t barrier_count; /* threads a round releases; 0 unknown */
+	uint64_t arrivals;      /* BARRIER_BEGINs since BARRIER_INIT */
 	uint8_t early_readers;  /* readers from before its state was known
 				   may still hold it (until a writer has) */
 };
@@ -815,15 +820,46 @@ static enum verdict judge(struct checker *c, struct thread *t, struct judgement 
 			pop_state(t);
 		}
 		break;
+	case WEFT_EV_BARRIER_INIT:
+		if (apply && a[2] == 0) {
+			o = object_get(c, a[0]);
+			o->barrier_count = (uint32_t)a[1];
+			o->arrivals = 0;
+		}
+		break;
 	case WEFT_EV_BARRIER_BEGIN:
-		if (apply)
+		if (apply) {
+			if (!o)
+				o = object_get(c, a[0]);
+			if (o->barrier_count)
+				t->barrier_round = o->arrivals++ / o->barrier_count;
 			push_state(t, WEFT_STATE_BLOCKED_BARRIER, 0, a[0]);
+		}
 		break;
 	case WEFT_EV_BARRIER_END:
 		if (expect_top(c, j, t, WEFT_STATE_BLOCKED_BARRIER, a[0], "BARRIER_BEGIN") != APPLY)
 			return j->v;
+		/* A round releases its waiters only once all have arrived. */
+		o = object_get(c, a[0]);
+		if (o->barrier_count && !t->unknown && !c->relaxed &&
+		    o->arrivals < (t->barrier_round + 1) * o->barrier_count)
+			return say(j, WAIT, "barrier 0x%" PRIx64 " has %" PRIu64 " of the %u "
+				   "threads of its round", o->addr,
+				   o->arrivals - t->barrier_round * o->barrier_count,
+				   o->barrier_count);
 		if (apply)
 			pop_state(t);
+		break;
+	case WEFT_EV_SEM_INIT:
+		if (apply && a[2] == 0) {
+			o = object_get(c, a[0]);
+			o->sem_known = 1;
+			o->sem_value = (int64_t)a[1];
+		}
+		break;
+	case WEFT_EV_SEM_POST:
+		if (apply && a[2] == 0 && o && o->sem_known)
+			o->sem_value++;
 		break;
 	case WEFT_EV_SEM_WAIT_BEGIN:
 		if (apply)
@@ -833,8 +869,16 @@ static enum verdict judge(struct checker *c, struct thread *t, struct judgement 
 		if ((a[2] & WEFT_FLAG_CONTENDED) &&
 		    expect_top(c, j, t, WEFT_STATE_BLOCKED_SEM, a[0], "SEM_WAIT_BEGIN") != APPLY)
 			return j->v;
-		if (apply && (a[2] & WEFT_FLAG_CONTENDED))
-			pop_state(t);
+		/* A successful wait takes one from the semaphore's value. */
+		if (a[3] == 0 && o && o->sem_known && o->sem_value <= 0 && !c->relaxed)
+			return say(j, WAIT, "semaphore 0x%" PRIx64 " has value %" PRId64
+				   ": no post to take", o->addr, o->sem_value);
+		if (apply) {
+			if (a[3] == 0 && o && o->sem_known)
+				o->sem_value--;
+			if (a[2] & WEFT_FLAG_CONTENDED)
+				pop_state(t);
+		}
 		break;
 	case WEFT_EV_SYSCALL_BEGIN:
 		if (!weft_syscall_name(a[0]))
@@ -992,6 +1036,8 @@ static int check_generation(struct checker *c, int cut_short)
 			o->known = 0;
 			o->holder = o->depth = o->writer = o->readers = 0;
 			o->early_readers = 0;
+			o->sem_known = 0;
+			o->barrier_count = 0;
 			o->last_seq = o->min_seq - 1;
 		}
 	}

@@ -23,6 +23,8 @@ WEFT_REAL_V(pthread_cond_signal, "GLIBC_2.3.2")
 WEFT_REAL_V(pthread_cond_broadcast, "GLIBC_2.3.2")
 WEFT_REAL(pthread_cond_clockwait)
 WEFT_REAL(pthread_barrier_wait)
+WEFT_REAL(pthread_barrier_init)
+WEFT_REAL(sem_init)
 WEFT_REAL(sem_wait)
 WEFT_REAL(sem_trywait)
 WEFT_REAL(sem_timedwait)
@@ -143,7 +145,41 @@ WEFT_VISIBLE int pthread_barrier_wait(pthread_barrier_t *b)
 	return r;
 }
 
+WEFT_VISIBLE int pthread_barrier_init(pthread_barrier_t *b,
+				      const pthread_barrierattr_t *attr,
+				      unsigned count)
+{
+	struct weft_thread *self = weft_enter();
+	if (!self)
+		return REAL(pthread_barrier_init)(b, attr, count);
+	uint64_t ts = weft_now();
+	int r = REAL(pthread_barrier_init)(b, attr, count);
+	uint32_t g = weft_ev_begin(self);
+	if (g)
+		WEFT_EMIT(self, g, BARRIER_INIT, ts, weft_obj(b), count, weft_err(r));
+	weft_ev_end(self);
+	return r;
+}
+
 /* ---- semaphores ---- */
+
+/* The initial value lets the reader check that no wait succeeds without a
+ * post to match it. */
+WEFT_VISIBLE int sem_init(sem_t *s, int pshared, unsigned value)
+{
+	struct weft_thread *self = weft_enter();
+	if (!self)
+		return REAL(sem_init)(s, pshared, value);
+	uint64_t ts = weft_now();
+	int r = REAL(sem_init)(s, pshared, value);
+	int e = errno;
+	uint32_t g = weft_ev_begin(self);
+	if (g)
+		WEFT_EMIT(self, g, SEM_INIT, ts, weft_obj(s), value, r == 0 ? 0 : (uint64_t)e);
+	weft_ev_end(self);
+	errno = e;
+	return r;
+}
 
 static struct weft_state sem_begin(struct weft_thread *self, sem_t *s)
 {

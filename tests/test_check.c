@@ -536,3 +536,60 @@ Test(check, no_trace_end_is_truncated)
 	tg_gen_end(&t, 1, 0);
 	expect_bad(&t, WEFT_CHECK_TRUNCATED, "no end-of-trace record");
 }
+
+/* ---- semaphores and barriers ---- */
+
+#define S1 0x3000u  /* a semaphore */
+#define B1 0x4000u  /* a barrier */
+
+static void build_semaphore(struct tg *t, int broken)
+{
+	tg_init(t);
+	tg_clock(t, 1);
+	start_thread(t, 1, 0, 1000);
+	TG(t, SEM_INIT, 1005, S1, 0, 0);
+	if (!broken)
+		TG(t, SEM_POST, 1010, S1, 1, 0);
+	TG(t, SEM_WAIT_END, 1020, S1, broken ? 1 : 2, 0, 0);
+	tg_gen_end(t, 1, 1);
+}
+
+Test(check, semaphore_taken_without_a_post)
+{
+	struct tg t;
+	build_semaphore(&t, 0);
+	expect_ok(&t);
+	build_semaphore(&t, 1);
+	expect_bad(&t, WEFT_CHECK_INCONSISTENT, "semaphore 0x3000 has value 0: no post to take");
+}
+
+static void build_barrier(struct tg *t, int broken)
+{
+	tg_init(t);
+	tg_clock(t, 1);
+	start_thread(t, 1, 0, 1000);
+	TG(t, BARRIER_INIT, 1001, B1, 2, 0);
+	TG(t, THREAD_CREATE, 1002, 2, 0, 0);
+	TG(t, BARRIER_BEGIN, 1010, B1, 1, 0);
+	/* Released before the second thread arrived, in the broken twin. */
+	TG(t, BARRIER_END, 1020, B1, 1);
+	start_thread(t, 2, 1, 1005);
+	TG(t, BARRIER_BEGIN, broken ? 1030 : 1015, B1, 2, 0);
+	TG(t, BARRIER_END, 1040, B1, 0);
+	if (broken) {
+		/* A third arrival the first round could not have waited for. */
+		tg_batch(t, 1, 1, 1050);
+		TG(t, BARRIER_BEGIN, 1050, B1, 3, 0);
+		TG(t, BARRIER_END, 1060, B1, 1);
+	}
+	tg_gen_end(t, 1, 1);
+}
+
+Test(check, barrier_releases_a_round_together)
+{
+	struct tg t;
+	build_barrier(&t, 0);
+	expect_ok(&t);
+	build_barrier(&t, 1);
+	expect_bad(&t, WEFT_CHECK_INCONSISTENT, "barrier 0x4000 has 1 of the 2 threads of its round");
+}

@@ -252,3 +252,26 @@ Test(control, start_stop_errors, .timeout = 30)
 	cr_assert(strstr(r.err, "no process 4194000"), "%s", r.err);
 	h_free(&r);
 }
+
+Test(control, program_with_its_own_handler_for_the_signal, .timeout = 60)
+{
+	char *trace = h_trace_path("own-handler");
+	struct h_proc p;
+	spawn_traced("own_handler", NULL, trace, 0, &p, NULL);
+	char line[64];
+	cr_assert(h_read_line(&p, line, sizeof line));
+	cr_assert_str_eq(line, "ready");
+	/* weft's requests still work... */
+	cr_assert_eq(weft_control("start", p.pid), 0);
+	/* ...and a plain delivery is the program's. */
+	kill(p.pid, weft_parse_signal(WEFT_DEFAULT_SIGNAL));
+	sleep_us(50000);
+	cr_assert_eq(weft_control("stop", p.pid), 0);
+	h_write_line(&p, "go");
+	cr_assert(h_read_line(&p, line, sizeof line));
+	cr_assert_str_eq(line, "handled=1", "the program's handler got its signal");
+	cr_assert_eq(h_finish(&p), 0);
+	struct weft_check_result res;
+	cr_assert_eq(h_check(trace, &res), WEFT_CHECK_OK, "%s %s", res.error, res.note);
+	cr_assert_eq(res.generations, 1, "one session: the plain delivery did not toggle");
+}
