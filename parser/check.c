@@ -1202,6 +1202,8 @@ enum weft_verdict weft_check(struct weft_reader *r, weft_check_fn fn, void *ctx,
 		for (uint32_t i = 0; i < c.nlater; i++)
 			thread_batches += c.later[i].b.header.serial != 0;
 		start_next_generation(&c);
+		/* Everything before the earliest batch still held is done. */
+		weft_reader_release(r, c.nbatches ? c.batches[0].b.offset : r->pos);
 	}
 	if (!c.failed && rc == WEFT_READ_CORRUPT) {
 		/* Damage at the very end of the file is a process stopped

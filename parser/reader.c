@@ -100,6 +100,18 @@ int weft_reader_open(struct weft_reader *r, const char *path)
 	return read_header(r);
 }
 
+void weft_reader_release(struct weft_reader *r, size_t offset)
+{
+	if (!r->mapped)
+		return;
+	size_t page = (size_t)sysconf(_SC_PAGESIZE);
+	size_t end = offset / page * page;
+	if (end > r->released) {
+		madvise((void *)(r->data + r->released), end - r->released, MADV_DONTNEED);
+		r->released = end;
+	}
+}
+
 void weft_reader_close(struct weft_reader *r)
 {
 	if (r->mapped && r->data)

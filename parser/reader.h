@@ -27,6 +27,7 @@ struct weft_reader {
 	size_t size;
 	size_t pos;       /* offset of the next batch */
 	int mapped;
+	size_t released;  /* bytes before this are given back (page-aligned) */
 	struct weft_file_header header;
 	char error[512];  /* the last error, with its byte offset */
 };
@@ -51,6 +52,10 @@ int weft_reader_open(struct weft_reader *r, const char *path);
 int weft_reader_open_memory(struct weft_reader *r, const uint8_t *data,
 			    size_t size);
 void weft_reader_close(struct weft_reader *r);
+/* The caller is done with every byte before offset: the pages holding them
+ * are given back, so reading a trace takes memory for what is still in use
+ * (one or two generations), not for the file. */
+void weft_reader_release(struct weft_reader *r, size_t offset);
 
 /* The next batch in file order: WEFT_READ_OK, WEFT_READ_END or
  * WEFT_READ_CORRUPT. */
