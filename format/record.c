@@ -8,16 +8,20 @@ static int kind_is_signed(char kind)
 	return kind == 'i' || kind == 'r';
 }
 
-static int decode_general(const uint8_t **pp, const uint8_t *end, uint64_t *ts,
-			  struct weft_record *r, const char **err);
+static int decode_general(const uint8_t **pp, const uint8_t *end,
+			  struct weft_batch_state *st, struct weft_record *r,
+			  const char **err);
 
 uint8_t *weft_encode_record(uint8_t *p, const struct weft_record *r,
-			    uint64_t delta)
+			    struct weft_batch_state *st)
 {
 	const struct weft_event_desc *d = &weft_events[r->code];
 	*p++ = r->code;
-	if (d->timed)
+	if (d->timed) {
+		uint64_t delta = r->ts > st->ts ? r->ts - st->ts : 0;
+		st->ts += delta;
 		p = weft_put_uleb(p, delta);
+	}
 	for (unsigned i = 0; i < d->nargs; i++) {
 		char kind = d->kinds[i];
 		if (kind == 'b') {
@@ -29,6 +33,9 @@ uint8_t *weft_encode_record(uint8_t *p, const struct weft_record *r,
 			p = weft_put_uleb(p, r->npcs);
 			for (uint32_t j = 0; j < r->npcs; j++)
 				p = weft_put_uleb(p, r->pcs[j]);
+		} else if (kind == 'o') {
+			p = weft_put_uleb(p, weft_zigzag((int64_t)(r->args[i] - st->obj)));
+			st->obj = r->args[i];
 		} else if (kind_is_signed(kind)) {
 			p = weft_put_uleb(p, weft_zigzag((int64_t)r->args[i]));
 		} else {
@@ -50,53 +57,65 @@ static inline int get_uleb(const uint8_t **pp, const uint8_t *end, uint64_t *v)
 	return weft_get_uleb(pp, end, v);
 }
 
-/* Codes whose arguments are all plain unsigned varints decode through a
- * tight loop; the table says which. */
+/* Codes whose arguments are all unsigned varints or objects decode
+ * through a tight loop; the table says which, and which are objects. */
 static uint8_t plain_code[256]; /* 1 plain, 2 not plain, 0 not yet known */
+static uint8_t object_args[256]; /* bit i: argument i is an object */
 
 static int is_plain(uint8_t code)
 {
 	if (!plain_code[code]) {
 		const char *k = weft_events[code].kinds;
 		int plain = 1;
-		for (; k && *k; k++)
-			if (*k == 'b' || *k == 'P' || kind_is_signed(*k))
+		for (unsigned i = 0; k && k[i]; i++) {
+			if (k[i] == 'b' || k[i] == 'P' || kind_is_signed(k[i]))
 				plain = 0;
+			if (k[i] == 'o')
+				object_args[code] |= (uint8_t)(1u << i);
+		}
 		plain_code[code] = plain ? 1 : 2;
 	}
 	return plain_code[code] == 1;
 }
 
-int weft_decode_record(const uint8_t **pp, const uint8_t *end, uint64_t *ts,
-		       struct weft_record *r, const char **err)
+int weft_decode_record(const uint8_t **pp, const uint8_t *end,
+		       struct weft_batch_state *st, struct weft_record *r,
+		       const char **err)
 {
 	if (*pp < end && weft_events[**pp].name && is_plain(**pp)) {
 		const uint8_t *p = *pp;
 		const struct weft_event_desc *d = &weft_events[*p];
+		unsigned objects = object_args[*p];
 		r->code = *p++;
 		r->nbytes = 0;
 		r->bytes = NULL;
 		r->npcs = 0;
-		uint64_t delta = 0;
+		uint64_t delta = 0, obj = st->obj;
 		if (d->timed && get_uleb(&p, end, &delta))
 			goto truncated;
-		*ts += delta;
-		r->ts = *ts;
-		for (unsigned i = 0; i < d->nargs; i++)
+		for (unsigned i = 0; i < d->nargs; i++) {
 			if (get_uleb(&p, end, &r->args[i]))
 				goto truncated;
+			if (objects & (1u << i)) {
+				obj += (uint64_t)weft_unzigzag(r->args[i]);
+				r->args[i] = obj;
+			}
+		}
+		st->ts += delta;
+		st->obj = obj;
+		r->ts = st->ts;
 		*pp = p;
 		return 0;
 truncated:
-		*ts -= delta;
 		*err = "truncated record";
 		return -1;
 	}
-	return decode_general(pp, end, ts, r, err);
+	return decode_general(pp, end, st, r, err);
 }
 
-static int decode_general(const uint8_t **pp, const uint8_t *end, uint64_t *ts,
-			  struct weft_record *r, const char **err)
+static int decode_general(const uint8_t **pp, const uint8_t *end,
+			  struct weft_batch_state *st, struct weft_record *r,
+			  const char **err)
 {
 	const uint8_t *p = *pp;
 	if (p >= end) {
@@ -112,15 +131,16 @@ static int decode_general(const uint8_t **pp, const uint8_t *end, uint64_t *ts,
 	r->nbytes = 0;
 	r->bytes = NULL;
 	r->npcs = 0;
+	uint64_t ts = st->ts, obj = st->obj;
 	if (d->timed) {
 		uint64_t delta;
 		if (weft_get_uleb(&p, end, &delta)) {
 			*err = "truncated record";
 			return -1;
 		}
-		*ts += delta;
+		ts += delta;
 	}
-	r->ts = *ts;
+	r->ts = ts;
 	for (unsigned i = 0; i < d->nargs; i++) {
 		char kind = d->kinds[i];
 		uint64_t v;
@@ -154,12 +174,17 @@ static int decode_general(const uint8_t **pp, const uint8_t *end, uint64_t *ts,
 				}
 			}
 			r->args[i] = v;
+		} else if (kind == 'o') {
+			obj += (uint64_t)weft_unzigzag(v);
+			r->args[i] = obj;
 		} else if (kind_is_signed(kind)) {
 			r->args[i] = (uint64_t)weft_unzigzag(v);
 		} else {
 			r->args[i] = v;
 		}
 	}
+	st->ts = ts;
+	st->obj = obj;
 	*pp = p;
 	return 0;
 }

@@ -23,20 +23,29 @@ struct weft_record {
 	uint64_t pcs[WEFT_MAX_STACK];
 };
 
+/* What a batch's records are coded relative to: the latest timestamp and
+ * the latest object address.  A batch starts from (base timestamp, 0). */
+struct weft_batch_state {
+	uint64_t ts;
+	uint64_t obj;
+};
+
 /* Largest encoding of any record, given the limits above. */
 #define WEFT_RECORD_MAX \
 	(1 + WEFT_ULEB_MAX * (2 + WEFT_MAX_ARGS + WEFT_MAX_STACK) + WEFT_MAX_BYTES)
 
-/* Encodes r at p with timestamp delta `delta` (ignored for untimed records);
- * returns the end.  The caller provides WEFT_RECORD_MAX bytes. */
+/* Encodes r at p, relative to and updating the batch state st (a timed
+ * record's r->ts earlier than st->ts is written as st->ts); returns the
+ * end.  The caller provides WEFT_RECORD_MAX bytes. */
 uint8_t *weft_encode_record(uint8_t *p, const struct weft_record *r,
-			    uint64_t delta);
+			    struct weft_batch_state *st);
 
-/* Decodes one record from [*pp, end).  *ts is the running timestamp of the
- * batch: a timed record adds its delta to it.  Returns 0 and advances *pp,
- * or -1 with a static message in *err (unknown code, truncated record,
- * argument over its limit); *pp is then left at the bad record. */
-int weft_decode_record(const uint8_t **pp, const uint8_t *end, uint64_t *ts,
-		       struct weft_record *r, const char **err);
+/* Decodes one record from [*pp, end), relative to and updating st.
+ * Returns 0 and advances *pp, or -1 with a static message in *err (unknown
+ * code, truncated record, argument over its limit); *pp is then left at
+ * the bad record. */
+int weft_decode_record(const uint8_t **pp, const uint8_t *end,
+		       struct weft_batch_state *st, struct weft_record *r,
+		       const char **err);
 
 #endif

@@ -165,7 +165,8 @@ void weft_cursor_init(struct weft_cursor *c, const struct weft_batch *b)
 	c->start = c->p = b->payload;
 	c->end = b->payload + b->header.length;
 	c->file_offset = b->offset + WEFT_BATCH_HEADER_SIZE;
-	c->ts = b->header.base_ts;
+	c->state.ts = b->header.base_ts;
+	c->state.obj = 0;
 }
 
 size_t weft_cursor_offset(const struct weft_cursor *c)
@@ -180,7 +181,7 @@ int weft_cursor_next(struct weft_reader *r, struct weft_cursor *c,
 		return WEFT_READ_END;
 	size_t off = weft_cursor_offset(c);
 	const char *why;
-	if (weft_decode_record(&c->p, c->end, &c->ts, rec, &why) != 0) {
+	if (weft_decode_record(&c->p, c->end, &c->state, rec, &why) != 0) {
 		if (!weft_events[*c->p].name)
 			return fail(r, "offset %zu: unknown event code 0x%02x",
 				    off, *c->p);

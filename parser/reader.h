@@ -65,7 +65,7 @@ int weft_reader_next_batch(struct weft_reader *r, struct weft_batch *b);
 struct weft_cursor {
 	const uint8_t *start, *p, *end;
 	size_t file_offset;  /* of start */
-	uint64_t ts;
+	struct weft_batch_state state;
 };
 
 void weft_cursor_init(struct weft_cursor *c, const struct weft_batch *b);

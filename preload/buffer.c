@@ -155,6 +155,7 @@ static void start_batch(struct weft_thread *t, unsigned slot, uint32_t gen)
 	t->pos[slot] = WEFT_BATCH_HEADER_SIZE;
 	t->buf_gen[slot] = gen;
 	t->last_ts[slot] = base;
+	t->last_obj[slot] = 0;
 }
 
 /* The slow path of weft_ev_begin(): start or renew the buffer for gen.

@@ -141,10 +141,17 @@ static inline void weft_put_done(struct weft_thread *t, uint32_t gen,
 	t->pos[s] = (uint32_t)(end - t->buf[s]);
 }
 
+/* Each event's argument kinds, for the emitter (folded at compile time). */
+#define WEFT_EVENT(name, code, timed, kinds, names) \
+	__attribute__((unused)) static const char weft_kinds_##name[] = kinds;
+#include "../format/events.def"
+#undef WEFT_EVENT
+
 /*
- * WEFT_EMIT(t, gen, NAME, ts, args...): one timed event with its arguments
- * already in wire form (signed kinds through weft_zigzag()).  The argument
- * count is checked against events.def at compile time.
+ * WEFT_EMIT(t, gen, NAME, ts, args...): one timed event.  Signed arguments
+ * come already zigzagged (weft_zigzag()); object addresses come as they are
+ * and are written as the difference from the batch's previous object.  The
+ * argument count is checked against events.def at compile time.
  */
 #define WEFT_EMIT(t, gen, NAME, ts, ...)                                      \
 	do {                                                                  \
@@ -155,8 +162,15 @@ static inline void weft_put_done(struct weft_thread *t, uint32_t gen,
 		uint8_t *weft_p_ = weft_put_head(t, gen, WEFT_EV_##NAME, ts); \
 		for (unsigned weft_i_ = 0;                                    \
 		     weft_i_ < sizeof weft_args_ / sizeof weft_args_[0];      \
-		     weft_i_++)                                               \
-			weft_p_ = weft_put_uleb(weft_p_, weft_args_[weft_i_]);\
+		     weft_i_++) {                                             \
+			uint64_t weft_v_ = weft_args_[weft_i_];               \
+			if (weft_kinds_##NAME[weft_i_] == 'o') {              \
+				uint64_t *weft_last_ = &(t)->last_obj[(gen) & 1]; \
+				weft_v_ = weft_zigzag((int64_t)(weft_v_ - *weft_last_)); \
+				*weft_last_ = weft_args_[weft_i_];            \
+			}                                                     \
+			weft_p_ = weft_put_uleb(weft_p_, weft_v_);            \
+		}                                                             \
 		weft_put_done(t, gen, weft_p_);                               \
 	} while (0)
 

@@ -35,7 +35,7 @@ void weft_tb_begin(struct weft_tablebuf *tb, uint32_t serial, uint32_t gen,
 				       .length = 0, .base_ts = base_ts };
 	weft_put_batch_header(tb->p, &h);
 	tb->len = WEFT_BATCH_HEADER_SIZE;
-	tb->last_ts = base_ts;
+	tb->state = (struct weft_batch_state){ base_ts, 0 };
 }
 
 void weft_tb_record(struct weft_tablebuf *tb, const struct weft_record *r)
@@ -43,10 +43,7 @@ void weft_tb_record(struct weft_tablebuf *tb, const struct weft_record *r)
 	tb_reserve(tb, WEFT_RECORD_MAX);
 	if (tb->failed)
 		return;
-	uint64_t delta = r->ts > tb->last_ts ? r->ts - tb->last_ts : 0;
-	if (weft_events[r->code].timed && r->ts > tb->last_ts)
-		tb->last_ts = r->ts;
-	tb->len = (size_t)(weft_encode_record(tb->p + tb->len, r, delta) - tb->p);
+	tb->len = (size_t)(weft_encode_record(tb->p + tb->len, r, &tb->state) - tb->p);
 }
 
 void weft_tb_write(struct weft_tablebuf *tb)

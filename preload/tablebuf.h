@@ -13,7 +13,7 @@
 struct weft_tablebuf {
 	uint8_t *p;
 	size_t len, cap;
-	uint64_t last_ts;
+	struct weft_batch_state state;
 	int failed;
 };
 

@@ -71,6 +71,7 @@ struct weft_thread {
 	uint32_t pos[2];
 	uint32_t buf_gen[2];
 	uint64_t last_ts[2];
+	uint64_t last_obj[2];       /* objects are coded as deltas from it */
 	_Atomic uint64_t lost;      /* events dropped since the last LOST */
 
 	/* Current state, kept even while tracing is off, for STATUS.  It

@@ -107,20 +107,26 @@ Test(records, every_event_kind_round_trips)
 			static uint8_t bytes[WEFT_MAX_BYTES], buf[WEFT_RECORD_MAX];
 			struct weft_record in, out;
 			sample_record((uint8_t)code, seed, &in, bytes);
-			uint64_t delta = edge_values[seed % 17];
-			uint8_t *end = weft_encode_record(buf, &in, delta);
+			/* (Kept below 2^62 so the absolute time cannot wrap.) */
+			uint64_t delta = edge_values[seed % 17] & 0x3fffffffffffffffull;
+			/* Both sides start from the same batch state. */
+			struct weft_batch_state wst = { 1000, 0x7f0000001000 + seed };
+			struct weft_batch_state rst = wst;
+			in.ts = 1000 + delta;
+			uint8_t *end = weft_encode_record(buf, &in, &wst);
 			const uint8_t *p = buf;
-			uint64_t ts = 1000;
 			const char *err = NULL;
-			cr_assert_eq(weft_decode_record(&p, end, &ts, &out, &err), 0,
+			cr_assert_eq(weft_decode_record(&p, end, &rst, &out, &err), 0,
 				     "%s seed %llu: %s", weft_events[code].name,
 				     (unsigned long long)seed, err);
 			cr_assert_eq(p, end, "%s consumed all bytes", weft_events[code].name);
 			cr_assert_eq(out.code, code);
 			if (weft_events[code].timed)
-				cr_assert_eq(ts, 1000 + delta);
+				cr_assert_eq(rst.ts, 1000 + delta);
 			else
-				cr_assert_eq(ts, 1000, "untimed records carry no delta");
+				cr_assert_eq(rst.ts, 1000, "untimed records carry no delta");
+			cr_assert_eq(rst.ts, wst.ts, "reader and writer agree on time");
+			cr_assert_eq(rst.obj, wst.obj, "and on the last object");
 			for (unsigned i = 0; i < weft_events[code].nargs; i++)
 				cr_assert_eq(out.args[i], in.args[i], "%s arg %u",
 					     weft_events[code].name, i);
@@ -133,8 +139,8 @@ Test(records, every_event_kind_round_trips)
 			/* Every proper prefix is reported truncated, never read past. */
 			for (const uint8_t *cut = buf; cut < end; cut++) {
 				const uint8_t *q = buf;
-				uint64_t t2 = 0;
-				cr_assert_eq(weft_decode_record(&q, cut, &t2, &out, &err), -1);
+				struct weft_batch_state st2 = { 0, 0 };
+				cr_assert_eq(weft_decode_record(&q, cut, &st2, &out, &err), -1);
 				cr_assert(err && *err);
 			}
 		}
@@ -149,10 +155,10 @@ Test(records, unknown_code_is_an_error)
 			continue;
 		uint8_t buf[4] = { (uint8_t)code, 0, 0, 0 };
 		const uint8_t *p = buf;
-		uint64_t ts = 0;
+		struct weft_batch_state st = { 0, 0 };
 		struct weft_record r;
 		const char *err = NULL;
-		cr_assert_eq(weft_decode_record(&p, buf + 4, &ts, &r, &err), -1);
+		cr_assert_eq(weft_decode_record(&p, buf + 4, &st, &r, &err), -1);
 		cr_assert_str_eq(err, "unknown event code");
 	}
 }
@@ -164,10 +170,10 @@ Test(records, limits_are_enforced)
 	p = weft_put_uleb(p, 1);
 	p = weft_put_uleb(p, WEFT_MAX_BYTES + 1);
 	const uint8_t *q = buf;
-	uint64_t ts = 0;
+	struct weft_batch_state st = { 0, 0 };
 	struct weft_record r;
 	const char *err = NULL;
-	cr_assert_eq(weft_decode_record(&q, p, &ts, &r, &err), -1);
+	cr_assert_eq(weft_decode_record(&q, p, &st, &r, &err), -1);
 	cr_assert_str_eq(err, "byte string longer than 4096");
 
 	p = buf;
@@ -175,7 +181,7 @@ Test(records, limits_are_enforced)
 	p = weft_put_uleb(p, 1);
 	p = weft_put_uleb(p, WEFT_MAX_STACK + 1);
 	q = buf;
-	cr_assert_eq(weft_decode_record(&q, p, &ts, &r, &err), -1);
+	cr_assert_eq(weft_decode_record(&q, p, &st, &r, &err), -1);
 	cr_assert_str_eq(err, "stack deeper than 64 frames");
 }
 
@@ -221,8 +227,12 @@ static size_t t_batch(struct tbuf *t, uint32_t serial, uint32_t gen,
 {
 	size_t off = t->len;
 	uint8_t *p = t->data + off + WEFT_BATCH_HEADER_SIZE;
-	for (int i = 0; i < n; i++)
-		p = weft_encode_record(p, &recs[i], 10);
+	struct weft_batch_state st = { 1000, 0 };
+	for (int i = 0; i < n; i++) {
+		struct weft_record r = recs[i];
+		r.ts = st.ts + 10;
+		p = weft_encode_record(p, &r, &st);
+	}
 	struct weft_batch_header h = { serial, gen,
 		(uint32_t)(p - t->data - off - WEFT_BATCH_HEADER_SIZE), 1000 };
 	weft_put_batch_header(t->data + off, &h);
@@ -342,7 +352,8 @@ Test(reader, missing_batch_header)
 	t_batch(&t, 1, 1, two_mutex_events, 2);
 	size_t off = t.len;
 	/* Records with no batch header before them. */
-	uint8_t *p = weft_encode_record(t.data + t.len, &two_mutex_events[0], 5);
+	struct weft_batch_state st = { 0, 0 };
+	uint8_t *p = weft_encode_record(t.data + t.len, &two_mutex_events[0], &st);
 	memset(p, 0, 24);
 	t.len = (size_t)(p - t.data) + 24;
 	cr_assert_eq(read_all(&t, &r, &n), WEFT_READ_CORRUPT);

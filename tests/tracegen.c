@@ -59,7 +59,7 @@ void tg_batch(struct tg *t, uint32_t serial, uint32_t gen, uint64_t base_ts)
 	t->in_batch = 1;
 	t->serial = serial;
 	t->gen = gen;
-	t->last_ts = base_ts;
+	t->state = (struct weft_batch_state){ base_ts, 0 };
 	if (serial && gen < 64)
 		t->thread_batches[gen]++;
 }
@@ -72,10 +72,8 @@ void tg_ev(struct tg *t, uint8_t code, uint64_t ts, const uint64_t *args, int na
 	for (int i = 0; i < nargs && i < WEFT_MAX_ARGS; i++)
 		r.args[i] = args[i];
 	reserve(t, WEFT_RECORD_MAX);
-	uint64_t delta = ts > t->last_ts ? ts - t->last_ts : 0;
-	if (weft_events[code].timed && ts > t->last_ts)
-		t->last_ts = ts;
-	t->len = (size_t)(weft_encode_record(t->data + t->len, &r, delta) - t->data);
+	r.ts = ts;
+	t->len = (size_t)(weft_encode_record(t->data + t->len, &r, &t->state) - t->data);
 }
 
 void tg_clock(struct tg *t, uint32_t gen)

@@ -19,7 +19,7 @@ struct tg {
 	size_t batch_start;     /* offset of the open batch's header */
 	int in_batch;
 	uint32_t serial, gen;
-	uint64_t last_ts;
+	struct weft_batch_state state;
 	uint32_t thread_batches[64]; /* per generation, for GEN_END */
 };
 
