@@ -221,7 +221,7 @@ static void *control_main(void *arg)
 	for (;;) {
 		int timeout_ms = -1;
 		if (atomic_load(&weft_generation))
-			timeout_ms = 100;
+			timeout_ms = weft_config.rotate_ms < 100 ? (int)weft_config.rotate_ms : 100;
 		if (watching_exit)
 			timeout_ms = watch_rounds < 2000 ? 1 : 50;
 		struct pollfd p = { ctl_pipe[0], POLLIN, 0 };

@@ -215,7 +215,7 @@ Test(control, handler_events_nest_inside_wrappers, .timeout = 120)
 	char preload[4200], output[4200];
 	snprintf(preload, sizeof preload, "LD_PRELOAD=%s", h_preload());
 	snprintf(output, sizeof output, "WEFT_OUTPUT=%s", trace);
-	char *env[] = { preload, output, "WEFT_ROTATE_MS=20", NULL };
+	char *env[] = { preload, output, "WEFT_ROTATE_MS=10", NULL };
 	h_run(argv, env, &traced);
 	cr_assert_eq(traced.status, 0);
 	cr_assert_str_eq(traced.out, plain.out);

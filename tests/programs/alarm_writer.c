@@ -1,7 +1,7 @@
 /*
  * alarm_writer.c - a SIGALRM handler that calls write(2) every
  * millisecond, landing in the middle of the wrappers of 4 threads that
- * lock and unlock at a high rate for half a second.  Its output must be
+ * lock and unlock at a high rate (a million pairs each).  Its output must be
  * the same traced or not, and its trace must check.  stdout:
  * "counter=N" with N the exact number of increments, then "done".
  */
@@ -16,7 +16,7 @@
 #include <unistd.h>
 
 #define THREADS 4
-#define PAIRS 200000
+#define PAIRS 1000000
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static long counter;
