@@ -539,6 +539,17 @@ static enum verdict expect_top(struct checker *c, struct judgement *j,
 		   state_name(s->state));
 }
 
+/* An acquisition or failure with the contended flag ends the blocked
+ * state its BLOCK record began: the thread must be in it. */
+static enum verdict ends_block(struct checker *c, struct judgement *j,
+			       struct thread *t, uint64_t flags, uint8_t state,
+			       uint64_t object, const char *begin)
+{
+	if (!(flags & WEFT_FLAG_CONTENDED))
+		return j->v = APPLY;
+	return expect_top(c, j, t, state, object, begin);
+}
+
 static void push_state(struct thread *t, uint8_t state, uint8_t syscall,
 		       uint64_t object)
 {
@@ -690,8 +701,8 @@ static enum verdict judge(struct checker *c, struct thread *t, struct judgement 
 	case WEFT_EV_MUTEX_ACQUIRE:
 	case WEFT_EV_SPIN_ACQUIRE:
 		flags = a[2];
-		if (e->code == WEFT_EV_MUTEX_ACQUIRE && (flags & WEFT_FLAG_CONTENDED) &&
-		    expect_top(c, j, t, WEFT_STATE_BLOCKED_MUTEX, a[0], "MUTEX_BLOCK") != APPLY)
+		if (e->code == WEFT_EV_MUTEX_ACQUIRE &&
+		    ends_block(c, j, t, flags, WEFT_STATE_BLOCKED_MUTEX, a[0], "MUTEX_BLOCK") != APPLY)
 			return j->v;
 		if (!o)
 			o = object_get(c, a[0]);
@@ -727,8 +738,7 @@ static enum verdict judge(struct checker *c, struct thread *t, struct judgement 
 		}
 		break;
 	case WEFT_EV_MUTEX_FAIL:
-		if ((a[1] & WEFT_FLAG_CONTENDED) &&
-		    expect_top(c, j, t, WEFT_STATE_BLOCKED_MUTEX, a[0], "MUTEX_BLOCK") != APPLY)
+		if (ends_block(c, j, t, a[1], WEFT_STATE_BLOCKED_MUTEX, a[0], "MUTEX_BLOCK") != APPLY)
 			return j->v;
 		if (apply && (a[1] & WEFT_FLAG_CONTENDED))
 			pop_state(t);
@@ -738,8 +748,7 @@ static enum verdict judge(struct checker *c, struct thread *t, struct judgement 
 			push_state(t, WEFT_STATE_BLOCKED_RWLOCK, 0, a[0]);
 		break;
 	case WEFT_EV_RWLOCK_ACQUIRE:
-		if ((a[3] & WEFT_FLAG_CONTENDED) &&
-		    expect_top(c, j, t, WEFT_STATE_BLOCKED_RWLOCK, a[0], "RWLOCK_BLOCK") != APPLY)
+		if (ends_block(c, j, t, a[3], WEFT_STATE_BLOCKED_RWLOCK, a[0], "RWLOCK_BLOCK") != APPLY)
 			return j->v;
 		if (a[2] != WEFT_RW_READ && a[2] != WEFT_RW_WRITE)
 			return say(j, BAD, "rwlock mode %" PRIu64 " is neither read nor write", a[2]);
@@ -785,8 +794,7 @@ static enum verdict judge(struct checker *c, struct thread *t, struct judgement 
 		}
 		break;
 	case WEFT_EV_RWLOCK_FAIL:
-		if ((a[2] & WEFT_FLAG_CONTENDED) &&
-		    expect_top(c, j, t, WEFT_STATE_BLOCKED_RWLOCK, a[0], "RWLOCK_BLOCK") != APPLY)
+		if (ends_block(c, j, t, a[2], WEFT_STATE_BLOCKED_RWLOCK, a[0], "RWLOCK_BLOCK") != APPLY)
 			return j->v;
 		if (apply && (a[2] & WEFT_FLAG_CONTENDED))
 			pop_state(t);
@@ -866,8 +874,7 @@ static enum verdict judge(struct checker *c, struct thread *t, struct judgement 
 			push_state(t, WEFT_STATE_BLOCKED_SEM, 0, a[0]);
 		break;
 	case WEFT_EV_SEM_WAIT_END:
-		if ((a[2] & WEFT_FLAG_CONTENDED) &&
-		    expect_top(c, j, t, WEFT_STATE_BLOCKED_SEM, a[0], "SEM_WAIT_BEGIN") != APPLY)
+		if (ends_block(c, j, t, a[2], WEFT_STATE_BLOCKED_SEM, a[0], "SEM_WAIT_BEGIN") != APPLY)
 			return j->v;
 		/* A successful wait takes one from the semaphore's value. */
 		if (a[3] == 0 && o && o->sem_known && o->sem_value <= 0 && !c->relaxed)

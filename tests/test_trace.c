@@ -134,6 +134,18 @@ static void assert_seqs_contiguous(struct object *o)
 			     (unsigned long long)o->addr, i, (unsigned long long)o->seqs[i]);
 }
 
+/* Some mutex has exactly n acquires and n unlocks, with contiguous
+ * sequence numbers. */
+static void assert_pairs(struct objects *os, uint64_t n, const char *what)
+{
+	for (int i = 0; i < os->n; i++)
+		if (os->o[i].acquires == n && os->o[i].unlocks == n) {
+			assert_seqs_contiguous(&os->o[i]);
+			return;
+		}
+	cr_assert_fail("no mutex with %llu lock/unlock pairs: %s", (unsigned long long)n, what);
+}
+
 static void load_objects(const char *trace, struct objects *os)
 {
 	memset(os, 0, sizeof *os);
@@ -266,13 +278,7 @@ Test(trace, exit_with_blocked_threads_still_completes, .timeout = 60)
 	assert_complete(trace);
 	struct objects *os = calloc(1, sizeof *os);
 	load_objects(trace, os);
-	int found = 0;
-	for (int i = 0; i < os->n; i++)
-		if (os->o[i].acquires == 100 && os->o[i].unlocks == 100) {
-			found = 1;
-			assert_seqs_contiguous(&os->o[i]);
-		}
-	cr_assert(found, "main's 100 lock/unlock pairs are in the trace");
+	assert_pairs(os, 100, "main's pairs are in the trace");
 	/* Each of the 8 threads ends its trace inside its blocking call. */
 	int in_read = 0, in_cond = 0, in_mutex = 0;
 	for (int t = 2; t < 512; t++) {
@@ -410,14 +416,7 @@ Test(trace, small_buffers_flush_often_and_lose_nothing, .timeout = 120)
 		cr_assert_eq(c.lost, 0, "%s", sizes[i]);
 		struct objects *os = calloc(1, sizeof *os);
 		load_objects(trace, os);
-		int found = 0;
-		for (int j = 0; j < os->n; j++)
-			if (os->o[j].acquires == 10000) {
-				found = 1;
-				cr_assert_eq(os->o[j].unlocks, 10000);
-				assert_seqs_contiguous(&os->o[j]);
-			}
-		cr_assert(found, "%s: all 10,000 acquires", sizes[i]);
+		assert_pairs(os, 10000, sizes[i]);
 		free_objects(os);
 		free(os);
 		h_free(&r);
@@ -453,13 +452,7 @@ Test(trace, calls_before_weft_is_initialized_work, .timeout = 60)
 	assert_complete(trace);
 	struct objects *os = calloc(1, sizeof *os);
 	load_objects(trace, os);
-	int found = 0;
-	for (int i = 0; i < os->n; i++)
-		if (os->o[i].acquires == 100) {
-			found = 1;
-			assert_seqs_contiguous(&os->o[i]);
-		}
-	cr_assert(found, "main's 100 pairs after initialization are traced");
+	assert_pairs(os, 100, "main's pairs after initialization are traced");
 	free_objects(os);
 	free(os);
 	h_free(&r);
@@ -476,11 +469,7 @@ Test(trace, underscore_exit_with_threads_running_completes, .timeout = 60)
 	assert_complete(trace);
 	struct objects *os = calloc(1, sizeof *os);
 	load_objects(trace, os);
-	int found = 0;
-	for (int i = 0; i < os->n; i++)
-		if (os->o[i].acquires == 100 && os->o[i].unlocks == 100)
-			found = 1;
-	cr_assert(found, "main's 100 pairs are in the trace");
+	assert_pairs(os, 100, "main's pairs are in the trace");
 	free_objects(os);
 	free(os);
 	h_free(&r);
