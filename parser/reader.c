@@ -34,10 +34,16 @@ static int read_header(struct weft_reader *r)
 	}
 	struct weft_file_header *h = &r->header;
 	h->version = weft_get_le32(r->data + 8);
-	if (h->version == 0 || h->version > WEFT_FORMAT_VERSION)
-		return fail(r, "offset 8: format version %u is not supported "
-			    "(this weft reads version %d)", h->version,
-			    WEFT_FORMAT_VERSION);
+	if (h->version == 0)
+		return fail(r, "offset 8: format version 0 is not supported "
+			    "(no weft writes it)");
+	/* Not damage: this reader cannot read it, a newer one can. */
+	if (h->version > WEFT_FORMAT_VERSION) {
+		fail(r, "offset 8: format version %u is not supported: the trace "
+		     "was written by a newer weft (this one reads version %d)",
+		     h->version, WEFT_FORMAT_VERSION);
+		return WEFT_READ_IOERR;
+	}
 	uint32_t len = weft_get_le32(r->data + 12);
 	if (len > r->size - WEFT_FILE_HEADER_FIXED)
 		return fail(r, "offset 12: file header length %u runs past the "
@@ -68,13 +74,20 @@ int weft_reader_open_memory(struct weft_reader *r, const uint8_t *data,
 int weft_reader_open(struct weft_reader *r, const char *path)
 {
 	memset(r, 0, sizeof *r);
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* Non-blocking: opening a FIFO for reading would otherwise wait for
+	 * a writer.  Only regular files are read. */
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0) {
 		snprintf(r->error, sizeof r->error, "%s", strerror(errno));
 		return WEFT_READ_IOERR;
 	}
 	struct stat st;
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+	if (fstat(fd, &st) < 0) {
+		snprintf(r->error, sizeof r->error, "%s", strerror(errno));
+		close(fd);
+		return WEFT_READ_IOERR;
+	}
+	if (!S_ISREG(st.st_mode)) {
 		snprintf(r->error, sizeof r->error, "%s",
 			 S_ISDIR(st.st_mode) ? "is a directory"
 					     : "not a regular file");

@@ -1,0 +1,273 @@
+/*
+ * test_badfiles.c - `weft check` and `weft dump` (in order, in file order,
+ * and as a summary) given files that are not good traces: missing, a
+ * directory, a FIFO, unreadable, empty, text, a newer format version, a
+ * header cut short, a trace cut mid-batch.  Each must say so in exactly
+ * one line on stderr naming the file and the problem, exit with the
+ * documented status, and never crash or hang.  Also `weft record -o` at a
+ * directory.
+ */
+#include <criterion/criterion.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "harness.h"
+
+/* The reading commands, each with the status it gives a trace that is
+ * truncated (weft dump --file-order and --summary say only whether the
+ * bytes read in full). */
+static const struct {
+	const char *argv[3];
+	int truncated_status;
+} commands[] = {
+	{ { "check" }, 3 },
+	{ { "dump" }, 3 },
+	{ { "dump", "--file-order" }, 1 },
+	{ { "dump", "--summary" }, 1 },
+};
+#define NCOMMANDS (sizeof commands / sizeof commands[0])
+
+/* Builds argv: [prefix...] weft COMMAND... path. */
+static void command_argv(char **argv, char *const *prefix, size_t which,
+			 const char *path)
+{
+	int n = 0;
+	for (size_t i = 0; prefix && prefix[i]; i++)
+		argv[n++] = prefix[i];
+	argv[n++] = (char *)h_weft();
+	for (int i = 0; i < 3 && commands[which].argv[i]; i++)
+		argv[n++] = (char *)commands[which].argv[i];
+	argv[n++] = (char *)path;
+	argv[n] = NULL;
+}
+
+static void assert_one_line(const struct run_result *r, const char *what)
+{
+	cr_assert_gt(r->err_len, 0, "%s: nothing on stderr", what);
+	cr_assert_eq(r->err[r->err_len - 1], '\n', "%s: stderr does not end a line: %s",
+		     what, r->err);
+	cr_assert_eq(strchr(r->err, '\n') - r->err + 1, (long)r->err_len,
+		     "%s: more than one line on stderr:\n%s", what, r->err);
+}
+
+/* Runs every reading command on path (optionally behind prefix, e.g. to
+ * drop privileges) and checks what it says and how it exits. */
+static void expect_all(const char *path, char *const *prefix, int status,
+		       const char *problem)
+{
+	for (size_t i = 0; i < NCOMMANDS; i++) {
+		char *argv[12];
+		command_argv(argv, prefix, i, path);
+		char what[256];
+		snprintf(what, sizeof what, "weft %s %s %s", commands[i].argv[0],
+			 commands[i].argv[1] ? commands[i].argv[1] : "", path);
+		struct run_result r;
+		h_run(argv, NULL, &r);
+		cr_assert_lt(r.status, 128, "%s: killed by signal %d\n%s", what,
+			     r.status - 128, r.err);
+		int want = status < 0 ? commands[i].truncated_status : status;
+		cr_assert_eq(r.status, want, "%s: exit %d, not %d:\n%s", what,
+			     r.status, want, r.err);
+		assert_one_line(&r, what);
+		cr_assert(strstr(r.err, path), "%s: the message does not name the "
+			  "file: %s", what, r.err);
+		cr_assert(strstr(r.err, problem), "%s: the message does not say "
+			  "\"%s\": %s", what, problem, r.err);
+		h_free(&r);
+	}
+}
+
+static void write_file(const char *path, const void *data, size_t n)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	cr_assert_geq(fd, 0, "%s", path);
+	cr_assert_eq(write(fd, data, n), (ssize_t)n);
+	close(fd);
+}
+
+/* A real trace, read into memory: *size bytes. */
+static unsigned char *good_trace(const char *name, size_t *size)
+{
+	char *path = h_trace_path(name);
+	char *argv[] = { (char *)h_weft(), "record", "-o", path, "--",
+			 (char *)h_program("sync_zoo"), NULL };
+	struct run_result r;
+	h_run(argv, NULL, &r);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	h_free(&r);
+	h_assert_checks(path);
+	FILE *f = fopen(path, "rb");
+	cr_assert(f);
+	static unsigned char buf[1 << 22];
+	*size = fread(buf, 1, sizeof buf, f);
+	cr_assert(*size > 100 && *size < sizeof buf);
+	fclose(f);
+	return buf;
+}
+
+Test(badfiles, missing_file, .timeout = 30)
+{
+	char path[4096];
+	snprintf(path, sizeof path, "%s/no-such.trace", h_tmpdir());
+	expect_all(path, NULL, 2, "No such file or directory");
+}
+
+Test(badfiles, directory, .timeout = 30)
+{
+	expect_all(h_tmpdir(), NULL, 2, "is a directory");
+}
+
+/* Opening a FIFO for reading waits for a writer: the commands must not. */
+Test(badfiles, fifo_does_not_hang, .timeout = 30)
+{
+	char path[4096];
+	snprintf(path, sizeof path, "%s/pipe.trace", h_tmpdir());
+	cr_assert_eq(mkfifo(path, 0600), 0);
+	expect_all(path, NULL, 2, "not a regular file");
+}
+
+/* Permissions do not stop root, so as root the commands run as nobody
+ * (setpriv), for whom a mode-000 file is unreadable. */
+Test(badfiles, unreadable_file, .timeout = 30)
+{
+	char dir[2048], path[4096];
+	snprintf(dir, sizeof dir, "%s/unreadable", h_tmpdir());
+	cr_assert_eq(mkdir(dir, 0755), 0);
+	snprintf(path, sizeof path, "%s/secret.trace", dir);
+	write_file(path, "WEFTRACE", 8);
+	cr_assert_eq(chmod(path, 0), 0);
+	if (geteuid() != 0) {
+		expect_all(path, NULL, 2, "Permission denied");
+		return;
+	}
+	if (access("/usr/bin/setpriv", X_OK) != 0)
+		cr_skip("running as root without setpriv: root reads any file, so "
+			"there is no unreadable file to test with");
+	/* nobody must reach the file: open the directories above it. */
+	cr_assert_eq(chmod(h_tmpdir(), 0711), 0);
+	char *as_nobody[] = { "/usr/bin/setpriv", "--reuid=65534", "--regid=65534",
+			      "--clear-groups", NULL };
+	expect_all(path, as_nobody, 2, "Permission denied");
+}
+
+Test(badfiles, empty_file, .timeout = 30)
+{
+	char path[4096];
+	snprintf(path, sizeof path, "%s/empty.trace", h_tmpdir());
+	write_file(path, "", 0);
+	expect_all(path, NULL, 1, "empty file");
+}
+
+Test(badfiles, text_file, .timeout = 30)
+{
+	char path[4096];
+	snprintf(path, sizeof path, "%s/notes.txt", h_tmpdir());
+	const char text[] = "these are not the bytes of a weft trace\n";
+	write_file(path, text, sizeof text - 1);
+	expect_all(path, NULL, 1, "not a weft trace");
+}
+
+/* A newer weft's trace cannot be read by this one (status 2, as an
+ * unreadable file); version 0 was never written, so it is damage. */
+Test(badfiles, format_versions, .timeout = 60)
+{
+	size_t size;
+	unsigned char *trace = good_trace("versions", &size);
+	char path[4096];
+	snprintf(path, sizeof path, "%s/future.trace", h_tmpdir());
+	trace[8] = 2;
+	write_file(path, trace, size);
+	expect_all(path, NULL, 2, "format version 2");
+	expect_all(path, NULL, 2, "newer weft");
+	snprintf(path, sizeof path, "%s/far-future.trace", h_tmpdir());
+	trace[8] = 0xff;
+	trace[11] = 0xff;
+	write_file(path, trace, size);
+	expect_all(path, NULL, 2, "format version 4278190335");
+	snprintf(path, sizeof path, "%s/zero.trace", h_tmpdir());
+	trace[8] = 0;
+	trace[11] = 0;
+	write_file(path, trace, size);
+	expect_all(path, NULL, 1, "format version 0");
+}
+
+Test(badfiles, header_cut_short, .timeout = 60)
+{
+	size_t size;
+	unsigned char *trace = good_trace("header", &size);
+	size_t cuts[] = { 3, 8, 12, 15 };
+	for (size_t i = 0; i < sizeof cuts / sizeof cuts[0]; i++) {
+		char path[4096];
+		snprintf(path, sizeof path, "%s/cut%zu.trace", h_tmpdir(), cuts[i]);
+		write_file(path, trace, cuts[i]);
+		expect_all(path, NULL, 1, cuts[i] < 8 ? "not a weft trace"
+						      : "file header truncated");
+	}
+	/* The fixed part is whole but the fields it announces are not. */
+	char path[4096];
+	snprintf(path, sizeof path, "%s/cut20.trace", h_tmpdir());
+	write_file(path, trace, 20);
+	expect_all(path, NULL, 1, "runs past the end of the file");
+}
+
+/* Cut inside a batch: check and dump validate what is there and report
+ * the trace truncated (3); the file-order walk reports the damage (1). */
+Test(badfiles, trace_cut_mid_batch, .timeout = 60)
+{
+	size_t size;
+	unsigned char *trace = good_trace("whole", &size);
+	char path[4096];
+	snprintf(path, sizeof path, "%s/cut.trace", h_tmpdir());
+	write_file(path, trace, size * 2 / 3);
+	expect_all(path, NULL, -1, "truncated");
+	/* Cut inside the very first batch header. */
+	uint32_t header_len = (uint32_t)trace[12] | (uint32_t)trace[13] << 8;
+	write_file(path, trace, 16 + header_len + 10);
+	expect_all(path, NULL, -1, "batch header truncated");
+}
+
+/* Several files: each bad one gets its line, the good ones are still
+ * checked, and the worst status wins. */
+Test(badfiles, bad_files_among_good, .timeout = 60)
+{
+	size_t size;
+	unsigned char *trace = good_trace("among", &size);
+	char good[4096], missing[4096], text[4096];
+	snprintf(good, sizeof good, "%s/good.trace", h_tmpdir());
+	snprintf(missing, sizeof missing, "%s/missing.trace", h_tmpdir());
+	snprintf(text, sizeof text, "%s/text.trace", h_tmpdir());
+	write_file(good, trace, size);
+	write_file(text, "hello\n", 6);
+	char *argv[] = { (char *)h_weft(), "check", text, good, missing, good, NULL };
+	struct run_result r;
+	h_run(argv, NULL, &r);
+	cr_assert_eq(r.status, 2, "%s", r.err);
+	cr_assert(strstr(r.err, text) && strstr(r.err, missing), "%s", r.err);
+	int lines = 0;
+	for (char *p = r.err; (p = strchr(p, '\n')); p++)
+		lines++;
+	cr_assert_eq(lines, 2, "one line per bad file:\n%s", r.err);
+	char *second = strstr(r.out, good);
+	cr_assert(second && strstr(second + 1, good), "both good files are "
+		  "checked: %s", r.out);
+	h_free(&r);
+}
+
+Test(badfiles, record_output_is_a_directory, .timeout = 30)
+{
+	char *argv[] = { (char *)h_weft(), "record", "-o", (char *)h_tmpdir(), "--",
+			 "true", NULL };
+	struct run_result r;
+	h_run(argv, NULL, &r);
+	cr_assert_eq(r.status, 125, "%s", r.err);
+	assert_one_line(&r, "weft record -o DIR");
+	cr_assert(strstr(r.err, h_tmpdir()), "%s", r.err);
+	h_free(&r);
+	struct stat st;
+	cr_assert_eq(stat(h_tmpdir(), &st), 0);
+	cr_assert(S_ISDIR(st.st_mode), "the directory is left alone");
+}
