@@ -88,9 +88,21 @@ struct checker {
 
 	struct thread **threads; /* by serial */
 	uint32_t nthreads_cap;
+	/* Every thread, and those with batches in the generation being
+	 * checked (by serial): per-generation work is proportional to what
+	 * the generation holds, not to the highest serial or to the threads
+	 * and objects of the whole trace. */
+	struct thread **all, **active;
+	uint32_t nall, all_cap, nactive, active_cap;
 	struct object *objects;
 	uint32_t nobjects, objects_cap;
 	struct u64map object_index;   /* addr -> index + 1 */
+	uint32_t null_object;         /* index + 1 of address 0, which the
+					 map cannot hold (a program that
+					 passed NULL, then crashed) */
+	uint32_t *gen_objects;        /* indexes of the objects the
+					 generation sequences */
+	uint32_t ngen_objects, gen_objects_cap;
 
 	/* The generation being gathered and checked. */
 	struct gbatch *batches;
@@ -98,6 +110,8 @@ struct checker {
 	uint32_t gen;                 /* lowest generation not yet checked */
 	uint32_t last_checked;
 	int relaxed;                  /* this generation lost events */
+	int relief;                   /* the merge is stuck: let one missing
+					 cause go (relaxed generations only) */
 	uint64_t gen_lost;
 	struct u64map strings, stacks, stack_uses;
 	/* Batches of the following generation read before this one ended. */
@@ -124,6 +138,18 @@ static void fail(struct checker *c, const char *fmt, ...)
 
 /* ---- threads and objects ---- */
 
+static void append_thread(struct thread ***v, uint32_t *n, uint32_t *cap,
+			  struct thread *t)
+{
+	if (*n == *cap) {
+		*cap = *cap ? *cap * 2 : 64;
+		*v = realloc(*v, *cap * sizeof **v);
+		if (!*v)
+			abort();
+	}
+	(*v)[(*n)++] = t;
+}
+
 static struct thread *thread_get(struct checker *c, uint32_t serial)
 {
 	if (serial == 0 || serial >= MAX_SERIAL)
@@ -145,6 +171,7 @@ static struct thread *thread_get(struct checker *c, uint32_t serial)
 			abort();
 		t->serial = serial;
 		c->threads[serial] = t;
+		append_thread(&c->all, &c->nall, &c->all_cap, t);
 		c->res->threads++;
 	}
 	return c->threads[serial];
@@ -152,7 +179,7 @@ static struct thread *thread_get(struct checker *c, uint32_t serial)
 
 static struct object *object_get(struct checker *c, uint64_t addr)
 {
-	uint32_t i = u64map_get(&c->object_index, addr);
+	uint32_t i = addr ? u64map_get(&c->object_index, addr) : c->null_object;
 	if (i)
 		return &c->objects[i - 1];
 	if (c->nobjects == c->objects_cap) {
@@ -164,7 +191,10 @@ static struct object *object_get(struct checker *c, uint64_t addr)
 	struct object *o = &c->objects[c->nobjects++];
 	memset(o, 0, sizeof *o);
 	o->addr = addr;
-	u64map_put(&c->object_index, addr, c->nobjects);
+	if (addr)
+		u64map_put(&c->object_index, addr, c->nobjects);
+	else
+		c->null_object = c->nobjects;
 	return o;
 }
 
@@ -317,6 +347,16 @@ static int prepass_record(struct checker *c, const struct weft_batch *b,
 	int si = seq_arg(rec->code, &oi);
 	if (si >= 0 && rec->args[si] && rec->args[oi]) {
 		struct object *o = object_get(c, rec->args[oi]);
+		if (o->min_gen != g) {
+			if (c->ngen_objects == c->gen_objects_cap) {
+				c->gen_objects_cap = c->gen_objects_cap ? c->gen_objects_cap * 2 : 256;
+				c->gen_objects = realloc(c->gen_objects, c->gen_objects_cap *
+							 sizeof *c->gen_objects);
+				if (!c->gen_objects)
+					abort();
+			}
+			c->gen_objects[c->ngen_objects++] = (uint32_t)(o - c->objects);
+		}
 		if (o->min_gen != g || rec->args[si] < o->min_seq) {
 			o->min_seq = rec->args[si];
 			o->min_gen = g;
@@ -325,9 +365,18 @@ static int prepass_record(struct checker *c, const struct weft_batch *b,
 	return 0;
 }
 
+static int by_serial(const void *a, const void *b)
+{
+	uint32_t x = (*(struct thread *const *)a)->serial;
+	uint32_t y = (*(struct thread *const *)b)->serial;
+	return (x > y) - (x < y);
+}
+
 /* Decodes every batch of the generation; links each thread's batches. */
 static int prepass(struct checker *c)
 {
+	c->nactive = 0;
+	c->ngen_objects = 0;
 	for (uint32_t i = 0; i < c->nbatches; i++) {
 		const struct weft_batch *b = &c->batches[i].b;
 		struct weft_cursor cur;
@@ -375,6 +424,7 @@ static int prepass(struct checker *c)
 			t->gen = c->gen;
 			t->first_batch = t->last_batch = -1;
 			t->saw_first = t->has_peek = 0;
+			append_thread(&c->active, &c->nactive, &c->active_cap, t);
 		}
 		t->in_session = 1;
 		/* A thread's batches are in file order, except that the one
@@ -397,11 +447,10 @@ static int prepass(struct checker *c)
 			t->first_batch = (int32_t)i;
 		t->last_batch = (int32_t)i;
 	}
+	qsort(c->active, c->nactive, sizeof *c->active, by_serial);
 	/* A thread's batches follow one another in time. */
-	for (uint32_t s = 1; s < c->nthreads_cap; s++) {
-		struct thread *t = c->threads[s];
-		if (!t || t->gen != c->gen)
-			continue;
+	for (uint32_t s = 0; s < c->nactive; s++) {
+		struct thread *t = c->active[s];
 		uint64_t last = 0;
 		for (int32_t i = t->first_batch; i >= 0; i = c->batches[i].next) {
 			struct gbatch *gb = &c->batches[i];
@@ -495,6 +544,12 @@ static struct thread *heap_pop(struct checker *c)
 
 enum verdict { APPLY, WAIT, BAD };
 
+/* In a generation that may lack some of its events, a cause that is not
+ * there yet is waited for like any other, as long as some thread can go
+ * on; only when none can is it taken as lost (one event at a time).  So
+ * the events that are there keep their order. */
+#define lenient(c) ((c)->relaxed && (c)->relief)
+
 struct judgement {
 	enum verdict v;
 	char why[256];
@@ -516,7 +571,7 @@ static enum verdict seq_ready(struct checker *c, struct judgement *j,
 {
 	if (seq == 0)
 		return j->v = APPLY;
-	if (seq == o->last_seq + 1 || (c->relaxed && seq > o->last_seq))
+	if (seq == o->last_seq + 1 || (lenient(c) && seq > o->last_seq))
 		return j->v = APPLY;
 	if (seq <= o->last_seq)
 		return say(j, BAD, "sequence number %" PRIu64 " of object 0x%" PRIx64
@@ -644,7 +699,7 @@ static enum verdict judge(struct checker *c, struct thread *t, struct judgement 
 			return say(j, BAD, "THREAD_START of a thread already started");
 		if (a[0]) {
 			other = thread_get(c, (uint32_t)a[0]);
-			if (!t->created && !c->relaxed)
+			if (!t->created && !lenient(c))
 				return say(j, WAIT, "waits for T%" PRIu64 "'s THREAD_CREATE", a[0]);
 			(void)other;
 		}
@@ -687,7 +742,7 @@ static enum verdict judge(struct checker *c, struct thread *t, struct judgement 
 		if (a[1] == 0 && a[0]) {
 			other = thread_get(c, (uint32_t)a[0]);
 			if (other && !other->exited && other->in_session && !other->unknown &&
-			    !c->relaxed)
+			    !lenient(c))
 				return say(j, WAIT, "joins T%" PRIu64 ", which has not "
 					   "exited", a[0]);
 		}
@@ -706,7 +761,7 @@ static enum verdict judge(struct checker *c, struct thread *t, struct judgement 
 			return j->v;
 		if (!o)
 			o = object_get(c, a[0]);
-		if (o->known && o->holder && o->holder != t->serial && !c->relaxed)
+		if (o->known && o->holder && o->holder != t->serial && !lenient(c))
 			return say(j, WAIT, "0x%" PRIx64 " is held by T%u", o->addr, o->holder);
 		if (apply) {
 			o->depth = o->holder == t->serial ? o->depth + 1 : 1;
@@ -720,7 +775,7 @@ static enum verdict judge(struct checker *c, struct thread *t, struct judgement 
 	case WEFT_EV_SPIN_UNLOCK:
 		if (!o)
 			o = object_get(c, a[0]);
-		if (a[2] == 0 && o->known && o->holder != t->serial && !c->relaxed) {
+		if (a[2] == 0 && o->known && o->holder != t->serial && !lenient(c)) {
 			if (a[1] == 0)
 				return say(j, WAIT, "0x%" PRIx64 " is held by T%u, not this "
 					   "thread", o->addr, o->holder);
@@ -754,7 +809,7 @@ static enum verdict judge(struct checker *c, struct thread *t, struct judgement 
 			return say(j, BAD, "rwlock mode %" PRIu64 " is neither read nor write", a[2]);
 		if (!o)
 			o = object_get(c, a[0]);
-		if (o->known && !c->relaxed) {
+		if (o->known && !lenient(c)) {
 			if (o->writer)
 				return say(j, WAIT, "0x%" PRIx64 " is held for writing by T%u",
 					   o->addr, o->writer);
@@ -815,7 +870,7 @@ static enum verdict judge(struct checker *c, struct thread *t, struct judgement 
 			return j->v;
 		if (a[2]) {
 			m = o ? o : object_get(c, a[1]);
-			if (m->known && m->holder && m->holder != t->serial && !c->relaxed)
+			if (m->known && m->holder && m->holder != t->serial && !lenient(c))
 				return say(j, WAIT, "mutex 0x%" PRIx64 " is held by T%u",
 					   m->addr, m->holder);
 		}
@@ -849,7 +904,7 @@ static enum verdict judge(struct checker *c, struct thread *t, struct judgement 
 			return j->v;
 		/* A round releases its waiters only once all have arrived. */
 		o = object_get(c, a[0]);
-		if (o->barrier_count && !t->unknown && !c->relaxed &&
+		if (o->barrier_count && !t->unknown && !lenient(c) &&
 		    o->arrivals < (t->barrier_round + 1) * o->barrier_count)
 			return say(j, WAIT, "barrier 0x%" PRIx64 " has %" PRIu64 " of the %u "
 				   "threads of its round", o->addr,
@@ -877,7 +932,7 @@ static enum verdict judge(struct checker *c, struct thread *t, struct judgement 
 		if (ends_block(c, j, t, a[2], WEFT_STATE_BLOCKED_SEM, a[0], "SEM_WAIT_BEGIN") != APPLY)
 			return j->v;
 		/* A successful wait takes one from the semaphore's value. */
-		if (a[3] == 0 && o && o->sem_known && o->sem_value <= 0 && !c->relaxed)
+		if (a[3] == 0 && o && o->sem_known && o->sem_value <= 0 && !lenient(c))
 			return say(j, WAIT, "semaphore 0x%" PRIx64 " has value %" PRId64
 				   ": no post to take", o->addr, o->sem_value);
 		if (apply) {
@@ -941,19 +996,14 @@ static void report_stuck(struct checker *c)
 
 static int merge(struct checker *c)
 {
-	uint32_t n = 0;
-	for (uint32_t s = 1; s < c->nthreads_cap; s++)
-		if (c->threads[s] && c->threads[s]->gen == c->gen)
-			n++;
+	uint32_t n = c->nactive;
 	c->heap = realloc(c->heap, (n + 1) * sizeof *c->heap);
 	c->aside = realloc(c->aside, (n + 1) * sizeof *c->aside);
 	if (!c->heap || !c->aside)
 		abort();
 	c->nheap = c->naside = 0;
-	for (uint32_t s = 1; s < c->nthreads_cap; s++) {
-		struct thread *t = c->threads[s];
-		if (!t || t->gen != c->gen)
-			continue;
+	for (uint32_t s = 0; s < c->nactive; s++) {
+		struct thread *t = c->active[s];
 		t->cur_batch = t->first_batch;
 		weft_cursor_init(&t->cur, &c->batches[t->cur_batch].b);
 		if (advance(c, t))
@@ -973,13 +1023,19 @@ static int merge(struct checker *c)
 		if (v == WAIT) {
 			c->aside[c->naside++] = t;
 			if (c->nheap == 0) {
-				report_stuck(c);
-				return -1;
+				if (!c->relaxed || c->relief) {
+					report_stuck(c);
+					return -1;
+				}
+				c->relief = 1;
+				while (c->naside)
+					heap_push(c, c->aside[--c->naside]);
 			}
 			continue;
 		}
 		for (;;) {
 			judge(c, t, &j, 1);
+			c->relief = 0;
 			emit(c, t->serial, t->peek_offset, &t->peek);
 			t->last_gen = c->gen;
 			if (!advance(c, t))
@@ -1027,6 +1083,7 @@ static int process_records(struct checker *c)
 static int check_generation(struct checker *c, int cut_short)
 {
 	c->relaxed = cut_short;
+	c->relief = 0;
 	c->gen_lost = 0;
 	u64map_free(&c->strings);
 	u64map_free(&c->stacks);
@@ -1035,10 +1092,8 @@ static int check_generation(struct checker *c, int cut_short)
 		return -1;
 	/* Objects whose sequence does not continue from the previous
 	 * generation start in an unknown state. */
-	for (uint32_t i = 0; i < c->nobjects; i++) {
-		struct object *o = &c->objects[i];
-		if (o->min_gen != c->gen)
-			continue;
+	for (uint32_t i = 0; i < c->ngen_objects; i++) {
+		struct object *o = &c->objects[c->gen_objects[i]];
 		if (o->min_seq != o->last_seq + 1) {
 			o->known = 0;
 			o->holder = o->depth = o->writer = o->readers = 0;
@@ -1088,16 +1143,15 @@ static int64_t gen_end_in(struct checker *c, const struct weft_batch *b,
  * exited in an earlier one. */
 static void forget_session(struct checker *c)
 {
-	for (uint32_t s = 1; s < c->nthreads_cap; s++) {
-		struct thread *t = c->threads[s];
-		if (!t)
-			continue;
+	for (uint32_t s = 0; s < c->nall; s++) {
+		struct thread *t = c->all[s];
 		t->last_gen = 0;
 		t->depth = 0;
 		t->unknown = 0;
 		t->in_session = 0;
 	}
 	c->nobjects = 0;
+	c->null_object = 0;
 	u64map_free(&c->object_index);
 }
 
@@ -1239,8 +1293,11 @@ enum weft_verdict weft_check(struct weft_reader *r, weft_check_fn fn, void *ctx,
 	}
 	if (res->first_ts == UINT64_MAX)
 		res->first_ts = res->last_ts = 0;
-	for (uint32_t s = 0; s < c.nthreads_cap; s++)
-		free(c.threads[s]);
+	for (uint32_t s = 0; s < c.nall; s++)
+		free(c.all[s]);
+	free(c.all);
+	free(c.active);
+	free(c.gen_objects);
 	free(c.threads);
 	free(c.objects);
 	free(c.batches);
