@@ -20,6 +20,9 @@ int weft_cmd_dump(int argc, char **argv);
 int weft_cmd_record(int argc, char **argv);
 int weft_cmd_check(int argc, char **argv);
 int weft_cmd_control(int argc, char **argv);
+int weft_cmd_stats(int argc, char **argv);
+int weft_cmd_export(int argc, char **argv);
+int weft_cmd_lockorder(int argc, char **argv);
 /* Checks and reports one file; returns its enum weft_verdict. */
 int weft_check_file(const char *path, int json, int quiet);
 /* The worse of two verdicts. */

@@ -27,6 +27,12 @@ static const char usage[] =
 	"                                prove traces are consistently ordered\n"
 	"  dump [--summary] [--file-order] FILE...\n"
 	"                                print a trace\n"
+	"  stats [--json] [--top N] [--thread T] [--lock L] FILE\n"
+	"                                where the time went: threads, locks,\n"
+	"                                waits, system calls\n"
+	"  export --format=chrome [-o OUT] FILE\n"
+	"                                Trace Event JSON for Perfetto UI\n"
+	"  lockorder [--fail] FILE       lock-order cycles (potential deadlocks)\n"
 	"\n"
 	"Run 'weft COMMAND --help' for a command's options.\n"
 	"  -h, --help     show this help\n"
@@ -59,6 +65,12 @@ int main(int argc, char **argv)
 		return weft_cmd_check(argc - 1, argv + 1);
 	if (!strcmp(cmd, "dump"))
 		return weft_cmd_dump(argc - 1, argv + 1);
+	if (!strcmp(cmd, "stats"))
+		return weft_cmd_stats(argc - 1, argv + 1);
+	if (!strcmp(cmd, "export"))
+		return weft_cmd_export(argc - 1, argv + 1);
+	if (!strcmp(cmd, "lockorder"))
+		return weft_cmd_lockorder(argc - 1, argv + 1);
 	fprintf(stderr, "weft: unknown command '%s' (try 'weft --help')\n", cmd);
 	return WEFT_EXIT_USAGE;
 }

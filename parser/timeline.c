@@ -1,0 +1,930 @@
+/*
+ * timeline.c - the reconstruction shared by stats, export and lockorder
+ * (see timeline.h): thread state stacks, exclusive time accounting, held
+ * locks, waiters and the last release of every object, and the
+ * conversion of clock ticks to nanoseconds, fed by weft_check().
+ */
+#include "timeline.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "u64map.h"
+
+const char *const tl_kind_names[TL_NKINDS] = {
+	"running", "syscall", "sleep", "mutex", "rwlock", "cond", "barrier",
+	"sem", "join", "unknown",
+};
+
+const char *const tl_lock_names[3] = { "mutex", "rwlock", "spin" };
+
+#define FRAMES 8   /* nested blocking states (signal handlers) */
+
+/* One generation's clock: ns(t) = offset + (t - base) * 1e9 / freq. */
+struct gen_clock {
+	uint64_t base, freq;
+	int64_t offset;
+	uint8_t known;
+};
+
+struct frame {
+	enum tl_kind kind;
+	uint8_t syscall, from_status, rw_mode;
+	uint64_t object;
+	int64_t arg;
+	int64_t begin_ns;
+	struct tl_site site;
+};
+
+struct thr {
+	struct tl_thread pub;
+	uint8_t seen, in_session, unknown;
+	uint8_t depth;
+	struct frame stack[FRAMES];
+	int64_t acct_since;
+	int64_t exit_ns;
+	struct tl_held *held;
+	uint32_t nheld, held_cap;
+};
+
+struct waiter {
+	uint32_t serial;
+	int64_t since;
+};
+
+/* What the timeline keeps per synchronization object, for the current
+ * session. */
+struct obj {
+	uint64_t addr;
+	struct waiter *waiters;
+	uint32_t nwaiters, waiters_cap;
+	uint32_t release_serial;   /* last release (0 none) */
+	int64_t release_ns;
+	const char *release_what;
+};
+
+struct timeline {
+	const char *path, *cmd;
+	struct weft_reader r;
+	struct weft_tables *tables;
+	struct weft_check_result res;
+	tl_fn fn;
+	void *ctx;
+
+	struct gen_clock *clocks;  /* by generation */
+	uint32_t nclocks;
+	uint32_t gen;              /* generation being delivered */
+	int64_t gen_max_ns;        /* latest event time in it */
+	int64_t first_ns, last_ns;
+	int any_event;
+	uint32_t sessions;
+	int session_pending;       /* the next generation starts a session */
+
+	struct thr **threads;      /* by serial */
+	uint32_t threads_cap, max_serial;
+	struct obj *objs;
+	uint32_t nobjs, objs_cap;
+	struct u64map obj_index;
+};
+
+/* ---- clocks ---- */
+
+static void grow_clocks(struct timeline *tl, uint32_t gen)
+{
+	if (gen < tl->nclocks)
+		return;
+	uint32_t n = tl->nclocks ? tl->nclocks : 16;
+	while (n <= gen)
+		n *= 2;
+	tl->clocks = realloc(tl->clocks, n * sizeof *tl->clocks);
+	if (!tl->clocks)
+		abort();
+	memset(tl->clocks + tl->nclocks, 0, (n - tl->nclocks) * sizeof *tl->clocks);
+	tl->nclocks = n;
+}
+
+static int64_t ticks_to_ns(int64_t ticks, uint64_t freq)
+{
+	return (int64_t)((__int128)ticks * 1000000000 / (__int128)freq);
+}
+
+/* Reads every generation's CLOCK record (process batches only), then
+ * chains the conversions so that time is continuous across generations
+ * even when the calibrated rate changes. */
+static void load_clocks(struct timeline *tl)
+{
+	struct weft_reader *r = &tl->r;
+	size_t rewind = r->pos;
+	struct weft_batch b;
+	while (weft_reader_next_batch(r, &b) == WEFT_READ_OK) {
+		if (b.header.serial != 0)
+			continue;
+		struct weft_cursor c;
+		struct weft_record rec;
+		weft_cursor_init(&c, &b);
+		while (weft_cursor_next(r, &c, &rec) == WEFT_READ_OK) {
+			if (rec.code != WEFT_EV_CLOCK || rec.args[1] == 0)
+				continue;
+			grow_clocks(tl, b.header.generation);
+			struct gen_clock *gc = &tl->clocks[b.header.generation];
+			gc->base = rec.args[0];
+			gc->freq = rec.args[1];
+			gc->known = 1;
+		}
+	}
+	r->pos = rewind;
+	uint64_t base = r->header.start_ts, freq = r->header.frequency;
+	int64_t offset = 0;
+	for (uint32_t g = 0; g < tl->nclocks; g++) {
+		struct gen_clock *gc = &tl->clocks[g];
+		if (!gc->known)
+			continue;
+		gc->offset = offset + ticks_to_ns((int64_t)(gc->base - base), freq);
+		base = gc->base;
+		freq = gc->freq;
+		offset = gc->offset;
+	}
+}
+
+/* The clock of gen, or of the latest generation before it that has one. */
+static const struct gen_clock *clock_of(const struct timeline *tl, uint32_t gen)
+{
+	for (uint32_t g = gen < tl->nclocks ? gen : tl->nclocks; g > 0 && tl->nclocks; g--)
+		if (g < tl->nclocks && tl->clocks[g].known)
+			return &tl->clocks[g];
+	return NULL;
+}
+
+static int64_t to_ns(const struct timeline *tl, uint32_t gen, uint64_t ts)
+{
+	const struct gen_clock *gc = clock_of(tl, gen);
+	if (!gc)
+		return ticks_to_ns((int64_t)(ts - tl->r.header.start_ts),
+				   tl->r.header.frequency);
+	return gc->offset + ticks_to_ns((int64_t)(ts - gc->base), gc->freq);
+}
+
+/* ---- threads and objects ---- */
+
+static struct thr *thr_get(struct timeline *tl, uint32_t serial)
+{
+	if (serial == 0)
+		return NULL;
+	if (serial >= tl->threads_cap) {
+		uint32_t cap = tl->threads_cap ? tl->threads_cap : 64;
+		while (cap <= serial)
+			cap *= 2;
+		tl->threads = realloc(tl->threads, cap * sizeof *tl->threads);
+		if (!tl->threads)
+			abort();
+		memset(tl->threads + tl->threads_cap, 0,
+		       (cap - tl->threads_cap) * sizeof *tl->threads);
+		tl->threads_cap = cap;
+	}
+	if (!tl->threads[serial]) {
+		struct thr *t = calloc(1, sizeof *t);
+		if (!t)
+			abort();
+		t->pub.serial = serial;
+		t->pub.name = weft_tables_thread_name(tl->tables, serial);
+		tl->threads[serial] = t;
+		if (serial > tl->max_serial)
+			tl->max_serial = serial;
+	}
+	return tl->threads[serial];
+}
+
+static struct obj *obj_get(struct timeline *tl, uint64_t addr)
+{
+	uint32_t i = addr ? u64map_get(&tl->obj_index, addr) : 0;
+	if (i)
+		return &tl->objs[i - 1];
+	if (tl->nobjs == tl->objs_cap) {
+		tl->objs_cap = tl->objs_cap ? tl->objs_cap * 2 : 64;
+		tl->objs = realloc(tl->objs, tl->objs_cap * sizeof *tl->objs);
+		if (!tl->objs)
+			abort();
+	}
+	struct obj *o = &tl->objs[tl->nobjs++];
+	memset(o, 0, sizeof *o);
+	o->addr = addr;
+	if (addr)
+		u64map_put(&tl->obj_index, addr, tl->nobjs);
+	return o;
+}
+
+static void forget_objects(struct timeline *tl)
+{
+	for (uint32_t i = 0; i < tl->nobjs; i++)
+		free(tl->objs[i].waiters);
+	tl->nobjs = 0;
+	u64map_free(&tl->obj_index);
+}
+
+static void add_waiter(struct timeline *tl, uint64_t addr, uint32_t serial,
+		       int64_t since)
+{
+	struct obj *o = obj_get(tl, addr);
+	if (o->nwaiters == o->waiters_cap) {
+		o->waiters_cap = o->waiters_cap ? o->waiters_cap * 2 : 4;
+		o->waiters = realloc(o->waiters, o->waiters_cap * sizeof *o->waiters);
+		if (!o->waiters)
+			abort();
+	}
+	o->waiters[o->nwaiters++] = (struct waiter){ serial, since };
+}
+
+static void remove_waiter(struct timeline *tl, uint64_t addr, uint32_t serial)
+{
+	uint32_t i = u64map_get(&tl->obj_index, addr);
+	if (!i)
+		return;
+	struct obj *o = &tl->objs[i - 1];
+	for (uint32_t w = 0; w < o->nwaiters; w++)
+		if (o->waiters[w].serial == serial) {
+			o->waiters[w] = o->waiters[--o->nwaiters];
+			return;
+		}
+}
+
+static void set_release(struct timeline *tl, uint64_t addr, uint32_t serial,
+			int64_t ns, const char *what)
+{
+	struct obj *o = obj_get(tl, addr);
+	o->release_serial = serial;
+	o->release_ns = ns;
+	o->release_what = what;
+}
+
+/* ---- items ---- */
+
+static void deliver(struct timeline *tl, struct tl_item *it, const struct thr *t)
+{
+	it->serial = t->pub.serial;
+	it->thread = &t->pub;
+	if (tl->fn)
+		tl->fn(tl->ctx, it);
+}
+
+/* Gives the time since the last accounting to the thread's innermost
+ * state. */
+static void account(struct thr *t, int64_t now)
+{
+	if (!t->in_session || t->pub.exited)
+		return;
+	int64_t d = now - t->acct_since;
+	if (d <= 0)
+		return;
+	enum tl_kind k = t->depth ? t->stack[t->depth - 1].kind
+				  : t->unknown ? TL_UNKNOWN : TL_RUNNING;
+	t->pub.in_ns[k] += d;
+	t->pub.alive_ns += d;
+	t->acct_since = now;
+}
+
+static void begin_thread(struct timeline *tl, struct thr *t, int64_t ns,
+			 int64_t acct_from)
+{
+	t->in_session = 1;
+	t->unknown = 0;
+	t->acct_since = acct_from;
+	if (t->seen)
+		return;
+	t->seen = 1;
+	t->pub.first_ns = acct_from;
+	struct tl_item it = { .type = TL_THREAD_BEGIN, .ns = ns };
+	deliver(tl, &it, t);
+}
+
+static void push(struct thr *t, int64_t now, const struct frame *f)
+{
+	account(t, now);
+	if (t->depth == FRAMES) {
+		t->unknown = 1;
+		return;
+	}
+	t->stack[t->depth++] = *f;
+}
+
+/* Ends the innermost state if it is (kind, object); delivers the
+ * interval and returns its frame (NULL when the thread was not in it). */
+static const struct frame *pop(struct timeline *tl, struct thr *t, int64_t now,
+			       enum tl_kind kind, uint64_t object, uint8_t ok,
+			       int64_t ret, uint64_t err)
+{
+	if (!t->depth)
+		return NULL;
+	struct frame *f = &t->stack[t->depth - 1];
+	if (f->kind != kind || (object && f->object && f->object != object))
+		return NULL;
+	account(t, now);
+	t->depth--;
+	struct tl_item it = { .type = TL_INTERVAL, .ns = now };
+	it.iv = (struct tl_interval){
+		.kind = f->kind, .syscall = f->syscall, .ended_ok = ok,
+		.from_status = f->from_status, .rw_mode = f->rw_mode,
+		.object = f->object, .arg = f->arg, .ret = ret, .err = err,
+		.begin_ns = f->begin_ns, .end_ns = now, .site = f->site,
+	};
+	deliver(tl, &it, t);
+	return f;
+}
+
+/* Ends every state of the thread at now without seeing its end. */
+static void cut_states(struct timeline *tl, struct thr *t, int64_t now)
+{
+	account(t, now);
+	while (t->depth) {
+		struct frame *f = &t->stack[--t->depth];
+		struct tl_item it = { .type = TL_INTERVAL, .ns = now };
+		it.iv = (struct tl_interval){
+			.kind = f->kind, .syscall = f->syscall, .cut = 1,
+			.from_status = f->from_status, .rw_mode = f->rw_mode,
+			.object = f->object, .arg = f->arg,
+			.begin_ns = f->begin_ns, .end_ns = now, .site = f->site,
+		};
+		deliver(tl, &it, t);
+	}
+}
+
+static void flow(struct timeline *tl, struct thr *t, int64_t now,
+		 uint64_t object, int64_t waited_since)
+{
+	uint32_t i = u64map_get(&tl->obj_index, object);
+	if (!i)
+		return;
+	const struct obj *o = &tl->objs[i - 1];
+	if (!o->release_serial || o->release_serial == t->pub.serial ||
+	    o->release_ns < waited_since)
+		return;
+	struct tl_item it = { .type = TL_FLOW, .ns = now };
+	it.flow = (struct tl_flow){ o->release_serial, t->pub.serial, o->release_ns,
+				    now, object, o->release_what };
+	deliver(tl, &it, t);
+}
+
+static struct tl_held *find_held(struct thr *t, uint64_t lock)
+{
+	for (uint32_t i = t->nheld; i > 0; i--)
+		if (t->held[i - 1].lock == lock)
+			return &t->held[i - 1];
+	return NULL;
+}
+
+static void acquire(struct timeline *tl, struct thr *t, int64_t now,
+		    uint64_t lock, enum tl_lock_kind kind, uint64_t flags,
+		    int shared, const struct frame *blocked, size_t offset,
+		    int cond_reacquire)
+{
+	struct tl_held *h = find_held(t, lock);
+	struct tl_item it = { .type = TL_ACQUIRE, .ns = now };
+	it.acq = (struct tl_acquire){
+		.lock = lock, .kind = kind, .shared = (uint8_t)shared,
+		.try_ = !!(flags & WEFT_FLAG_TRY),
+		.contended = !!(flags & WEFT_FLAG_CONTENDED),
+		.recursive = h != NULL, .cond_reacquire = (uint8_t)cond_reacquire,
+		.wait_ns = blocked ? now - blocked->begin_ns : 0,
+		.site = { tl->gen, t->pub.serial, blocked ? blocked->site.stack : 0,
+			  offset, now },
+		.held = t->held, .nheld = t->nheld,
+	};
+	deliver(tl, &it, t);
+	if (h) {
+		h->depth++;
+		return;
+	}
+	if (t->nheld == t->held_cap) {
+		t->held_cap = t->held_cap ? t->held_cap * 2 : 8;
+		t->held = realloc(t->held, t->held_cap * sizeof *t->held);
+		if (!t->held)
+			abort();
+	}
+	t->held[t->nheld++] = (struct tl_held){
+		.lock = lock, .kind = kind, .shared = (uint8_t)shared,
+		.try_ = it.acq.try_, .depth = 1, .since_ns = now, .site = it.acq.site,
+	};
+}
+
+/* Time the waiters of lock spent waiting during [begin, end]. */
+static int64_t caused_wait(struct timeline *tl, uint64_t lock, uint32_t holder,
+			   int64_t begin, int64_t end)
+{
+	uint32_t i = u64map_get(&tl->obj_index, lock);
+	if (!i)
+		return 0;
+	const struct obj *o = &tl->objs[i - 1];
+	int64_t sum = 0;
+	for (uint32_t w = 0; w < o->nwaiters; w++) {
+		if (o->waiters[w].serial == holder)
+			continue;
+		int64_t from = o->waiters[w].since > begin ? o->waiters[w].since : begin;
+		if (end > from)
+			sum += end - from;
+	}
+	return sum;
+}
+
+static void end_hold(struct timeline *tl, struct thr *t, struct tl_held *h,
+		     int64_t now, int cut)
+{
+	struct tl_item it = { .type = TL_HOLD, .ns = now };
+	it.hold = (struct tl_hold){
+		.lock = h->lock, .kind = h->kind, .shared = h->shared,
+		.cut = (uint8_t)cut, .begin_ns = h->since_ns, .end_ns = now,
+		.caused_wait_ns = cut ? 0 : caused_wait(tl, h->lock, t->pub.serial,
+							 h->since_ns, now),
+	};
+	deliver(tl, &it, t);
+	*h = t->held[--t->nheld];
+}
+
+static void release(struct timeline *tl, struct thr *t, int64_t now,
+		    uint64_t lock, const char *what, int whole)
+{
+	set_release(tl, lock, t->pub.serial, now, what);
+	struct tl_held *h = find_held(t, lock);
+	if (!h)
+		return;
+	if (h->depth > 1 && !whole) {
+		h->depth--;
+		return;
+	}
+	end_hold(tl, t, h, now, 0);
+}
+
+static void drop_holds(struct timeline *tl, struct thr *t, int64_t now)
+{
+	while (t->nheld)
+		end_hold(tl, t, &t->held[t->nheld - 1], now, 1);
+}
+
+/* ---- events ---- */
+
+static enum tl_kind syscall_kind(uint64_t sys)
+{
+	switch (sys) {
+	case WEFT_SYS_nanosleep: case WEFT_SYS_clock_nanosleep:
+	case WEFT_SYS_usleep: case WEFT_SYS_sleep:
+		return TL_SLEEP;
+	}
+	return TL_SYSCALL;
+}
+
+static enum tl_kind state_kind(uint64_t state, uint64_t sys)
+{
+	switch (state) {
+	case WEFT_STATE_SYSCALL: return syscall_kind(sys);
+	case WEFT_STATE_BLOCKED_MUTEX: return TL_MUTEX;
+	case WEFT_STATE_BLOCKED_RWLOCK: return TL_RWLOCK;
+	case WEFT_STATE_BLOCKED_COND: return TL_COND;
+	case WEFT_STATE_BLOCKED_BARRIER: return TL_BARRIER;
+	case WEFT_STATE_BLOCKED_SEM: return TL_SEM;
+	case WEFT_STATE_BLOCKED_JOIN: return TL_JOIN;
+	}
+	return TL_RUNNING;
+}
+
+static void on_status(struct timeline *tl, struct thr *t, const struct weft_record *rec,
+		      int64_t now, size_t offset)
+{
+	const uint64_t *a = rec->args;
+	/* Within a session the STATUS only repeats what the thread's own
+	 * records say (the validator checked that). */
+	if (t->in_session && !t->unknown)
+		return;
+	int64_t since = to_ns(tl, tl->gen, (uint64_t)(int64_t)a[3]);
+	/* A new session's accounting starts when its generation began (or
+	 * when the thread entered its state, if later). */
+	const struct gen_clock *gc = clock_of(tl, tl->gen);
+	int64_t from = gc ? gc->offset : now;
+	if (since > from)
+		from = since;
+	if (t->in_session) {
+		cut_states(tl, t, now);
+		from = now;
+	}
+	if (a[0] == WEFT_STATE_EXITED) {
+		t->pub.exited = 1;
+		return;
+	}
+	begin_thread(tl, t, now, from);
+	enum tl_kind k = state_kind(a[0], a[1]);
+	if (k == TL_RUNNING)
+		return;
+	struct frame f = {
+		.kind = k, .syscall = (uint8_t)a[1], .from_status = 1, .object = a[2],
+		.arg = -1, .begin_ns = since,
+		.site = { tl->gen, t->pub.serial, 0, offset, since },
+	};
+	push(t, t->acct_since, &f);
+	if (k == TL_MUTEX || k == TL_RWLOCK)
+		add_waiter(tl, a[2], t->pub.serial, since);
+}
+
+static void on_lost(struct timeline *tl, struct thr *t, const struct weft_record *rec,
+		    int64_t now)
+{
+	t->pub.lost += rec->args[0];
+	if (!t->in_session)
+		begin_thread(tl, t, now, now);
+	cut_states(tl, t, now);
+	drop_holds(tl, t, now);
+	t->unknown = 1;
+}
+
+static void thread_record(struct timeline *tl, struct thr *t,
+			  const struct weft_record *rec, size_t offset)
+{
+	const uint64_t *a = rec->args;
+	int64_t now = to_ns(tl, tl->gen, rec->ts);
+	if (now > tl->gen_max_ns)
+		tl->gen_max_ns = now;
+	if (!tl->any_event || now < tl->first_ns)
+		tl->first_ns = now;
+	if (!tl->any_event || now > tl->last_ns)
+		tl->last_ns = now;
+	tl->any_event = 1;
+	struct tl_item it = { .ns = now };
+	struct frame f = { .arg = -1, .begin_ns = now,
+			   .site = { tl->gen, t->pub.serial, 0, offset, now } };
+	const struct frame *done;
+	switch (rec->code) {
+	case WEFT_EV_STATUS:
+		on_status(tl, t, rec, now, offset);
+		return;
+	case WEFT_EV_LOST:
+		on_lost(tl, t, rec, now);
+		return;
+	case WEFT_EV_THREAD_START:
+		t->pub.parent = (uint32_t)a[0];
+		t->pub.tid = a[1];
+		begin_thread(tl, t, now, now);
+		return;
+	case WEFT_EV_THREAD_EXIT:
+		cut_states(tl, t, now);
+		drop_holds(tl, t, now);
+		t->pub.exited = 1;
+		t->exit_ns = now;
+		it.type = TL_THREAD_END;
+		deliver(tl, &it, t);
+		return;
+	default:
+		break;
+	}
+	if (!t->in_session)
+		begin_thread(tl, t, now, now);
+	switch (rec->code) {
+	case WEFT_EV_JOIN_BEGIN:
+		f.kind = TL_JOIN;
+		f.object = a[0];
+		f.site.stack = a[1];
+		push(t, now, &f);
+		break;
+	case WEFT_EV_JOIN_END:
+		done = pop(tl, t, now, TL_JOIN, a[0], a[1] == 0, 0, a[1]);
+		if (done && a[1] == 0 && a[0] < tl->threads_cap && tl->threads[a[0]] &&
+		    tl->threads[a[0]]->exit_ns >= done->begin_ns &&
+		    tl->threads[a[0]]->pub.exited && tl->threads[a[0]]->exit_ns) {
+			it.type = TL_FLOW;
+			it.flow = (struct tl_flow){ (uint32_t)a[0], t->pub.serial,
+						    tl->threads[a[0]]->exit_ns, now, a[0], "exit" };
+			deliver(tl, &it, t);
+		}
+		break;
+	case WEFT_EV_MUTEX_BLOCK:
+	case WEFT_EV_RWLOCK_BLOCK:
+		f.kind = rec->code == WEFT_EV_MUTEX_BLOCK ? TL_MUTEX : TL_RWLOCK;
+		f.object = a[0];
+		f.rw_mode = rec->code == WEFT_EV_RWLOCK_BLOCK ? (uint8_t)a[1] : 0;
+		f.site.stack = rec->code == WEFT_EV_MUTEX_BLOCK ? a[1] : a[2];
+		push(t, now, &f);
+		add_waiter(tl, a[0], t->pub.serial, now);
+		break;
+	case WEFT_EV_MUTEX_ACQUIRE:
+	case WEFT_EV_SPIN_ACQUIRE:
+	case WEFT_EV_RWLOCK_ACQUIRE: {
+		int rw = rec->code == WEFT_EV_RWLOCK_ACQUIRE;
+		uint64_t flags = rw ? a[3] : a[2];
+		done = NULL;
+		if ((flags & WEFT_FLAG_CONTENDED) && rec->code != WEFT_EV_SPIN_ACQUIRE) {
+			done = pop(tl, t, now, rw ? TL_RWLOCK : TL_MUTEX, a[0], 1, 0, 0);
+			remove_waiter(tl, a[0], t->pub.serial);
+			if (done)
+				flow(tl, t, now, a[0], done->begin_ns);
+		}
+		acquire(tl, t, now, a[0],
+			rw ? TL_LOCK_RWLOCK : rec->code == WEFT_EV_SPIN_ACQUIRE
+			? TL_LOCK_SPIN : TL_LOCK_MUTEX,
+			flags, rw && a[2] == WEFT_RW_READ, done, offset, 0);
+		break;
+	}
+	case WEFT_EV_MUTEX_UNLOCK:
+	case WEFT_EV_SPIN_UNLOCK:
+	case WEFT_EV_RWLOCK_UNLOCK:
+		if (a[2] == 0)
+			release(tl, t, now, a[0], "unlock", 0);
+		break;
+	case WEFT_EV_MUTEX_FAIL:
+	case WEFT_EV_RWLOCK_FAIL: {
+		uint64_t flags = rec->code == WEFT_EV_MUTEX_FAIL ? a[1] : a[2];
+		uint64_t err = rec->code == WEFT_EV_MUTEX_FAIL ? a[2] : a[3];
+		if (flags & WEFT_FLAG_CONTENDED) {
+			pop(tl, t, now, rec->code == WEFT_EV_MUTEX_FAIL ? TL_MUTEX : TL_RWLOCK,
+			    a[0], 0, 0, err);
+			remove_waiter(tl, a[0], t->pub.serial);
+		}
+		break;
+	}
+	case WEFT_EV_COND_WAIT_BEGIN:
+		release(tl, t, now, a[1], "wait", 1);
+		f.kind = TL_COND;
+		f.object = a[0];
+		f.site.stack = a[3];
+		push(t, now, &f);
+		break;
+	case WEFT_EV_COND_WAIT_END:
+		done = pop(tl, t, now, TL_COND, a[0], a[3] == 0, 0, a[3]);
+		if (done && a[3] == 0)
+			flow(tl, t, now, a[0], done->begin_ns);
+		if (a[3] == 0 || a[3] == ETIMEDOUT || a[3] == EOWNERDEAD)
+			acquire(tl, t, now, a[1], TL_LOCK_MUTEX, 0, 0, NULL, offset, 1);
+		break;
+	case WEFT_EV_COND_SIGNAL:
+	case WEFT_EV_COND_BROADCAST:
+	case WEFT_EV_SEM_POST: {
+		const char *what = rec->code == WEFT_EV_COND_SIGNAL ? "signal"
+			: rec->code == WEFT_EV_COND_BROADCAST ? "broadcast" : "post";
+		if (rec->code == WEFT_EV_SEM_POST && a[2])
+			break;
+		set_release(tl, a[0], t->pub.serial, now, what);
+		it.type = TL_INSTANT;
+		it.inst = (struct tl_instant){ a[0], what };
+		deliver(tl, &it, t);
+		break;
+	}
+	case WEFT_EV_BARRIER_BEGIN:
+		set_release(tl, a[0], t->pub.serial, now, "arrive");
+		f.kind = TL_BARRIER;
+		f.object = a[0];
+		f.site.stack = a[2];
+		push(t, now, &f);
+		break;
+	case WEFT_EV_BARRIER_END:
+		done = pop(tl, t, now, TL_BARRIER, a[0], 1, 0, 0);
+		if (done)
+			flow(tl, t, now, a[0], done->begin_ns);
+		break;
+	case WEFT_EV_SEM_WAIT_BEGIN:
+		f.kind = TL_SEM;
+		f.object = a[0];
+		f.site.stack = a[1];
+		push(t, now, &f);
+		break;
+	case WEFT_EV_SEM_WAIT_END:
+		if (a[2] & WEFT_FLAG_CONTENDED) {
+			done = pop(tl, t, now, TL_SEM, a[0], a[3] == 0, 0, a[3]);
+			if (done && a[3] == 0)
+				flow(tl, t, now, a[0], done->begin_ns);
+		}
+		break;
+	case WEFT_EV_SYSCALL_BEGIN:
+		f.kind = syscall_kind(a[0]);
+		f.syscall = (uint8_t)a[0];
+		f.arg = (int64_t)a[1];
+		f.site.stack = a[2];
+		push(t, now, &f);
+		break;
+	case WEFT_EV_SYSCALL_END:
+		pop(tl, t, now, syscall_kind(a[0]), 0, a[2] == 0, (int64_t)a[1], a[2]);
+		break;
+	default:
+		break;
+	}
+}
+
+/* Tracing stopped (or the trace ends): every thread's states and holds
+ * end, unseen, at the last event of the generation. */
+static void end_session(struct timeline *tl)
+{
+	int64_t end = tl->gen_max_ns == INT64_MIN ? tl->last_ns : tl->gen_max_ns;
+	for (uint32_t s = 1; s <= tl->max_serial; s++) {
+		struct thr *t = tl->threads[s];
+		if (!t || !t->in_session)
+			continue;
+		if (!t->pub.exited) {
+			cut_states(tl, t, end);
+			drop_holds(tl, t, end);
+		}
+		t->in_session = 0;
+		t->depth = 0;
+	}
+	forget_objects(tl);
+}
+
+static void on_event(void *p, const struct weft_check_event *ev)
+{
+	struct timeline *tl = p;
+	if (ev->generation != tl->gen) {
+		tl->sessions += tl->session_pending;
+		tl->session_pending = 0;
+		tl->gen = ev->generation;
+		tl->gen_max_ns = INT64_MIN;
+	}
+	if (ev->serial) {
+		struct thr *t = thr_get(tl, ev->serial);
+		if (t)
+			thread_record(tl, t, ev->rec, ev->offset);
+		return;
+	}
+	if (ev->rec->code == WEFT_EV_GEN_END && ev->rec->args[2]) {
+		end_session(tl);
+		tl->session_pending = 1;
+	}
+}
+
+/* ---- the public side ---- */
+
+struct timeline *tl_open(const char *path, const char *cmd, int *status)
+{
+	struct timeline *tl = calloc(1, sizeof *tl);
+	if (!tl)
+		abort();
+	tl->path = path;
+	tl->cmd = cmd;
+	int rc = weft_reader_open(&tl->r, path);
+	if (rc != WEFT_READ_OK) {
+		fprintf(stderr, "weft %s: %s: %s\n", cmd, path, tl->r.error);
+		*status = rc == WEFT_READ_IOERR ? WEFT_EXIT_USAGE : WEFT_EXIT_BAD;
+		weft_reader_close(&tl->r);
+		free(tl);
+		return NULL;
+	}
+	int st;
+	tl->tables = weft_tables_load(&tl->r, &st);
+	load_clocks(tl);
+	*status = 0;
+	return tl;
+}
+
+enum weft_verdict tl_run(struct timeline *tl, tl_fn fn, void *ctx)
+{
+	tl->fn = fn;
+	tl->ctx = ctx;
+	tl->session_pending = 1;
+	tl->gen_max_ns = INT64_MIN;
+	enum weft_verdict v = weft_check(&tl->r, on_event, tl, &tl->res);
+	/* Whatever is still open ends with the trace (a truncated one, or
+	 * one whose last generation says tracing went on). */
+	end_session(tl);
+	return v;
+}
+
+int tl_report(const struct timeline *tl)
+{
+	switch (tl->res.verdict) {
+	case WEFT_CHECK_OK:
+		return 0;
+	case WEFT_CHECK_TRUNCATED:
+		fprintf(stderr, "weft %s: %s: truncated (results cover the part that "
+			"was written): %s\n", tl->cmd, tl->path, tl->res.note);
+		return WEFT_CHECK_TRUNCATED;
+	case WEFT_CHECK_UNREADABLE:
+		fprintf(stderr, "weft %s: %s: %s\n", tl->cmd, tl->path, tl->res.error);
+		return WEFT_EXIT_USAGE;
+	case WEFT_CHECK_INCONSISTENT:
+		break;
+	}
+	fprintf(stderr, "weft %s: %s: results stop where the trace stops being "
+		"consistent: %s\n", tl->cmd, tl->path, tl->res.error);
+	return WEFT_EXIT_BAD;
+}
+
+void tl_close(struct timeline *tl)
+{
+	if (!tl)
+		return;
+	for (uint32_t s = 0; s < tl->threads_cap; s++) {
+		if (tl->threads[s])
+			free(tl->threads[s]->held);
+		free(tl->threads[s]);
+	}
+	free(tl->threads);
+	forget_objects(tl);
+	free(tl->objs);
+	free(tl->clocks);
+	weft_tables_free(tl->tables);
+	weft_reader_close(&tl->r);
+	free(tl);
+}
+
+const struct weft_check_result *tl_result(const struct timeline *tl) { return &tl->res; }
+const struct weft_tables *tl_tables(const struct timeline *tl) { return tl->tables; }
+const struct weft_file_header *tl_header(const struct timeline *tl) { return &tl->r.header; }
+const char *tl_path(const struct timeline *tl) { return tl->path; }
+uint32_t tl_max_serial(const struct timeline *tl) { return tl->max_serial; }
+uint32_t tl_sessions(const struct timeline *tl) { return tl->sessions; }
+
+const struct tl_thread *tl_thread(const struct timeline *tl, uint32_t serial)
+{
+	if (serial == 0 || serial > tl->max_serial || !tl->threads[serial] ||
+	    !tl->threads[serial]->seen)
+		return NULL;
+	return &tl->threads[serial]->pub;
+}
+
+int64_t tl_span_ns(const struct timeline *tl)
+{
+	return tl->any_event ? tl->last_ns - tl->first_ns : 0;
+}
+
+/* The frames of a site's stack that are the program's, not weft's. */
+static const uint64_t *own_frames(const struct timeline *tl, const struct tl_site *s,
+				  uint32_t *n)
+{
+	if (!s->stack)
+		return NULL;
+	const uint64_t *pcs = weft_tables_stack(tl->tables, s->gen, s->stack, n);
+	while (pcs && *n) {
+		const char *sym = weft_tables_symbol(tl->tables, s->gen, pcs[0]);
+		if (!sym || !strstr(sym, "libweft.so"))
+			break;
+		pcs++;
+		(*n)--;
+	}
+	return pcs && *n ? pcs : NULL;
+}
+
+static void frame_text(const struct timeline *tl, uint32_t gen, uint64_t pc,
+		       char *buf, size_t cap)
+{
+	const char *sym = weft_tables_symbol(tl->tables, gen, pc);
+	if (sym)
+		snprintf(buf, cap, "%s", sym);
+	else
+		snprintf(buf, cap, "0x%" PRIx64, pc);
+}
+
+const char *tl_site_symbol(const struct timeline *tl, const struct tl_site *s,
+			   char *buf, size_t cap)
+{
+	uint32_t n = 0;
+	const uint64_t *pcs = own_frames(tl, s, &n);
+	if (!pcs)
+		return NULL;
+	frame_text(tl, s->gen, pcs[0], buf, cap);
+	return buf;
+}
+
+void tl_site_text(const struct timeline *tl, const struct tl_site *s,
+		  int frames, char *buf, size_t cap)
+{
+	uint32_t n = 0;
+	const uint64_t *pcs = own_frames(tl, s, &n);
+	if (!pcs) {
+		snprintf(buf, cap, "T%u at offset %zu (%.6f s)", s->serial, s->offset,
+			 (double)s->ns / 1e9);
+		return;
+	}
+	size_t len = 0;
+	buf[0] = 0;
+	for (uint32_t i = 0; i < n && (int)i < frames && len + 1 < cap; i++) {
+		char one[256];
+		frame_text(tl, s->gen, pcs[i], one, sizeof one);
+		int w = snprintf(buf + len, cap - len, "%s%s", i ? " < " : "", one);
+		if (w < 0)
+			break;
+		len += (size_t)w;
+		if (len >= cap)
+			len = cap - 1;
+	}
+}
+
+void tl_format_ns(int64_t ns, char *buf, size_t cap)
+{
+	double v = (double)ns;
+	double a = v < 0 ? -v : v;
+	if (a >= 1e12)
+		snprintf(buf, cap, "%.0f s", v / 1e9);
+	else if (a >= 1e9)
+		snprintf(buf, cap, "%.3g s", v / 1e9);
+	else if (a >= 1e6)
+		snprintf(buf, cap, "%.3g ms", v / 1e6);
+	else if (a >= 1e3)
+		snprintf(buf, cap, "%.3g us", v / 1e3);
+	else
+		snprintf(buf, cap, "%" PRId64 " ns", ns);
+}
+
+void tl_thread_label(const struct timeline *tl, uint32_t serial, char *buf,
+		     size_t cap)
+{
+	const char *name = weft_tables_thread_name(tl->tables, serial);
+	if (name)
+		snprintf(buf, cap, "T%u (%s)", serial, name);
+	else
+		snprintf(buf, cap, "T%u", serial);
+}
