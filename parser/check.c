@@ -21,6 +21,7 @@
 #include "check.h"
 
 #include <inttypes.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -914,6 +915,11 @@ static enum verdict judge(struct checker *c, struct thread *t, struct judgement 
 			pop_state(t);
 		break;
 	case WEFT_EV_SEM_INIT:
+		/* sem_init fails (EINVAL) above SEM_VALUE_MAX; the bound also
+		 * keeps the value's arithmetic from overflowing. */
+		if (a[2] == 0 && a[1] > SEM_VALUE_MAX)
+			return say(j, BAD, "sem_init succeeded with value %" PRIu64
+				   ", over SEM_VALUE_MAX (%d)", a[1], SEM_VALUE_MAX);
 		if (apply && a[2] == 0) {
 			o = object_get(c, a[0]);
 			o->sem_known = 1;
