@@ -73,7 +73,7 @@ struct obj_row {
 
 struct sys_row {
 	int64_t key[2];          /* syscall id, descriptor (INT64_MIN: all) */
-	uint64_t calls, errors;
+	uint64_t calls, errors, sampled;
 	int64_t total, max;
 	uint64_t *hist;
 	UT_hash_handle hh;
@@ -169,12 +169,16 @@ static void add_sys(struct stats *st, int64_t sys, int64_t fd, const struct tl_i
 		HASH_ADD(hh, st->sys, key, sizeof r->key, r);
 	}
 	int64_t d = iv->end_ns - iv->begin_ns;
-	r->calls++;
+	r->calls += !iv->continued;
 	r->errors += iv->err != 0;
-	r->total += d;
+	r->total += d - iv->delivered_ns;
 	if (d > r->max)
 		r->max = d;
-	r->hist[hist_index(d)]++;
+	/* Latencies are those of calls whose end was seen. */
+	if (!iv->cut) {
+		r->hist[hist_index(d)]++;
+		r->sampled++;
+	}
 }
 
 /* Calls whose first argument is a descriptor worth a row of its own. */
@@ -206,8 +210,9 @@ static void on_item(void *p, const struct tl_item *it)
 	switch (it->type) {
 	case TL_INTERVAL: {
 		const struct tl_interval *iv = &it->iv;
-		int64_t d = iv->end_ns - iv->begin_ns;
-		st->blocked_in_kind[iv->kind] += d;
+		/* A wait continued across a stop counts once, in full. */
+		int64_t d = iv->end_ns - iv->begin_ns, fresh = d - iv->delivered_ns;
+		st->blocked_in_kind[iv->kind] += fresh;
 		if (iv->kind == TL_SYSCALL || iv->kind == TL_SLEEP) {
 			add_sys(st, iv->syscall, INT64_MIN, iv);
 			if (per_fd(iv->syscall) && iv->arg >= 0)
@@ -218,8 +223,8 @@ static void on_item(void *p, const struct tl_item *it)
 			break;
 		int is_lock = iv->kind == TL_MUTEX || iv->kind == TL_RWLOCK;
 		o = obj_row(st, iv->object, object_kind(iv->kind), is_lock);
-		o->waits++;
-		o->wait_total += d;
+		o->waits += !iv->continued;
+		o->wait_total += fresh;
 		if (d > o->wait_max)
 			o->wait_max = d;
 		add_site(st, o, &iv->site);
@@ -302,7 +307,7 @@ static int lock_matches(const struct stats *st, const struct obj_row *o)
 
 static uint64_t percentile(const struct sys_row *r, double p)
 {
-	uint64_t rank = (uint64_t)((double)r->calls * p + 0.999999);
+	uint64_t rank = (uint64_t)((double)r->sampled * p + 0.999999);
 	if (rank == 0)
 		rank = 1;
 	uint64_t seen = 0;
@@ -350,6 +355,24 @@ static void print_cut(const char *s, int width)
 		printf("%.*s...\n", width - 3, s);
 	else
 		putchar('\n');
+}
+
+/* Prints s folded at spaces to lines of at most width columns. */
+static void print_wrapped(const char *s, int width)
+{
+	while ((int)strlen(s) > width) {
+		int cut = width;
+		while (cut > 0 && s[cut] != ' ')
+			cut--;
+		if (cut == 0)
+			cut = width;
+		printf("%.*s\n", cut, s);
+		s += cut;
+		while (*s == ' ')
+			s++;
+	}
+	if (*s)
+		printf("%s\n", s);
 }
 
 static int64_t total_alive(struct stats *st)
@@ -465,8 +488,7 @@ static void print_threads(struct stats *st, int width, int top)
 	int name_w = width - 9 * (nshown + other + 1) - 1;
 	if (name_w > 32)
 		name_w = 32;
-	printf("\nThreads, by time off CPU (alive = traced time; the rest splits it "
-	       "by state)\n");
+	printf("\nThreads, by time off CPU (traced time alive, split by state)\n");
 	printf("%-*s %8s", name_w, "thread", "alive");
 	for (int k = 0; k < TL_NKINDS; k++)
 		if (shown[k])
@@ -499,9 +521,16 @@ static void print_locks(struct stats *st, int width, int top)
 {
 	char b[6][16], line[1024], who[64];
 	int shown = 0, more = 0;
+	/* Narrow terminals lose the maximum columns. */
+	int maxima = width >= 80;
 	printf("\nLocks, by time threads waited for them\n");
-	printf("%-14s %-6s %8s %9s %9s %9s %9s %9s\n", "lock", "kind", "acquired",
-	       "contended", "wait", "max wait", "held", "max held");
+	printf("%-14s %-6s %8s %9s %9s", "lock", "kind", "acquired", "contended", "wait");
+	if (maxima)
+		printf(" %9s", "max wait");
+	printf(" %9s", "held");
+	if (maxima)
+		printf(" %9s", "max held");
+	putchar('\n');
 	for (struct obj_row *o = st->objs; o; o = o->hh.next) {
 		if (!o->is_lock || !lock_matches(st, o))
 			continue;
@@ -510,14 +539,18 @@ static void print_locks(struct stats *st, int width, int top)
 			continue;
 		}
 		shown++;
-		printf("%-14" PRIx64 " %-6s %8" PRIu64 " %9" PRIu64 " %9s %9s %9s %9s\n",
-		       o->addr, o->kind, o->acquisitions, o->contended,
-		       dur(o->wait_total, b[0]), dur(o->wait_max, b[1]),
-		       dur(o->hold_total, b[2]), dur(o->hold_max, b[3]));
+		printf("%-14" PRIx64 " %-6s %8" PRIu64 " %9" PRIu64 " %9s", o->addr,
+		       o->kind, o->acquisitions, o->contended, dur(o->wait_total, b[0]));
+		if (maxima)
+			printf(" %9s", dur(o->wait_max, b[1]));
+		printf(" %9s", dur(o->hold_total, b[2]));
+		if (maxima)
+			printf(" %9s", dur(o->hold_max, b[3]));
+		putchar('\n');
 		const struct blame *w = worst_blame(o);
 		if (w) {
 			tl_thread_label(st->tl, w->serial, who, sizeof who);
-			snprintf(line, sizeof line, "    made others wait longest: %s (%s)",
+			snprintf(line, sizeof line, "    made others wait longest: %s, %s",
 				 who, dur(w->ns, b[4]));
 			print_cut(line, width);
 		}
@@ -539,7 +572,7 @@ static void print_waits(struct stats *st, int width, int top)
 {
 	char b[3][16], line[1024];
 	int shown = 0, more = 0;
-	printf("\nOther waits (condition variables, semaphores, barriers), by total\n");
+	printf("\nOther waits (condvars, semaphores, barriers), by total\n");
 	printf("%-14s %-8s %8s %9s %9s\n", "object", "kind", "waits", "total", "max");
 	for (struct obj_row *o = st->objs; o; o = o->hh.next) {
 		if (o->is_lock || !lock_matches(st, o))
@@ -574,13 +607,20 @@ static void sys_label(const struct sys_row *r, char *buf, size_t cap)
 		snprintf(buf, cap, "  %s fd %" PRId64, name ? name : "?", r->key[1]);
 }
 
-static void print_syscalls(struct stats *st, int top)
+static void print_syscalls(struct stats *st, int width, int top)
 {
 	char b[5][16], label[64];
 	int shown = 0, more = 0;
+	/* Narrow terminals lose the error count and the median. */
+	int full = width >= 76;
 	printf("\nSystem calls, by total time blocked (then per descriptor)\n");
-	printf("%-20s %8s %6s %9s %9s %9s %9s\n", "call", "calls", "errors", "total",
-	       "p50", "p99", "max");
+	printf("%-20s %8s", "call", "calls");
+	if (full)
+		printf(" %6s", "errors");
+	printf(" %9s", "total");
+	if (full)
+		printf(" %9s", "p50");
+	printf(" %9s %9s\n", "p99", "max");
 	for (int pass = 0; pass < 2; pass++)
 		for (struct sys_row *r = st->sys; r; r = r->hh.next) {
 			if ((r->key[1] == INT64_MIN) != (pass == 0))
@@ -591,10 +631,14 @@ static void print_syscalls(struct stats *st, int top)
 			}
 			shown++;
 			sys_label(r, label, sizeof label);
-			printf("%-20s %8" PRIu64 " %6" PRIu64 " %9s %9s %9s %9s\n", label,
-			       r->calls, r->errors, dur(r->total, b[0]),
-			       dur((int64_t)percentile(r, 0.50), b[1]),
-			       dur((int64_t)percentile(r, 0.99), b[2]), dur(r->max, b[3]));
+			printf("%-20s %8" PRIu64, label, r->calls);
+			if (full)
+				printf(" %6" PRIu64, r->errors);
+			printf(" %9s", dur(r->total, b[0]));
+			if (full)
+				printf(" %9s", dur((int64_t)percentile(r, 0.50), b[1]));
+			printf(" %9s %9s\n", dur((int64_t)percentile(r, 0.99), b[2]),
+			       dur(r->max, b[3]));
 		}
 	if (!shown)
 		printf("(none)\n");
@@ -602,19 +646,22 @@ static void print_syscalls(struct stats *st, int top)
 		printf("(%d more rows; --top N shows more)\n", more);
 }
 
-static void print_banner(struct stats *st)
+static void print_banner(struct stats *st, int width)
 {
 	const struct weft_check_result *res = tl_result(st->tl);
-	char span[16];
-	printf("%s: pid %" PRIu64 ", %u threads, %s traced, %u generation%s, %u "
-	       "session%s%s\n", tl_path(st->tl), tl_header(st->tl)->pid, res->threads,
+	char span[16], line[1024];
+	snprintf(line, sizeof line, "%s: pid %" PRIu64 ", %u threads, %s traced, %u generation%s, %u "
+	       "session%s%s", tl_path(st->tl), tl_header(st->tl)->pid, res->threads,
 	       dur(tl_span_ns(st->tl), span), res->generations,
 	       res->generations == 1 ? "" : "s", tl_sessions(st->tl),
 	       tl_sessions(st->tl) == 1 ? "" : "s",
 	       res->verdict == WEFT_CHECK_TRUNCATED ? ", truncated" : "");
-	if (res->lost)
-		printf("%" PRIu64 " events were lost: every count and time below is a "
-		       "lower bound\n", res->lost);
+	print_cut(line, width);
+	if (res->lost) {
+		snprintf(line, sizeof line, "%" PRIu64 " events were lost: every count "
+			 "and time below is a lower bound", res->lost);
+		print_wrapped(line, width);
+	}
 }
 
 /* ---- JSON ---- */
@@ -743,7 +790,7 @@ static const char stats_usage[] =
 	"calls by kind and by descriptor (calls, time blocked, p50/p99/max).\n"
 	"\n"
 	"  -j, --json           one JSON object instead of tables (times in ns)\n"
-	"  -n, --top N          rows per table (default 10; 0 for all)\n"
+	"  -n, --top N          rows per table (default 10, JSON all; 0 for all)\n"
 	"  -t, --thread T       only the events of thread T (serial or name)\n"
 	"  -l, --lock L         only lock or object L (hex address, or a text in\n"
 	"                       the symbol of its blocking site)\n"
@@ -766,7 +813,7 @@ int weft_cmd_stats(int argc, char **argv)
 		{ 0 },
 	};
 	struct stats st = { 0 };
-	int json = 0, top = 10, c;
+	int json = 0, top = -1, c;
 	char *end;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "jn:t:l:hV", opts, NULL)) != -1) {
@@ -795,6 +842,8 @@ int weft_cmd_stats(int argc, char **argv)
 		fputs(stats_usage, stderr);
 		return WEFT_EXIT_USAGE;
 	}
+	if (top < 0)
+		top = json ? 1 << 30 : 10;
 	int status;
 	st.tl = tl_open(argv[optind], "stats", &status);
 	if (!st.tl)
@@ -809,12 +858,12 @@ int weft_cmd_stats(int argc, char **argv)
 		print_json(&st, head, top);
 	} else {
 		int width = terminal_width();
-		print_banner(&st);
-		printf("%s\n", head);
+		print_banner(&st, width);
+		print_wrapped(head, width);
 		print_threads(&st, width, top);
 		print_locks(&st, width, top);
 		print_waits(&st, width, top);
-		print_syscalls(&st, top);
+		print_syscalls(&st, width, top);
 	}
 	fflush(stdout);
 	status = tl_report(st.tl);

@@ -37,6 +37,8 @@ struct frame {
 	uint64_t object;
 	int64_t arg;
 	int64_t begin_ns;
+	int64_t delivered_ns;
+	uint8_t continued;
 	struct tl_site site;
 };
 
@@ -47,6 +49,8 @@ struct thr {
 	struct frame stack[FRAMES];
 	int64_t acct_since;
 	int64_t exit_ns;
+	struct frame last_cut;     /* the outermost state a stop cut short */
+	int64_t last_cut_end;
 	struct tl_held *held;
 	uint32_t nheld, held_cap;
 };
@@ -329,6 +333,7 @@ static const struct frame *pop(struct timeline *tl, struct thr *t, int64_t now,
 		.from_status = f->from_status, .rw_mode = f->rw_mode,
 		.object = f->object, .arg = f->arg, .ret = ret, .err = err,
 		.begin_ns = f->begin_ns, .end_ns = now, .site = f->site,
+		.delivered_ns = f->delivered_ns, .continued = f->continued,
 	};
 	deliver(tl, &it, t);
 	return f;
@@ -340,12 +345,17 @@ static void cut_states(struct timeline *tl, struct thr *t, int64_t now)
 	account(t, now);
 	while (t->depth) {
 		struct frame *f = &t->stack[--t->depth];
+		if (t->depth == 0) {
+			t->last_cut = *f;
+			t->last_cut_end = now;
+		}
 		struct tl_item it = { .type = TL_INTERVAL, .ns = now };
 		it.iv = (struct tl_interval){
 			.kind = f->kind, .syscall = f->syscall, .cut = 1,
 			.from_status = f->from_status, .rw_mode = f->rw_mode,
 			.object = f->object, .arg = f->arg,
 			.begin_ns = f->begin_ns, .end_ns = now, .site = f->site,
+			.delivered_ns = f->delivered_ns, .continued = f->continued,
 		};
 		deliver(tl, &it, t);
 	}
@@ -520,6 +530,15 @@ static void on_status(struct timeline *tl, struct thr *t, const struct weft_reco
 		.arg = -1, .begin_ns = since,
 		.site = { tl->gen, t->pub.serial, 0, offset, since },
 	};
+	/* The same wait, cut short when tracing stopped, goes on. */
+	const struct frame *c = &t->last_cut;
+	if (c->kind == k && c->object == f.object && c->syscall == f.syscall &&
+	    c->begin_ns == since && t->last_cut_end >= since) {
+		f.delivered_ns = t->last_cut_end - since;
+		f.continued = 1;
+		f.arg = c->arg;
+		f.site = c->site;
+	}
 	push(t, t->acct_since, &f);
 	if (k == TL_MUTEX || k == TL_RWLOCK)
 		add_waiter(tl, a[2], t->pub.serial, since);

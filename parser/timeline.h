@@ -89,6 +89,11 @@ struct tl_interval {
 	int64_t ret;              /* syscalls: return value */
 	uint64_t err;             /* errno or pthread result */
 	int64_t begin_ns, end_ns;
+	/* Of end_ns - begin_ns, the part an earlier cut interval of the same
+	 * wait already covered (it was under way when tracing stopped, and
+	 * the next session's STATUS continued it); else 0. */
+	int64_t delivered_ns;
+	uint8_t continued;        /* continues such a cut interval */
 	struct tl_site site;      /* the record that began it */
 };
 

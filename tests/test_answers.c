@@ -1,0 +1,420 @@
+/*
+ * test_answers.c - the commands that answer questions from a trace:
+ * `weft stats` on programs whose costs are known in advance, `weft
+ * lockorder` on lock orders with known cycles (and known non-cycles),
+ * `weft export` checked with a JSON parser, each on real traces written
+ * by the preload and on exact traces built in memory (several sessions,
+ * lost events, a truncated end); and bad input for each.
+ */
+#include <criterion/criterion.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "harness.h"
+#include "tracegen.h"
+
+/* Records program NAME with ARG (may be NULL) into a fresh trace, which
+ * must check; *out gets the program's stdout. */
+static char *record(const char *name, const char *arg, char *out, size_t cap)
+{
+	static int runs;
+	char base[128];
+	snprintf(base, sizeof base, "%s-%d", arg ? arg : name, runs++);
+	char *trace = h_trace_path(base);
+	char *argv[] = { (char *)h_weft(), "record", "-o", trace, "--",
+			 (char *)h_program(name), (char *)arg, NULL };
+	struct run_result r;
+	h_run(argv, NULL, &r);
+	cr_assert_eq(r.status, 0, "%s: %s", name, r.err);
+	snprintf(out, cap, "%s", r.out);
+	h_free(&r);
+	h_assert_checks(trace);
+	return trace;
+}
+
+static void weft(struct run_result *r, const char *a, const char *b,
+		 const char *c, const char *d)
+{
+	char *argv[] = { (char *)h_weft(), (char *)a, (char *)b, (char *)c,
+			 (char *)d, NULL };
+	h_run(argv, NULL, r);
+}
+
+/* Writes text to a file in the test's directory; returns its path. */
+static char *save(const char *name, const char *text, size_t len)
+{
+	char *path = h_trace_path(name);
+	FILE *f = fopen(path, "w");
+	cr_assert(f);
+	cr_assert_eq(fwrite(text, 1, len, f), len);
+	fclose(f);
+	return path;
+}
+
+/* Runs a Python script (which parses JSON with the standard library)
+ * with the arguments; returns its stdout's first line in line. */
+static void python(const char *script, const char *a1, const char *a2,
+		   const char *a3, char *line, size_t cap)
+{
+	char *argv[] = { "python3", "-c", (char *)script, (char *)a1, (char *)a2,
+			 (char *)a3, NULL };
+	struct run_result r;
+	h_run(argv, NULL, &r);
+	cr_assert_eq(r.status, 0, "python: %s", r.err);
+	snprintf(line, cap, "%.*s", (int)strcspn(r.out, "\n"), r.out);
+	h_free(&r);
+}
+
+/* ---- stats ---- */
+
+static const char stats_script[] =
+	"import json, sys\n"
+	"d = json.load(open(sys.argv[1]))\n"
+	"obj = [o for o in d['objects'] if o['address'] == sys.argv[2]][0]\n"
+	"th = {t['name']: t for t in d['threads']}\n"
+	"w = [s for s in d['syscalls'] if s['call'] == 'write' and s.get('fd') == int(sys.argv[3])]\n"
+	"print(obj['contended'], obj['acquisitions'], obj['wait_ns'],\n"
+	"      int(obj['longest_holder']['serial'] == th['holder']['serial']),\n"
+	"      th['sleeper']['sleep_ns'], th['waiter']['mutex_ns'],\n"
+	"      w[0]['calls'] if w else -1, int(d['lower_bounds']), d['sessions'])\n";
+
+Test(answers, stats_known_contention_threads_and_syscalls, .timeout = 60)
+{
+	char out[256], mutex[64], fd[16], line[512];
+	char *trace = record("known_costs", NULL, out, sizeof out);
+	cr_assert_eq(sscanf(out, "mutex=%63s fd=%15s", mutex, fd), 2, "%s", out);
+	struct run_result r;
+	weft(&r, "stats", "--json", trace, NULL);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	char *json = save("stats", r.out, r.out_len);
+	h_free(&r);
+	python(stats_script, json, mutex, fd, line, sizeof line);
+	long long contended, acquisitions, wait, blamed, sleep, waiter_mutex, writes,
+		lower, sessions;
+	cr_assert_eq(sscanf(line, "%lld %lld %lld %lld %lld %lld %lld %lld %lld",
+			    &contended, &acquisitions, &wait, &blamed, &sleep,
+			    &waiter_mutex, &writes, &lower, &sessions), 9, "%s", line);
+	cr_assert_eq(contended, 1, "exactly one contended acquisition: %s", line);
+	cr_assert_eq(acquisitions, 2, "%s", line);
+	cr_assert(wait >= 40000000 && wait <= 500000000, "wait %lld ns, not ~50 ms", wait);
+	cr_assert_eq(blamed, 1, "the holder made the waiter wait: %s", line);
+	cr_assert(sleep >= 90000000 && sleep <= 500000000, "sleep %lld ns, not ~100 ms", sleep);
+	cr_assert(waiter_mutex >= 40000000 && waiter_mutex <= 500000000,
+		  "waiter blocked on the mutex %lld ns", waiter_mutex);
+	cr_assert_eq(writes, 20, "20 writes on fd %s: %s", fd, line);
+	cr_assert_eq(lower, 0);
+	cr_assert_eq(sessions, 1);
+}
+
+Test(answers, stats_text_headline_and_filters, .timeout = 60)
+{
+	char out[256], mutex[64], fd[16];
+	char *trace = record("known_costs", NULL, out, sizeof out);
+	cr_assert_eq(sscanf(out, "mutex=%63s fd=%15s", mutex, fd), 2);
+	char *wide[] = { "COLUMNS=200", NULL }, *narrow[] = { "COLUMNS=64", NULL };
+	char *argv[] = { (char *)h_weft(), "stats", trace, NULL };
+	struct run_result r;
+	h_run(argv, wide, &r);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	/* The headline, right after the banner, names the lock and the
+	 * holder that made the waiter wait. */
+	const char *head = strchr(r.out, '\n');
+	cr_assert(head);
+	char expect[128];
+	snprintf(expect, sizeof expect, "Costliest lock: mutex %s", mutex);
+	cr_assert(!strncmp(head + 1, expect, strlen(expect)), "%s", r.out);
+	cr_assert(strstr(head, "1 of 2 acquisitions contended"), "%s", r.out);
+	cr_assert(strstr(head, "(holder) held it"), "%s", r.out);
+	h_free(&r);
+	/* Sized to the terminal: no line is wider than COLUMNS. */
+	h_run(argv, narrow, &r);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	for (char *l = r.out; *l; l = strchr(l, '\n') + 1) {
+		cr_assert_leq((int)strcspn(l, "\n"), 64, "line wider than COLUMNS: %s", l);
+		if (!strchr(l, '\n'))
+			break;
+	}
+	cr_assert(strstr(r.out, "Costliest lock"), "%s", r.out);
+	h_free(&r);
+
+	weft(&r, "stats", "--thread", "waiter", trace);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_assert(strstr(r.out, "(waiter)"), "%s", r.out);
+	cr_assert_null(strstr(r.out, "(sleeper)"), "--thread keeps one thread: %s", r.out);
+	cr_assert_null(strstr(r.out, "write fd"), "the waiter wrote nothing: %s", r.out);
+	h_free(&r);
+
+	weft(&r, "stats", "--lock", mutex + 2, trace);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_assert(strstr(r.out, mutex + 2), "%s", r.out);
+	h_free(&r);
+	weft(&r, "stats", "--lock", "1234", trace);
+	cr_assert(strstr(r.out, "No thread waited for a lock"), "%s", r.out);
+	h_free(&r);
+
+	weft(&r, "stats", "--top", "x", trace);
+	cr_assert_eq(r.status, 2);
+	h_free(&r);
+}
+
+/* ---- lockorder ---- */
+
+static void lockorder(const char *mode, int fail_status, const char *expect)
+{
+	char out[256], a[64], b[64];
+	char *trace = record("lock_orders", mode, out, sizeof out);
+	cr_assert_eq(sscanf(out, "A=%63s B=%63s", a, b), 2, "%s", out);
+	struct run_result r;
+	weft(&r, "lockorder", "--fail", trace, NULL);
+	cr_assert_eq(r.status, fail_status, "%s: status %d: %s%s", mode, r.status,
+		     r.out, r.err);
+	cr_assert(strstr(r.out, expect), "%s: no \"%s\" in: %s", mode, expect, r.out);
+	if (fail_status) {
+		/* Both locks, both threads, and the sites of both
+		 * acquisitions of each edge. */
+		cr_assert(strstr(r.out, a) && strstr(r.out, b), "%s", r.out);
+		cr_assert(strstr(r.out, "T2 took") && strstr(r.out, "T3 took"), "%s", r.out);
+		cr_assert(strstr(r.out, "holding since: T2 at offset"), "%s", r.out);
+		cr_assert(strstr(r.out, "taken at:      T3 at offset"), "%s", r.out);
+	}
+	h_free(&r);
+	weft(&r, "lockorder", trace, NULL, NULL);
+	cr_assert_eq(r.status, 0, "without --fail a cycle is not a failure");
+	h_free(&r);
+}
+
+Test(answers, lockorder_abba_cycle, .timeout = 60)
+{
+	lockorder("abba", 1, "1 cycle (potential deadlock)");
+}
+
+Test(answers, lockorder_consistent_order, .timeout = 60)
+{
+	lockorder("ordered", 0, "3 locks, 3 lock-order edges");
+	lockorder("ordered", 0, "0 cycles");
+}
+
+Test(answers, lockorder_trylock_inversion_not_reported, .timeout = 60)
+{
+	lockorder("trylock", 0, "2 locks, 1 lock-order edges");
+	lockorder("trylock", 0, "0 cycles");
+}
+
+Test(answers, lockorder_gate_lock_and_rwlocks, .timeout = 60)
+{
+	lockorder("gated", 0, "1 guarded by a gate lock");
+	lockorder("rdrd", 0, "1 left out (readers only)");
+	lockorder("rdwr", 1, "(write) while holding rwlock");
+}
+
+Test(answers, lockorder_json, .timeout = 60)
+{
+	char out[256], a[64], b[64], line[256];
+	char *trace = record("lock_orders", "abba", out, sizeof out);
+	cr_assert_eq(sscanf(out, "A=%63s B=%63s", a, b), 2);
+	struct run_result r;
+	weft(&r, "lockorder", "--json", trace, NULL);
+	cr_assert_eq(r.status, 0);
+	char *json = save("order", r.out, r.out_len);
+	h_free(&r);
+	python("import json, sys\n"
+	       "d = json.load(open(sys.argv[1]))\n"
+	       "c = d['cycles'][0]\n"
+	       "print(d['deadlock_cycles'], int(sorted(c['locks']) == sorted(sys.argv[2:4])),"
+	       " sorted(e['thread'] for e in c['edges']))\n", json, a, b, line, sizeof line);
+	cr_assert_str_eq(line, "1 1 [2, 3]");
+}
+
+/* ---- export ---- */
+
+static const char export_script[] =
+	"import json, sys\n"
+	"d = json.load(open(sys.argv[1]))\n"
+	"ev = d['traceEvents']\n"
+	"names = {e['tid']: e['args']['name'] for e in ev if e['ph'] == 'M' and e['name'] == 'thread_name'}\n"
+	"tid = {v.split(' ', 1)[-1]: k for k, v in names.items()}\n"
+	"waits = [e for e in ev if e['ph'] == 'X' and e['tid'] == tid['waiter'] and e['name'] == 'mutex ' + sys.argv[2]]\n"
+	"s = {e['id']: e for e in ev if e['ph'] == 's'}\n"
+	"f = {e['id']: e for e in ev if e['ph'] == 'f'}\n"
+	"handoff = [i for i in s if s[i]['tid'] == tid['holder'] and f.get(i, {}).get('tid') == tid['waiter']"
+	" and waits and waits[0]['ts'] <= f[i]['ts'] <= waits[0]['ts'] + waits[0]['dur'] and f[i].get('bp') == 'e']\n"
+	"posts = [e for e in ev if e['ph'] == 'i' and e['tid'] == tid['holder'] and e['name'].startswith('post ')]\n"
+	"sleeps = [e for e in ev if e['ph'] == 'X' and e['tid'] == tid['sleeper'] and e['name'] == 'nanosleep' and e['dur'] >= 90000]\n"
+	"writes = [e for e in ev if e['ph'] == 'X' and e['tid'] == tid['writer'] and e['name'] == 'write fd ' + sys.argv[3]]\n"
+	"print(len(names), sorted(names.values())[1:], len(waits), int(waits[0]['dur'] >= 40000),"
+	" int(set(s) == set(f) and len(s) > 0), int(len(handoff) > 0), len(posts), len(sleeps), len(writes))\n";
+
+Test(answers, export_chrome_json, .timeout = 60)
+{
+	char out[256], mutex[64], fd[16], line[512];
+	char *trace = record("known_costs", NULL, out, sizeof out);
+	cr_assert_eq(sscanf(out, "mutex=%63s fd=%15s", mutex, fd), 2);
+	char *json = h_trace_path("export");
+	char *argv[] = { (char *)h_weft(), "export", "--format=chrome", trace, "-o",
+			 json, NULL };
+	struct run_result r;
+	h_run(argv, NULL, &r);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	h_free(&r);
+	python(export_script, json, mutex, fd, line, sizeof line);
+	/* 5 thread tracks; one wait slice of ~50 ms for the mutex on the
+	 * waiter's track; every flow start has its end; the holder's unlock
+	 * flows into the end of that wait; the holder's post; the sleep and
+	 * the 20 writes as slices. */
+	cr_assert_str_eq(line, "5 ['T2 holder', 'T3 waiter', 'T4 sleeper', 'T5 writer'] "
+			 "1 1 1 1 1 1 20");
+}
+
+/* ---- exact traces: sessions, lost events, truncation ---- */
+
+#define M1 0x5000
+
+static void start(struct tg *t, uint32_t serial, uint64_t ts)
+{
+	tg_batch(t, serial, 1, ts);
+	TG(t, THREAD_START, ts, 0, 100 + serial, 7000 + serial);
+}
+
+static void gen_end(struct tg *t, uint32_t gen, int stopped, int last)
+{
+	tg_batch(t, 0, gen, 1000);
+	TG(t, GEN_END, 0, gen, t->thread_batches[gen], (uint64_t)stopped);
+	if (last)
+		TG(t, TRACE_END, 0, gen);
+	tg_close(t);
+}
+
+/* Session 1: T1 holds M1, T2 blocks on it; tracing stops.  Session 2
+ * (1 ms later in ns ticks): the STATUS records say T2 is still blocked
+ * (since its block), T1 unlocks and T2 acquires.  lost adds a LOST
+ * record to T1; truncated leaves the end markers out. */
+static char *build_sessions(const char *name, int lost, int truncated)
+{
+	struct tg t;
+	tg_init(&t);
+	tg_clock(&t, 1);
+	start(&t, 1, 1000);
+	TG(&t, MUTEX_ACQUIRE, 1100, M1, 1, 0);
+	tg_close(&t);
+	start(&t, 2, 1000);
+	TG(&t, MUTEX_BLOCK, 1200, M1, 0);
+	tg_close(&t);
+	gen_end(&t, 1, 1, 0);
+	tg_batch(&t, 0, 2, 1000000);
+	TG(&t, CLOCK, 0, 1000000, 1000000000, 0);
+	tg_close(&t);
+	tg_batch(&t, 1, 2, 1000000);
+	TG(&t, STATUS, 1000000, WEFT_STATE_RUNNING, 0, 0, 1100);
+	if (lost)
+		TG(&t, LOST, 1500000, 3);
+	TG(&t, MUTEX_UNLOCK, 2000000, M1, 10, 0);
+	tg_close(&t);
+	tg_batch(&t, 2, 2, 1000000);
+	TG(&t, STATUS, 1000000, WEFT_STATE_BLOCKED_MUTEX, 0, M1, 1200);
+	TG(&t, MUTEX_ACQUIRE, 2000100, M1, 11, WEFT_FLAG_CONTENDED);
+	TG(&t, MUTEX_UNLOCK, 2000200, M1, 12, 0);
+	tg_close(&t);
+	if (!truncated)
+		gen_end(&t, 2, 1, 1);
+	char *path = save(name, (const char *)t.data, t.len);
+	tg_free(&t);
+	return path;
+}
+
+static const char sessions_script[] =
+	"import json, sys\n"
+	"d = json.load(open(sys.argv[1]))\n"
+	"o = d['objects'][0]\n"
+	"print(d['sessions'], o['acquisitions'], o['contended'], o['waits'], o['wait_ns'],"
+	" int(d['lower_bounds']), int(d['complete']))\n";
+
+Test(answers, stats_across_sessions_lost_and_truncated, .timeout = 60)
+{
+	char line[256];
+	struct run_result r;
+	char *trace = build_sessions("sessions", 0, 0);
+	weft(&r, "stats", "--json", trace, NULL);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	python(sessions_script, save("s1", r.out, r.out_len), NULL, NULL, line, sizeof line);
+	h_free(&r);
+	/* The wait began at 200 ns and ended at 1999100 ns; it was cut at
+	 * the stop and goes on in session 2, and counts once, in full. */
+	cr_assert_str_eq(line, "2 2 1 1 1998900 0 1");
+
+	trace = build_sessions("lost", 1, 0);
+	weft(&r, "stats", trace, NULL, NULL);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_assert(strstr(r.out, "3 events were lost: every count and time below is a "
+			 "lower bound"), "%s", r.out);
+	h_free(&r);
+
+	trace = build_sessions("truncated", 0, 1);
+	weft(&r, "stats", "--json", trace, NULL);
+	cr_assert_eq(r.status, 3, "truncated: status %d", r.status);
+	cr_assert(strstr(r.err, "truncated"), "%s", r.err);
+	cr_assert_eq(strchr(r.err, '\n'), r.err + strlen(r.err) - 1, "one line: %s", r.err);
+	python(sessions_script, save("s3", r.out, r.out_len), NULL, NULL, line, sizeof line);
+	h_free(&r);
+	cr_assert_str_eq(line, "2 2 1 1 1998900 0 0");
+
+	weft(&r, "lockorder", trace, NULL, NULL);
+	cr_assert_eq(r.status, 3);
+	h_free(&r);
+	char *json = h_trace_path("truncated-export");
+	weft(&r, "export", trace, "-o", json);
+	cr_assert_eq(r.status, 3);
+	h_free(&r);
+	python("import json, sys\n"
+	       "ev = json.load(open(sys.argv[1]))['traceEvents']\n"
+	       "print([(e['name'], e['ts'], e['dur'], e['args'].get('began_ns', 0)) for e in ev if e['ph'] == 'X'])\n",
+	       json, NULL, NULL, line, sizeof line);
+	cr_assert_str_eq(line, "[('mutex 0x5000', 0.2, 0.0, 0), ('mutex 0x5000', 0.2, 1998.9, 200)]");
+}
+
+/* ---- bad input ---- */
+
+Test(answers, bad_input_is_one_line_and_the_readers_status, .timeout = 60)
+{
+	char *empty = save("empty", "", 0);
+	char *text = save("text", "hello\n", 6);
+	const char *files[] = { "/nonexistent/trace", "/tmp", text, empty };
+	const char *cmds[] = { "stats", "export", "lockorder" };
+	for (size_t f = 0; f < 4; f++) {
+		struct run_result r;
+		weft(&r, "check", files[f], NULL, NULL);
+		int expect = r.status;
+		h_free(&r);
+		cr_assert(expect == 1 || expect == 2);
+		for (size_t c = 0; c < 3; c++) {
+			weft(&r, cmds[c], files[f], NULL, NULL);
+			cr_assert_eq(r.status, expect, "%s %s: %d, check says %d", cmds[c],
+				     files[f], r.status, expect);
+			cr_assert_eq(r.out_len, 0, "%s %s wrote: %s", cmds[c], files[f], r.out);
+			cr_assert(r.err_len > 0 && strchr(r.err, '\n') == r.err + r.err_len - 1,
+				  "%s %s: not one line: %s", cmds[c], files[f], r.err);
+			char prefix[32];
+			snprintf(prefix, sizeof prefix, "weft %s: ", cmds[c]);
+			cr_assert(!strncmp(r.err, prefix, strlen(prefix)), "%s", r.err);
+			h_free(&r);
+		}
+	}
+	const char *usage[][3] = {
+		{ "stats", NULL, NULL }, { "export", "--format=perfetto", empty },
+		{ "lockorder", "--max-cycles", "0" }, { "stats", "--bogus", empty },
+	};
+	for (size_t u = 0; u < 4; u++) {
+		struct run_result r;
+		weft(&r, usage[u][0], usage[u][1], usage[u][2], NULL);
+		cr_assert_eq(r.status, 2, "%s %s: %d", usage[u][0], usage[u][1], r.status);
+		h_free(&r);
+	}
+	for (size_t c = 0; c < 3; c++) {
+		struct run_result r;
+		weft(&r, cmds[c], "--help", NULL, NULL);
+		cr_assert_eq(r.status, 0);
+		cr_assert(strstr(r.out, "usage: weft "), "%s", r.out);
+		h_free(&r);
+	}
+}
