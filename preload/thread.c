@@ -146,6 +146,30 @@ void weft_thread_finish(struct weft_thread *t)
 	weft_control_thread_exited();
 }
 
+/*
+ * The calling thread is being unwound (cancelled, or pthread_exit) and may
+ * have left weft's own code half-way: asynchronous cancellation landing
+ * in a wrapper, which POSIX leaves undefined, or pthread_exit from a
+ * signal handler that interrupted one.  weft's code is left for good; an
+ * event section left open is closed: its record was never committed, but
+ * the object sequence number it took, and the object its successor would
+ * be coded against, may be, so its batch is written out as it stands and
+ * the record is counted as lost (the thread's next batch says so).
+ */
+void weft_thread_unwound(struct weft_thread *t)
+{
+	if (!weft_busy)
+		return;
+	weft_busy = 0;
+	uint64_t seq = atomic_load(&t->seqlock);
+	if (!(seq & 1))
+		return;
+	for (unsigned slot = 0; slot < 2; slot++)
+		weft_buffer_flush(t, slot);
+	atomic_fetch_add(&t->lost, 1);
+	atomic_store_explicit(&t->seqlock, seq + 1, memory_order_release);
+}
+
 /* In a fork child only the forking thread survives: every other record is
  * retired with its buffers (their contents are the parent's to write). */
 void weft_thread_reset_after_fork(struct weft_thread *survivor)

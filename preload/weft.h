@@ -114,6 +114,7 @@ struct weft_thread *weft_thread_by_serial(uint32_t serial);
 struct weft_thread *weft_thread_find(pthread_t pthread);
 uint32_t weft_thread_count(void);
 void weft_thread_finish(struct weft_thread *t);
+void weft_thread_unwound(struct weft_thread *t);
 void weft_thread_reset_after_fork(struct weft_thread *survivor);
 pid_t weft_gettid(void);
 

@@ -1,12 +1,20 @@
 /*
- * wrap_proc.c - fork and the exec family.
+ * wrap_proc.c - new processes and the end of a process image: fork,
+ * daemon, vfork, the exec family, _exit and _Exit.
  *
- * fork: the parent records FORK with the child's pid; the child starts a
- * trace file of its own (WEFT_OUTPUT's %p is its pid) whose first record is
- * FORK with pid 0.  exec: the EXEC record is written and the whole trace is
- * made complete before the real call, since a successful exec never
- * returns; when it fails, tracing resumes in a new generation.  A vfork
- * child shares the parent's memory, so its exec touches nothing of weft's.
+ * fork: weft's fork handlers (pthread_atfork, so they also run for the
+ * forks libc makes itself, as daemon() and forkpty() do) hold weft's locks
+ * across the fork, and in the child start a trace file of its own
+ * (WEFT_OUTPUT's %p is its pid) whose first record is FORK with pid 0; the
+ * parent records FORK with the child's pid when the program called fork.
+ * daemon: the original process ends inside the call with libc's own _exit,
+ * so its trace is completed as its fork returns there.  vfork: the child
+ * runs on the parent's memory until it execs or exits, so nothing weft does
+ * in it may change weft's state: the call is wrapped (in assembly, as a
+ * vfork wrapper cannot keep a stack frame) so that every wrapper in the
+ * child passes straight through.  exec: the EXEC record is written and the
+ * whole trace is made complete before the real call, since a successful
+ * exec never returns; when it fails, tracing resumes in a new generation.
  * _exit and _Exit end the process without running destructors: weft
  * completes the trace first (unless the call comes from inside weft's own
  * code, as from a signal handler that interrupted it).
@@ -14,12 +22,15 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "emit.h"
 #include "real.h"
 
 WEFT_REAL(fork)
+WEFT_REAL(daemon)
+WEFT_REAL(vfork)
 WEFT_REAL(_exit)
 WEFT_REAL(_Exit)
 WEFT_REAL(execve)
@@ -38,26 +49,156 @@ static void fork_marker(struct weft_thread *self, uint64_t ts, pid_t pid, int e)
 	weft_ev_end(self);
 }
 
+/* ---- fork handlers ---- */
+
+/* Whether the fork in progress on this thread holds weft's locks. */
+static __thread int fork_locked;
+/* Set while this thread is inside daemon(). */
+static __thread int in_daemon;
+/* daemon()'s fork completed the original process's trace. */
+static __thread int daemon_ended_trace;
+
+static void fork_prepare(void)
+{
+	/* A fork from inside weft's own code (a signal handler that
+	 * interrupted it) cannot wait for weft's locks: this thread may hold
+	 * them.  Its child is not traced. */
+	fork_locked = weft_initialized && !weft_busy;
+	if (fork_locked)
+		weft_fork_prepare();
+}
+
+static void fork_parent(void)
+{
+	if (!fork_locked)
+		return;
+	fork_locked = 0;
+	weft_fork_parent();
+	if (in_daemon && !daemon_ended_trace) {
+		/* The original process leaves through libc's _exit, which no
+		 * wrapper sees: its trace ends now, as before an exec (and
+		 * resumes if daemon() returns here after all). */
+		weft_stop_and_flush("exec");
+		daemon_ended_trace = 1;
+	}
+}
+
+/* The child of a fork weft could not prepare for shares the parent's
+ * trace file and state: it lets go of both and traces nothing. */
+static void forget_parent_trace(void)
+{
+	atomic_store(&weft_generation, 0);
+	weft_initialized = 0;
+	if (weft_out_fd >= 0)
+		syscall(SYS_close, weft_out_fd);
+	weft_out_fd = -1;
+}
+
+static void fork_child(void)
+{
+	if (!fork_locked) {
+		if (weft_initialized)
+			forget_parent_trace();
+		return;
+	}
+	fork_locked = 0;
+	weft_after_fork_child();
+	if (weft_self_tls)
+		fork_marker(weft_self_tls, weft_now(), 0, 0);
+}
+
+/* Registered first, so weft's prepare handler runs after the program's
+ * (whose calls are then still traced) and its child and parent handlers
+ * before them (so the child's are traced into the child's own file). */
+__attribute__((constructor(102))) static void register_fork_handlers(void)
+{
+	pthread_atfork(fork_prepare, fork_parent, fork_child);
+}
+
 WEFT_VISIBLE pid_t fork(void)
 {
 	struct weft_thread *self = weft_enter();
 	if (!self)
 		return REAL(fork)();
-	uint64_t ts = weft_now();
-	weft_fork_prepare();
 	pid_t pid = REAL(fork)();
 	int e = errno;
-	if (pid == 0) {
-		weft_after_fork_child();
-		if (weft_self_tls)
-			fork_marker(weft_self_tls, weft_now(), 0, 0);
-	} else {
-		weft_fork_parent();
-		fork_marker(self, ts, pid, e);
-	}
+	if (pid != 0)
+		fork_marker(self, weft_now(), pid, e);
 	errno = e;
 	return pid;
 }
+
+WEFT_VISIBLE int daemon(int nochdir, int noclose)
+{
+	pid_t original = getpid();
+	in_daemon = 1;
+	daemon_ended_trace = 0;
+	int r = REAL(daemon)(nochdir, noclose);
+	int e = errno;
+	in_daemon = 0;
+	/* Back in the original process: the fork failed. */
+	if (daemon_ended_trace && getpid() == original)
+		weft_restart_after_exec_failure();
+	daemon_ended_trace = 0;
+	errno = e;
+	return r;
+}
+
+/* ---- vfork ---- */
+
+#if defined(__x86_64__)
+/* The caller's return address while the vfork child runs on the stack
+ * (both processes see this thread's slot; only the parent writes it). */
+__thread void *weft_vfork_return __attribute__((tls_model("initial-exec")));
+
+/* Before the real vfork: every wrapper passes through until the parent
+ * resumes (the child never undoes this: it execs or exits).  Returns the
+ * real vfork. */
+WEFT_HIDDEN void *weft_vfork_enter(void)
+{
+	weft_busy++;
+	return (void *)REAL(vfork);
+}
+
+/* In the parent once the child has exec'd or exited (or vfork failed). */
+WEFT_HIDDEN void weft_vfork_parent(void)
+{
+	weft_busy--;
+}
+
+/*
+ * vfork itself: the real vfork returns twice on one stack, the child's
+ * return first, after which the child's calls overwrite the stack below
+ * its frame.  So the return address is moved off the stack into
+ * weft_vfork_return before the real call and put back after it, in each
+ * process; the parent then lowers weft_busy again, keeping vfork's result
+ * (and errno) for its caller.
+ */
+__asm__(
+	".text\n"
+	".globl vfork\n"
+	".type vfork, @function\n"
+	"vfork:\n"
+	"	subq $8, %rsp\n"
+	"	call weft_vfork_enter\n"
+	"	addq $8, %rsp\n"
+	"	movq %rax, %r11\n"
+	"	popq %rdx\n"
+	"	movq weft_vfork_return@gottpoff(%rip), %rcx\n"
+	"	movq %rdx, %fs:(%rcx)\n"
+	"	call *%r11\n"
+	"	movq weft_vfork_return@gottpoff(%rip), %rcx\n"
+	"	pushq %fs:(%rcx)\n"
+	"	testl %eax, %eax\n"
+	"	jz 1f\n"
+	"	pushq %rax\n"
+	"	call weft_vfork_parent\n"
+	"	popq %rax\n"
+	"1:	ret\n"
+	".size vfork, .-vfork\n");
+#endif
+
+/* ---- exec ---- */
 
 /* Records EXEC and completes the trace; returns 1 when it did (so a failed
  * exec resumes tracing). */

@@ -6,8 +6,17 @@
  * are acquisitions (stamped after).  A thread's exit is recorded by a
  * cancellation cleanup handler in the trampoline, so returning from the
  * start routine, pthread_exit and cancellation all end the same way.
+ *
+ * A thread's destructors run after its start routine: first those of its
+ * thread_local objects (registered with __cxa_thread_atexit_impl), then
+ * those of its pthread keys.  Their calls are traced too, so THREAD_EXIT
+ * waits for them: when the thread registered a thread_local destructor,
+ * weft's own end is registered just before it (and so runs after it); the
+ * end runs the keys' destructors itself, as libc would next, and then
+ * records the exit.
  */
 #include <errno.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +31,12 @@ WEFT_REAL(pthread_tryjoin_np)
 WEFT_REAL(pthread_timedjoin_np)
 WEFT_REAL(pthread_detach)
 WEFT_REAL(pthread_setname_np)
+WEFT_REAL(pthread_key_create)
+WEFT_REAL(pthread_key_delete)
+
+int __cxa_thread_atexit_impl(void (*fn)(void *), void *obj, void *dso);
+WEFT_REAL(__cxa_thread_atexit_impl)
+extern void *__dso_handle;
 
 void weft_thread_start_created(struct weft_thread *t);
 
@@ -32,12 +47,98 @@ struct trampoline {
 	sigset_t mask;  /* the creator's signal mask, for the new thread */
 };
 
-static void thread_cleanup(void *arg)
+/* ---- destructors and the thread's end ---- */
+
+/* The destructor of every live key, by key. */
+static void (*_Atomic key_destructors[PTHREAD_KEYS_MAX])(void *);
+static _Atomic unsigned keys_in_use; /* above the highest key created */
+
+/* Set once weft's end is registered among the thread's thread_local
+ * destructors. */
+static __thread int end_after_tls_destructors;
+
+/* What libc does for the thread's keys as it ends, done here so that
+ * their destructors' calls come before THREAD_EXIT: up to
+ * PTHREAD_DESTRUCTOR_ITERATIONS rounds, each calling the destructor of
+ * every key with a value (cleared first), while destructors set values
+ * again; values still set after the last round are dropped. */
+static void run_key_destructors(void)
+{
+	unsigned limit = atomic_load(&keys_in_use);
+	for (int round = 0; round <= PTHREAD_DESTRUCTOR_ITERATIONS; round++) {
+		int called = 0;
+		for (unsigned k = 0; k < limit; k++) {
+			void (*destructor)(void *) = atomic_load(&key_destructors[k]);
+			void *value = destructor ? pthread_getspecific(k) : NULL;
+			if (!value)
+				continue;
+			pthread_setspecific(k, NULL);
+			if (round < PTHREAD_DESTRUCTOR_ITERATIONS) {
+				destructor(value);
+				called = 1;
+			}
+		}
+		if (!called)
+			break;
+	}
+}
+
+static void thread_end(struct weft_thread *t)
+{
+	run_key_destructors();
+	weft_thread_finish(t);
+}
+
+/* weft's own thread_local destructor: the last one to run. */
+static void thread_end_after_tls_destructors(void *arg)
 {
 	struct weft_thread *t = arg;
 	if (weft_self_tls == t)
-		weft_thread_finish(t);
+		thread_end(t);
 }
+
+static void thread_cleanup(void *arg)
+{
+	struct weft_thread *t = arg;
+	if (weft_self_tls != t)
+		return;
+	weft_thread_unwound(t);
+	if (!end_after_tls_destructors)
+		thread_end(t);
+}
+
+WEFT_VISIBLE int __cxa_thread_atexit_impl(void (*fn)(void *), void *obj, void *dso)
+{
+	struct weft_thread *t = weft_self_tls;
+	if (t && t->via_trampoline && !end_after_tls_destructors && !weft_busy &&
+	    REAL(__cxa_thread_atexit_impl)(thread_end_after_tls_destructors, t,
+					   &__dso_handle) == 0)
+		end_after_tls_destructors = 1;
+	return REAL(__cxa_thread_atexit_impl)(fn, obj, dso);
+}
+
+WEFT_VISIBLE int pthread_key_create(pthread_key_t *key, void (*destructor)(void *))
+{
+	int r = REAL(pthread_key_create)(key, destructor);
+	if (r == 0 && *key < PTHREAD_KEYS_MAX) {
+		atomic_store(&key_destructors[*key], destructor);
+		unsigned above = *key + 1, seen = atomic_load(&keys_in_use);
+		while (seen < above &&
+		       !atomic_compare_exchange_weak(&keys_in_use, &seen, above))
+			;
+	}
+	return r;
+}
+
+WEFT_VISIBLE int pthread_key_delete(pthread_key_t key)
+{
+	int r = REAL(pthread_key_delete)(key);
+	if (r == 0 && key < PTHREAD_KEYS_MAX)
+		atomic_store(&key_destructors[key], NULL);
+	return r;
+}
+
+/* ---- creation ---- */
 
 static void *trampoline(void *p)
 {

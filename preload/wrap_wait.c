@@ -52,9 +52,12 @@ static void cond_end(struct weft_thread *self, void *c, void *m, int r,
 {
 	uint64_t ts = weft_now();
 	uint32_t g = weft_ev_begin(self);
-	/* The mutex is held again after a wake-up or a timeout. */
+	/* The mutex is held again after a wake-up or a timeout, and when the
+	 * thread is cancelled in the wait (ECANCELED, which the real call
+	 * never returns: see cond_wait_cancelled()). */
 	if (g) {
-		int reheld = r == 0 || r == ETIMEDOUT || r == EOWNERDEAD;
+		int reheld = r == 0 || r == ETIMEDOUT || r == EOWNERDEAD ||
+			     r == ECANCELED;
 		WEFT_EMIT(self, g, COND_WAIT_END, ts, weft_obj(c), weft_obj(m),
 			  reheld ? weft_seq(g, m) : 0, weft_err(r));
 	}
@@ -62,13 +65,32 @@ static void cond_end(struct weft_thread *self, void *c, void *m, int r,
 	weft_ev_end(self);
 }
 
+/* A wait in progress, for the case where the thread is cancelled in it:
+ * the wait re-holds the mutex before the thread's cleanup handlers run,
+ * so the end of the wait is recorded by a cleanup handler of the
+ * wrapper's own, which runs before the program's. */
+struct cond_wait {
+	struct weft_thread *self;
+	void *c, *m;
+	struct weft_state prev;
+};
+
+static void cond_wait_cancelled(void *arg)
+{
+	struct cond_wait *w = arg;
+	cond_end(w->self, w->c, w->m, ECANCELED, w->prev);
+}
+
 #define COND_WAIT_BODY(call, ...)                                            \
 	struct weft_thread *self = weft_enter();                             \
 	if (!self)                                                           \
 		return REAL(call)(__VA_ARGS__);                              \
-	struct weft_state prev = cond_begin(self, c, m);                     \
-	int r = REAL(call)(__VA_ARGS__);                                     \
-	cond_end(self, c, m, r, prev);                                       \
+	struct cond_wait w = { self, c, m, cond_begin(self, c, m) };         \
+	int r;                                                               \
+	pthread_cleanup_push(cond_wait_cancelled, &w);                       \
+	r = REAL(call)(__VA_ARGS__);                                         \
+	pthread_cleanup_pop(0);                                              \
+	cond_end(w.self, w.c, w.m, r, w.prev);                               \
 	return r;
 
 WEFT_VISIBLE int pthread_cond_wait(pthread_cond_t *c, pthread_mutex_t *m)
