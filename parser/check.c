@@ -448,7 +448,8 @@ static int prepass(struct checker *c)
 			t->first_batch = (int32_t)i;
 		t->last_batch = (int32_t)i;
 	}
-	qsort(c->active, c->nactive, sizeof *c->active, by_serial);
+	if (c->nactive > 1)
+		qsort(c->active, c->nactive, sizeof *c->active, by_serial);
 	/* A thread's batches follow one another in time. */
 	for (uint32_t s = 0; s < c->nactive; s++) {
 		struct thread *t = c->active[s];
