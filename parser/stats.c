@@ -401,12 +401,17 @@ static void headline(struct stats *st, char *buf, size_t cap)
 	struct obj_row *o = costliest_lock(st);
 	if (o) {
 		const struct blame *w = worst_blame(o);
+		double pct = alive ? 100.0 * (double)o->wait_total / (double)alive : 0.0;
+		char share[32];
+		if (pct < 0.1)
+			snprintf(share, sizeof share, "under 0.1%%");
+		else
+			snprintf(share, sizeof share, "%.1f%%", pct);
 		int n = snprintf(buf, cap, "Costliest lock: %s 0x%" PRIx64 "%s%s: threads "
-				 "waited %s for it (%.1f%% of thread time), %" PRIu64 " of %"
+				 "waited %s for it (%s of thread time), %" PRIu64 " of %"
 				 PRIu64 " acquisitions contended", o->kind, o->addr,
 				 o->symbol[0] ? " at " : "", o->symbol, dur(o->wait_total, a),
-				 alive ? 100.0 * (double)o->wait_total / (double)alive : 0.0,
-				 o->contended, o->acquisitions);
+				 share, o->contended, o->acquisitions);
 		if (w && n > 0 && (size_t)n < cap) {
 			tl_thread_label(st->tl, w->serial, who, sizeof who);
 			snprintf(buf + n, cap - (size_t)n, "; %s held it for %s of that wait",
@@ -513,7 +518,7 @@ static void print_threads(struct stats *st, int width, int top)
 		putchar('\n');
 	}
 	if (n > (uint32_t)top)
-		printf("(%u more threads; --top N shows more)\n", n - (uint32_t)top);
+		printf("(%u more; --top N shows more)\n", n - (uint32_t)top);
 	free(rows);
 }
 
@@ -565,7 +570,7 @@ static void print_locks(struct stats *st, int width, int top)
 	if (!shown)
 		printf("(none)\n");
 	if (more)
-		printf("(%d more locks; --top N shows more)\n", more);
+		printf("(%d more; --top N shows more)\n", more);
 }
 
 static void print_waits(struct stats *st, int width, int top)
@@ -595,7 +600,7 @@ static void print_waits(struct stats *st, int width, int top)
 	if (!shown)
 		printf("(none)\n");
 	if (more)
-		printf("(%d more objects; --top N shows more)\n", more);
+		printf("(%d more; --top N shows more)\n", more);
 }
 
 static void sys_label(const struct sys_row *r, char *buf, size_t cap)
@@ -643,14 +648,14 @@ static void print_syscalls(struct stats *st, int width, int top)
 	if (!shown)
 		printf("(none)\n");
 	if (more)
-		printf("(%d more rows; --top N shows more)\n", more);
+		printf("(%d more; --top N shows more)\n", more);
 }
 
 static void print_banner(struct stats *st, int width)
 {
 	const struct weft_check_result *res = tl_result(st->tl);
 	char span[16], line[1024];
-	snprintf(line, sizeof line, "%s: pid %" PRIu64 ", %u threads, %s traced, %u generation%s, %u "
+	snprintf(line, sizeof line, "%s: pid %" PRIu64 ", %u threads, %s, %u generation%s, %u "
 	       "session%s%s", tl_path(st->tl), tl_header(st->tl)->pid, res->threads,
 	       dur(tl_span_ns(st->tl), span), res->generations,
 	       res->generations == 1 ? "" : "s", tl_sessions(st->tl),
