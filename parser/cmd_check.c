@@ -4,6 +4,7 @@
  */
 #include "cli.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -25,9 +26,10 @@ static const char check_usage[] =
 	"  -V, --version  show weft's version\n"
 	"\n"
 	"Exit status: 0 every trace is complete and consistent; 1 a trace is\n"
-	"damaged or inconsistent; 2 a file cannot be read, or bad arguments;\n"
-	"3 a trace is consistent but truncated (its process was killed or is\n"
-	"still writing).  The worst status of all files is returned.\n";
+	"damaged or inconsistent; 2 a file cannot be read (or is a trace of a\n"
+	"newer weft), the output cannot be written, or bad arguments; 3 a trace\n"
+	"is consistent but truncated (its process was killed or is still\n"
+	"writing).  The worst status of all files is returned.\n";
 
 static void json_string(FILE *out, const char *s)
 {
@@ -122,6 +124,19 @@ int weft_check_exit(int worst_so_far, int verdict)
 	return rank[verdict] > rank[worst_so_far] ? verdict : worst_so_far;
 }
 
+/* What was printed must have reached stdout: a full disk is an error,
+ * not a silently short output. */
+static int output_written(int status)
+{
+	int flush_failed = fflush(stdout) != 0;
+	int err = errno;
+	if (!flush_failed && !ferror(stdout))
+		return status;
+	fprintf(stderr, "weft check: cannot write the output: %s\n",
+		flush_failed ? strerror(err) : "a write failed");
+	return WEFT_EXIT_USAGE;
+}
+
 int weft_cmd_check(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -150,5 +165,5 @@ int weft_cmd_check(int argc, char **argv)
 	int worst = WEFT_CHECK_OK;
 	for (int i = optind; i < argc; i++)
 		worst = weft_check_exit(worst, weft_check_file(argv[i], json, quiet));
-	return worst;
+	return output_written(worst);
 }

@@ -6,6 +6,7 @@
  */
 #include "cli.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
@@ -52,8 +53,22 @@ static const char dump_usage[] =
 	"  -V, --version  show weft's version\n"
 	"\n"
 	"Exit status: 0 all read, 1 a trace is damaged or inconsistent (the\n"
-	"error names the byte offset), 2 a file cannot be read or the arguments\n"
-	"are wrong, 3 the trace is truncated (all of it that exists was printed).\n";
+	"error names the byte offset), 2 a file cannot be read (or is a trace\n"
+	"of a newer weft), the output cannot be written or the arguments are\n"
+	"wrong, 3 the trace is truncated (all of it that exists was printed).\n";
+
+/* What was printed must have reached stdout: a full disk is an error,
+ * not a silently short output. */
+static int output_written(int status)
+{
+	int flush_failed = fflush(stdout) != 0;
+	int err = errno;
+	if (!flush_failed && !ferror(stdout))
+		return status;
+	fprintf(stderr, "weft dump: cannot write the output: %s\n",
+		flush_failed ? strerror(err) : "a write failed");
+	return WEFT_EXIT_USAGE;
+}
 
 int weft_cmd_dump(int argc, char **argv)
 {
@@ -89,7 +104,7 @@ int weft_cmd_dump(int argc, char **argv)
 		if (rc > worst)
 			worst = rc;
 	}
-	return worst;
+	return output_written(worst);
 }
 
 int weft_summarize_file(const char *path, FILE *summary, FILE *records)

@@ -4,8 +4,8 @@
  * directory, a FIFO, unreadable, empty, text, a newer format version, a
  * header cut short, a trace cut mid-batch.  Each must say so in exactly
  * one line on stderr naming the file and the problem, exit with the
- * documented status, and never crash or hang.  Also `weft record -o` at a
- * directory.
+ * documented status, and never crash or hang.  Also output that cannot
+ * be written (a full disk), and `weft record -o` at a directory.
  */
 #include <criterion/criterion.h>
 #include <fcntl.h>
@@ -270,4 +270,26 @@ Test(badfiles, record_output_is_a_directory, .timeout = 30)
 	struct stat st;
 	cr_assert_eq(stat(h_tmpdir(), &st), 0);
 	cr_assert(S_ISDIR(st.st_mode), "the directory is left alone");
+}
+
+/* A full disk under the output: an error, not a silently short dump. */
+Test(badfiles, output_cannot_be_written, .timeout = 60)
+{
+	size_t size;
+	unsigned char *trace = good_trace("full", &size);
+	char path[4096];
+	snprintf(path, sizeof path, "%s/good.trace", h_tmpdir());
+	write_file(path, trace, size);
+	char *to_full[] = { "/bin/sh", "-c", "exec \"$0\" \"$@\" >/dev/full", NULL };
+	for (size_t i = 0; i < NCOMMANDS; i++) {
+		char *argv[12];
+		command_argv(argv, to_full, i, path);
+		struct run_result r;
+		h_run(argv, NULL, &r);
+		cr_assert_eq(r.status, 2, "weft %s: exit %d: %s", commands[i].argv[0],
+			     r.status, r.err);
+		assert_one_line(&r, commands[i].argv[0]);
+		cr_assert(strstr(r.err, "cannot write the output"), "%s", r.err);
+		h_free(&r);
+	}
 }
