@@ -1125,10 +1125,10 @@ static int check_generation(struct checker *c, int cut_short)
 	return 0;
 }
 
-/* Finds the GEN_END in a process batch: its generation argument, 0 when
- * the batch has none, or -1 when the batch does not decode. */
-static int64_t gen_end_in(struct checker *c, const struct weft_batch *b,
-			  uint64_t *batches, uint64_t *stopped)
+/* Finds the GEN_END in a process batch: 1 with its arguments, 0 when the
+ * batch has none, or -1 when the batch does not decode. */
+static int gen_end_in(struct checker *c, const struct weft_batch *b,
+		      uint64_t *generation, uint64_t *batches, uint64_t *stopped)
 {
 	struct weft_cursor cur;
 	struct weft_record rec;
@@ -1136,9 +1136,10 @@ static int64_t gen_end_in(struct checker *c, const struct weft_batch *b,
 	weft_cursor_init(&cur, b);
 	while ((rc = weft_cursor_next(c->r, &cur, &rec)) == WEFT_READ_OK)
 		if (rec.code == WEFT_EV_GEN_END) {
+			*generation = rec.args[0];
 			*batches = rec.args[1];
 			*stopped = rec.args[2];
-			return (int64_t)(uint32_t)rec.args[0];
+			return 1;
 		}
 	return rc == WEFT_READ_END ? 0 : -1;
 }
@@ -1243,17 +1244,17 @@ enum weft_verdict weft_check(struct weft_reader *r, weft_check_fn fn, void *ctx,
 			thread_batches++;
 			continue;
 		}
-		uint64_t claimed = 0, stopped = 0;
-		int64_t ended = gen_end_in(&c, &b, &claimed, &stopped);
-		if (ended < 0) {
+		uint64_t ended = 0, claimed = 0, stopped = 0;
+		int found = gen_end_in(&c, &b, &ended, &claimed, &stopped);
+		if (found < 0) {
 			fail(&c, "%s", c.r->error);
 			break;
 		}
-		if (!ended)
+		if (!found)
 			continue;
 		if (ended != g) {
-			fail(&c, "offset %zu: GEN_END names generation %u in a batch of "
-			     "generation %u", b.offset, (uint32_t)ended, g);
+			fail(&c, "offset %zu: GEN_END names generation %" PRIu64 " in a "
+			     "batch of generation %u", b.offset, ended, g);
 			break;
 		}
 		if (claimed != thread_batches) {

@@ -5,17 +5,21 @@
  * header cut short, a trace cut mid-batch.  Each must say so in exactly
  * one line on stderr naming the file and the problem, exit with the
  * documented status, and never crash or hang.  Also output that cannot
- * be written (a full disk), and `weft record -o` at a directory.
+ * be written (a full disk), `weft record -o` at a directory, and hostile
+ * traces the validator once mishandled (kept as fuzz regressions too).
  */
 #include <criterion/criterion.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "harness.h"
+#include "tracegen.h"
 
 /* The reading commands, each with the status it gives a trace that is
  * truncated (weft dump --file-order and --summary say only whether the
@@ -292,4 +296,97 @@ Test(badfiles, output_cannot_be_written, .timeout = 60)
 		cr_assert(strstr(r.err, "cannot write the output"), "%s", r.err);
 		h_free(&r);
 	}
+}
+
+/* ---- hostile traces, checked in-process ---- */
+
+/* One thread whose records are given; a complete trace of generation 1. */
+static void one_thread(struct tg *t)
+{
+	tg_init(t);
+	tg_clock(t, 1);
+	tg_batch(t, 1, 1, 1000);
+	TG(t, STATUS, 1000, WEFT_STATE_RUNNING, 0, 0, 1000);
+}
+
+static void end_one_thread(struct tg *t)
+{
+	TG0(t, THREAD_EXIT, 1100);
+	tg_close(t);
+	tg_gen_end(t, 1, 1);
+}
+
+/* sem_init cannot succeed above SEM_VALUE_MAX; a trace saying it did once
+ * overflowed the validator's count of the value. */
+Test(badfiles, sem_init_above_sem_value_max, .timeout = 30)
+{
+	const uint64_t sem = 0x5000;
+	uint64_t values[] = { SEM_VALUE_MAX, (uint64_t)SEM_VALUE_MAX + 1, INT64_MAX };
+	for (size_t i = 0; i < sizeof values / sizeof values[0]; i++) {
+		struct tg t;
+		one_thread(&t);
+		TG(&t, SEM_INIT, 1010, sem, values[i], 0);
+		TG(&t, SEM_POST, 1020, sem, 1, 0);
+		end_one_thread(&t);
+		struct weft_check_result res;
+		enum weft_verdict v = tg_check(&t, &res);
+		if (values[i] <= SEM_VALUE_MAX) {
+			cr_assert_eq(v, WEFT_CHECK_OK, "%s", res.error);
+		} else {
+			cr_assert_eq(v, WEFT_CHECK_INCONSISTENT);
+			cr_assert(strstr(res.error, "SEM_VALUE_MAX"), "%s", res.error);
+		}
+		tg_free(&t);
+	}
+}
+
+/* GEN_END's generation is a 64-bit field: neither 0 nor a value that is
+ * the batch's generation modulo 2^32 ends the generation. */
+Test(badfiles, gen_end_names_another_generation, .timeout = 30)
+{
+	uint64_t named[] = { 0, (1ull << 32) + 1 };
+	for (size_t i = 0; i < sizeof named / sizeof named[0]; i++) {
+		struct tg t;
+		one_thread(&t);
+		TG0(&t, THREAD_EXIT, 1100);
+		tg_close(&t);
+		tg_batch(&t, 0, 1, 1000);
+		TG(&t, GEN_END, 0, named[i], 1, 1);
+		TG(&t, TRACE_END, 0, 1);
+		struct weft_check_result res;
+		cr_assert_eq(tg_check(&t, &res), WEFT_CHECK_INCONSISTENT, "%s", res.note);
+		cr_assert(strstr(res.error, "GEN_END names generation"), "%s", res.error);
+		tg_free(&t);
+	}
+}
+
+/* Work per generation must follow what the generation holds: one thread
+ * with a serial near the reader's limit and 3000 empty generations used
+ * to cost a scan of every serial per generation (minutes). */
+Test(badfiles, many_generations_and_a_high_serial, .timeout = 60)
+{
+	enum { GENERATIONS = 3000, SERIAL = 4000000 };
+	struct tg t;
+	tg_init(&t);
+	tg_clock(&t, 1);
+	tg_batch(&t, SERIAL, 1, 1000);
+	TG(&t, STATUS, 1000, WEFT_STATE_RUNNING, 0, 0, 1000);
+	tg_close(&t);
+	tg_batch(&t, 0, 1, 1000);
+	TG(&t, GEN_END, 0, 1, 1, 0);
+	for (uint64_t g = 2; g <= GENERATIONS; g++) {
+		tg_batch(&t, 0, (uint32_t)g, 1000);
+		TG(&t, GEN_END, 0, g, 0, 0);
+	}
+	TG(&t, TRACE_END, 0, GENERATIONS);
+	struct timespec start, end;
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	struct weft_check_result res;
+	cr_assert_eq(tg_check(&t, &res), WEFT_CHECK_OK, "%s %s", res.error, res.note);
+	clock_gettime(CLOCK_MONOTONIC, &end);
+	double secs = (double)(end.tv_sec - start.tv_sec) +
+		      (double)(end.tv_nsec - start.tv_nsec) / 1e9;
+	cr_assert_eq(res.generations, GENERATIONS);
+	cr_assert_lt(secs, 5.0, "checking took %.1f s", secs);
+	tg_free(&t);
 }
