@@ -7,9 +7,17 @@
  * STATUS has been written for it in this generation) and a LOST record (if
  * events were dropped).  Buffers come from a pool capped by WEFT_MEMORY_MB;
  * when the pool is exhausted events are dropped and counted, and the thread
- * never waits.  Full buffers are written by the thread itself with one
- * write(2) per batch (through syscall(2), never a wrapper), serialized by
- * weft_output_lock so batches never interleave even on a pipe.
+ * never waits.
+ *
+ * A full buffer is handed to the writer: pushed on a lock-free queue that
+ * the control thread drains, one write(2) per batch (through syscall(2),
+ * never a wrapper), so an application thread never waits on the trace
+ * file, however slow it is: when the writer falls behind, the pool runs dry
+ * and events are dropped and counted instead.  When there is no control
+ * thread (it could not be started, or it has ended with the program's last
+ * thread) the flushing thread drains the queue itself.  Draining holds
+ * weft_output_lock, so batches are written in the order they were queued
+ * and never interleave, even on a pipe.
  */
 #include <errno.h>
 #include <string.h>
@@ -28,6 +36,24 @@ static _Atomic int output_failed;
 static _Atomic uint32_t batches_written[2]; /* by generation parity */
 static _Atomic uint64_t bytes_written;
 
+/* Each pool buffer ends with a trailer the buffer's events never reach
+ * (weft_config.buffer_size stops short of it): its link and length while
+ * it waits in the write queue. */
+struct queued_batch {
+	uint8_t *next;
+	uint32_t length;
+};
+#define BUFFER_ALLOCATION(cfg) ((cfg).buffer_size + WEFT_BUFFER_TRAILER)
+_Static_assert(sizeof(struct queued_batch) <= WEFT_BUFFER_TRAILER,
+	       "the queue trailer fits in the room kept for it");
+
+static _Atomic(uint8_t *) write_queue; /* newest first */
+
+static struct queued_batch *trailer(uint8_t *b)
+{
+	return (struct queued_batch *)(void *)(b + weft_config.buffer_size);
+}
+
 uint64_t weft_output_bytes(void)
 {
 	return atomic_load(&bytes_written);
@@ -40,13 +66,14 @@ uint8_t *weft_pool_get(void)
 	if (pool_free) {
 		b = pool_free;
 		pool_free = *(uint8_t **)b;
-	} else if (pool_allocated + weft_config.buffer_size <= weft_config.memory_cap) {
-		void *p = mmap(NULL, weft_config.buffer_size,
+	} else if (pool_allocated + BUFFER_ALLOCATION(weft_config) <=
+		   weft_config.memory_cap) {
+		void *p = mmap(NULL, BUFFER_ALLOCATION(weft_config),
 			       PROT_READ | PROT_WRITE,
 			       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 		if (p != MAP_FAILED) {
 			b = p;
-			pool_allocated += weft_config.buffer_size;
+			pool_allocated += BUFFER_ALLOCATION(weft_config);
 		}
 	}
 	weft_unlock(&weft_pool_lock);
@@ -61,10 +88,17 @@ void weft_pool_put(uint8_t *b)
 	weft_unlock(&weft_pool_lock);
 }
 
+/* In a fork child: the queued batches are the parent's to write. */
 void weft_pool_reset_after_fork(void)
 {
 	weft_pool_lock = (weft_lock_t)WEFT_LOCK_INIT;
 	weft_output_lock = (weft_lock_t)WEFT_LOCK_INIT;
+	uint8_t *b = atomic_exchange(&write_queue, NULL);
+	while (b) {
+		uint8_t *next = trailer(b)->next;
+		weft_pool_put(b);
+		b = next;
+	}
 }
 
 void weft_output_lock_all(void)
@@ -79,15 +113,15 @@ void weft_output_unlock_all(void)
 	weft_unlock(&weft_output_lock);
 }
 
-/* Writes n bytes to the trace file as one unit.  Returns 0, or -1 when the
- * file cannot be written (reported once; later batches are dropped). */
-int weft_output_write(const uint8_t *p, size_t n)
+/* Writes n bytes to the trace file, the output lock held.  Returns 0, or
+ * -1 when the file cannot be written (reported once; later batches are
+ * dropped). */
+static int write_locked(const uint8_t *p, size_t n)
 {
 	if (atomic_load(&output_failed) || weft_out_fd < 0)
 		return -1;
 	int saved = errno;
 	int rc = 0;
-	weft_lock(&weft_output_lock);
 	while (n > 0) {
 		long w = syscall(SYS_write, weft_out_fd, p, n);
 		if (w < 0 && errno == EINTR)
@@ -104,8 +138,27 @@ int weft_output_write(const uint8_t *p, size_t n)
 		n -= (size_t)w;
 		atomic_fetch_add(&bytes_written, (uint64_t)w);
 	}
-	weft_unlock(&weft_output_lock);
 	errno = saved;
+	return rc;
+}
+
+/* The program is about to reuse the trace file's descriptor number (dup2
+ * onto it): the trace moves to another number first. */
+void weft_output_move_fd(void)
+{
+	weft_lock(&weft_output_lock);
+	int moved = weft_park_fd_copy(weft_out_fd);
+	if (moved >= 0)
+		weft_out_fd = moved; /* the old number is the program's now */
+	weft_unlock(&weft_output_lock);
+}
+
+/* Writes n bytes to the trace file as one unit. */
+int weft_output_write(const uint8_t *p, size_t n)
+{
+	weft_lock(&weft_output_lock);
+	int rc = write_locked(p, n);
+	weft_unlock(&weft_output_lock);
 	return rc;
 }
 
@@ -122,7 +175,33 @@ void weft_nested_call(void)
 		atomic_fetch_add(&t->lost, 1);
 }
 
-/* Completes the batch in slot and writes it out; the slot is left empty. */
+/* Writes every queued batch, oldest first, and gives the buffers back.
+ * Holding the output lock across the whole drain keeps two drainers from
+ * writing one thread's batches out of order. */
+void weft_output_drain(void)
+{
+	if (!atomic_load(&write_queue))
+		return;
+	weft_lock(&weft_output_lock);
+	uint8_t *newest = atomic_exchange(&write_queue, NULL);
+	uint8_t *oldest = NULL;
+	while (newest) { /* reverse the LIFO */
+		uint8_t *next = trailer(newest)->next;
+		trailer(newest)->next = oldest;
+		oldest = newest;
+		newest = next;
+	}
+	while (oldest) {
+		uint8_t *next = trailer(oldest)->next;
+		write_locked(oldest, trailer(oldest)->length);
+		weft_pool_put(oldest);
+		oldest = next;
+	}
+	weft_unlock(&weft_output_lock);
+}
+
+/* Completes the batch in slot and hands it to the writer; the slot is left
+ * without a buffer. */
 void weft_buffer_flush(struct weft_thread *t, unsigned slot)
 {
 	uint8_t *b = t->buf[slot];
@@ -130,10 +209,18 @@ void weft_buffer_flush(struct weft_thread *t, unsigned slot)
 		return;
 	uint32_t len = t->pos[slot] - WEFT_BATCH_HEADER_SIZE;
 	weft_put_le32(b + 12, len);
-	weft_output_write(b, t->pos[slot]);
 	atomic_fetch_add(&batches_written[slot], 1);
 	t->pos[slot] = 0;
 	t->buf_gen[slot] = 0;
+	t->buf[slot] = NULL;
+
+	trailer(b)->length = len + WEFT_BATCH_HEADER_SIZE;
+	uint8_t *head = atomic_load(&write_queue);
+	do
+		trailer(b)->next = head;
+	while (!atomic_compare_exchange_weak(&write_queue, &head, b));
+	if (!weft_control_wake_writer(head == NULL))
+		weft_output_drain();
 }
 
 void weft_buffer_release(struct weft_thread *t, unsigned slot)

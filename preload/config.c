@@ -62,6 +62,22 @@ static unsigned long env_number(const char *name, unsigned long lo,
 	return dflt;
 }
 
+/* A file mode in octal (0 to 0777, no special bits). */
+static unsigned env_mode(const char *name, unsigned dflt)
+{
+	const char *s = getenv(name);
+	if (!s)
+		return dflt;
+	char *end;
+	errno = 0;
+	unsigned long v = *s && *s != '-' && *s != '+' ? strtoul(s, &end, 8) : 01000;
+	if (!errno && *s && !*end && v <= 0777)
+		return (unsigned)v;
+	weft_warn("%s=\"%.64s\" is not an octal file mode from 0 to 777; using %03o",
+		  name, s, dflt);
+	return dflt;
+}
+
 static void env_path(const char *name, char *dst, size_t cap, const char *dflt)
 {
 	const char *s = getenv(name);
@@ -72,6 +88,8 @@ static void env_path(const char *name, char *dst, size_t cap, const char *dflt)
 	if (s && dflt)
 		weft_warn("%s is %s; using \"%s\"", name,
 			  *s ? "longer than 4095 bytes" : "empty", dflt);
+	else if (s && *s)
+		weft_warn("%s is longer than 4095 bytes; ignoring it", name);
 	if (dflt)
 		strcpy(dst, dflt);
 	else
@@ -83,6 +101,7 @@ void weft_config_load(void)
 	struct weft_config *c = &weft_config;
 	env_path("WEFT_OUTPUT", c->output, sizeof c->output, "weft-%p.trace");
 	env_path("WEFT_MANIFEST", c->manifest, sizeof c->manifest, NULL);
+	c->output_mode = env_mode("WEFT_OUTPUT_MODE", 0600);
 	c->start = (int)env_number("WEFT_START", 0, 1, 1);
 	c->verbose = (int)env_number("WEFT_VERBOSE", 0, 1, 0);
 	c->rotate_ms = (uint32_t)env_number("WEFT_ROTATE_MS", 10, 3600000, 1000);
@@ -96,13 +115,14 @@ void weft_config_load(void)
 		c->signal = weft_parse_signal(WEFT_DEFAULT_SIGNAL);
 	}
 	c->stacks = (int)env_number("WEFT_STACKS", 0, 1, 0);
-	c->buffer_size = (uint32_t)env_number("WEFT_BUFFER_KB", 4, 65536, 64) * 1024;
+	uint32_t buffer_kb = (uint32_t)env_number("WEFT_BUFFER_KB", 4, 65536, 64);
+	c->buffer_size = buffer_kb * 1024 - WEFT_BUFFER_TRAILER;
 	unsigned long mb = env_number("WEFT_MEMORY_MB", 1, 1048576, 256);
 	c->memory_cap = (uint64_t)mb << 20;
-	if (c->memory_cap < c->buffer_size) {
+	if (c->memory_cap < buffer_kb * 1024) {
 		weft_warn("WEFT_MEMORY_MB=%lu is smaller than one buffer "
 			  "(WEFT_BUFFER_KB=%u); using one buffer",
-			  mb, c->buffer_size / 1024);
-		c->memory_cap = c->buffer_size;
+			  mb, buffer_kb);
+		c->memory_cap = buffer_kb * 1024;
 	}
 }

@@ -18,6 +18,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/futex.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -45,6 +46,8 @@ struct request {
 	int32_t sender; /* pid to acknowledge, 0 for none */
 };
 #define REQ_THREAD_EXITED 100
+#define REQ_DRAIN 101           /* full buffers wait in the write queue */
+#define REQ_END 102             /* a fatal signal: complete the trace */
 
 static int ctl_pipe[2] = { -1, -1 };
 static _Atomic int ctl_running;
@@ -60,6 +63,27 @@ int weft_control_fd_is_ours(int fd)
 	return fd >= 0 && (fd == ctl_pipe[0] || fd == ctl_pipe[1]);
 }
 
+void weft_control_fds(int *read_end, int *write_end)
+{
+	*read_end = ctl_pipe[0];
+	*write_end = ctl_pipe[1];
+}
+
+/* The program is about to reuse fd (dup2 onto it): if it is one end of the
+ * control pipe, that end moves to another number first.  (The old number
+ * stays open until the program's call replaces it, so a request written
+ * meanwhile still reaches the pipe.) */
+void weft_control_move_fd(int fd)
+{
+	for (int i = 0; i < 2; i++) {
+		if (fd < 0 || ctl_pipe[i] != fd)
+			continue;
+		int moved = weft_park_fd_copy(fd);
+		if (moved >= 0)
+			ctl_pipe[i] = moved;
+	}
+}
+
 static void send_request(int op, pid_t sender)
 {
 	struct request r = { op, sender };
@@ -71,6 +95,52 @@ void weft_control_thread_exited(void)
 {
 	if (atomic_load(&ctl_running))
 		send_request(REQ_THREAD_EXITED, 0);
+}
+
+/* A buffer was queued for writing: 1 when the control thread will write
+ * it (woken if the queue was empty, as it may be asleep), 0 when the
+ * caller must write it itself. */
+int weft_control_wake_writer(int queue_was_empty)
+{
+	if (!atomic_load(&ctl_running))
+		return 0;
+	if (queue_was_empty)
+		send_request(REQ_DRAIN, 0);
+	return 1;
+}
+
+/* Fatal signals: the dying thread asks the control thread to complete the
+ * trace (in an ordinary context, where every lock weft takes can be
+ * waited for) and waits, at most timeout_ms, for it to be done.  Returns 1
+ * when the trace was completed. */
+static _Atomic uint32_t ends_done;
+
+int weft_control_end_and_wait(int timeout_ms)
+{
+	if (!atomic_load(&ctl_running) || weft_gettid() == ctl_tid)
+		return 0;
+	uint32_t before = atomic_load(&ends_done);
+	send_request(REQ_END, 0);
+	struct timespec start, now;
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	while (atomic_load(&ends_done) == before) {
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		int64_t left_ns = (int64_t)timeout_ms * 1000000 -
+			((now.tv_sec - start.tv_sec) * 1000000000LL +
+			 (now.tv_nsec - start.tv_nsec));
+		if (left_ns <= 0)
+			return 0;
+		struct timespec left = { left_ns / 1000000000, left_ns % 1000000000 };
+		syscall(SYS_futex, &ends_done, FUTEX_WAIT_PRIVATE, before, &left, NULL, 0);
+	}
+	return 1;
+}
+
+static void end_for_fatal_signal(void)
+{
+	weft_stop_and_flush("signal");
+	atomic_fetch_add(&ends_done, 1);
+	syscall(SYS_futex, &ends_done, FUTEX_WAKE_PRIVATE, INT32_MAX, NULL, NULL, 0);
 }
 
 static void call_program_handler(int sig, siginfo_t *info, void *uctx)
@@ -149,8 +219,9 @@ static void rotate_if_due(void)
 {
 	if (!atomic_load(&weft_generation))
 		return;
-	uint64_t age = weft_now() - weft_generation_began();
-	if (age < (uint64_t)weft_config.rotate_ms * 1000000u &&
+	uint64_t age = weft_now() - weft_generation_began(); /* clock ticks */
+	uint64_t period = (uint64_t)weft_config.rotate_ms * weft_clock_frequency() / 1000;
+	if (age < period &&
 	    weft_output_bytes_in_generation() < weft_config.rotate_bytes)
 		return;
 	weft_lock(&weft_control_lock);
@@ -234,10 +305,14 @@ static void *control_main(void *arg)
 			for (long i = 0; i < n / (long)sizeof reqs[0]; i++) {
 				if (reqs[i].op == REQ_THREAD_EXITED)
 					watching_exit = 1, watch_rounds = 0;
-				else
+				else if (reqs[i].op == REQ_END)
+					end_for_fatal_signal();
+				else if (reqs[i].op != REQ_DRAIN)
 					perform(&reqs[i]);
+				weft_output_drain();
 			}
 		}
+		weft_output_drain();
 		rotate_if_due();
 		if (watching_exit) {
 			watch_rounds++;
@@ -248,6 +323,7 @@ static void *control_main(void *arg)
 				 * this one, and the process ends as it would
 				 * have without weft. */
 				atomic_store(&ctl_running, 0);
+				weft_output_drain();
 				REAL(pthread_exit)(NULL);
 			}
 		}
@@ -332,6 +408,9 @@ void weft_control_after_fork(void)
 WEFT_VISIBLE int sigaction(int sig, const struct sigaction *act,
 			   struct sigaction *old)
 {
+	int rc;
+	if (weft_crash_sigaction(sig, act, old, &rc))
+		return rc;
 	if (sig != weft_config.signal || !atomic_load(&handler_installed))
 		return REAL(sigaction)(sig, act, old);
 	/* weft keeps its handler; the program sees and sets its own. */
@@ -348,13 +427,17 @@ WEFT_VISIBLE int sigaction(int sig, const struct sigaction *act,
 
 WEFT_VISIBLE sighandler_t signal(int sig, sighandler_t handler)
 {
-	if (sig != weft_config.signal || !atomic_load(&handler_installed))
+	struct sigaction probe;
+	int rc;
+	if ((sig != weft_config.signal || !atomic_load(&handler_installed)) &&
+	    !weft_crash_sigaction(sig, NULL, &probe, &rc))
 		return REAL(signal)(sig, handler);
 	struct sigaction act, old;
 	memset(&act, 0, sizeof act);
 	act.sa_handler = handler;
 	act.sa_flags = SA_RESTART;
-	sigaction(sig, &act, &old);
+	if (sigaction(sig, &act, &old) != 0)
+		return SIG_ERR;
 	return (old.sa_flags & SA_SIGINFO) ? (sighandler_t)(void *)old.sa_sigaction
 					   : old.sa_handler;
 }

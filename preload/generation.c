@@ -210,6 +210,7 @@ int weft_advance(enum weft_advance_op op)
 	int write = 0;
 	if (old) {
 		weft_buffer_retire_all(old);
+		weft_output_drain(); /* every batch of old before its GEN_END */
 		write_unreported_losses(old);
 		weft_tb_begin(&tb, 0, old, weft_now());
 		weft_stacks_write_tables(&tb);

@@ -64,26 +64,47 @@ static int expand_output(char *dst, size_t cap, pid_t pid)
 	return 0;
 }
 
-/* Moves fd above the range programs commonly use, close-on-exec (weft's
- * descriptors stay out of the program's way). */
-int weft_park_fd(int fd)
+/* A close-on-exec copy of fd above the range programs commonly use, or
+ * -1. */
+int weft_park_fd_copy(int fd)
 {
 	struct rlimit rl;
 	int floor = 512;
 	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
 	    rl.rlim_cur > 16 && (rlim_t)floor >= rl.rlim_cur - 8)
 		floor = (int)(rl.rlim_cur / 2);
-	int high = fcntl(fd, F_DUPFD_CLOEXEC, floor);
+	return (int)syscall(SYS_fcntl, fd, F_DUPFD_CLOEXEC, floor);
+}
+
+/* Moves fd above the range programs commonly use, close-on-exec (weft's
+ * descriptors stay out of the program's way). */
+int weft_park_fd(int fd)
+{
+	int high = weft_park_fd_copy(fd);
 	if (high < 0)
 		return fd;
 	syscall(SYS_close, fd);
 	return high;
 }
 
+/* A FIFO (not a link to one) at path is a reader waiting for the trace:
+ * it is opened for writing, waiting for the reader if there is none yet.
+ * Returns the descriptor, or -1 when path is not a FIFO. */
+static int open_fifo(const char *path)
+{
+	struct stat st;
+	if (lstat(path, &st) != 0 || !S_ISFIFO(st.st_mode))
+		return -1;
+	return (int)syscall(SYS_openat, AT_FDCWD, path,
+			    O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
+}
+
 /* Creates the trace file without following a link planted at its path or
  * replacing an existing file: when the name is taken (an exec'd image with
- * the same pid, a reused pid), .1, .2, ... are tried. */
-static int open_output(char *path, size_t cap)
+ * the same pid, a reused pid), .1, .2, ... are tried.  The first process
+ * may also write into a FIFO at the path; a fork child never shares it
+ * (two processes' batches would interleave) and gets a file of its own. */
+static int open_output(char *path, size_t cap, int forked)
 {
 	char base[4096];
 	if (expand_output(base, sizeof base, getpid()) < 0) {
@@ -95,9 +116,12 @@ static int open_output(char *path, size_t cap)
 			snprintf(path, cap, "%s", base);
 		else
 			snprintf(path, cap, "%s.%d", base, attempt);
-		int fd = (int)syscall(SYS_openat, AT_FDCWD, path,
+		int fd = attempt == 0 && !forked ? open_fifo(path) : -1;
+		if (fd >= 0)
+			return weft_park_fd(fd);
+		fd = (int)syscall(SYS_openat, AT_FDCWD, path,
 				      O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
-				      O_CLOEXEC | O_APPEND, 0600);
+				      O_CLOEXEC | O_APPEND, weft_config.output_mode);
 		if (fd >= 0)
 			return weft_park_fd(fd);
 		if (errno != EEXIST) {
@@ -145,10 +169,10 @@ static void write_file_header(void)
 }
 
 /* Opens the trace file and writes its header; 0 on success. */
-static int open_trace(void)
+static int open_trace(int forked)
 {
 	char path[4200];
-	weft_out_fd = open_output(path, sizeof path);
+	weft_out_fd = open_output(path, sizeof path, forked);
 	if (weft_out_fd < 0)
 		return -1;
 	traced_pid = getpid();
@@ -174,13 +198,14 @@ __attribute__((constructor(101))) void weft_init(void)
 	weft_membarrier_register();
 	weft_objseq_init();
 	weft_stacks_init();
-	if (open_trace() == 0) {
+	if (open_trace(0) == 0) {
 		weft_lock(&weft_control_lock);
 		if (weft_config.start)
 			weft_advance(WEFT_ADVANCE_START);
 		weft_unlock(&weft_control_lock);
 		weft_initialized = 1;
 		weft_control_start();
+		weft_crash_install();
 	}
 	weft_busy--;
 	/* The loading thread's record (serial 1) and its THREAD_START. */
@@ -264,7 +289,7 @@ void weft_after_fork_child(void)
 	if (weft_out_fd >= 0)
 		syscall(SYS_close, weft_out_fd);
 	weft_out_fd = -1;
-	if (open_trace() == 0) {
+	if (open_trace(1) == 0) {
 		if (was_tracing)
 			weft_advance(WEFT_ADVANCE_START);
 		weft_control_after_fork();

@@ -11,8 +11,9 @@
  *   2. weft_registry_lock - adding thread records
  *   3. weft_output_lock   - one write(2) of one batch to the trace file
  *   4. weft_pool_lock     - the free list of buffers
- * Application threads take only 2 (when a thread is created), 3 (when their
- * buffer is full) and 4 (when they need a buffer); never 1.
+ * Application threads take only 2 (when a thread is created) and 4 (when
+ * they need a buffer), and 3 only when there is no control thread to write
+ * their full buffers; never 1.
  */
 #ifndef WEFT_WEFT_H
 #define WEFT_WEFT_H
@@ -33,9 +34,10 @@ struct weft_config {
 	char output[4096];     /* WEFT_OUTPUT, %p not yet expanded */
 	int start;             /* WEFT_START */
 	int stacks;            /* WEFT_STACKS */
-	uint32_t buffer_size;  /* WEFT_BUFFER_KB, in bytes */
+	uint32_t buffer_size;  /* WEFT_BUFFER_KB, in bytes, less the trailer */
 	uint64_t memory_cap;   /* WEFT_MEMORY_MB, in bytes */
 	char manifest[4096];   /* WEFT_MANIFEST: file listing traces written */
+	unsigned output_mode;  /* WEFT_OUTPUT_MODE: the trace file's mode */
 	int signal;            /* WEFT_SIGNAL */
 	int verbose;           /* WEFT_VERBOSE */
 	uint32_t rotate_ms;    /* WEFT_ROTATE_MS: generation length */
@@ -126,6 +128,10 @@ void weft_buffer_retire_all(uint32_t gen);
 uint8_t *weft_pool_get(void);
 void weft_pool_put(uint8_t *buf);
 int weft_output_write(const uint8_t *p, size_t n);
+void weft_output_drain(void);
+void weft_output_move_fd(void);
+/* Bytes at the end of each pool buffer that events never use. */
+#define WEFT_BUFFER_TRAILER 16
 void weft_pool_reset_after_fork(void);
 uint32_t weft_batches_take(uint32_t gen);
 uint64_t weft_output_bytes(void);
@@ -158,11 +164,22 @@ extern int weft_ending;
 void weft_control_start(void);
 void weft_control_after_fork(void);
 void weft_control_thread_exited(void);
+int weft_control_wake_writer(int queue_was_empty);
+int weft_control_end_and_wait(int timeout_ms);
+
+/* crash.c */
+struct sigaction;
+void weft_crash_install(void);
+int weft_crash_sigaction(int sig, const struct sigaction *act,
+			 struct sigaction *old, int *rc);
 int weft_control_fd_is_ours(int fd);
+void weft_control_fds(int *read_end, int *write_end);
+void weft_control_move_fd(int fd);
 
 /* trace.c */
 void weft_init(void);
 int weft_park_fd(int fd);
+int weft_park_fd_copy(int fd);
 void weft_stop_and_flush(const char *why);
 void weft_restart_after_exec_failure(void);
 void weft_after_fork_child(void);
