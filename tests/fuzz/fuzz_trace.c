@@ -5,7 +5,8 @@
  * every record it delivers and prints it as `weft dump` does.  Besides the
  * sanitizers, it holds the reader to promises a caller relies on (records
  * lie inside the input, limits are kept, verdicts come with a reason) and
- * aborts when one is broken.
+ * aborts when one is broken, and checks every input twice: the verdict
+ * must not depend on anything but the bytes.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -158,6 +159,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	PROMISE(memchr(res.error, 0, sizeof res.error) && memchr(res.note, 0, sizeof res.note));
 	PROMISE(res.bytes <= size);
 	weft_tables_free(t);
+
+	/* The same bytes give the same verdict and reason: nothing depends on
+	 * memory left over from before, or on the callback. */
+	struct weft_check_result again;
+	PROMISE(weft_reader_open_memory(&r, data, size) == WEFT_READ_OK);
+	PROMISE(weft_check(&r, NULL, NULL, &again) == v);
+	PROMISE(strcmp(again.error, res.error) == 0 && strcmp(again.note, res.note) == 0);
+	PROMISE(again.events == res.events && again.generations == res.generations &&
+		again.threads == res.threads && again.lost == res.lost);
 	weft_reader_close(&r);
 	return 0;
 }
