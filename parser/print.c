@@ -21,6 +21,22 @@ static void print_bytes(FILE *out, const struct weft_record *rec)
 	fputc('"', out);
 }
 
+/* Text from the trace (thread names, symbols), at most max bytes of it,
+ * with anything but printable ASCII escaped: a hostile trace must not
+ * start a new line or drive the terminal. */
+static void safe_text(char *dst, size_t cap, const char *src, size_t max)
+{
+	size_t n = 0;
+	for (size_t i = 0; src[i] && i < max && n + 5 <= cap; i++) {
+		unsigned char ch = (unsigned char)src[i];
+		if (ch >= 0x20 && ch < 0x7f && ch != '\\')
+			dst[n++] = (char)ch;
+		else
+			n += (size_t)snprintf(dst + n, cap - n, "\\x%02x", ch);
+	}
+	dst[n] = 0;
+}
+
 static void print_errno(FILE *out, uint64_t e)
 {
 	const char *name = e && e < 4096 ? strerrorname_np((int)e) : NULL;
@@ -87,8 +103,9 @@ static void print_stack(FILE *out, const struct weft_tables *t, uint32_t gen,
 	}
 	for (uint32_t i = 0; i < n; i++) {
 		const char *sym = weft_tables_symbol(t, gen, pcs[i]);
-		fprintf(out, "        #%-2u 0x%" PRIx64 " %s\n", i, pcs[i],
-			sym ? sym : "?");
+		char safe[4 * WEFT_MAX_BYTES + 1];
+		safe_text(safe, sizeof safe, sym ? sym : "?", WEFT_MAX_BYTES);
+		fprintf(out, "        #%-2u 0x%" PRIx64 " %s\n", i, pcs[i], safe);
 	}
 }
 
@@ -106,12 +123,14 @@ void weft_print_record(FILE *out, const struct weft_tables *t,
 			 uint32_t serial, const struct weft_record *rec)
 {
 	const char *name = serial ? weft_tables_thread_name(t, serial) : NULL;
-	char who[48];
-	if (serial == 0)
+	char who[128];
+	if (serial == 0) {
 		snprintf(who, sizeof who, "process");
-	else if (name)
-		snprintf(who, sizeof who, "T%u(%.24s)", serial, name);
-	else
+	} else if (name) {
+		char safe[4 * 24 + 1];
+		safe_text(safe, sizeof safe, name, 24);
+		snprintf(who, sizeof who, "T%u(%s)", serial, safe);
+	} else
 		snprintf(who, sizeof who, "T%u", serial);
 	double secs = (double)(int64_t)(rec->ts - fh->start_ts) / (double)fh->frequency;
 	fprintf(out, "g%-3u %-22s %14.9f %s", gen, who,

@@ -390,3 +390,34 @@ Test(badfiles, many_generations_and_a_high_serial, .timeout = 60)
 	cr_assert_lt(secs, 5.0, "checking took %.1f s", secs);
 	tg_free(&t);
 }
+
+/* A thread name is the traced program's text: dump prints it escaped, so
+ * a hostile trace cannot forge lines or send the terminal escapes. */
+Test(badfiles, dump_escapes_thread_names, .timeout = 30)
+{
+	static const char name[] = "\x1b[2J\nforged line\\";
+	struct tg t;
+	one_thread(&t);
+	struct weft_record rec = { .code = WEFT_EV_THREAD_NAME, .ts = 1005 };
+	rec.args[0] = 1;
+	rec.bytes = (const uint8_t *)name;
+	rec.nbytes = sizeof name - 1;
+	cr_assert_geq(t.cap - t.len, (size_t)WEFT_RECORD_MAX);
+	t.len = (size_t)(weft_encode_record(t.data + t.len, &rec, &t.state) - t.data);
+	end_one_thread(&t);
+	tg_close(&t);
+	char path[4096];
+	snprintf(path, sizeof path, "%s/named.trace", h_tmpdir());
+	write_file(path, t.data, t.len);
+	tg_free(&t);
+
+	char *argv[] = { (char *)h_weft(), "dump", path, NULL };
+	struct run_result r;
+	h_run(argv, NULL, &r);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_assert_null(memchr(r.out, 0x1b, r.out_len), "an escape reached the output:\n%s", r.out);
+	cr_assert(strstr(r.out, "T1(\\x1b[2J\\x0aforged line\\x5c)"), "%s", r.out);
+	for (char *line = r.out; *line; line = strchr(line, '\n') + 1)
+		cr_assert_eq(line[0], 'g', "a line that is not a record:\n%s", r.out);
+	h_free(&r);
+}
