@@ -31,12 +31,6 @@ WEFT_REAL(pthread_tryjoin_np)
 WEFT_REAL(pthread_timedjoin_np)
 WEFT_REAL(pthread_detach)
 WEFT_REAL(pthread_setname_np)
-WEFT_REAL(pthread_key_create)
-WEFT_REAL(pthread_key_delete)
-
-int __cxa_thread_atexit_impl(void (*fn)(void *), void *obj, void *dso);
-WEFT_REAL(__cxa_thread_atexit_impl)
-extern void *__dso_handle;
 
 void weft_thread_start_created(struct weft_thread *t);
 
@@ -47,95 +41,51 @@ struct trampoline {
 	sigset_t mask;  /* the creator's signal mask, for the new thread */
 };
 
-/* ---- destructors and the thread's end ---- */
+/* ---- the thread's end ---- */
 
-/* The destructor of every live key, by key. */
-static void (*_Atomic key_destructors[PTHREAD_KEYS_MAX])(void *);
-static _Atomic unsigned keys_in_use; /* above the highest key created */
+/*
+ * A thread's THREAD_EXIT is written as late as weft can manage, so that
+ * the locks its destructors take are still traced: from the destructor of
+ * a pthread key of weft's own.  libc runs a thread's thread_local
+ * destructors first, then its keys' destructors in up to
+ * PTHREAD_DESTRUCTOR_ITERATIONS rounds while destructors set values again;
+ * weft's destructor sets its value again until the next-to-last round, so
+ * it runs after the program's destructors of the earlier rounds, and one
+ * round before a sanitizer runtime's own end-of-thread destructor (which
+ * uses the last round).  A thread for which the key cannot be set ends in
+ * its start routine's cleanup instead.
+ */
+static pthread_key_t end_key;
+static int end_key_ready;
+static pthread_once_t end_key_once = PTHREAD_ONCE_INIT;
+static __thread int ends_by_key;
 
-/* Set once weft's end is registered among the thread's thread_local
- * destructors. */
-static __thread int end_after_tls_destructors;
-
-/* What libc does for the thread's keys as it ends, done here so that
- * their destructors' calls come before THREAD_EXIT: up to
- * PTHREAD_DESTRUCTOR_ITERATIONS rounds, each calling the destructor of
- * every key with a value (cleared first), while destructors set values
- * again; values still set after the last round are dropped. */
-static void run_key_destructors(void)
+static void end_key_destructor(void *value)
 {
-	unsigned limit = atomic_load(&keys_in_use);
-	for (int round = 0; round <= PTHREAD_DESTRUCTOR_ITERATIONS; round++) {
-		int called = 0;
-		for (unsigned k = 0; k < limit; k++) {
-			void (*destructor)(void *) = atomic_load(&key_destructors[k]);
-			void *value = destructor ? pthread_getspecific(k) : NULL;
-			if (!value)
-				continue;
-			pthread_setspecific(k, NULL);
-			if (round < PTHREAD_DESTRUCTOR_ITERATIONS) {
-				destructor(value);
-				called = 1;
-			}
-		}
-		if (!called)
-			break;
-	}
+	uintptr_t round = (uintptr_t)value;
+	struct weft_thread *t = weft_self_tls;
+	if (round < PTHREAD_DESTRUCTOR_ITERATIONS - 1 &&
+	    pthread_setspecific(end_key, (void *)(round + 1)) == 0)
+		return;
+	if (t)
+		weft_thread_finish(t);
 }
 
-static void thread_end(struct weft_thread *t)
+static void make_end_key(void)
 {
-	run_key_destructors();
-	weft_thread_finish(t);
+	end_key_ready = pthread_key_create(&end_key, end_key_destructor) == 0;
 }
 
-/* weft's own thread_local destructor: the last one to run. */
-static void thread_end_after_tls_destructors(void *arg)
-{
-	struct weft_thread *t = arg;
-	if (weft_self_tls == t)
-		thread_end(t);
-}
-
+/* The start routine returned, or the thread is unwinding (pthread_exit,
+ * cancellation). */
 static void thread_cleanup(void *arg)
 {
 	struct weft_thread *t = arg;
 	if (weft_self_tls != t)
 		return;
 	weft_thread_unwound(t);
-	if (!end_after_tls_destructors)
-		thread_end(t);
-}
-
-WEFT_VISIBLE int __cxa_thread_atexit_impl(void (*fn)(void *), void *obj, void *dso)
-{
-	struct weft_thread *t = weft_self_tls;
-	if (t && t->via_trampoline && !end_after_tls_destructors && !weft_busy &&
-	    REAL(__cxa_thread_atexit_impl)(thread_end_after_tls_destructors, t,
-					   &__dso_handle) == 0)
-		end_after_tls_destructors = 1;
-	return REAL(__cxa_thread_atexit_impl)(fn, obj, dso);
-}
-
-WEFT_VISIBLE int pthread_key_create(pthread_key_t *key, void (*destructor)(void *))
-{
-	int r = REAL(pthread_key_create)(key, destructor);
-	if (r == 0 && *key < PTHREAD_KEYS_MAX) {
-		atomic_store(&key_destructors[*key], destructor);
-		unsigned above = *key + 1, seen = atomic_load(&keys_in_use);
-		while (seen < above &&
-		       !atomic_compare_exchange_weak(&keys_in_use, &seen, above))
-			;
-	}
-	return r;
-}
-
-WEFT_VISIBLE int pthread_key_delete(pthread_key_t key)
-{
-	int r = REAL(pthread_key_delete)(key);
-	if (r == 0 && key < PTHREAD_KEYS_MAX)
-		atomic_store(&key_destructors[key], NULL);
-	return r;
+	if (!ends_by_key)
+		weft_thread_finish(t);
 }
 
 /* ---- creation ---- */
@@ -147,6 +97,8 @@ static void *trampoline(void *p)
 	/* The thread began with every signal blocked, so no handler could
 	 * run (and call a wrapper) before it has its record. */
 	weft_thread_start_created(tr.t);
+	pthread_once(&end_key_once, make_end_key);
+	ends_by_key = end_key_ready && pthread_setspecific(end_key, (void *)1) == 0;
 	pthread_sigmask(SIG_SETMASK, &tr.mask, NULL);
 	void *ret;
 	pthread_cleanup_push(thread_cleanup, tr.t);

@@ -131,7 +131,7 @@ Test(robust, sigkill_leaves_a_truncated_trace_that_still_reads, .timeout = 120)
 		dup2(null, 2);
 		char *env[] = { preload, output, "WEFT_ROTATE_MS=20", "WEFT_BUFFER_KB=16", NULL };
 		execle(h_program("lock_flood"), "lock_flood", "2", "1000000000",
-		       (char *)NULL, env);
+		       "2000", (char *)NULL, env);
 		_exit(127);
 	}
 	/* Long enough for several generations to be written whole. */

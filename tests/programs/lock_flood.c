@@ -3,7 +3,9 @@
  * lock/unlock pairs on their own mutex and one write(2) to /dev/null every
  * 1,000 pairs.
  *
- * usage: lock_flood THREADS PAIRS
+ * usage: lock_flood THREADS PAIRS [PAUSE_US]
+ * With PAUSE_US, each thread also sleeps that long after every 1,000
+ * pairs (a steady load rather than a flood).
  * stdout: "pairs=N" (the total), exit 0.
  * stderr: "work_ms=N", the wall time of the work alone (thread creation
  * to the last join), for tests that compare throughput.
@@ -16,6 +18,7 @@
 #include <unistd.h>
 
 static long pairs_per_thread;
+static long pause_us;
 static int devnull;
 
 static void *worker(void *arg)
@@ -26,8 +29,11 @@ static void *worker(void *arg)
 		pthread_mutex_lock(&m);
 		(*done)++;
 		pthread_mutex_unlock(&m);
-		if (i % 1000 == 0)
+		if (i % 1000 == 0) {
 			write(devnull, "x", 1);
+			if (pause_us)
+				usleep((useconds_t)pause_us);
+		}
 	}
 	return NULL;
 }
@@ -41,8 +47,9 @@ static double now_ms(void)
 
 int main(int argc, char **argv)
 {
-	if (argc != 3)
+	if (argc != 3 && argc != 4)
 		return 2;
+	pause_us = argc == 4 ? atol(argv[3]) : 0;
 	int nthreads = atoi(argv[1]);
 	pairs_per_thread = atol(argv[2]);
 	if (nthreads < 1 || nthreads > 64 || pairs_per_thread < 1)
