@@ -62,7 +62,11 @@ struct thread {
 	uint8_t saw_first, has_peek;
 	size_t peek_offset;
 	struct weft_record peek;
-	uint32_t heap_index;
+	/* While its pending event waits (set aside): what for, its place
+	 * among the waiting, and the next thread waiting for the same. */
+	uint64_t wait_key;
+	uint32_t aside_index;
+	struct thread *next_waiter;
 };
 
 struct object {
@@ -121,6 +125,12 @@ struct checker {
 
 	struct thread **heap, **aside;
 	uint32_t nheap, naside;
+	/* The threads set aside, listed by what they wait for (wait_key ->
+	 * index + 1 into waiters): an event wakes only the threads waiting
+	 * for what it changed, not every waiting thread. */
+	struct u64map waiting_for;
+	struct thread **waiters;
+	uint32_t nwaiters, waiters_cap;
 	int failed;
 };
 
@@ -554,8 +564,28 @@ enum verdict { APPLY, WAIT, BAD };
 
 struct judgement {
 	enum verdict v;
+	uint64_t key;      /* WAIT: what must change first (wait keys) */
 	char why[256];
 };
+
+/* Wait keys: a waiting event waits for a thread or an object to change,
+ * or for an object's sequence to reach the number before its own.  The
+ * low two bits tell which; no key is 0 (the map's empty key).  Keys that
+ * collide only cost a needless wake. */
+static uint64_t thread_key(uint32_t serial)
+{
+	return (uint64_t)serial << 2;
+}
+
+static uint64_t object_key(uint64_t addr)
+{
+	return addr << 2 | 1;
+}
+
+static uint64_t seq_key(uint64_t addr, uint64_t seq)
+{
+	return (addr ^ seq * 0x9e3779b97f4a7c15ull) << 2 | 2;
+}
 
 __attribute__((format(printf, 3, 4)))
 static enum verdict say(struct judgement *j, enum verdict v, const char *fmt, ...)
@@ -565,6 +595,18 @@ static enum verdict say(struct judgement *j, enum verdict v, const char *fmt, ..
 	vsnprintf(j->why, sizeof j->why, fmt, ap);
 	va_end(ap);
 	return j->v = v;
+}
+
+/* The pending event cannot apply before what key names changes. */
+__attribute__((format(printf, 3, 4)))
+static enum verdict wait_for(struct judgement *j, uint64_t key, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(j->why, sizeof j->why, fmt, ap);
+	va_end(ap);
+	j->key = key;
+	return j->v = WAIT;
 }
 
 /* Whether seq is the next sequence number of o. */
@@ -578,8 +620,8 @@ static enum verdict seq_ready(struct checker *c, struct judgement *j,
 	if (seq <= o->last_seq)
 		return say(j, BAD, "sequence number %" PRIu64 " of object 0x%" PRIx64
 			   " comes after %" PRIu64, seq, o->addr, o->last_seq);
-	return say(j, WAIT, "waits for sequence number %" PRIu64 " of object 0x%"
-		   PRIx64, o->last_seq + 1, o->addr);
+	return wait_for(j, seq_key(o->addr, seq), "waits for sequence number %"
+			PRIu64 " of object 0x%" PRIx64, o->last_seq + 1, o->addr);
 }
 
 /* The thread must be in state (state, object) before an ending event. */
@@ -702,7 +744,8 @@ static enum verdict judge(struct checker *c, struct thread *t, struct judgement 
 		if (a[0]) {
 			other = thread_get(c, (uint32_t)a[0]);
 			if (!t->created && !lenient(c))
-				return say(j, WAIT, "waits for T%" PRIu64 "'s THREAD_CREATE", a[0]);
+				return wait_for(j, thread_key(t->serial), "waits for T%"
+						PRIu64 "'s THREAD_CREATE", a[0]);
 			(void)other;
 		}
 		if (apply) {
@@ -745,8 +788,8 @@ static enum verdict judge(struct checker *c, struct thread *t, struct judgement 
 			other = thread_get(c, (uint32_t)a[0]);
 			if (other && !other->exited && other->in_session && !other->unknown &&
 			    !lenient(c))
-				return say(j, WAIT, "joins T%" PRIu64 ", which has not "
-					   "exited", a[0]);
+				return wait_for(j, thread_key(other->serial), "joins T%"
+						PRIu64 ", which has not exited", a[0]);
 		}
 		if (apply)
 			pop_state(t);
@@ -764,7 +807,8 @@ static enum verdict judge(struct checker *c, struct thread *t, struct judgement 
 		if (!o)
 			o = object_get(c, a[0]);
 		if (o->known && o->holder && o->holder != t->serial && !lenient(c))
-			return say(j, WAIT, "0x%" PRIx64 " is held by T%u", o->addr, o->holder);
+			return wait_for(j, object_key(o->addr), "0x%" PRIx64 " is held "
+					"by T%u", o->addr, o->holder);
 		if (apply) {
 			o->depth = o->holder == t->serial ? o->depth + 1 : 1;
 			o->holder = t->serial;
@@ -777,14 +821,21 @@ static enum verdict judge(struct checker *c, struct thread *t, struct judgement 
 	case WEFT_EV_SPIN_UNLOCK:
 		if (!o)
 			o = object_get(c, a[0]);
-		if (a[2] == 0 && o->known && o->holder != t->serial && !lenient(c)) {
-			if (a[1] == 0)
-				return say(j, WAIT, "0x%" PRIx64 " is held by T%u, not this "
-					   "thread", o->addr, o->holder);
-			if (o->holder)
-				return say(j, BAD, "unlocks 0x%" PRIx64 ", which T%u holds",
-					   o->addr, o->holder);
-			return say(j, BAD, "unlocks 0x%" PRIx64 ", which nobody holds", o->addr);
+		if (a[2] == 0 && o->known && o->holder != t->serial) {
+			/* Unsequenced: the holder's own unlock may come first. */
+			if (a[1] == 0 && !lenient(c))
+				return wait_for(j, object_key(o->addr), "0x%" PRIx64 " is "
+						"held by T%u, not this thread", o->addr,
+						o->holder);
+			/* Sequenced, it is next: only a lost acquisition (a
+			 * generation that lost events) explains it. */
+			if (a[1] && !c->relaxed) {
+				if (o->holder)
+					return say(j, BAD, "unlocks 0x%" PRIx64 ", which T%u "
+						   "holds", o->addr, o->holder);
+				return say(j, BAD, "unlocks 0x%" PRIx64 ", which nobody "
+					   "holds", o->addr);
+			}
 		}
 		if (apply && a[2] == 0) {
 			if (o->depth > 1 && o->holder == t->serial)
@@ -813,11 +864,11 @@ static enum verdict judge(struct checker *c, struct thread *t, struct judgement 
 			o = object_get(c, a[0]);
 		if (o->known && !lenient(c)) {
 			if (o->writer)
-				return say(j, WAIT, "0x%" PRIx64 " is held for writing by T%u",
-					   o->addr, o->writer);
+				return wait_for(j, object_key(o->addr), "0x%" PRIx64 " is "
+						"held for writing by T%u", o->addr, o->writer);
 			if (a[2] == WEFT_RW_WRITE && o->readers)
-				return say(j, WAIT, "0x%" PRIx64 " is held by %u reader(s)",
-					   o->addr, o->readers);
+				return wait_for(j, object_key(o->addr), "0x%" PRIx64 " is "
+						"held by %u reader(s)", o->addr, o->readers);
 		}
 		if (apply) {
 			if (!o->known)
@@ -873,8 +924,8 @@ static enum verdict judge(struct checker *c, struct thread *t, struct judgement 
 		if (a[2]) {
 			m = o ? o : object_get(c, a[1]);
 			if (m->known && m->holder && m->holder != t->serial && !lenient(c))
-				return say(j, WAIT, "mutex 0x%" PRIx64 " is held by T%u",
-					   m->addr, m->holder);
+				return wait_for(j, object_key(m->addr), "mutex 0x%" PRIx64
+						" is held by T%u", m->addr, m->holder);
 		}
 		if (apply) {
 			if (m) {
@@ -908,10 +959,11 @@ static enum verdict judge(struct checker *c, struct thread *t, struct judgement 
 		o = object_get(c, a[0]);
 		if (o->barrier_count && !t->unknown && !lenient(c) &&
 		    o->arrivals < (t->barrier_round + 1) * o->barrier_count)
-			return say(j, WAIT, "barrier 0x%" PRIx64 " has %" PRIu64 " of the %u "
-				   "threads of its round", o->addr,
-				   o->arrivals - t->barrier_round * o->barrier_count,
-				   o->barrier_count);
+			return wait_for(j, object_key(o->addr), "barrier 0x%" PRIx64
+					" has %" PRIu64 " of the %u threads of its round",
+					o->addr,
+					o->arrivals - t->barrier_round * o->barrier_count,
+					o->barrier_count);
 		if (apply)
 			pop_state(t);
 		break;
@@ -940,8 +992,9 @@ static enum verdict judge(struct checker *c, struct thread *t, struct judgement 
 			return j->v;
 		/* A successful wait takes one from the semaphore's value. */
 		if (a[3] == 0 && o && o->sem_known && o->sem_value <= 0 && !lenient(c))
-			return say(j, WAIT, "semaphore 0x%" PRIx64 " has value %" PRId64
-				   ": no post to take", o->addr, o->sem_value);
+			return wait_for(j, object_key(o->addr), "semaphore 0x%" PRIx64
+					" has value %" PRId64 ": no post to take", o->addr,
+					o->sem_value);
 		if (apply) {
 			if (a[3] == 0 && o && o->sem_known)
 				o->sem_value--;
@@ -1001,6 +1054,76 @@ static void report_stuck(struct checker *c)
 	c->res->verdict = WEFT_CHECK_INCONSISTENT;
 }
 
+/* Sets t aside until what its pending event waits for changes. */
+static void set_aside(struct checker *c, struct thread *t, uint64_t key)
+{
+	uint32_t i = u64map_get(&c->waiting_for, key);
+	if (!i) {
+		if (c->nwaiters == c->waiters_cap) {
+			c->waiters_cap = c->waiters_cap ? c->waiters_cap * 2 : 64;
+			c->waiters = realloc(c->waiters, c->waiters_cap * sizeof *c->waiters);
+			if (!c->waiters)
+				abort();
+		}
+		c->waiters[c->nwaiters++] = NULL;
+		i = c->nwaiters;
+		u64map_put(&c->waiting_for, key, i);
+	}
+	t->wait_key = key;
+	t->next_waiter = c->waiters[i - 1];
+	c->waiters[i - 1] = t;
+	t->aside_index = c->naside;
+	c->aside[c->naside++] = t;
+}
+
+/* Puts the threads waiting for key back in the running. */
+static void wake(struct checker *c, uint64_t key)
+{
+	uint32_t i = key ? u64map_get(&c->waiting_for, key) : 0;
+	if (!i)
+		return;
+	for (struct thread *t = c->waiters[i - 1], *next; t; t = next) {
+		next = t->next_waiter;
+		struct thread *last = c->aside[--c->naside];
+		c->aside[t->aside_index] = last;
+		last->aside_index = t->aside_index;
+		heap_push(c, t);
+	}
+	c->waiters[i - 1] = NULL;
+}
+
+/* Wakes what an applied event of t may have changed: t itself, the
+ * threads and the objects it names, and the next number of the sequence
+ * it took. */
+static void wake_after(struct checker *c, const struct thread *t)
+{
+	if (!c->naside)
+		return;
+	const struct weft_record *e = &t->peek;
+	const struct weft_event_desc *d = &weft_events[e->code];
+	wake(c, thread_key(t->serial));
+	for (unsigned i = 0; i < d->nargs; i++) {
+		if (d->kinds[i] == 'T')
+			wake(c, thread_key((uint32_t)e->args[i]));
+		else if (d->kinds[i] == 'o')
+			wake(c, object_key(e->args[i]));
+	}
+	int oi, si = seq_arg(e->code, &oi);
+	if (si >= 0 && e->args[si])
+		wake(c, seq_key(e->args[oi], e->args[si] + 1));
+}
+
+/* Puts every waiting thread back in the running, in the order they were
+ * set aside. */
+static void wake_all(struct checker *c)
+{
+	for (uint32_t i = 0; i < c->nwaiters; i++)
+		c->waiters[i] = NULL;
+	for (uint32_t i = 0; i < c->naside; i++)
+		heap_push(c, c->aside[i]);
+	c->naside = 0;
+}
+
 static int merge(struct checker *c)
 {
 	uint32_t n = c->nactive;
@@ -1009,6 +1132,8 @@ static int merge(struct checker *c)
 	if (!c->heap || !c->aside)
 		abort();
 	c->nheap = c->naside = 0;
+	u64map_free(&c->waiting_for);
+	c->nwaiters = 0;
 	for (uint32_t s = 0; s < c->nactive; s++) {
 		struct thread *t = c->active[s];
 		t->cur_batch = t->first_batch;
@@ -1016,7 +1141,25 @@ static int merge(struct checker *c)
 		if (advance(c, t))
 			heap_push(c, t);
 	}
-	while (c->nheap) {
+	/* Waiting threads come back when what they wait for changes; once
+	 * nothing else can go on, all of them are judged once more before
+	 * the generation is given up (or, when it lost events, before a
+	 * missing cause is let go). */
+	int rejudged = 0;
+	for (;;) {
+		if (!c->nheap) {
+			if (!c->naside)
+				break;
+			if (rejudged) {
+				if (!c->relaxed || c->relief) {
+					report_stuck(c);
+					return -1;
+				}
+				c->relief = 1;
+			}
+			rejudged = 1;
+			wake_all(c);
+		}
 		struct thread *t = heap_pop(c);
 		struct judgement j;
 		enum verdict v = judge(c, t, &j, 0);
@@ -1028,35 +1171,26 @@ static int merge(struct checker *c)
 			return -1;
 		}
 		if (v == WAIT) {
-			c->aside[c->naside++] = t;
-			if (c->nheap == 0) {
-				if (!c->relaxed || c->relief) {
-					report_stuck(c);
-					return -1;
-				}
-				c->relief = 1;
-				while (c->naside)
-					heap_push(c, c->aside[--c->naside]);
-			}
+			set_aside(c, t, j.key);
 			continue;
 		}
+		rejudged = 0;
 		for (;;) {
 			judge(c, t, &j, 1);
 			c->relief = 0;
 			emit(c, t->serial, t->peek_offset, &t->peek);
+			wake_after(c, t);
 			t->last_gen = c->gen;
 			if (!advance(c, t))
 				break;
-			/* The same thread goes on while it is still the earliest
-			 * and nothing was set aside: no heap traffic. */
-			if (c->naside || (c->nheap && !earlier(t, c->heap[0])) ||
+			/* The same thread goes on while it is still the earliest:
+			 * no heap traffic. */
+			if ((c->nheap && !earlier(t, c->heap[0])) ||
 			    judge(c, t, &j, 0) != APPLY) {
 				heap_push(c, t);
 				break;
 			}
 		}
-		while (c->naside)
-			heap_push(c, c->aside[--c->naside]);
 	}
 	return 0;
 }
@@ -1313,6 +1447,8 @@ enum weft_verdict weft_check(struct weft_reader *r, weft_check_fn fn, void *ctx,
 	free(c.heap);
 	free(c.aside);
 	u64map_free(&c.object_index);
+	u64map_free(&c.waiting_for);
+	free(c.waiters);
 	u64map_free(&c.strings);
 	u64map_free(&c.stacks);
 	u64map_free(&c.stack_uses);
