@@ -421,3 +421,38 @@ Test(badfiles, dump_escapes_thread_names, .timeout = 30)
 		cr_assert_eq(line[0], 'g', "a line that is not a record:\n%s", r.out);
 	h_free(&r);
 }
+
+/* Threads whose clocks contradict the order the sequence numbers give:
+ * each event waits until the one before it in the mutex's sequence has
+ * applied.  Waking every waiting thread after every event made this
+ * quadratic (seconds for a few thousand threads). */
+Test(badfiles, many_threads_waiting_on_one_sequence, .timeout = 60)
+{
+	enum { THREADS = 3000, ROUNDS = 2 };
+	const uint64_t mutex = 0x9000;
+	struct tg t;
+	tg_init(&t);
+	tg_clock(&t, 1);
+	for (uint64_t i = 0; i < THREADS; i++) {
+		/* The last thread's clock is the earliest. */
+		uint64_t ts = 1000 + (THREADS - i) * 10;
+		tg_batch(&t, (uint32_t)i + 1, 1, ts);
+		TG(&t, STATUS, ts, WEFT_STATE_RUNNING, 0, 0, ts);
+		for (uint64_t k = 0; k < ROUNDS; k++) {
+			uint64_t seq = (k * THREADS + i) * 2 + 1;
+			TG(&t, MUTEX_ACQUIRE, ts + 1, mutex, seq, 0);
+			TG(&t, MUTEX_UNLOCK, ts + 2, mutex, seq + 1, 0);
+		}
+	}
+	tg_gen_end(&t, 1, 1);
+	struct timespec start, end;
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	struct weft_check_result res;
+	cr_assert_eq(tg_check(&t, &res), WEFT_CHECK_OK, "%s %s", res.error, res.note);
+	clock_gettime(CLOCK_MONOTONIC, &end);
+	double secs = (double)(end.tv_sec - start.tv_sec) +
+		      (double)(end.tv_nsec - start.tv_nsec) / 1e9;
+	cr_assert_eq(res.events, THREADS * (1 + 2 * ROUNDS) + 3);
+	cr_assert_lt(secs, 2.0, "checking took %.1f s", secs);
+	tg_free(&t);
+}
