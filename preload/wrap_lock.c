@@ -79,22 +79,19 @@ static void mutex_result(struct weft_thread *self, void *m, int r,
 /* One body for the blocking acquisitions: try first, then block.  With
  * tracing off, an acquisition that does not block costs one trylock and
  * nothing else; one that blocks still goes through the thread's record, so
- * a STATUS written meanwhile can say what it waits for. */
+ * a STATUS written meanwhile can say what it waits for.  Whether tracing is
+ * off is read after the trylock: an acquisition made once a generation is
+ * published is always recorded. */
 #define MUTEX_LOCK_BODY(flags0, call, ...)                                    \
-	int r;                                                                \
-	if (likely(weft_off())) {                                             \
-		r = REAL(pthread_mutex_trylock)(m);                           \
-		if (r != EBUSY)                                               \
-			return r;                                             \
-	}                                                                     \
+	int r = REAL(pthread_mutex_trylock)(m);                               \
+	if (r != EBUSY && likely(weft_off()))                                 \
+		return r;                                                     \
 	struct weft_thread *self = weft_enter();                              \
 	if (!self)                                                            \
-		return REAL(call)(__VA_ARGS__);                               \
+		return r != EBUSY ? r : REAL(call)(__VA_ARGS__);              \
 	uint64_t flags = (flags0);                                            \
-	r = REAL(pthread_mutex_trylock)(m);                                   \
 	if (r != EBUSY) {                                                     \
-		if (!weft_off())                                              \
-			mutex_result(self, m, r, flags, NULL);                \
+		mutex_result(self, m, r, flags, NULL);                        \
 		return r;                                                     \
 	}                                                                     \
 	struct weft_state prev = mutex_blocked(self, m);                      \
