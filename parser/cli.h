@@ -27,6 +27,11 @@ int weft_cmd_lockorder(int argc, char **argv);
 int weft_check_file(const char *path, int json, int quiet);
 /* The worse of two verdicts. */
 int weft_check_exit(int worst_so_far, int verdict);
+/* The exit status for a trace weft_reader_open() refused with rc:
+ * WEFT_EXIT_USAGE when the file cannot be read (or is of a newer format
+ * version than this weft reads), WEFT_EXIT_BAD when it is damaged. */
+struct weft_reader;
+int weft_open_status(int rc, const struct weft_reader *r);
 int weft_print_version(void);
 
 /* Reads one trace; writes its records (file order) to records and its

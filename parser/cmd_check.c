@@ -59,6 +59,13 @@ static const char *verdict_word(enum weft_verdict v)
 	return "?";
 }
 
+int weft_open_status(int rc, const struct weft_reader *r)
+{
+	if (rc == WEFT_READ_IOERR || r->header.version > WEFT_FORMAT_VERSION)
+		return WEFT_EXIT_USAGE;
+	return WEFT_EXIT_BAD;
+}
+
 /* Checks one file and reports it; returns its verdict. */
 int weft_check_file(const char *path, int json, int quiet)
 {
@@ -69,8 +76,8 @@ int weft_check_file(const char *path, int json, int quiet)
 	if (rc == WEFT_READ_OK) {
 		weft_check(&r, NULL, NULL, &res);
 	} else {
-		res.verdict = rc == WEFT_READ_IOERR ? WEFT_CHECK_UNREADABLE
-						    : WEFT_CHECK_INCONSISTENT;
+		res.verdict = weft_open_status(rc, &r) == WEFT_EXIT_USAGE
+			? WEFT_CHECK_UNREADABLE : WEFT_CHECK_INCONSISTENT;
 		snprintf(res.error, sizeof res.error, "%s", r.error);
 	}
 	weft_reader_close(&r);

@@ -21,7 +21,7 @@ static int dump_ordered(const char *path)
 	if (rc != WEFT_READ_OK) {
 		fprintf(stderr, "weft dump: %s: %s\n", path, r.error);
 		weft_reader_close(&r);
-		return rc == WEFT_READ_IOERR ? WEFT_EXIT_USAGE : WEFT_EXIT_BAD;
+		return weft_open_status(rc, &r);
 	}
 	int st;
 	struct weft_tables *t = weft_tables_load(&r, &st);
@@ -114,7 +114,7 @@ int weft_summarize_file(const char *path, FILE *summary, FILE *records)
 	if (rc != WEFT_READ_OK) {
 		fprintf(stderr, "weft dump: %s: %s\n", path, r.error);
 		weft_reader_close(&r);
-		return rc == WEFT_READ_IOERR ? WEFT_EXIT_USAGE : WEFT_EXIT_BAD;
+		return weft_open_status(rc, &r);
 	}
 	int st;
 	struct weft_tables *t = weft_tables_load(&r, &st);

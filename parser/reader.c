@@ -37,13 +37,11 @@ static int read_header(struct weft_reader *r)
 	if (h->version == 0)
 		return fail(r, "offset 8: format version 0 is not supported "
 			    "(no weft writes it)");
-	/* Not damage: this reader cannot read it, a newer one can. */
-	if (h->version > WEFT_FORMAT_VERSION) {
-		fail(r, "offset 8: format version %u is not supported: the trace "
-		     "was written by a newer weft (this one reads version %d)",
-		     h->version, WEFT_FORMAT_VERSION);
-		return WEFT_READ_IOERR;
-	}
+	/* Not damage: a newer weft reads it (header.version tells callers). */
+	if (h->version > WEFT_FORMAT_VERSION)
+		return fail(r, "offset 8: format version %u is not supported: the "
+			    "trace was written by a newer weft (this one reads "
+			    "version %d)", h->version, WEFT_FORMAT_VERSION);
 	uint32_t len = weft_get_le32(r->data + 12);
 	if (len > r->size - WEFT_FILE_HEADER_FIXED)
 		return fail(r, "offset 12: file header length %u runs past the "
