@@ -24,7 +24,7 @@ static void print_bytes(FILE *out, const struct weft_record *rec)
 /* Text from the trace (thread names, symbols), at most max bytes of it,
  * with anything but printable ASCII escaped: a hostile trace must not
  * start a new line or drive the terminal. */
-static void safe_text(char *dst, size_t cap, const char *src, size_t max)
+void weft_safe_text(char *dst, size_t cap, const char *src, size_t max)
 {
 	size_t n = 0;
 	for (size_t i = 0; src[i] && i < max && n + 5 <= cap; i++) {
@@ -104,7 +104,7 @@ static void print_stack(FILE *out, const struct weft_tables *t, uint32_t gen,
 	for (uint32_t i = 0; i < n; i++) {
 		const char *sym = weft_tables_symbol(t, gen, pcs[i]);
 		char safe[4 * WEFT_MAX_BYTES + 1];
-		safe_text(safe, sizeof safe, sym ? sym : "?", WEFT_MAX_BYTES);
+		weft_safe_text(safe, sizeof safe, sym ? sym : "?", WEFT_MAX_BYTES);
 		fprintf(out, "        #%-2u 0x%" PRIx64 " %s\n", i, pcs[i], safe);
 	}
 }
@@ -128,7 +128,7 @@ void weft_print_record(FILE *out, const struct weft_tables *t,
 		snprintf(who, sizeof who, "process");
 	} else if (name) {
 		char safe[4 * 24 + 1];
-		safe_text(safe, sizeof safe, name, 24);
+		weft_safe_text(safe, sizeof safe, name, 24);
 		snprintf(who, sizeof who, "T%u(%s)", serial, safe);
 	} else
 		snprintf(who, sizeof who, "T%u", serial);

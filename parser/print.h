@@ -23,6 +23,10 @@ struct weft_print_counts {
 	int complete;
 };
 
+/* Text from the trace (thread names, symbols), at most max bytes of it,
+ * with anything but printable ASCII escaped as \xNN, into dst (cap >= 5). */
+void weft_safe_text(char *dst, size_t cap, const char *src, size_t max);
+
 void weft_print_record(FILE *out, const struct weft_tables *t,
 		       const struct weft_file_header *fh, uint32_t gen,
 		       uint32_t serial, const struct weft_record *rec);

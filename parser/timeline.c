@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "print.h"
 #include "u64map.h"
 
 const char *const tl_kind_names[TL_NKINDS] = {
@@ -777,7 +778,7 @@ struct timeline *tl_open(const char *path, const char *cmd, int *status)
 	int rc = weft_reader_open(&tl->r, path);
 	if (rc != WEFT_READ_OK) {
 		fprintf(stderr, "weft %s: %s: %s\n", cmd, path, tl->r.error);
-		*status = rc == WEFT_READ_IOERR ? WEFT_EXIT_USAGE : WEFT_EXIT_BAD;
+		*status = weft_open_status(rc, &tl->r);
 		weft_reader_close(&tl->r);
 		free(tl);
 		return NULL;
@@ -882,7 +883,7 @@ static void frame_text(const struct timeline *tl, uint32_t gen, uint64_t pc,
 {
 	const char *sym = weft_tables_symbol(tl->tables, gen, pc);
 	if (sym)
-		snprintf(buf, cap, "%s", sym);
+		weft_safe_text(buf, cap, sym, cap);
 	else
 		snprintf(buf, cap, "0x%" PRIx64, pc);
 }
@@ -942,8 +943,11 @@ void tl_thread_label(const struct timeline *tl, uint32_t serial, char *buf,
 		     size_t cap)
 {
 	const char *name = weft_tables_thread_name(tl->tables, serial);
-	if (name)
-		snprintf(buf, cap, "T%u (%s)", serial, name);
+	char safe[64];
+	if (name) {
+		weft_safe_text(safe, sizeof safe, name, 15);
+		snprintf(buf, cap, "T%u (%s)", serial, safe);
+	}
 	else
 		snprintf(buf, cap, "T%u", serial);
 }

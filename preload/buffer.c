@@ -170,9 +170,9 @@ int weft_output_write(const uint8_t *p, size_t n)
 void weft_nested_call(void)
 {
 	struct weft_thread *t = weft_self_tls;
-	if (t && (atomic_load_explicit(&t->seqlock, memory_order_relaxed) & 1) &&
-	    atomic_load_explicit(&weft_generation, memory_order_relaxed))
-		atomic_fetch_add(&t->lost, 1);
+	uint32_t gen = atomic_load_explicit(&weft_generation, memory_order_relaxed);
+	if (t && (atomic_load_explicit(&t->seqlock, memory_order_relaxed) & 1) && gen)
+		atomic_fetch_add(&t->lost[gen & 1], 1);
 }
 
 /* Writes every queued batch, oldest first, and gives the buffers back.
@@ -256,7 +256,7 @@ uint32_t weft_buffer_prepare(struct weft_thread *t, uint32_t gen)
 	if (!t->buf[slot])
 		t->buf[slot] = weft_pool_get();
 	if (!t->buf[slot]) {
-		atomic_fetch_add(&t->lost, 1);
+		atomic_fetch_add(&t->lost[slot], 1);
 		errno = saved;
 		return 0;
 	}
@@ -272,10 +272,10 @@ uint32_t weft_buffer_prepare(struct weft_thread *t, uint32_t gen)
 			  t->cur.syscall, t->cur.object,
 			  weft_zigzag((int64_t)t->cur.since));
 	}
-	uint64_t lost = atomic_load(&t->lost);
+	uint64_t lost = atomic_load(&t->lost[slot]);
 	if (lost) {
 		WEFT_EMIT(t, gen, LOST, t->last_ts[slot], lost);
-		atomic_fetch_sub(&t->lost, lost);
+		atomic_fetch_sub(&t->lost[slot], lost);
 	}
 	errno = saved;
 	return gen;

@@ -119,6 +119,11 @@ static void write_statuses(uint32_t gen)
 		atomic_thread_fence(memory_order_acquire);
 		if (atomic_load(&t->seqlock) != before)
 			continue;
+		/* A thread that already dropped events of gen may have changed
+		 * state since it began (even ended): its state at the start is
+		 * not known, and its LOST record opens its generation. */
+		if (atomic_load(&t->lost[gen & 1]))
+			continue;
 		uint32_t seen = atomic_load(&t->status_gen);
 		if (seen == gen ||
 		    !atomic_compare_exchange_strong(&t->status_gen, &seen, gen))
@@ -167,7 +172,7 @@ static void write_unreported_losses(uint32_t gen)
 {
 	for (uint32_t s = 1; s <= weft_thread_count(); s++) {
 		struct weft_thread *t = weft_thread_by_serial(s);
-		uint64_t lost = atomic_exchange(&t->lost, 0);
+		uint64_t lost = atomic_exchange(&t->lost[gen & 1], 0);
 		if (!lost)
 			continue;
 		struct weft_tablebuf tb;

@@ -166,7 +166,9 @@ void weft_thread_unwound(struct weft_thread *t)
 		return;
 	for (unsigned slot = 0; slot < 2; slot++)
 		weft_buffer_flush(t, slot);
-	atomic_fetch_add(&t->lost, 1);
+	uint32_t gen = atomic_load(&weft_generation);
+	if (gen)
+		atomic_fetch_add(&t->lost[gen & 1], 1);
 	atomic_store_explicit(&t->seqlock, seq + 1, memory_order_release);
 }
 
@@ -186,7 +188,8 @@ void weft_thread_reset_after_fork(struct weft_thread *survivor)
 			}
 		}
 		atomic_store(&t->seqlock, 0);
-		atomic_store(&t->lost, 0);
+		atomic_store(&t->lost[0], 0);
+		atomic_store(&t->lost[1], 0);
 		if (t != survivor) {
 			atomic_store(&t->exited, 1);
 			atomic_store(&t->joined, 1);

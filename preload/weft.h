@@ -74,7 +74,11 @@ struct weft_thread {
 	uint32_t buf_gen[2];
 	uint64_t last_ts[2];
 	uint64_t last_obj[2];       /* objects are coded as deltas from it */
-	_Atomic uint64_t lost;      /* events dropped since the last LOST */
+	/* Events dropped since the last LOST, by the parity of the
+	 * generation they were dropped in (a LOST names its generation's
+	 * losses only: one counted after a generation began is not written
+	 * into the one before). */
+	_Atomic uint64_t lost[2];
 
 	/* Current state, kept even while tracing is off, for STATUS.  It
 	 * changes only inside the thread's seqlock sections. */

@@ -123,17 +123,20 @@ Test(robust, sigkill_leaves_a_truncated_trace_that_still_reads, .timeout = 120)
 	char preload[4200], output[4200];
 	snprintf(preload, sizeof preload, "LD_PRELOAD=%s", h_preload());
 	snprintf(output, sizeof output, "WEFT_OUTPUT=%s", trace);
+	/* Everything the child needs is made before fork: between fork and
+	 * exec it may call only async-signal-safe functions (the test process
+	 * has other threads). */
+	char *env[] = { preload, output, "WEFT_ROTATE_MS=20", "WEFT_BUFFER_KB=16", NULL };
+	char *argv[] = { (char *)h_program("lock_flood"), "2", "1000000000", "2000", NULL };
 	pid_t pid = fork();
-	cr_assert_geq(pid, 0);
-	if (pid == 0) {
+	if (pid == 0) { /* no assertion here: it would report from the child */
 		int null = open("/dev/null", O_RDWR);
 		dup2(null, 1);
 		dup2(null, 2);
-		char *env[] = { preload, output, "WEFT_ROTATE_MS=20", "WEFT_BUFFER_KB=16", NULL };
-		execle(h_program("lock_flood"), "lock_flood", "2", "1000000000",
-		       "2000", (char *)NULL, env);
+		execve(argv[0], argv, env);
 		_exit(127);
 	}
+	cr_assert_gt(pid, 0);
 	/* Long enough for several generations to be written whole. */
 	struct timespec t = { 0, 400 * 1000000L };
 	nanosleep(&t, NULL);
