@@ -32,6 +32,9 @@ int weft_check_exit(int worst_so_far, int verdict);
  * version than this weft reads), WEFT_EXIT_BAD when it is damaged. */
 struct weft_reader;
 int weft_open_status(int rc, const struct weft_reader *r);
+/* Opens path for `weft cmd`: 0, or (having said why on stderr, in one
+ * line, and closed r) the exit status. */
+int weft_open_trace(struct weft_reader *r, const char *path, const char *cmd);
 int weft_print_version(void);
 
 /* Reads one trace; writes its records (file order) to records and its

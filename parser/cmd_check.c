@@ -66,6 +66,16 @@ int weft_open_status(int rc, const struct weft_reader *r)
 	return WEFT_EXIT_BAD;
 }
 
+int weft_open_trace(struct weft_reader *r, const char *path, const char *cmd)
+{
+	int rc = weft_reader_open(r, path);
+	if (rc == WEFT_READ_OK)
+		return 0;
+	fprintf(stderr, "weft %s: %s: %s\n", cmd, path, r->error);
+	weft_reader_close(r);
+	return weft_open_status(rc, r);
+}
+
 /* Checks one file and reports it; returns its verdict. */
 int weft_check_file(const char *path, int json, int quiet)
 {

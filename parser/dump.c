@@ -17,12 +17,9 @@
 static int dump_ordered(const char *path)
 {
 	struct weft_reader r;
-	int rc = weft_reader_open(&r, path);
-	if (rc != WEFT_READ_OK) {
-		fprintf(stderr, "weft dump: %s: %s\n", path, r.error);
-		weft_reader_close(&r);
-		return weft_open_status(rc, &r);
-	}
+	int rc = weft_open_trace(&r, path, "dump");
+	if (rc)
+		return rc;
 	int st;
 	struct weft_tables *t = weft_tables_load(&r, &st);
 	struct weft_check_result res;
@@ -110,12 +107,9 @@ int weft_cmd_dump(int argc, char **argv)
 int weft_summarize_file(const char *path, FILE *summary, FILE *records)
 {
 	struct weft_reader r;
-	int rc = weft_reader_open(&r, path);
-	if (rc != WEFT_READ_OK) {
-		fprintf(stderr, "weft dump: %s: %s\n", path, r.error);
-		weft_reader_close(&r);
-		return weft_open_status(rc, &r);
-	}
+	int rc = weft_open_trace(&r, path, "dump");
+	if (rc)
+		return rc;
 	int st;
 	struct weft_tables *t = weft_tables_load(&r, &st);
 	struct weft_print_counts n;

@@ -775,11 +775,8 @@ struct timeline *tl_open(const char *path, const char *cmd, int *status)
 		abort();
 	tl->path = path;
 	tl->cmd = cmd;
-	int rc = weft_reader_open(&tl->r, path);
-	if (rc != WEFT_READ_OK) {
-		fprintf(stderr, "weft %s: %s: %s\n", cmd, path, tl->r.error);
-		*status = weft_open_status(rc, &tl->r);
-		weft_reader_close(&tl->r);
+	*status = weft_open_trace(&tl->r, path, cmd);
+	if (*status) {
 		free(tl);
 		return NULL;
 	}
