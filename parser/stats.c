@@ -522,6 +522,29 @@ static void print_threads(struct stats *st, int width, int top)
 	free(rows);
 }
 
+/* The most frequent site a lock or object was waited for at, under its
+ * row. */
+static void print_top_site(struct stats *st, const struct obj_row *o,
+			   const char *verb, int width)
+{
+	if (!o->top_site)
+		return;
+	char site[768], line[1024];
+	tl_site_text(st->tl, &o->top_site->site, 4, site, sizeof site);
+	snprintf(line, sizeof line, "    %s most at (%" PRIu64 " of %" PRIu64 "): %s",
+		 verb, o->top_site->count, o->waits, site);
+	print_cut(line, width);
+}
+
+/* After a table's rows: that it had none, or how many --top left out. */
+static void print_table_end(int shown, int more)
+{
+	if (!shown)
+		printf("(none)\n");
+	if (more)
+		printf("(%d more; --top N shows more)\n", more);
+}
+
 static void print_locks(struct stats *st, int width, int top)
 {
 	char b[6][16], line[1024], who[64];
@@ -559,23 +582,14 @@ static void print_locks(struct stats *st, int width, int top)
 				 who, dur(w->ns, b[4]));
 			print_cut(line, width);
 		}
-		if (o->top_site) {
-			char site[768];
-			tl_site_text(st->tl, &o->top_site->site, 4, site, sizeof site);
-			snprintf(line, sizeof line, "    blocked most at (%" PRIu64 " of %"
-				 PRIu64 "): %s", o->top_site->count, o->waits, site);
-			print_cut(line, width);
-		}
+		print_top_site(st, o, "blocked", width);
 	}
-	if (!shown)
-		printf("(none)\n");
-	if (more)
-		printf("(%d more; --top N shows more)\n", more);
+	print_table_end(shown, more);
 }
 
 static void print_waits(struct stats *st, int width, int top)
 {
-	char b[3][16], line[1024];
+	char b[3][16];
 	int shown = 0, more = 0;
 	printf("\nOther waits (condvars, semaphores, barriers), by total\n");
 	printf("%-14s %-8s %8s %9s %9s\n", "object", "kind", "waits", "total", "max");
@@ -589,18 +603,9 @@ static void print_waits(struct stats *st, int width, int top)
 		shown++;
 		printf("%-14" PRIx64 " %-8s %8" PRIu64 " %9s %9s\n", o->addr, o->kind,
 		       o->waits, dur(o->wait_total, b[0]), dur(o->wait_max, b[1]));
-		if (o->top_site) {
-			char site[768];
-			tl_site_text(st->tl, &o->top_site->site, 4, site, sizeof site);
-			snprintf(line, sizeof line, "    waited most at (%" PRIu64 " of %"
-				 PRIu64 "): %s", o->top_site->count, o->waits, site);
-			print_cut(line, width);
-		}
+		print_top_site(st, o, "waited", width);
 	}
-	if (!shown)
-		printf("(none)\n");
-	if (more)
-		printf("(%d more; --top N shows more)\n", more);
+	print_table_end(shown, more);
 }
 
 static void sys_label(const struct sys_row *r, char *buf, size_t cap)
@@ -645,10 +650,7 @@ static void print_syscalls(struct stats *st, int width, int top)
 			printf(" %9s %9s\n", dur((int64_t)percentile(r, 0.99), b[2]),
 			       dur(r->max, b[3]));
 		}
-	if (!shown)
-		printf("(none)\n");
-	if (more)
-		printf("(%d more; --top N shows more)\n", more);
+	print_table_end(shown, more);
 }
 
 static void print_banner(struct stats *st, int width)
