@@ -50,7 +50,6 @@ struct thread {
 	uint32_t last_gen;     /* latest generation it had records in */
 	uint8_t created, started, exited;
 	uint8_t in_session;    /* had records since tracing last started */
-	uint64_t barrier_round; /* the round of the barrier it waits at */
 	uint8_t depth;         /* entries in stack; 0 = running */
 	uint8_t unknown;       /* its state is unknown (events were lost) */
 	struct state stack[STATE_DEPTH];
@@ -81,6 +80,7 @@ struct object {
 	int64_t sem_value;
 	uint32_t barrier_count; /* threads a round releases; 0 unknown */
 	uint64_t arrivals;      /* BARRIER_BEGINs since BARRIER_INIT */
+	uint64_t departures;    /* BARRIER_ENDs since BARRIER_INIT */
 	uint8_t early_readers;  /* readers from before its state was known
 				   may still hold it (until a writer has) */
 };
@@ -114,6 +114,8 @@ struct checker {
 	uint32_t nbatches, batches_cap;
 	uint32_t gen;                 /* lowest generation not yet checked */
 	uint32_t last_checked;
+	int numbers_restart;          /* sequence numbers restart at 1 in
+					 each generation (format version 2) */
 	int relaxed;                  /* this generation lost events */
 	int relief;                   /* the merge is stuck: let one missing
 					 cause go (relaxed generations only) */
@@ -940,32 +942,42 @@ static enum verdict judge(struct checker *c, struct thread *t, struct judgement 
 		if (apply && a[2] == 0) {
 			o = object_get(c, a[0]);
 			o->barrier_count = (uint32_t)a[1];
-			o->arrivals = 0;
+			o->arrivals = o->departures = 0;
 		}
 		break;
 	case WEFT_EV_BARRIER_BEGIN:
 		if (apply) {
 			if (!o)
 				o = object_get(c, a[0]);
-			if (o->barrier_count)
-				t->barrier_round = o->arrivals++ / o->barrier_count;
+			o->arrivals++;
 			push_state(t, WEFT_STATE_BLOCKED_BARRIER, 0, a[0]);
 		}
 		break;
 	case WEFT_EV_BARRIER_END:
 		if (expect_top(c, j, t, WEFT_STATE_BLOCKED_BARRIER, a[0], "BARRIER_BEGIN") != APPLY)
 			return j->v;
-		/* A round releases its waiters only once all have arrived. */
+		/* Threads leave in rounds of barrier_count, each once its
+		 * round is complete: with this departure, at least
+		 * ceil(departures / count) rounds are, so as many times count
+		 * threads have arrived.  (Which round a thread belongs to is
+		 * not known: an arrival is numbered before the real call, and
+		 * arrivals made in another order than their numbers form
+		 * other rounds than the numbers would say.) */
 		o = object_get(c, a[0]);
-		if (o->barrier_count && !t->unknown && !lenient(c) &&
-		    o->arrivals < (t->barrier_round + 1) * o->barrier_count)
-			return wait_for(j, object_key(o->addr), "barrier 0x%" PRIx64
-					" has %" PRIu64 " of the %u threads of its round",
-					o->addr,
-					o->arrivals - t->barrier_round * o->barrier_count,
-					o->barrier_count);
-		if (apply)
+		if (o->barrier_count && !t->unknown && !lenient(c)) {
+			uint64_t rounds = (o->departures + o->barrier_count) / o->barrier_count;
+			if (o->arrivals < rounds * o->barrier_count)
+				return wait_for(j, object_key(o->addr), "barrier 0x%" PRIx64
+						" has had %" PRIu64 " arrivals: a departure "
+						"needs %" PRIu64 " (%" PRIu64 " rounds of %u)",
+						o->addr, o->arrivals,
+						rounds * o->barrier_count, rounds,
+						o->barrier_count);
+		}
+		if (apply) {
+			o->departures++;
 			pop_state(t);
+		}
 		break;
 	case WEFT_EV_SEM_INIT:
 		/* sem_init fails (EINVAL) above SEM_VALUE_MAX; the bound also
@@ -1218,6 +1230,41 @@ static int process_records(struct checker *c)
 	return 0;
 }
 
+/*
+ * Each object's sequence at the start of the generation.  In format
+ * version 2 an object's numbers restart at 1 in every generation and run
+ * 1..n without a gap, and all of its events of one generation were
+ * numbered before any of the next (format/SPEC.md, section 7.2): so its
+ * state carries over from the previous generation as it was, and a first
+ * number other than 1 means events were lost, which only a generation
+ * that says so (LOST, or cut short) may have.  In version 1 numbers ran on
+ * across generations, and one that did not continue from the previous
+ * generation's last restarted the object's state.  An object whose
+ * sequence does not start where it should is in an unknown state.
+ */
+static int start_sequences(struct checker *c)
+{
+	for (uint32_t i = 0; i < c->ngen_objects; i++) {
+		struct object *o = &c->objects[c->gen_objects[i]];
+		uint64_t expected = c->numbers_restart ? 1 : o->last_seq + 1;
+		if (c->numbers_restart && o->min_seq != 1 && !c->relaxed) {
+			fail(c, "generation %u: object 0x%" PRIx64 "'s first sequence "
+			     "number is %" PRIu64 ", not 1, and the generation lost no "
+			     "events", c->gen, o->addr, o->min_seq);
+			return -1;
+		}
+		if (o->min_seq != expected) {
+			o->known = 0;
+			o->holder = o->depth = o->writer = o->readers = 0;
+			o->early_readers = 0;
+			o->sem_known = 0;
+			o->barrier_count = 0;
+		}
+		o->last_seq = o->min_seq - 1;
+	}
+	return 0;
+}
+
 /* Checks the gathered generation; 0 when it is consistent.  A generation
  * cut short (no GEN_END: the process was killed) may lack any of its
  * batches, so causes that are missing are not held against it. */
@@ -1231,19 +1278,8 @@ static int check_generation(struct checker *c, int cut_short)
 	u64map_free(&c->stack_uses);
 	if (prepass(c) < 0)
 		return -1;
-	/* Objects whose sequence does not continue from the previous
-	 * generation start in an unknown state. */
-	for (uint32_t i = 0; i < c->ngen_objects; i++) {
-		struct object *o = &c->objects[c->gen_objects[i]];
-		if (o->min_seq != o->last_seq + 1) {
-			o->known = 0;
-			o->holder = o->depth = o->writer = o->readers = 0;
-			o->early_readers = 0;
-			o->sem_known = 0;
-			o->barrier_count = 0;
-			o->last_seq = o->min_seq - 1;
-		}
-	}
+	if (start_sequences(c) < 0)
+		return -1;
 	if (merge(c) < 0)
 		return -1;
 	process_records(c);
@@ -1332,7 +1368,8 @@ static void start_next_generation(struct checker *c)
 enum weft_verdict weft_check(struct weft_reader *r, weft_check_fn fn, void *ctx,
 			     struct weft_check_result *res)
 {
-	struct checker c = { .r = r, .res = res, .fn = fn, .ctx = ctx };
+	struct checker c = { .r = r, .res = res, .fn = fn, .ctx = ctx,
+			     .numbers_restart = r->header.version >= 2 };
 	if (places[0].seq == 0)
 		find_places();
 	memset(res, 0, sizeof *res);

@@ -19,6 +19,7 @@
 #endif
 
 #include "../format/wire.h"
+#include "testhook.h"
 #include "weft.h"
 
 /* Room one event may take (the longest is an EXEC path, written through the
@@ -113,6 +114,7 @@ static inline uint32_t weft_ev_begin(struct weft_thread *t)
 
 static inline void weft_ev_end(struct weft_thread *t)
 {
+	WEFT_TEST_POINT(WEFT_POINT_CLOSE, NULL);
 	uint64_t seq = atomic_load_explicit(&t->seqlock, memory_order_relaxed);
 	atomic_store_explicit(&t->seqlock, seq + 1, memory_order_release);
 	weft_busy--;
@@ -220,11 +222,34 @@ static inline void weft_state_leave(struct weft_thread *t, struct weft_state pre
 	weft_cur_store(t, prev);
 }
 
-/* The object's next sequence number when the event is recorded (gen is
- * non-zero), else 0: sequences advance only while tracing. */
-static inline uint64_t weft_seq(uint32_t gen, const void *object)
+/*
+ * The next number of object's sequence, for an event about to be written
+ * in generation *gen inside the open section (nothing of the event written
+ * yet).  When the object's counter is already in a later generation
+ * (another thread numbered an event of the object after a boundary that
+ * this section straddles), the event belongs in that generation too: the
+ * section is closed and opened again, and *gen becomes the generation it
+ * now writes in, or 0 when tracing stopped meanwhile (the event is then not
+ * recorded).  Returns 0 when nothing is recorded or the object has no
+ * counter.  See objseq.c and format/SPEC.md, section 7.2.
+ */
+static inline uint64_t weft_seq_take(struct weft_thread *t, uint32_t *gen,
+				     const void *object)
 {
-	return gen ? weft_objseq_next(object) : 0;
+	while (*gen) {
+		WEFT_TEST_POINT(WEFT_POINT_SEQ, object);
+		uint64_t seq = weft_objseq_next(object, *gen);
+		if (likely(seq != WEFT_SEQ_LATE))
+			return seq;
+		uint32_t late = *gen;
+		weft_ev_end(t);
+		*gen = weft_ev_begin(t);
+		/* A counter is only ever ahead of a published generation:
+		 * never loop on one that did not move. */
+		if (unlikely(*gen == late))
+			return 0;
+	}
+	return 0;
 }
 
 /* A stack id when stacks are on, else 0.  Called outside begin/end: the

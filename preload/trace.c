@@ -286,6 +286,7 @@ void weft_after_fork_child(void)
 	uint32_t was_tracing = atomic_load(&weft_generation);
 	atomic_store(&weft_generation, 0);
 	weft_thread_reset_after_fork(weft_self_tls);
+	weft_objseq_reset_after_fork();
 	if (weft_out_fd >= 0)
 		syscall(SYS_close, weft_out_fd);
 	weft_out_fd = -1;

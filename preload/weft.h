@@ -141,9 +141,11 @@ uint32_t weft_batches_take(uint32_t gen);
 uint64_t weft_output_bytes(void);
 void weft_batches_add(uint32_t gen);
 
-/* objseq.c: per-object sequence numbers */
-uint64_t weft_objseq_next(const void *object);
+/* objseq.c: per-object sequence numbers, restarting in each generation */
+#define WEFT_SEQ_LATE UINT64_MAX /* the object is already in a later generation */
+uint64_t weft_objseq_next(const void *object, uint32_t gen);
 void weft_objseq_init(void);
+void weft_objseq_reset_after_fork(void);
 
 /* stacks.c */
 uint64_t weft_stack_capture(void);

@@ -1,19 +1,16 @@
 /*
  * wrap_lock.c - mutexes, reader-writer locks and spin locks.
  *
- * A blocking acquisition tries the lock first: when that succeeds the
- * thread records one ACQUIRE; only when it is busy does it record BLOCK,
- * call the blocking function and then ACQUIRE with the contended flag (or
- * FAIL).  The object's sequence number is taken while the lock is held and
- * inside the event's seqlock section: after acquiring; and an unlock's
- * section spans the real unlock, so the release and its event fall in the
- * same generation.  Return values and errno pass through unchanged;
- * EOWNERDEAD counts as acquired.
+ * Acquisitions and releases follow the shapes of protocol.h: try first,
+ * and only when the object is busy record BLOCK, call the blocking function
+ * and then ACQUIRE with the contended flag (or FAIL); a release is written
+ * in a section that spans the real unlock.  Return values and errno pass
+ * through unchanged; EOWNERDEAD counts as acquired.
  */
 #include <errno.h>
 #include <pthread.h>
 
-#include "emit.h"
+#include "protocol.h"
 #include "real.h"
 
 WEFT_REAL(pthread_mutex_lock)
@@ -39,297 +36,207 @@ static int acquired(int r)
 	return r == 0 || r == EOWNERDEAD;
 }
 
+/* The try of every lock kind: EBUSY when it is held. */
+static int lock_busy(int r, int err)
+{
+	(void)err;
+	return r == EBUSY;
+}
+
+/* Records that the thread blocks on obj: the BLOCK event (its arguments
+ * after the object, then the stack) and the blocked state. */
+#define LOCK_BLOCKED(BLOCK, state, self, obj, ...)                            \
+	uint64_t stack = weft_stack();                                        \
+	uint64_t ts = weft_now();                                             \
+	uint32_t g = weft_ev_begin(self);                                     \
+	if (g)                                                                \
+		WEFT_EMIT(self, g, BLOCK, ts, weft_obj(obj), __VA_ARGS__);    \
+	struct weft_state prev = weft_state_enter(self, state, 0,             \
+						  weft_obj(obj), ts);         \
+	weft_ev_end(self);                                                    \
+	return prev;
+
 /* ---- mutexes ---- */
 
-static struct weft_state mutex_blocked(struct weft_thread *self, void *m)
+#define mutex_busy lock_busy
+
+static struct weft_state mutex_blocked(struct weft_thread *self, void *m,
+				       int unused)
 {
-	uint64_t stack = weft_stack();
-	uint64_t ts = weft_now();
-	uint32_t g = weft_ev_begin(self);
-	if (g)
-		WEFT_EMIT(self, g, MUTEX_BLOCK, ts, weft_obj(m), stack);
-	struct weft_state prev = weft_state_enter(self, WEFT_STATE_BLOCKED_MUTEX, 0,
-						  weft_obj(m), ts);
-	weft_ev_end(self);
-	return prev;
+	(void)unused;
+	LOCK_BLOCKED(MUTEX_BLOCK, WEFT_STATE_BLOCKED_MUTEX, self, m, stack)
 }
 
-/* The outcome of an acquisition; prev is the state to go back to after a
- * blocked one (NULL when the thread did not block). */
-static void mutex_result(struct weft_thread *self, void *m, int r,
-			 uint64_t flags, const struct weft_state *prev)
+static void mutex_result(struct weft_thread *self, void *m, int unused, int r,
+			 int err, uint64_t flags, const struct weft_state *prev)
 {
-	uint64_t ts = weft_now();
+	(void)unused, (void)err;
+	uint64_t ts = weft_now(), seq;
 	if (r == EOWNERDEAD)
 		flags |= WEFT_FLAG_OWNERDEAD;
-	uint32_t g = weft_ev_begin(self);
-	if (g) {
-		if (acquired(r))
-			WEFT_EMIT(self, g, MUTEX_ACQUIRE, ts, weft_obj(m),
-				  weft_seq(g, m), flags);
-		else
-			WEFT_EMIT(self, g, MUTEX_FAIL, ts, weft_obj(m), flags,
-				  weft_err(r));
-	}
-	if (prev)
-		weft_state_leave(self, *prev);
-	weft_ev_end(self);
+	uint32_t g = weft_outcome_open(self, m, acquired(r), &seq);
+	if (g && acquired(r))
+		WEFT_EMIT(self, g, MUTEX_ACQUIRE, ts, weft_obj(m), seq, flags);
+	else if (g)
+		WEFT_EMIT(self, g, MUTEX_FAIL, ts, weft_obj(m), flags, weft_err(r));
+	weft_outcome_close(self, prev);
 }
-
-/* One body for the blocking acquisitions: try first, then block.  With
- * tracing off, an acquisition that does not block costs one trylock and
- * nothing else; one that blocks still goes through the thread's record, so
- * a STATUS written meanwhile can say what it waits for.  Whether tracing is
- * off is read after the trylock: an acquisition made once a generation is
- * published is always recorded. */
-#define MUTEX_LOCK_BODY(flags0, call, ...)                                    \
-	int r = REAL(pthread_mutex_trylock)(m);                               \
-	if (r != EBUSY && likely(weft_off()))                                 \
-		return r;                                                     \
-	struct weft_thread *self = weft_enter();                              \
-	if (!self)                                                            \
-		return r != EBUSY ? r : REAL(call)(__VA_ARGS__);              \
-	uint64_t flags = (flags0);                                            \
-	if (r != EBUSY) {                                                     \
-		mutex_result(self, m, r, flags, NULL);                        \
-		return r;                                                     \
-	}                                                                     \
-	struct weft_state prev = mutex_blocked(self, m);                      \
-	r = REAL(call)(__VA_ARGS__);                                          \
-	mutex_result(self, m, r, flags | WEFT_FLAG_CONTENDED, &prev);         \
-	return r;
 
 WEFT_VISIBLE int pthread_mutex_lock(pthread_mutex_t *m)
 {
-	MUTEX_LOCK_BODY(0, pthread_mutex_lock, m)
+	WEFT_ACQUIRE(mutex, m, 0, 0, REAL(pthread_mutex_trylock)(m),
+		     REAL(pthread_mutex_lock)(m))
 }
 
 WEFT_VISIBLE int pthread_mutex_timedlock(pthread_mutex_t *m,
 					 const struct timespec *abstime)
 {
-	MUTEX_LOCK_BODY(WEFT_FLAG_TIMED, pthread_mutex_timedlock, m, abstime)
+	WEFT_ACQUIRE(mutex, m, 0, WEFT_FLAG_TIMED, REAL(pthread_mutex_trylock)(m),
+		     REAL(pthread_mutex_timedlock)(m, abstime))
 }
 
 WEFT_VISIBLE int pthread_mutex_clocklock(pthread_mutex_t *m, clockid_t clock,
 					 const struct timespec *abstime)
 {
-	MUTEX_LOCK_BODY(WEFT_FLAG_TIMED, pthread_mutex_clocklock, m, clock, abstime)
+	WEFT_ACQUIRE(mutex, m, 0, WEFT_FLAG_TIMED, REAL(pthread_mutex_trylock)(m),
+		     REAL(pthread_mutex_clocklock)(m, clock, abstime))
 }
 
 WEFT_VISIBLE int pthread_mutex_trylock(pthread_mutex_t *m)
 {
-	struct weft_thread *self = weft_enter();
-	if (!self)
-		return REAL(pthread_mutex_trylock)(m);
-	int r = REAL(pthread_mutex_trylock)(m);
-	mutex_result(self, m, r, WEFT_FLAG_TRY, NULL);
-	return r;
+	WEFT_TRY(mutex, m, 0, REAL(pthread_mutex_trylock)(m))
 }
 
 WEFT_VISIBLE int pthread_mutex_unlock(pthread_mutex_t *m)
 {
-	struct weft_thread *self = weft_off() ? NULL : weft_enter();
-	if (!self)
-		return REAL(pthread_mutex_unlock)(m);
-	uint64_t ts = weft_now();
-	uint8_t *result_at = NULL;
-	uint32_t g = weft_ev_begin(self);
-	if (g)
-		WEFT_EMIT_PENDING(self, g, MUTEX_UNLOCK, ts, result_at, weft_obj(m),
-				  weft_seq(g, m));
-	int r = REAL(pthread_mutex_unlock)(m);
-	weft_settle(result_at, r);
-	weft_ev_end(self);
-	return r;
+	WEFT_RELEASE(MUTEX_UNLOCK, m, weft_returned, REAL(pthread_mutex_unlock)(m))
 }
 
-/* ---- reader-writer locks ---- */
+/* ---- reader-writer locks: arg is the mode ---- */
+
+#define rwlock_busy lock_busy
 
 static struct weft_state rwlock_blocked(struct weft_thread *self, void *l,
-					uint64_t mode)
+					int mode)
 {
-	uint64_t stack = weft_stack();
-	uint64_t ts = weft_now();
-	uint32_t g = weft_ev_begin(self);
-	if (g)
-		WEFT_EMIT(self, g, RWLOCK_BLOCK, ts, weft_obj(l), mode, stack);
-	struct weft_state prev = weft_state_enter(self, WEFT_STATE_BLOCKED_RWLOCK, 0,
-						  weft_obj(l), ts);
-	weft_ev_end(self);
-	return prev;
+	LOCK_BLOCKED(RWLOCK_BLOCK, WEFT_STATE_BLOCKED_RWLOCK, self, l,
+		     (uint64_t)mode, stack)
 }
 
-static void rwlock_result(struct weft_thread *self, void *l, int r,
-			  uint64_t mode, uint64_t flags,
-			  const struct weft_state *prev)
+static void rwlock_result(struct weft_thread *self, void *l, int mode, int r,
+			  int err, uint64_t flags, const struct weft_state *prev)
 {
-	uint64_t ts = weft_now();
-	uint32_t g = weft_ev_begin(self);
-	if (g) {
-		if (r == 0)
-			WEFT_EMIT(self, g, RWLOCK_ACQUIRE, ts, weft_obj(l),
-				  weft_seq(g, l), mode, flags);
-		else
-			WEFT_EMIT(self, g, RWLOCK_FAIL, ts, weft_obj(l), mode,
-				  flags, weft_err(r));
-	}
-	if (prev)
-		weft_state_leave(self, *prev);
-	weft_ev_end(self);
+	(void)err;
+	uint64_t ts = weft_now(), seq;
+	uint32_t g = weft_outcome_open(self, l, r == 0, &seq);
+	if (g && r == 0)
+		WEFT_EMIT(self, g, RWLOCK_ACQUIRE, ts, weft_obj(l), seq,
+			  (uint64_t)mode, flags);
+	else if (g)
+		WEFT_EMIT(self, g, RWLOCK_FAIL, ts, weft_obj(l), (uint64_t)mode,
+			  flags, weft_err(r));
+	weft_outcome_close(self, prev);
 }
-
-/* One body for the six acquiring rwlock calls: try first, then block. */
-#define RWLOCK_ACQUIRE_BODY(mode, flags0, tryfn, call, ...)                   \
-	struct weft_thread *self = weft_enter();                              \
-	if (!self)                                                            \
-		return REAL(call)(__VA_ARGS__);                               \
-	uint64_t flags = (flags0);                                            \
-	int r = REAL(tryfn)(l);                                               \
-	if (r != EBUSY) {                                                     \
-		if (!weft_off())                                              \
-			rwlock_result(self, l, r, mode, flags, NULL);         \
-		return r;                                                     \
-	}                                                                     \
-	struct weft_state prev = rwlock_blocked(self, l, mode);               \
-	r = REAL(call)(__VA_ARGS__);                                          \
-	rwlock_result(self, l, r, mode, flags | WEFT_FLAG_CONTENDED, &prev);  \
-	return r;
 
 WEFT_VISIBLE int pthread_rwlock_rdlock(pthread_rwlock_t *l)
 {
-	RWLOCK_ACQUIRE_BODY(WEFT_RW_READ, 0, pthread_rwlock_tryrdlock,
-			    pthread_rwlock_rdlock, l)
+	WEFT_ACQUIRE(rwlock, l, WEFT_RW_READ, 0, REAL(pthread_rwlock_tryrdlock)(l),
+		     REAL(pthread_rwlock_rdlock)(l))
 }
 
 WEFT_VISIBLE int pthread_rwlock_wrlock(pthread_rwlock_t *l)
 {
-	RWLOCK_ACQUIRE_BODY(WEFT_RW_WRITE, 0, pthread_rwlock_trywrlock,
-			    pthread_rwlock_wrlock, l)
+	WEFT_ACQUIRE(rwlock, l, WEFT_RW_WRITE, 0, REAL(pthread_rwlock_trywrlock)(l),
+		     REAL(pthread_rwlock_wrlock)(l))
 }
 
 WEFT_VISIBLE int pthread_rwlock_timedrdlock(pthread_rwlock_t *l,
 					    const struct timespec *t)
 {
-	RWLOCK_ACQUIRE_BODY(WEFT_RW_READ, WEFT_FLAG_TIMED, pthread_rwlock_tryrdlock,
-			    pthread_rwlock_timedrdlock, l, t)
+	WEFT_ACQUIRE(rwlock, l, WEFT_RW_READ, WEFT_FLAG_TIMED,
+		     REAL(pthread_rwlock_tryrdlock)(l),
+		     REAL(pthread_rwlock_timedrdlock)(l, t))
 }
 
 WEFT_VISIBLE int pthread_rwlock_timedwrlock(pthread_rwlock_t *l,
 					    const struct timespec *t)
 {
-	RWLOCK_ACQUIRE_BODY(WEFT_RW_WRITE, WEFT_FLAG_TIMED, pthread_rwlock_trywrlock,
-			    pthread_rwlock_timedwrlock, l, t)
+	WEFT_ACQUIRE(rwlock, l, WEFT_RW_WRITE, WEFT_FLAG_TIMED,
+		     REAL(pthread_rwlock_trywrlock)(l),
+		     REAL(pthread_rwlock_timedwrlock)(l, t))
 }
 
 WEFT_VISIBLE int pthread_rwlock_clockrdlock(pthread_rwlock_t *l, clockid_t c,
 					    const struct timespec *t)
 {
-	RWLOCK_ACQUIRE_BODY(WEFT_RW_READ, WEFT_FLAG_TIMED, pthread_rwlock_tryrdlock,
-			    pthread_rwlock_clockrdlock, l, c, t)
+	WEFT_ACQUIRE(rwlock, l, WEFT_RW_READ, WEFT_FLAG_TIMED,
+		     REAL(pthread_rwlock_tryrdlock)(l),
+		     REAL(pthread_rwlock_clockrdlock)(l, c, t))
 }
 
 WEFT_VISIBLE int pthread_rwlock_clockwrlock(pthread_rwlock_t *l, clockid_t c,
 					    const struct timespec *t)
 {
-	RWLOCK_ACQUIRE_BODY(WEFT_RW_WRITE, WEFT_FLAG_TIMED, pthread_rwlock_trywrlock,
-			    pthread_rwlock_clockwrlock, l, c, t)
+	WEFT_ACQUIRE(rwlock, l, WEFT_RW_WRITE, WEFT_FLAG_TIMED,
+		     REAL(pthread_rwlock_trywrlock)(l),
+		     REAL(pthread_rwlock_clockwrlock)(l, c, t))
 }
 
 WEFT_VISIBLE int pthread_rwlock_tryrdlock(pthread_rwlock_t *l)
 {
-	struct weft_thread *self = weft_enter();
-	if (!self)
-		return REAL(pthread_rwlock_tryrdlock)(l);
-	int r = REAL(pthread_rwlock_tryrdlock)(l);
-	rwlock_result(self, l, r, WEFT_RW_READ, WEFT_FLAG_TRY, NULL);
-	return r;
+	WEFT_TRY(rwlock, l, WEFT_RW_READ, REAL(pthread_rwlock_tryrdlock)(l))
 }
 
 WEFT_VISIBLE int pthread_rwlock_trywrlock(pthread_rwlock_t *l)
 {
-	struct weft_thread *self = weft_enter();
-	if (!self)
-		return REAL(pthread_rwlock_trywrlock)(l);
-	int r = REAL(pthread_rwlock_trywrlock)(l);
-	rwlock_result(self, l, r, WEFT_RW_WRITE, WEFT_FLAG_TRY, NULL);
-	return r;
+	WEFT_TRY(rwlock, l, WEFT_RW_WRITE, REAL(pthread_rwlock_trywrlock)(l))
 }
 
 WEFT_VISIBLE int pthread_rwlock_unlock(pthread_rwlock_t *l)
 {
-	struct weft_thread *self = weft_off() ? NULL : weft_enter();
-	if (!self)
-		return REAL(pthread_rwlock_unlock)(l);
-	uint64_t ts = weft_now();
-	uint8_t *result_at = NULL;
-	uint32_t g = weft_ev_begin(self);
-	if (g)
-		WEFT_EMIT_PENDING(self, g, RWLOCK_UNLOCK, ts, result_at, weft_obj(l),
-				  weft_seq(g, l));
-	int r = REAL(pthread_rwlock_unlock)(l);
-	weft_settle(result_at, r);
-	weft_ev_end(self);
-	return r;
+	WEFT_RELEASE(RWLOCK_UNLOCK, l, weft_returned, REAL(pthread_rwlock_unlock)(l))
 }
 
-/* ---- spin locks: never blocked in the kernel, so no BLOCK record ---- */
+/* ---- spin locks: they never block in the kernel, so no BLOCK record
+ * and no blocked state; CONTENDED means the thread had to spin ---- */
 
-static void spin_result(struct weft_thread *self, volatile void *l, int r,
-			uint64_t flags)
+#define spin_busy lock_busy
+
+static struct weft_state spin_blocked(struct weft_thread *self,
+				      volatile void *l, int unused)
 {
+	(void)l, (void)unused;
+	return weft_cur_load(self);
+}
+
+static void spin_result(struct weft_thread *self, volatile void *l, int unused,
+			int r, int err, uint64_t flags,
+			const struct weft_state *prev)
+{
+	(void)unused, (void)err;
 	const void *obj = (const void *)l;
-	uint64_t ts = weft_now();
-	uint32_t g = weft_ev_begin(self);
-	if (g) {
-		if (r == 0)
-			WEFT_EMIT(self, g, SPIN_ACQUIRE, ts, weft_obj(obj),
-				  weft_seq(g, obj), flags);
-		else
-			WEFT_EMIT(self, g, SPIN_FAIL, ts, weft_obj(obj), flags,
-				  weft_err(r));
-	}
-	weft_ev_end(self);
+	uint64_t ts = weft_now(), seq;
+	uint32_t g = weft_outcome_open(self, obj, r == 0, &seq);
+	if (g && r == 0)
+		WEFT_EMIT(self, g, SPIN_ACQUIRE, ts, weft_obj(obj), seq, flags);
+	else if (g)
+		WEFT_EMIT(self, g, SPIN_FAIL, ts, weft_obj(obj), flags, weft_err(r));
+	weft_outcome_close(self, prev);
 }
 
 WEFT_VISIBLE int pthread_spin_lock(pthread_spinlock_t *l)
 {
-	struct weft_thread *self = weft_off() ? NULL : weft_enter();
-	if (!self)
-		return REAL(pthread_spin_lock)(l);
-	uint64_t flags = 0;
-	int r = REAL(pthread_spin_trylock)(l);
-	if (r == EBUSY) {
-		r = REAL(pthread_spin_lock)(l);
-		flags = WEFT_FLAG_CONTENDED;
-	}
-	spin_result(self, l, r, flags);
-	return r;
+	WEFT_ACQUIRE(spin, l, 0, 0, REAL(pthread_spin_trylock)(l),
+		     REAL(pthread_spin_lock)(l))
 }
 
 WEFT_VISIBLE int pthread_spin_trylock(pthread_spinlock_t *l)
 {
-	struct weft_thread *self = weft_enter();
-	if (!self)
-		return REAL(pthread_spin_trylock)(l);
-	int r = REAL(pthread_spin_trylock)(l);
-	spin_result(self, l, r, WEFT_FLAG_TRY);
-	return r;
+	WEFT_TRY(spin, l, 0, REAL(pthread_spin_trylock)(l))
 }
 
 WEFT_VISIBLE int pthread_spin_unlock(pthread_spinlock_t *l)
 {
-	struct weft_thread *self = weft_off() ? NULL : weft_enter();
-	if (!self)
-		return REAL(pthread_spin_unlock)(l);
 	const void *obj = (const void *)l;
-	uint64_t ts = weft_now();
-	uint8_t *result_at = NULL;
-	uint32_t g = weft_ev_begin(self);
-	if (g)
-		WEFT_EMIT_PENDING(self, g, SPIN_UNLOCK, ts, result_at, weft_obj(obj),
-				  weft_seq(g, obj));
-	int r = REAL(pthread_spin_unlock)(l);
-	weft_settle(result_at, r);
-	weft_ev_end(self);
-	return r;
+	WEFT_RELEASE(SPIN_UNLOCK, obj, weft_returned, REAL(pthread_spin_unlock)(l))
 }

@@ -4,15 +4,16 @@
  * A condition wait releases its mutex (COND_WAIT_BEGIN carries the mutex's
  * sequence number, taken while it is still held) and re-holds it
  * (COND_WAIT_END, sequence taken after the real call returned).  A
- * semaphore wait tries first, so an uncontended sem_wait is one record.
- * Signal, broadcast and post are releases: stamped, sequenced and written
- * before the real call, in a section that spans it.
+ * semaphore wait tries first, so an uncontended sem_wait is one record
+ * (the acquisition protocol of protocol.h).  Signal, broadcast and post
+ * are releases: stamped, sequenced and written before the real call, in a
+ * section that spans it.
  */
 #include <errno.h>
 #include <pthread.h>
 #include <semaphore.h>
 
-#include "emit.h"
+#include "protocol.h"
 #include "real.h"
 
 /* The current condvar ABI; dlsym alone may find the 2.2.5 compatibility
@@ -38,9 +39,10 @@ static struct weft_state cond_begin(struct weft_thread *self, void *c, void *m)
 	uint64_t stack = weft_stack();
 	uint64_t ts = weft_now();
 	uint32_t g = weft_ev_begin(self);
+	uint64_t seq = weft_seq_take(self, &g, m);
 	if (g)
 		WEFT_EMIT(self, g, COND_WAIT_BEGIN, ts, weft_obj(c), weft_obj(m),
-			  weft_seq(g, m), stack);
+			  seq, stack);
 	struct weft_state prev = weft_state_enter(self, WEFT_STATE_BLOCKED_COND, 0,
 						  weft_obj(c), ts);
 	weft_ev_end(self);
@@ -50,19 +52,16 @@ static struct weft_state cond_begin(struct weft_thread *self, void *c, void *m)
 static void cond_end(struct weft_thread *self, void *c, void *m, int r,
 		     struct weft_state prev)
 {
-	uint64_t ts = weft_now();
-	uint32_t g = weft_ev_begin(self);
+	uint64_t ts = weft_now(), seq;
 	/* The mutex is held again after a wake-up or a timeout, and when the
 	 * thread is cancelled in the wait (ECANCELED, which the real call
 	 * never returns: see cond_wait_cancelled()). */
-	if (g) {
-		int reheld = r == 0 || r == ETIMEDOUT || r == EOWNERDEAD ||
-			     r == ECANCELED;
-		WEFT_EMIT(self, g, COND_WAIT_END, ts, weft_obj(c), weft_obj(m),
-			  reheld ? weft_seq(g, m) : 0, weft_err(r));
-	}
-	weft_state_leave(self, prev);
-	weft_ev_end(self);
+	int reheld = r == 0 || r == ETIMEDOUT || r == EOWNERDEAD || r == ECANCELED;
+	uint32_t g = weft_outcome_open(self, m, reheld, &seq);
+	if (g)
+		WEFT_EMIT(self, g, COND_WAIT_END, ts, weft_obj(c), weft_obj(m), seq,
+			  weft_err(r));
+	weft_outcome_close(self, &prev);
 }
 
 /* A wait in progress, for the case where the thread is cancelled in it:
@@ -111,32 +110,30 @@ WEFT_VISIBLE int pthread_cond_clockwait(pthread_cond_t *c, pthread_mutex_t *m,
 	COND_WAIT_BODY(pthread_cond_clockwait, c, m, clock, abstime)
 }
 
+/* Signal and broadcast are releases without a result argument: written
+ * before the real call, in a section that spans it. */
+#define COND_RELEASE(NAME, call)                                             \
+	struct weft_thread *self = weft_off() ? NULL : weft_enter();         \
+	if (!self)                                                           \
+		return REAL(call)(c);                                        \
+	uint64_t ts = weft_now();                                            \
+	uint32_t g = weft_ev_begin(self);                                    \
+	uint64_t seq = weft_seq_take(self, &g, c);                           \
+	if (g)                                                               \
+		WEFT_EMIT(self, g, NAME, ts, weft_obj(c), seq);              \
+	WEFT_TEST_POINT(WEFT_POINT_CALL, c);                                 \
+	int r = REAL(call)(c);                                               \
+	weft_ev_end(self);                                                   \
+	return r;
+
 WEFT_VISIBLE int pthread_cond_signal(pthread_cond_t *c)
 {
-	struct weft_thread *self = weft_off() ? NULL : weft_enter();
-	if (!self)
-		return REAL(pthread_cond_signal)(c);
-	uint64_t ts = weft_now();
-	uint32_t g = weft_ev_begin(self);
-	if (g)
-		WEFT_EMIT(self, g, COND_SIGNAL, ts, weft_obj(c), weft_seq(g, c));
-	int r = REAL(pthread_cond_signal)(c);
-	weft_ev_end(self);
-	return r;
+	COND_RELEASE(COND_SIGNAL, pthread_cond_signal)
 }
 
 WEFT_VISIBLE int pthread_cond_broadcast(pthread_cond_t *c)
 {
-	struct weft_thread *self = weft_off() ? NULL : weft_enter();
-	if (!self)
-		return REAL(pthread_cond_broadcast)(c);
-	uint64_t ts = weft_now();
-	uint32_t g = weft_ev_begin(self);
-	if (g)
-		WEFT_EMIT(self, g, COND_BROADCAST, ts, weft_obj(c), weft_seq(g, c));
-	int r = REAL(pthread_cond_broadcast)(c);
-	weft_ev_end(self);
-	return r;
+	COND_RELEASE(COND_BROADCAST, pthread_cond_broadcast)
 }
 
 /* ---- barriers ---- */
@@ -149,8 +146,9 @@ WEFT_VISIBLE int pthread_barrier_wait(pthread_barrier_t *b)
 	uint64_t stack = weft_stack();
 	uint64_t ts = weft_now();
 	uint32_t g = weft_ev_begin(self);
+	uint64_t seq = weft_seq_take(self, &g, b);
 	if (g)
-		WEFT_EMIT(self, g, BARRIER_BEGIN, ts, weft_obj(b), weft_seq(g, b), stack);
+		WEFT_EMIT(self, g, BARRIER_BEGIN, ts, weft_obj(b), seq, stack);
 	struct weft_state prev = weft_state_enter(self, WEFT_STATE_BLOCKED_BARRIER, 0,
 						  weft_obj(b), ts);
 	weft_ev_end(self);
@@ -203,8 +201,15 @@ WEFT_VISIBLE int sem_init(sem_t *s, int pshared, unsigned value)
 	return r;
 }
 
-static struct weft_state sem_begin(struct weft_thread *self, sem_t *s)
+static int sem_busy(int r, int err)
 {
+	return r != 0 && err == EAGAIN;
+}
+
+static struct weft_state sem_blocked(struct weft_thread *self, sem_t *s,
+				     int unused)
+{
+	(void)unused;
 	uint64_t stack = weft_stack();
 	uint64_t ts = weft_now();
 	uint32_t g = weft_ev_begin(self);
@@ -216,81 +221,44 @@ static struct weft_state sem_begin(struct weft_thread *self, sem_t *s)
 	return prev;
 }
 
-/* r and e are the real call's return value and errno; prev is the state to
- * go back to after a blocked wait (NULL when it did not block). */
-static void sem_end(struct weft_thread *self, sem_t *s, int r, int e,
-		    uint64_t flags, const struct weft_state *prev)
+/* r and err are the real call's return value and errno. */
+static void sem_result(struct weft_thread *self, sem_t *s, int unused, int r,
+		       int err, uint64_t flags, const struct weft_state *prev)
 {
-	uint64_t ts = weft_now();
-	uint32_t g = weft_ev_begin(self);
+	(void)unused;
+	uint64_t ts = weft_now(), seq;
+	uint32_t g = weft_outcome_open(self, s, r == 0, &seq);
 	if (g)
-		WEFT_EMIT(self, g, SEM_WAIT_END, ts, weft_obj(s),
-			  r == 0 ? weft_seq(g, s) : 0, flags, r == 0 ? 0 : (uint64_t)e);
-	if (prev)
-		weft_state_leave(self, *prev);
-	weft_ev_end(self);
-	errno = e;
+		WEFT_EMIT(self, g, SEM_WAIT_END, ts, weft_obj(s), seq, flags,
+			  r == 0 ? 0 : (uint64_t)err);
+	weft_outcome_close(self, prev);
+	errno = err;
 }
-
-/* One body for the three blocking waits: try first, then block. */
-#define SEM_WAIT_BODY(flags0, call, ...)                                     \
-	struct weft_thread *self = weft_enter();                             \
-	if (!self)                                                           \
-		return REAL(call)(__VA_ARGS__);                              \
-	int saved = errno;                                                   \
-	int r = REAL(sem_trywait)(s);                                        \
-	if (r == 0 || errno != EAGAIN) {                                     \
-		int e = r == 0 ? saved : errno;                              \
-		sem_end(self, s, r, e, (flags0), NULL);                      \
-		return r;                                                    \
-	}                                                                    \
-	errno = saved;                                                       \
-	struct weft_state prev = sem_begin(self, s);                         \
-	r = REAL(call)(__VA_ARGS__);                                         \
-	sem_end(self, s, r, errno, (flags0) | WEFT_FLAG_CONTENDED, &prev);   \
-	return r;
 
 WEFT_VISIBLE int sem_wait(sem_t *s)
 {
-	SEM_WAIT_BODY(0, sem_wait, s)
+	WEFT_ACQUIRE(sem, s, 0, 0, REAL(sem_trywait)(s), REAL(sem_wait)(s))
 }
 
 WEFT_VISIBLE int sem_timedwait(sem_t *s, const struct timespec *abstime)
 {
-	SEM_WAIT_BODY(WEFT_FLAG_TIMED, sem_timedwait, s, abstime)
+	WEFT_ACQUIRE(sem, s, 0, WEFT_FLAG_TIMED, REAL(sem_trywait)(s),
+		     REAL(sem_timedwait)(s, abstime))
 }
 
 WEFT_VISIBLE int sem_clockwait(sem_t *s, clockid_t clock,
 			       const struct timespec *abstime)
 {
-	SEM_WAIT_BODY(WEFT_FLAG_TIMED, sem_clockwait, s, clock, abstime)
+	WEFT_ACQUIRE(sem, s, 0, WEFT_FLAG_TIMED, REAL(sem_trywait)(s),
+		     REAL(sem_clockwait)(s, clock, abstime))
 }
 
 WEFT_VISIBLE int sem_trywait(sem_t *s)
 {
-	struct weft_thread *self = weft_enter();
-	if (!self)
-		return REAL(sem_trywait)(s);
-	int r = REAL(sem_trywait)(s);
-	sem_end(self, s, r, errno, WEFT_FLAG_TRY, NULL);
-	return r;
+	WEFT_TRY(sem, s, 0, REAL(sem_trywait)(s))
 }
 
 WEFT_VISIBLE int sem_post(sem_t *s)
 {
-	struct weft_thread *self = weft_off() ? NULL : weft_enter();
-	if (!self)
-		return REAL(sem_post)(s);
-	uint64_t ts = weft_now();
-	uint8_t *result_at = NULL;
-	uint32_t g = weft_ev_begin(self);
-	if (g)
-		WEFT_EMIT_PENDING(self, g, SEM_POST, ts, result_at, weft_obj(s),
-				  weft_seq(g, s));
-	int r = REAL(sem_post)(s);
-	int e = errno;
-	weft_settle(result_at, r == 0 ? 0 : e);
-	weft_ev_end(self);
-	errno = e;
-	return r;
+	WEFT_RELEASE(SEM_POST, s, weft_errno_result, REAL(sem_post)(s))
 }

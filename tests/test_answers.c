@@ -309,12 +309,12 @@ static char *build_sessions(const char *name, int lost, int truncated)
 	TG(&t, STATUS, 1000000, WEFT_STATE_RUNNING, 0, 0, 1100);
 	if (lost)
 		TG(&t, LOST, 1500000, 3);
-	TG(&t, MUTEX_UNLOCK, 2000000, M1, 10, 0);
+	TG(&t, MUTEX_UNLOCK, 2000000, M1, 1, 0);
 	tg_close(&t);
 	tg_batch(&t, 2, 2, 1000000);
 	TG(&t, STATUS, 1000000, WEFT_STATE_BLOCKED_MUTEX, 0, M1, 1200);
-	TG(&t, MUTEX_ACQUIRE, 2000100, M1, 11, WEFT_FLAG_CONTENDED);
-	TG(&t, MUTEX_UNLOCK, 2000200, M1, 12, 0);
+	TG(&t, MUTEX_ACQUIRE, 2000100, M1, 2, WEFT_FLAG_CONTENDED);
+	TG(&t, MUTEX_UNLOCK, 2000200, M1, 3, 0);
 	tg_close(&t);
 	if (!truncated)
 		gen_end(&t, 2, 1, 1);

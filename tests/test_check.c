@@ -200,7 +200,7 @@ static void build_generations(struct tg *t, int broken)
 	tg_clock(t, g);
 	tg_batch(t, 1, g, 2000);
 	TG(t, STATUS, 2000, WEFT_STATE_RUNNING, 0, 0, 1000);
-	TG(t, MUTEX_UNLOCK, 2010, M1, 2, 0);
+	TG(t, MUTEX_UNLOCK, 2010, M1, 1, 0);
 	tg_gen_end(t, g, 1);
 }
 
@@ -591,5 +591,131 @@ Test(check, barrier_releases_a_round_together)
 	build_barrier(&t, 0);
 	expect_ok(&t);
 	build_barrier(&t, 1);
-	expect_bad(&t, WEFT_CHECK_INCONSISTENT, "barrier 0x4000 has 1 of the 2 threads of its round");
+	expect_bad(&t, WEFT_CHECK_INCONSISTENT, "barrier 0x4000 has had 3 arrivals: "
+		   "a departure needs 4");
+}
+
+/*
+ * An arrival is numbered before the real call, so arrivals can be made in
+ * another order than their numbers: T2 numbered its arrival (2) but was
+ * held up before making it; T3 arrived (3) and completed T1's round, left,
+ * and released a mutex T4 then took before arriving (4) with T2.  Rounds
+ * read from the numbers ({1,2}, {3,4}) would have T3 leave before T4's
+ * arrival, which comes after T3's unlock: no order.  In the broken twin
+ * the barrier releases three threads a round: four arrivals cannot let
+ * four threads go.
+ */
+static void build_barrier_order(struct tg *t, int broken)
+{
+	tg_init(t);
+	tg_clock(t, 1);
+	start_thread(t, 1, 0, 1000);
+	TG(t, BARRIER_INIT, 1001, B1, broken ? 3 : 2, 0);
+	TG(t, THREAD_CREATE, 1002, 2, 0, 0);
+	TG(t, THREAD_CREATE, 1003, 3, 0, 0);
+	TG(t, THREAD_CREATE, 1004, 4, 0, 0);
+	TG(t, BARRIER_BEGIN, 1010, B1, 1, 0);
+	TG(t, BARRIER_END, 1040, B1, 1);
+	start_thread(t, 2, 1, 1005);
+	TG(t, BARRIER_BEGIN, 1020, B1, 2, 0);
+	TG(t, BARRIER_END, 1090, B1, 0);
+	start_thread(t, 3, 1, 1006);
+	TG(t, BARRIER_BEGIN, 1030, B1, 3, 0);
+	TG(t, BARRIER_END, 1040, B1, 0);
+	TG(t, MUTEX_ACQUIRE, 1050, M1, 1, 0);
+	TG(t, MUTEX_UNLOCK, 1060, M1, 2, 0);
+	start_thread(t, 4, 1, 1007);
+	TG(t, MUTEX_ACQUIRE, 1070, M1, 3, 0);
+	TG(t, MUTEX_UNLOCK, 1075, M1, 4, 0);
+	TG(t, BARRIER_BEGIN, 1080, B1, 4, 0);
+	TG(t, BARRIER_END, 1090, B1, 1);
+	tg_gen_end(t, 1, 1);
+}
+
+Test(check, barrier_arrivals_out_of_number_order)
+{
+	struct tg t;
+	build_barrier_order(&t, 0);
+	expect_ok(&t);
+	build_barrier_order(&t, 1);
+	expect_bad(&t, WEFT_CHECK_INCONSISTENT, "needs 6 (2 rounds of 3)");
+}
+
+/* ---- sequence numbers across generations ---- */
+
+/*
+ * Numbers restart at 1 in each generation, and the object's state carries
+ * over a rotation: T1 takes M1 in generation 1 and lets it go in 2, where
+ * T2 then takes it.  In the broken twin T2's acquisition is numbered
+ * before T1's unlock: T2 would take a mutex T1 still holds.
+ */
+static void build_carry(struct tg *t, int broken)
+{
+	tg_init(t);
+	tg_clock(t, 1);
+	start_thread(t, 1, 0, 1000);
+	TG(t, THREAD_CREATE, 1001, 2, 0, 0);
+	TG(t, MUTEX_ACQUIRE, 1010, M1, 1, 0);
+	start_thread(t, 2, 1, 1005);
+	tg_gen_end(t, 1, 0);
+	tg_clock(t, 2);
+	tg_batch(t, 1, 2, 2000);
+	TG(t, STATUS, 2000, WEFT_STATE_RUNNING, 0, 0, 1000);
+	TG(t, MUTEX_UNLOCK, 2010, M1, broken ? 2 : 1, 0);
+	tg_batch(t, 2, 2, 2000);
+	TG(t, STATUS, 2000, WEFT_STATE_RUNNING, 0, 0, 1005);
+	TG(t, MUTEX_ACQUIRE, 2020, M1, broken ? 1 : 2, 0);
+	tg_gen_end(t, 2, 1);
+}
+
+Test(check, sequence_restarts_and_state_carries_over_rotation)
+{
+	struct tg t;
+	build_carry(&t, 0);
+	expect_ok(&t);
+	build_carry(&t, 1);
+	expect_bad(&t, WEFT_CHECK_INCONSISTENT, "held by T1");
+}
+
+/* A generation whose numbers for an object do not start at 1 lost events,
+ * and says so, or it is not a faithful record. */
+static void build_first_number(struct tg *t, int lost)
+{
+	tg_init(t);
+	tg_clock(t, 1);
+	start_thread(t, 1, 0, 1000);
+	TG(t, MUTEX_ACQUIRE, 1010, M1, 1, 0);
+	tg_gen_end(t, 1, 0);
+	tg_clock(t, 2);
+	tg_batch(t, 1, 2, 2000);
+	if (lost)
+		TG(t, LOST, 2000, 1);
+	else
+		TG(t, STATUS, 2000, WEFT_STATE_RUNNING, 0, 0, 1000);
+	TG(t, MUTEX_UNLOCK, 2010, M1, 2, 0);
+	tg_gen_end(t, 2, 1);
+}
+
+Test(check, first_number_of_a_generation_is_1)
+{
+	struct tg t;
+	build_first_number(&t, 1);
+	expect_ok(&t);
+	build_first_number(&t, 0);
+	expect_bad(&t, WEFT_CHECK_INCONSISTENT, "object 0x1000's first sequence "
+		   "number is 2, not 1");
+}
+
+/* Format version 1 numbered on across generations: such traces still
+ * check by the rule they were written with, and the same numbers in
+ * version 2 are rejected. */
+Test(check, version_1_numbers_run_on_across_generations)
+{
+	struct tg t;
+	build_first_number(&t, 0);
+	tg_version(&t, 1);
+	expect_ok(&t);
+	build_first_number(&t, 0);
+	tg_version(&t, 2);
+	expect_bad(&t, WEFT_CHECK_INCONSISTENT, "not 1");
 }

@@ -78,8 +78,10 @@ static struct object *obj(struct objects *os, uint64_t addr)
 	return o;
 }
 
-static void add_seq(struct object *o, uint64_t seq)
+/* Numbers restart in each generation: kept as generation << 32 | seq. */
+static void add_seq(struct object *o, uint32_t gen, uint64_t seq)
 {
+	seq |= (uint64_t)gen << 32;
 	if (o->nseqs == o->cap) {
 		o->cap = o->cap ? o->cap * 2 : 64;
 		o->seqs = realloc(o->seqs, o->cap * sizeof *o->seqs);
@@ -98,22 +100,22 @@ static void collect(const struct weft_batch *b, const struct weft_record *rec, v
 	case WEFT_EV_MUTEX_ACQUIRE:
 		o = obj(os, rec->args[0]);
 		o->acquires++;
-		add_seq(o, rec->args[1]);
+		add_seq(o, b->header.generation, rec->args[1]);
 		break;
 	case WEFT_EV_MUTEX_UNLOCK:
 		o = obj(os, rec->args[0]);
 		o->unlocks++;
-		add_seq(o, rec->args[1]);
+		add_seq(o, b->header.generation, rec->args[1]);
 		break;
 	case WEFT_EV_MUTEX_BLOCK:
 		obj(os, rec->args[0])->blocks++;
 		break;
 	case WEFT_EV_COND_WAIT_BEGIN:
-		add_seq(obj(os, rec->args[1]), rec->args[2]);
+		add_seq(obj(os, rec->args[1]), b->header.generation, rec->args[2]);
 		break;
 	case WEFT_EV_COND_WAIT_END:
 		if (rec->args[2])
-			add_seq(obj(os, rec->args[1]), rec->args[2]);
+			add_seq(obj(os, rec->args[1]), b->header.generation, rec->args[2]);
 		break;
 	}
 }
@@ -124,14 +126,21 @@ static int cmp_u64(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-/* Every sequence number of the object appears once, and they run
- * 1, 2, ... with no gap: the trace orders all of its events. */
+/* Every sequence number of the object appears once, and in each
+ * generation they run 1, 2, ... with no gap: the trace orders all of its
+ * events. */
 static void assert_seqs_contiguous(struct object *o)
 {
 	qsort(o->seqs, o->nseqs, sizeof *o->seqs, cmp_u64);
-	for (size_t i = 0; i < o->nseqs; i++)
-		cr_assert_eq(o->seqs[i], i + 1, "object 0x%llx: seq #%zu is %llu",
-			     (unsigned long long)o->addr, i, (unsigned long long)o->seqs[i]);
+	for (size_t i = 0; i < o->nseqs; i++) {
+		uint64_t gen = o->seqs[i] >> 32, seq = (uint32_t)o->seqs[i];
+		uint64_t want = i && o->seqs[i - 1] >> 32 == gen ?
+			(uint32_t)o->seqs[i - 1] + 1 : 1;
+		cr_assert_eq(seq, want, "object 0x%llx: generation %llu: seq %llu "
+			     "where %llu was due", (unsigned long long)o->addr,
+			     (unsigned long long)gen, (unsigned long long)seq,
+			     (unsigned long long)want);
+	}
 }
 
 /* Some mutex has exactly n acquires and n unlocks, with contiguous

@@ -33,6 +33,11 @@ void tg_init(struct tg *t)
 	t->len = (size_t)(p - t->data);
 }
 
+void tg_version(struct tg *t, uint32_t version)
+{
+	weft_put_le32(t->data + 8, version);
+}
+
 void tg_free(struct tg *t)
 {
 	free(t->data);

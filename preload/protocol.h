@@ -1,0 +1,128 @@
+/*
+ * protocol.h - the two shapes of every synchronization wrapper: an
+ * acquisition (mutexes, reader-writer locks, spin locks, semaphores) and a
+ * release (unlock, post), each written once so that a fix lands in all
+ * of them at once.
+ *
+ * A blocking acquisition ("lock"):
+ *   1. tries the object without blocking;
+ *   2. when the try did not find it busy and tracing is off, returns at
+ *      once: nothing recorded, the thread's record not even looked up.
+ *      Whether tracing is off is read after the try, so an acquisition
+ *      made once a generation is published is always recorded (read
+ *      before, an acquisition just after a start went unrecorded, and its
+ *      release looked like an unlock of a lock nobody held);
+ *   3. when the try completed (acquired, or failed for a reason other than
+ *      busy), records its result: one event;
+ *   4. otherwise records that the thread blocks (its state says on what,
+ *      even while tracing is off, for a STATUS written meanwhile), makes
+ *      the blocking call, and records the result with CONTENDED.
+ * A try-only call ("trylock") is steps 1 to 3.
+ *
+ * Each kind K supplies three functions:
+ *   int K_busy(int r, int err)              the try found the object busy
+ *   struct weft_state K_blocked(self, obj, arg)   records the block
+ *   void K_result(self, obj, arg, r, err, flags, prev)  records the result
+ * where arg is a kind's extra argument (the rwlock mode), err the errno
+ * after the call, and prev the state to go back to (NULL when the thread
+ * did not block).  Sequence numbers are taken in K_result with
+ * weft_seq_take(), after the real call returned.
+ */
+#ifndef WEFT_PROTOCOL_H
+#define WEFT_PROTOCOL_H
+
+#include <errno.h>
+
+#include "emit.h"
+
+#define WEFT_ACQUIRE(K, obj, arg, flags0, try_call, blocking_call)            \
+	int saved_errno_ = errno;                                             \
+	int r = (try_call);                                                   \
+	int busy_ = K##_busy(r, errno);                                       \
+	if (!busy_ && likely(weft_off()))                                     \
+		return r;                                                     \
+	struct weft_thread *self = weft_enter();                              \
+	if (!busy_) {                                                         \
+		if (self)                                                     \
+			K##_result(self, obj, arg, r, errno, (flags0), NULL); \
+		return r;                                                     \
+	}                                                                     \
+	errno = saved_errno_;                                                 \
+	if (!self)                                                            \
+		return (blocking_call);                                       \
+	struct weft_state prev_ = K##_blocked(self, obj, arg);                \
+	r = (blocking_call);                                                  \
+	K##_result(self, obj, arg, r, errno, (flags0) | WEFT_FLAG_CONTENDED,  \
+		   &prev_);                                                   \
+	return r;
+
+/* Opens the section that records an acquisition's outcome; *seq gets the
+ * object's next sequence number when it was acquired (ok), else 0.
+ * Returns the generation to write in, 0 for none. */
+static inline uint32_t weft_outcome_open(struct weft_thread *self,
+					 const void *obj, int ok, uint64_t *seq)
+{
+	uint32_t g = weft_ev_begin(self);
+	*seq = ok ? weft_seq_take(self, &g, obj) : 0;
+	return g;
+}
+
+/* Closes it, going back to the state before a block (prev, when the
+ * thread blocked). */
+static inline void weft_outcome_close(struct weft_thread *self,
+				      const struct weft_state *prev)
+{
+	if (prev)
+		weft_state_leave(self, *prev);
+	weft_ev_end(self);
+}
+
+#define WEFT_TRY(K, obj, arg, try_call)                                       \
+	int r = (try_call);                                                   \
+	if (likely(weft_off()))                                               \
+		return r;                                                     \
+	struct weft_thread *self = weft_enter();                              \
+	if (self)                                                             \
+		K##_result(self, obj, arg, r, errno, WEFT_FLAG_TRY, NULL);    \
+	return r;
+
+/*
+ * A release: stamped, numbered and written before the real call, in a
+ * section that spans the call, so no generation boundary falls between the
+ * event and the state change it records; the event's last argument, the
+ * call's result, is settled when the call returns (result(r, err) gives
+ * it: an error number, 0 for success).  With tracing off, one load.
+ */
+#define WEFT_RELEASE(NAME, obj, result, call)                                 \
+	struct weft_thread *self = weft_off() ? NULL : weft_enter();          \
+	if (!self)                                                            \
+		return (call);                                                \
+	uint64_t ts_ = weft_now();                                            \
+	uint8_t *result_at_ = NULL;                                           \
+	uint32_t g_ = weft_ev_begin(self);                                    \
+	uint64_t seq_ = weft_seq_take(self, &g_, obj);                        \
+	if (g_)                                                               \
+		WEFT_EMIT_PENDING(self, g_, NAME, ts_, result_at_,            \
+				  weft_obj(obj), seq_);                       \
+	WEFT_TEST_POINT(WEFT_POINT_CALL, obj);                                \
+	int r = (call);                                                       \
+	int err_ = errno;                                                     \
+	weft_settle(result_at_, result(r, err_));                             \
+	weft_ev_end(self);                                                    \
+	errno = err_;                                                         \
+	return r;
+
+/* The result of a call that returns its error number (pthread_*). */
+static inline int weft_returned(int r, int err)
+{
+	(void)err;
+	return r;
+}
+
+/* The result of a call that returns -1 and sets errno (sem_*). */
+static inline int weft_errno_result(int r, int err)
+{
+	return r == 0 ? 0 : err;
+}
+
+#endif
