@@ -104,7 +104,10 @@ void weft_config_load(void)
 	c->output_mode = env_mode("WEFT_OUTPUT_MODE", 0600);
 	c->start = (int)env_number("WEFT_START", 0, 1, 1);
 	c->verbose = (int)env_number("WEFT_VERBOSE", 0, 1, 0);
-	c->rotate_ms = (uint32_t)env_number("WEFT_ROTATE_MS", 10, 3600000, 1000);
+	/* 0 rotates on every pass of the control thread's loop, as fast as
+	 * it can go: a setting for testing the generation boundaries, not
+	 * for use (the control thread never sleeps while tracing). */
+	c->rotate_ms = (uint32_t)env_number("WEFT_ROTATE_MS", 0, 3600000, 1000);
 	c->rotate_bytes = (uint64_t)env_number("WEFT_ROTATE_MB", 1, 65536, 64) << 20;
 	const char *sig = getenv("WEFT_SIGNAL");
 	c->signal = weft_parse_signal(sig ? sig : WEFT_DEFAULT_SIGNAL);

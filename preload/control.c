@@ -214,7 +214,8 @@ static void perform(const struct request *r)
 	acknowledge(r->sender, outcome);
 }
 
-/* Rotates the generation when it is old or big enough. */
+/* Rotates the generation when it is old or big enough (always, with
+ * WEFT_ROTATE_MS=0). */
 static void rotate_if_due(void)
 {
 	if (!atomic_load(&weft_generation))
@@ -290,6 +291,8 @@ static void *control_main(void *arg)
 	ctl_tid = weft_gettid();
 	int watching_exit = 0, watch_rounds = 0;
 	for (;;) {
+		/* While tracing, wake at least every 100 ms to rotate on time
+		 * (WEFT_ROTATE_MS=0: never wait, and rotate on every pass). */
 		int timeout_ms = -1;
 		if (atomic_load(&weft_generation))
 			timeout_ms = weft_config.rotate_ms < 100 ? (int)weft_config.rotate_ms : 100;
