@@ -73,6 +73,12 @@ static void append(char **buf, size_t *len, size_t *cap, const char *src, size_t
 	(*buf)[*len] = 0;
 }
 
+/* A wait status as h_run reports it. */
+static int status_of(int st)
+{
+	return WIFSIGNALED(st) ? 128 + WTERMSIG(st) : WEXITSTATUS(st);
+}
+
 void h_run(char *const argv[], char *const env[], struct run_result *res)
 {
 	int out[2], err[2];
@@ -119,9 +125,11 @@ void h_run(char *const argv[], char *const env[], struct run_result *res)
 		}
 	}
 	int st;
-	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+	pid_t got;
+	while ((got = waitpid(pid, &st, 0)) < 0 && errno == EINTR)
 		;
-	res->status = WIFSIGNALED(st) ? 128 + WTERMSIG(st) : WEXITSTATUS(st);
+	cr_assert_eq(got, pid, "waitpid %d: %s", (int)pid, strerror(errno));
+	res->status = status_of(st);
 }
 
 void h_free(struct run_result *res)
@@ -228,6 +236,8 @@ void h_spawn(char *const argv[], char *const env[], struct h_proc *p)
 	p->pid = pid;
 	p->in = in[1];
 	p->out = fdopen(out[0], "r");
+	p->reaped = 0;
+	p->status = -1;
 }
 
 int h_read_line(struct h_proc *p, char *buf, size_t cap)
@@ -245,6 +255,29 @@ void h_write_line(struct h_proc *p, const char *line)
 		abort();
 }
 
+/* Waits for p to end (options 0) or looks (WNOHANG); records its status
+ * once it has ended. */
+static void reap(struct h_proc *p, int options)
+{
+	if (p->reaped)
+		return;
+	int st;
+	pid_t got;
+	while ((got = waitpid(p->pid, &st, options)) < 0 && errno == EINTR)
+		;
+	cr_assert_geq(got, 0, "waitpid %d: %s", p->pid, strerror(errno));
+	if (got == p->pid) {
+		p->reaped = 1;
+		p->status = status_of(st);
+	}
+}
+
+int h_still_running(struct h_proc *p)
+{
+	reap(p, WNOHANG);
+	return !p->reaped;
+}
+
 int h_finish(struct h_proc *p)
 {
 	close(p->in);
@@ -252,10 +285,8 @@ int h_finish(struct h_proc *p)
 	while (fgets(buf, sizeof buf, p->out))
 		;
 	fclose(p->out);
-	int st;
-	while (waitpid(p->pid, &st, 0) < 0 && errno == EINTR)
-		;
-	return WIFSIGNALED(st) ? 128 + WTERMSIG(st) : WEXITSTATUS(st);
+	reap(p, 0);
+	return p->status;
 }
 
 /* The tid of pid's control thread, looked up once per pid. */

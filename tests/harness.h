@@ -61,6 +61,8 @@ struct h_proc {
 	int pid;
 	int in;          /* write end of its stdin */
 	void *out;       /* FILE * reading its stdout */
+	int reaped;      /* it has ended and been waited for... */
+	int status;      /* ...with this status (as h_run's) */
 };
 
 /* Starts argv with the preload and the extra environment. */
@@ -71,6 +73,9 @@ void h_write_line(struct h_proc *p, const char *line);
 /* Closes its stdin, reads the rest of its stdout, and returns its status
  * (as h_run does). */
 int h_finish(struct h_proc *p);
+/* 1 while it runs; once it has ended, reaps it (keeping its status for
+ * h_finish) and returns 0. */
+int h_still_running(struct h_proc *p);
 
 /* Sends a start or stop request to pid's control thread, asking for no
  * answer (for storms); returns 0 when it was delivered. */

@@ -24,19 +24,16 @@ static void sleep_us(long us)
 	nanosleep(&ts, NULL);
 }
 
-/* Runs `weft start|stop PID` and returns its status. */
-static int weft_control(const char *what, int pid)
+/* Runs `weft start|stop PID` and asserts that it succeeded. */
+static void control_ok(const char *what, int pid)
 {
 	char pidtext[16];
 	snprintf(pidtext, sizeof pidtext, "%d", pid);
 	char *argv[] = { (char *)h_weft(), (char *)what, pidtext, NULL };
 	struct run_result r;
 	h_run(argv, NULL, &r);
-	int st = r.status;
-	if (st != 0)
-		cr_log_error("weft %s %d: %s", what, pid, r.err);
+	cr_assert_eq(r.status, 0, "weft %s %d exited %d: %s", what, pid, r.status, r.err);
 	h_free(&r);
-	return st;
 }
 
 static void spawn_traced(const char *program, char *const args[], const char *trace,
@@ -65,27 +62,25 @@ static void wait_for_control(int pid)
 	cr_assert_fail("process %d never started weft's control thread", pid);
 }
 
-static int still_running(int pid)
-{
-	int st;
-	return waitpid(pid, &st, WNOHANG) == 0;
-}
-
 Test(control, stress_start_stop, .timeout = 180)
 {
 	char *trace = h_trace_path("stress-toggle");
 	struct h_proc p;
-	spawn_traced("stress_mix", (char *[]){ "4000", NULL }, trace, 0, &p, NULL);
+	/* It runs until its stdin is closed: every request lands while it
+	 * runs, however slowly this loop goes. */
+	spawn_traced("stress_mix", (char *[]){ "-", NULL }, trace, 0, &p, NULL);
 	wait_for_control(p.pid);
 	unsigned seed = 12345;
 	int toggles = 0, acknowledged = 0;
-	while (toggles < 240 && still_running(p.pid)) {
+	while (toggles < 240) {
+		cr_assert(h_still_running(&p), "stress_mix ended after %d toggles", toggles);
 		sleep_us((rand_r(&seed) % 20001));
 		int how = rand_r(&seed) % 8;
 		if (how == 0) {
 			/* Through the command line, with acknowledgements. */
-			if (weft_control("start", p.pid) == 0 && weft_control("stop", p.pid) == 0)
-				acknowledged++;
+			control_ok("start", p.pid);
+			control_ok("stop", p.pid);
+			acknowledged++;
 		} else if (how == 1) {
 			/* Back to back: start and stop with no gap. */
 			h_request(p.pid, WEFT_REQ_START);
@@ -97,8 +92,7 @@ Test(control, stress_start_stop, .timeout = 180)
 	}
 	int status = h_finish(&p);
 	cr_assert_eq(status, 0, "stress_mix exited %d", status);
-	cr_assert_geq(toggles, 200, "only %d toggles before the program ended", toggles);
-	cr_assert_gt(acknowledged, 0, "the command line's requests were acknowledged");
+	cr_assert_gt(acknowledged, 0, "the command line's requests were made");
 	struct weft_check_result res;
 	enum weft_verdict v = h_check(trace, &res);
 	cr_assert_eq(v, WEFT_CHECK_OK, "%s %s", res.error, res.note);
@@ -112,7 +106,7 @@ Test(control, signal_storm, .timeout = 180)
 	spawn_traced("stress_mix", (char *[]){ "1500", NULL }, trace, 1, &p, NULL);
 	wait_for_control(p.pid);
 	int sig = weft_parse_signal(WEFT_DEFAULT_SIGNAL);
-	for (int i = 0; i < 1000 && still_running(p.pid); i++) {
+	for (int i = 0; i < 1000 && h_still_running(&p); i++) {
 		if (i % 4 == 0)
 			kill(p.pid, sig); /* a plain delivery toggles */
 		else
@@ -150,11 +144,11 @@ Test(control, blocked_at_the_boundary, .timeout = 60)
 	char line[64];
 	cr_assert(h_read_line(&p, line, sizeof line));
 	cr_assert_str_eq(line, "ready");
-	cr_assert_eq(weft_control("start", p.pid), 0);
+	control_ok("start", p.pid);
 	h_write_line(&p, "go");
 	cr_assert(h_read_line(&p, line, sizeof line));
 	cr_assert_str_eq(line, "ready2");
-	cr_assert_eq(weft_control("stop", p.pid), 0);
+	control_ok("stop", p.pid);
 	/* After the stop the file is complete while the program runs on. */
 	struct weft_check_result res;
 	cr_assert_eq(h_check(trace, &res), WEFT_CHECK_OK, "%s %s", res.error, res.note);
@@ -187,9 +181,9 @@ Test(control, flush_during_start_sweep, .timeout = 300)
 		char line[64];
 		cr_assert(h_read_line(&p, line, sizeof line), "%s threads", counts[i]);
 		cr_assert_str_eq(line, "ready");
-		cr_assert_eq(weft_control("start", p.pid), 0);
-		cr_assert_eq(weft_control("stop", p.pid), 0);
-		cr_assert_eq(weft_control("start", p.pid), 0);
+		control_ok("start", p.pid);
+		control_ok("stop", p.pid);
+		control_ok("start", p.pid);
 		h_write_line(&p, "go");
 		cr_assert(h_read_line(&p, line, sizeof line));
 		cr_assert_str_eq(line, "done");
@@ -242,7 +236,7 @@ Test(control, start_stop_errors, .timeout = 30)
 	cr_assert_eq(r.status, 2);
 	cr_assert(strstr(r.err, "is not running with libweft.so"), "%s", r.err);
 	h_free(&r);
-	cr_assert(still_running(p.pid), "the process was not signalled");
+	cr_assert(h_still_running(&p), "the process was not signalled");
 	kill(p.pid, SIGTERM);
 	h_finish(&p);
 
@@ -262,11 +256,11 @@ Test(control, program_with_its_own_handler_for_the_signal, .timeout = 60)
 	cr_assert(h_read_line(&p, line, sizeof line));
 	cr_assert_str_eq(line, "ready");
 	/* weft's requests still work... */
-	cr_assert_eq(weft_control("start", p.pid), 0);
+	control_ok("start", p.pid);
 	/* ...and a plain delivery is the program's. */
 	kill(p.pid, weft_parse_signal(WEFT_DEFAULT_SIGNAL));
 	sleep_us(50000);
-	cr_assert_eq(weft_control("stop", p.pid), 0);
+	control_ok("stop", p.pid);
 	h_write_line(&p, "go");
 	cr_assert(h_read_line(&p, line, sizeof line));
 	cr_assert_str_eq(line, "handled=1", "the program's handler got its signal");
