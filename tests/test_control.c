@@ -254,6 +254,21 @@ Test(control, start_stop_errors, .timeout = 30)
 	h_free(&r);
 }
 
+Test(control, control_thread_is_named_before_main, .timeout = 60)
+{
+	char preload[4200], output[4200];
+	snprintf(preload, sizeof preload, "LD_PRELOAD=%s", h_preload());
+	snprintf(output, sizeof output, "WEFT_OUTPUT=%s", h_trace_path("named"));
+	char *env[] = { preload, output, "WEFT_START=0", NULL };
+	char *argv[] = { (char *)h_program("control_named"), NULL };
+	struct run_result r;
+	h_run(argv, env, &r);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_assert_str_eq(r.out, "named\n", "weft start|stop can find the control "
+			 "thread as soon as the program runs");
+	h_free(&r);
+}
+
 Test(control, program_with_its_own_handler_for_the_signal, .timeout = 60)
 {
 	char *trace = h_trace_path("own-handler");
