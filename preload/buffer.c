@@ -32,6 +32,11 @@ static weft_lock_t weft_output_lock = WEFT_LOCK_INIT;
 static weft_lock_t weft_pool_lock = WEFT_LOCK_INIT;
 static uint8_t *pool_free;      /* free list, linked through each buffer */
 static uint64_t pool_allocated; /* bytes mapped so far */
+/* The pool had no buffer and no room for one at the last look: while the
+ * writer falls behind, every event is dropped, and it is dropped without
+ * taking the pool lock (two threads taking it for each event, and one of
+ * them preempted while holding it, slowed the program down many times). */
+static _Atomic int pool_dry;
 static _Atomic int output_failed;
 static _Atomic uint32_t batches_written[2]; /* by generation parity */
 static _Atomic uint64_t bytes_written;
@@ -61,6 +66,8 @@ uint64_t weft_output_bytes(void)
 
 uint8_t *weft_pool_get(void)
 {
+	if (atomic_load_explicit(&pool_dry, memory_order_relaxed))
+		return NULL;
 	uint8_t *b = NULL;
 	weft_lock(&weft_pool_lock);
 	if (pool_free) {
@@ -76,6 +83,8 @@ uint8_t *weft_pool_get(void)
 			pool_allocated += BUFFER_ALLOCATION(weft_config);
 		}
 	}
+	if (!b)
+		atomic_store_explicit(&pool_dry, 1, memory_order_relaxed);
 	weft_unlock(&weft_pool_lock);
 	return b;
 }
@@ -85,6 +94,7 @@ void weft_pool_put(uint8_t *b)
 	weft_lock(&weft_pool_lock);
 	*(uint8_t **)b = pool_free;
 	pool_free = b;
+	atomic_store_explicit(&pool_dry, 0, memory_order_relaxed);
 	weft_unlock(&weft_pool_lock);
 }
 

@@ -36,6 +36,7 @@
 
 WEFT_REAL(pthread_create)
 WEFT_REAL(pthread_exit)
+WEFT_REAL(pthread_setname_np)
 WEFT_REAL(sigaction)
 WEFT_REAL(signal)
 
@@ -384,6 +385,9 @@ static void spawn_thread(void)
 			  "signal are off", strerror(r));
 		return;
 	}
+	/* Named before the program goes on, not when the thread first runs:
+	 * `weft start|stop` finds the thread by its name. */
+	REAL(pthread_setname_np)(th, WEFT_CONTROL_THREAD_NAME);
 	atomic_store(&ctl_running, 1);
 }
 

@@ -73,7 +73,14 @@ static void append(char **buf, size_t *len, size_t *cap, const char *src, size_t
 	(*buf)[*len] = 0;
 }
 
-void h_run(char *const argv[], char *const env[], struct run_result *res)
+/* A wait status as h_run reports it. */
+static int status_of(int st)
+{
+	return WIFSIGNALED(st) ? 128 + WTERMSIG(st) : WEXITSTATUS(st);
+}
+
+void h_run_start(char *const argv[], char *const env[], void (*in_child)(void),
+		 struct h_bg *bg)
 {
 	int out[2], err[2];
 	if (pipe2(out, O_CLOEXEC) || pipe2(err, O_CLOEXEC))
@@ -88,16 +95,25 @@ void h_run(char *const argv[], char *const env[], struct run_result *res)
 		dup2(err[1], 2);
 		for (size_t i = 0; env && env[i]; i++)
 			putenv(env[i]);
+		if (in_child)
+			in_child();
 		execvp(argv[0], argv);
 		_exit(127);
 	}
 	close(out[1]);
 	close(err[1]);
+	bg->pid = pid;
+	bg->out = out[0];
+	bg->err = err[0];
+}
+
+void h_run_wait(struct h_bg *bg, struct run_result *res)
+{
 	size_t out_cap = 0, err_cap = 0;
 	memset(res, 0, sizeof *res);
 	append(&res->out, &res->out_len, &out_cap, "", 0);
 	append(&res->err, &res->err_len, &err_cap, "", 0);
-	struct pollfd fds[2] = { { out[0], POLLIN, 0 }, { err[0], POLLIN, 0 } };
+	struct pollfd fds[2] = { { bg->out, POLLIN, 0 }, { bg->err, POLLIN, 0 } };
 	int open_fds = 2;
 	while (open_fds) {
 		if (poll(fds, 2, -1) < 0 && errno != EINTR)
@@ -119,9 +135,18 @@ void h_run(char *const argv[], char *const env[], struct run_result *res)
 		}
 	}
 	int st;
-	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+	pid_t got;
+	while ((got = waitpid(bg->pid, &st, 0)) < 0 && errno == EINTR)
 		;
-	res->status = WIFSIGNALED(st) ? 128 + WTERMSIG(st) : WEXITSTATUS(st);
+	cr_assert_eq(got, bg->pid, "waitpid %d: %s", bg->pid, strerror(errno));
+	res->status = status_of(st);
+}
+
+void h_run(char *const argv[], char *const env[], struct run_result *res)
+{
+	struct h_bg bg;
+	h_run_start(argv, env, NULL, &bg);
+	h_run_wait(&bg, res);
 }
 
 void h_free(struct run_result *res)
@@ -228,6 +253,8 @@ void h_spawn(char *const argv[], char *const env[], struct h_proc *p)
 	p->pid = pid;
 	p->in = in[1];
 	p->out = fdopen(out[0], "r");
+	p->reaped = 0;
+	p->status = -1;
 }
 
 int h_read_line(struct h_proc *p, char *buf, size_t cap)
@@ -245,6 +272,29 @@ void h_write_line(struct h_proc *p, const char *line)
 		abort();
 }
 
+/* Waits for p to end (options 0) or looks (WNOHANG); records its status
+ * once it has ended. */
+static void reap(struct h_proc *p, int options)
+{
+	if (p->reaped)
+		return;
+	int st;
+	pid_t got;
+	while ((got = waitpid(p->pid, &st, options)) < 0 && errno == EINTR)
+		;
+	cr_assert_geq(got, 0, "waitpid %d: %s", p->pid, strerror(errno));
+	if (got == p->pid) {
+		p->reaped = 1;
+		p->status = status_of(st);
+	}
+}
+
+int h_still_running(struct h_proc *p)
+{
+	reap(p, WNOHANG);
+	return !p->reaped;
+}
+
 int h_finish(struct h_proc *p)
 {
 	close(p->in);
@@ -252,14 +302,11 @@ int h_finish(struct h_proc *p)
 	while (fgets(buf, sizeof buf, p->out))
 		;
 	fclose(p->out);
-	int st;
-	while (waitpid(p->pid, &st, 0) < 0 && errno == EINTR)
-		;
-	return WIFSIGNALED(st) ? 128 + WTERMSIG(st) : WEXITSTATUS(st);
+	reap(p, 0);
+	return p->status;
 }
 
-/* The tid of pid's control thread, looked up once per pid. */
-static pid_t control_tid(int pid)
+int h_control_tid(int pid)
 {
 	static __thread int cached_pid;
 	static __thread pid_t cached_tid;
@@ -290,7 +337,7 @@ static pid_t control_tid(int pid)
 
 int h_request(int pid, int op)
 {
-	pid_t tid = control_tid(pid);
+	pid_t tid = h_control_tid(pid);
 	if (!tid)
 		return -1;
 	int sig = weft_parse_signal(WEFT_DEFAULT_SIGNAL);

@@ -31,6 +31,17 @@ const char *h_tmpdir(void);
 /* Runs argv; env is a NULL-terminated list of extra NAME=VALUE entries
  * (may be NULL); stdin is /dev/null. */
 void h_run(char *const argv[], char *const env[], struct run_result *res);
+/* The same in two steps: h_run_start starts argv (in_child, if not NULL,
+ * runs in the child just before the exec, and may call only
+ * async-signal-safe functions) and h_run_wait collects what it wrote and
+ * its status. */
+struct h_bg {
+	int pid;
+	int out, err;    /* read ends of its stdout and stderr */
+};
+void h_run_start(char *const argv[], char *const env[], void (*in_child)(void),
+		 struct h_bg *bg);
+void h_run_wait(struct h_bg *bg, struct run_result *res);
 void h_free(struct run_result *res);
 
 /* Calls fn for every record of every batch; returns the reader's final
@@ -61,6 +72,8 @@ struct h_proc {
 	int pid;
 	int in;          /* write end of its stdin */
 	void *out;       /* FILE * reading its stdout */
+	int reaped;      /* it has ended and been waited for... */
+	int status;      /* ...with this status (as h_run's) */
 };
 
 /* Starts argv with the preload and the extra environment. */
@@ -71,7 +84,13 @@ void h_write_line(struct h_proc *p, const char *line);
 /* Closes its stdin, reads the rest of its stdout, and returns its status
  * (as h_run does). */
 int h_finish(struct h_proc *p);
+/* 1 while it runs; once it has ended, reaps it (keeping its status for
+ * h_finish) and returns 0. */
+int h_still_running(struct h_proc *p);
 
+/* The thread id of pid's weft control thread (looked up once per pid),
+ * or 0. */
+int h_control_tid(int pid);
 /* Sends a start or stop request to pid's control thread, asking for no
  * answer (for storms); returns 0 when it was delivered. */
 int h_request(int pid, int op);

@@ -2,15 +2,22 @@
  * test_control.c - starting and stopping tracing in running programs: a
  * stress run toggled hundreds of times, a signal storm, threads blocked
  * at the moment of a start and of a stop, a sweep of thread counts so
- * buffer flushes land inside status emission, and a signal handler whose
- * events nest inside the wrappers it interrupts.  Every session of every
- * trace must check.
+ * buffer flushes land inside status emission, a signal handler whose
+ * events nest inside the wrappers it interrupts, and requests a process
+ * ends without answering.  Every session of every trace must check.
  */
 #include <criterion/criterion.h>
+#include <errno.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/ptrace.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -24,19 +31,16 @@ static void sleep_us(long us)
 	nanosleep(&ts, NULL);
 }
 
-/* Runs `weft start|stop PID` and returns its status. */
-static int weft_control(const char *what, int pid)
+/* Runs `weft start|stop PID` and asserts that it succeeded. */
+static void control_ok(const char *what, int pid)
 {
 	char pidtext[16];
 	snprintf(pidtext, sizeof pidtext, "%d", pid);
 	char *argv[] = { (char *)h_weft(), (char *)what, pidtext, NULL };
 	struct run_result r;
 	h_run(argv, NULL, &r);
-	int st = r.status;
-	if (st != 0)
-		cr_log_error("weft %s %d: %s", what, pid, r.err);
+	cr_assert_eq(r.status, 0, "weft %s %d exited %d: %s", what, pid, r.status, r.err);
 	h_free(&r);
-	return st;
 }
 
 static void spawn_traced(const char *program, char *const args[], const char *trace,
@@ -65,27 +69,25 @@ static void wait_for_control(int pid)
 	cr_assert_fail("process %d never started weft's control thread", pid);
 }
 
-static int still_running(int pid)
-{
-	int st;
-	return waitpid(pid, &st, WNOHANG) == 0;
-}
-
 Test(control, stress_start_stop, .timeout = 180)
 {
 	char *trace = h_trace_path("stress-toggle");
 	struct h_proc p;
-	spawn_traced("stress_mix", (char *[]){ "4000", NULL }, trace, 0, &p, NULL);
+	/* It runs until its stdin is closed: every request lands while it
+	 * runs, however slowly this loop goes. */
+	spawn_traced("stress_mix", (char *[]){ "-", NULL }, trace, 0, &p, NULL);
 	wait_for_control(p.pid);
 	unsigned seed = 12345;
 	int toggles = 0, acknowledged = 0;
-	while (toggles < 240 && still_running(p.pid)) {
+	while (toggles < 240) {
+		cr_assert(h_still_running(&p), "stress_mix ended after %d toggles", toggles);
 		sleep_us((rand_r(&seed) % 20001));
 		int how = rand_r(&seed) % 8;
 		if (how == 0) {
 			/* Through the command line, with acknowledgements. */
-			if (weft_control("start", p.pid) == 0 && weft_control("stop", p.pid) == 0)
-				acknowledged++;
+			control_ok("start", p.pid);
+			control_ok("stop", p.pid);
+			acknowledged++;
 		} else if (how == 1) {
 			/* Back to back: start and stop with no gap. */
 			h_request(p.pid, WEFT_REQ_START);
@@ -97,8 +99,7 @@ Test(control, stress_start_stop, .timeout = 180)
 	}
 	int status = h_finish(&p);
 	cr_assert_eq(status, 0, "stress_mix exited %d", status);
-	cr_assert_geq(toggles, 200, "only %d toggles before the program ended", toggles);
-	cr_assert_gt(acknowledged, 0, "the command line's requests were acknowledged");
+	cr_assert_gt(acknowledged, 0, "the command line's requests were made");
 	struct weft_check_result res;
 	enum weft_verdict v = h_check(trace, &res);
 	cr_assert_eq(v, WEFT_CHECK_OK, "%s %s", res.error, res.note);
@@ -112,7 +113,7 @@ Test(control, signal_storm, .timeout = 180)
 	spawn_traced("stress_mix", (char *[]){ "1500", NULL }, trace, 1, &p, NULL);
 	wait_for_control(p.pid);
 	int sig = weft_parse_signal(WEFT_DEFAULT_SIGNAL);
-	for (int i = 0; i < 1000 && still_running(p.pid); i++) {
+	for (int i = 0; i < 1000 && h_still_running(&p); i++) {
 		if (i % 4 == 0)
 			kill(p.pid, sig); /* a plain delivery toggles */
 		else
@@ -150,11 +151,11 @@ Test(control, blocked_at_the_boundary, .timeout = 60)
 	char line[64];
 	cr_assert(h_read_line(&p, line, sizeof line));
 	cr_assert_str_eq(line, "ready");
-	cr_assert_eq(weft_control("start", p.pid), 0);
+	control_ok("start", p.pid);
 	h_write_line(&p, "go");
 	cr_assert(h_read_line(&p, line, sizeof line));
 	cr_assert_str_eq(line, "ready2");
-	cr_assert_eq(weft_control("stop", p.pid), 0);
+	control_ok("stop", p.pid);
 	/* After the stop the file is complete while the program runs on. */
 	struct weft_check_result res;
 	cr_assert_eq(h_check(trace, &res), WEFT_CHECK_OK, "%s %s", res.error, res.note);
@@ -187,9 +188,9 @@ Test(control, flush_during_start_sweep, .timeout = 300)
 		char line[64];
 		cr_assert(h_read_line(&p, line, sizeof line), "%s threads", counts[i]);
 		cr_assert_str_eq(line, "ready");
-		cr_assert_eq(weft_control("start", p.pid), 0);
-		cr_assert_eq(weft_control("stop", p.pid), 0);
-		cr_assert_eq(weft_control("start", p.pid), 0);
+		control_ok("start", p.pid);
+		control_ok("stop", p.pid);
+		control_ok("start", p.pid);
 		h_write_line(&p, "go");
 		cr_assert(h_read_line(&p, line, sizeof line));
 		cr_assert_str_eq(line, "done");
@@ -242,7 +243,7 @@ Test(control, start_stop_errors, .timeout = 30)
 	cr_assert_eq(r.status, 2);
 	cr_assert(strstr(r.err, "is not running with libweft.so"), "%s", r.err);
 	h_free(&r);
-	cr_assert(still_running(p.pid), "the process was not signalled");
+	cr_assert(h_still_running(&p), "the process was not signalled");
 	kill(p.pid, SIGTERM);
 	h_finish(&p);
 
@@ -251,6 +252,31 @@ Test(control, start_stop_errors, .timeout = 30)
 	cr_assert_eq(r.status, 2);
 	cr_assert(strstr(r.err, "no process 4194000"), "%s", r.err);
 	h_free(&r);
+}
+
+Test(control, control_thread_is_named_before_main, .timeout = 60)
+{
+	char preload[4200], output[4200];
+	snprintf(preload, sizeof preload, "LD_PRELOAD=%s", h_preload());
+	snprintf(output, sizeof output, "WEFT_OUTPUT=%s", h_trace_path("named"));
+	char *env[] = { preload, output, "WEFT_START=0", NULL };
+	char *argv[] = { (char *)h_program("control_named"), NULL };
+	struct run_result r;
+	h_run(argv, env, &r);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_assert_str_eq(r.out, "named\n", "weft start|stop can find the control "
+			 "thread as soon as the program runs");
+	h_free(&r);
+}
+
+/* Sessions end with a GEN_END that says tracing stopped (generations
+ * also end on rotation, every WEFT_ROTATE_MS). */
+static void count_sessions(const struct weft_batch *b, const struct weft_record *rec,
+			   void *ctx)
+{
+	(void)b;
+	if (rec->code == WEFT_EV_GEN_END && rec->args[2])
+		++*(int *)ctx;
 }
 
 Test(control, program_with_its_own_handler_for_the_signal, .timeout = 60)
@@ -262,16 +288,235 @@ Test(control, program_with_its_own_handler_for_the_signal, .timeout = 60)
 	cr_assert(h_read_line(&p, line, sizeof line));
 	cr_assert_str_eq(line, "ready");
 	/* weft's requests still work... */
-	cr_assert_eq(weft_control("start", p.pid), 0);
+	control_ok("start", p.pid);
 	/* ...and a plain delivery is the program's. */
 	kill(p.pid, weft_parse_signal(WEFT_DEFAULT_SIGNAL));
 	sleep_us(50000);
-	cr_assert_eq(weft_control("stop", p.pid), 0);
+	control_ok("stop", p.pid);
 	h_write_line(&p, "go");
 	cr_assert(h_read_line(&p, line, sizeof line));
 	cr_assert_str_eq(line, "handled=1", "the program's handler got its signal");
 	cr_assert_eq(h_finish(&p), 0);
 	struct weft_check_result res;
 	cr_assert_eq(h_check(trace, &res), WEFT_CHECK_OK, "%s %s", res.error, res.note);
-	cr_assert_eq(res.generations, 1, "one session: the plain delivery did not toggle");
+	int sessions = 0;
+	char err[512];
+	cr_assert_eq(h_walk(trace, count_sessions, &sessions, err, sizeof err), WEFT_READ_OK,
+		     "%s", err);
+	cr_assert_eq(sessions, 1, "one session: the plain delivery did not toggle");
+}
+
+/* ---- a process that ends before it answers ---- */
+
+static double now_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Starts `weft WHAT [--timeout SECONDS] PID` in the background and makes
+ * sure its request is never answered: the control thread, traced, stops
+ * when the request's signal arrives and is let go with the signal
+ * dropped. */
+static void request_never_answered(const char *what, const char *timeout,
+				   struct h_proc *p, void (*in_child)(void),
+				   struct h_bg *client)
+{
+	pid_t tid = h_control_tid(p->pid);
+	cr_assert_gt(tid, 0, "process %d has a control thread", p->pid);
+	if (ptrace(PTRACE_SEIZE, tid, NULL, NULL) != 0)
+		cr_skip_test("ptrace is not allowed here: %s", strerror(errno));
+	static __thread char pidtext[16];
+	snprintf(pidtext, sizeof pidtext, "%d", p->pid);
+	char *argv[6] = { (char *)h_weft(), (char *)what };
+	int n = 2;
+	if (timeout) {
+		argv[n++] = "--timeout";
+		argv[n++] = (char *)timeout;
+	}
+	argv[n] = pidtext;
+	h_run_start(argv, NULL, in_child, client);
+	int st;
+	pid_t got;
+	while ((got = waitpid(tid, &st, __WALL | WNOHANG)) == 0) {
+		/* The command may end without sending anything. */
+		siginfo_t info = { 0 };
+		waitid(P_PID, (id_t)client->pid, &info, WEXITED | WNOHANG | WNOWAIT);
+		if (info.si_pid) {
+			struct run_result r;
+			h_run_wait(client, &r);
+			cr_assert_fail("weft %s exited %d before its request arrived: %s",
+				       what, r.status, r.err);
+		}
+		sleep_us(1000);
+	}
+	cr_assert_eq(got, tid, "waitpid on the control thread: %s", strerror(errno));
+	cr_assert(WIFSTOPPED(st) && WSTOPSIG(st) == weft_parse_signal(WEFT_DEFAULT_SIGNAL),
+		  "the control thread stopped on the request (status %#x)", st);
+	cr_assert_eq(ptrace(PTRACE_DETACH, tid, NULL, NULL), 0, "%s", strerror(errno));
+}
+
+/* Lets idle_threads finish normally; returns when it has. */
+static void let_it_finish(struct h_proc *p)
+{
+	h_write_line(p, "go");
+	char line[64];
+	cr_assert(h_read_line(p, line, sizeof line));
+	cr_assert_str_eq(line, "done");
+	cr_assert_eq(h_finish(p), 0);
+}
+
+/* Waits for `weft` and asserts that it said, promptly and in one line,
+ * that the process exited, and how its trace ended. */
+static void assert_noticed_exit(struct h_bg *client, double since, const char *what,
+				const char *trace, const char *verdict)
+{
+	struct run_result r;
+	h_run_wait(client, &r);
+	double took = now_s() - since;
+	cr_assert_eq(r.status, 3, "weft %s exits 3 when the process exits first, not %d: %s",
+		     what, r.status, r.err);
+	cr_assert_lt(took, 5.0, "weft %s noticed the exit after %.1f s", what, took);
+	char expected[4400];
+	snprintf(expected, sizeof expected, "exited before answering; its trace %s %s",
+		 trace, verdict);
+	cr_assert(strstr(r.err, expected), "says '%s': %s", expected, r.err);
+	cr_assert_eq(strchr(r.err, '\n'), r.err + r.err_len - 1, "one line: %s", r.err);
+	cr_assert_str_empty(r.out);
+	h_free(&r);
+}
+
+Test(control, stop_as_the_process_exits, .timeout = 60)
+{
+	char *trace = h_trace_path("exits");
+	struct h_proc p;
+	spawn_traced("idle_threads", (char *[]){ "2", NULL }, trace, 1, &p, NULL);
+	char line[64];
+	cr_assert(h_read_line(&p, line, sizeof line));
+	struct h_bg client;
+	request_never_answered("stop", NULL, &p, NULL, &client);
+	double since = now_s();
+	let_it_finish(&p);
+	assert_noticed_exit(&client, since, "stop", trace,
+			    "was completed at exit");
+	h_assert_checks(trace);
+}
+
+Test(control, start_as_the_process_is_killed, .timeout = 60)
+{
+	char *trace = h_trace_path("killed");
+	struct h_proc p;
+	spawn_traced("idle_threads", (char *[]){ "2", NULL }, trace, 1, &p, NULL);
+	char line[64];
+	cr_assert(h_read_line(&p, line, sizeof line));
+	struct h_bg client;
+	request_never_answered("start", NULL, &p, NULL, &client);
+	double since = now_s();
+	kill(p.pid, SIGKILL);
+	cr_assert_eq(h_finish(&p), 128 + SIGKILL);
+	assert_noticed_exit(&client, since, "start", trace,
+			    "is not complete (the process was killed)");
+	struct weft_check_result res;
+	cr_assert_eq(h_check(trace, &res), WEFT_CHECK_TRUNCATED, "%s", res.error);
+}
+
+/* Makes pidfd_open(2) fail with ENOSYS, as on kernels before 5.3. */
+static void without_pidfd(void)
+{
+	struct sock_filter code[] = {
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_pidfd_open, 0, 1),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | ENOSYS),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+	};
+	struct sock_fprog prog = { sizeof code / sizeof code[0], code };
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 ||
+	    prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) != 0)
+		_exit(126);
+}
+
+Test(control, stop_as_the_process_exits_without_pidfd, .timeout = 60)
+{
+	char *trace = h_trace_path("exits-nopidfd");
+	struct h_proc p;
+	spawn_traced("idle_threads", (char *[]){ "2", NULL }, trace, 0, &p, NULL);
+	char line[64];
+	cr_assert(h_read_line(&p, line, sizeof line));
+	struct h_bg client;
+	request_never_answered("stop", NULL, &p, without_pidfd, &client);
+	double since = now_s();
+	let_it_finish(&p);
+	assert_noticed_exit(&client, since, "stop", trace,
+			    "was completed at exit");
+}
+
+/* Waits (bounded) until process pid's main thread is a zombie. */
+static void wait_for_zombie_main(int pid)
+{
+	char path[64];
+	snprintf(path, sizeof path, "/proc/%d/stat", pid);
+	for (int i = 0; i < 5000; i++) {
+		char stat[512] = { 0 };
+		FILE *f = fopen(path, "r");
+		cr_assert(f, "%s: %s", path, strerror(errno));
+		size_t n = fread(stat, 1, sizeof stat - 1, f);
+		fclose(f);
+		const char *paren = n ? strrchr(stat, ')') : NULL;
+		if (paren && paren[1] == ' ' && paren[2] == 'Z')
+			return;
+		sleep_us(2000);
+	}
+	cr_assert_fail("the main thread of %d did not end", pid);
+}
+
+Test(control, a_main_thread_that_left_is_not_the_process_exiting, .timeout = 60)
+{
+	char *trace = h_trace_path("leader-exits");
+	struct h_proc p;
+	spawn_traced("leader_exits", NULL, trace, 1, &p, NULL);
+	char line[64];
+	cr_assert(h_read_line(&p, line, sizeof line));
+	cr_assert_str_eq(line, "ready");
+	wait_for_zombie_main(p.pid);
+	void (*setups[])(void) = { NULL, without_pidfd };
+	for (size_t i = 0; i < sizeof setups / sizeof setups[0]; i++) {
+		struct h_bg client;
+		request_never_answered("stop", "1", &p, setups[i], &client);
+		struct run_result r;
+		h_run_wait(&client, &r);
+		cr_assert_eq(r.status, 1, "%s: the process runs on: %s",
+			     setups[i] ? "without pidfd" : "with pidfd", r.err);
+		cr_assert(strstr(r.err, "no answer"), "%s", r.err);
+		h_free(&r);
+	}
+	h_write_line(&p, "go");
+	cr_assert(h_read_line(&p, line, sizeof line));
+	cr_assert_str_eq(line, "done");
+	cr_assert_eq(h_finish(&p), 0);
+	h_assert_checks(trace);
+}
+
+Test(control, request_to_a_process_that_has_exited, .timeout = 60)
+{
+	char *trace = h_trace_path("zombie");
+	struct h_proc p;
+	spawn_traced("idle_threads", (char *[]){ "2", NULL }, trace, 1, &p, NULL);
+	char line[64];
+	cr_assert(h_read_line(&p, line, sizeof line));
+	h_write_line(&p, "go");
+	cr_assert(h_read_line(&p, line, sizeof line));
+	/* It has ended and is not reaped yet: its pid is still taken. */
+	siginfo_t info;
+	cr_assert_eq(waitid(P_PID, (id_t)p.pid, &info, WEXITED | WNOWAIT), 0);
+	char pidtext[16];
+	snprintf(pidtext, sizeof pidtext, "%d", p.pid);
+	char *argv[] = { (char *)h_weft(), "stop", pidtext, NULL };
+	struct run_result r;
+	h_run(argv, NULL, &r);
+	cr_assert_eq(r.status, 3, "%s", r.err);
+	cr_assert(strstr(r.err, "has exited"), "%s", r.err);
+	cr_assert(strstr(r.err, "completed at exit unless it was killed"), "%s", r.err);
+	h_free(&r);
+	cr_assert_eq(h_finish(&p), 0);
 }

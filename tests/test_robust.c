@@ -137,9 +137,16 @@ Test(robust, sigkill_leaves_a_truncated_trace_that_still_reads, .timeout = 120)
 		_exit(127);
 	}
 	cr_assert_gt(pid, 0);
-	/* Long enough for several generations to be written whole. */
-	struct timespec t = { 0, 400 * 1000000L };
-	nanosleep(&t, NULL);
+	/* Killed once two generations are in the file whole, however long
+	 * the program takes to get there. */
+	struct h_counts c;
+	for (int i = 0; i < 6000; i++) {
+		h_count(trace, &c);
+		if (c.per_code[WEFT_EV_GEN_END] >= 2)
+			break;
+		struct timespec t = { 0, 10 * 1000000L };
+		nanosleep(&t, NULL);
+	}
 	kill(pid, SIGKILL);
 	int status;
 	waitpid(pid, &status, 0);

@@ -2,9 +2,11 @@
  * known_costs.c - threads whose costs are known in advance, for the
  * numbers `weft stats` reports:
  *
- *   "holder"  locks the mutex, lets "waiter" go, sleeps 50 ms, unlocks;
+ *   "holder"  locks the mutex, lets "waiter" go, waits until the waiter
+ *             is blocked in the kernel on the mutex (however late it
+ *             gets there), sleeps 50 ms, unlocks;
  *   "waiter"  then locks the same mutex: exactly one contended
- *             acquisition, waiting about 50 ms;
+ *             acquisition, waiting at least 50 ms;
  *   "sleeper" sleeps 100 ms in nanosleep;
  *   "writer"  writes 1 byte to /dev/null 20 times on one descriptor.
  *
@@ -16,7 +18,10 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <semaphore.h>
+#include <stdatomic.h>
 #include <stdio.h>
+#include <string.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -24,6 +29,7 @@
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static sem_t holding;
+static atomic_int waiter_tid;
 static int fd = -1;
 
 static void sleep_ms(long ms)
@@ -32,12 +38,30 @@ static void sleep_ms(long ms)
 	nanosleep(&ts, NULL);
 }
 
+/* Whether thread tid is in futex(2) on the mutex.  Raw system calls
+ * only: the trace shows none of this. */
+static int blocked_on_lock(int tid)
+{
+	char path[64], now[128] = { 0 }, want[64];
+	snprintf(path, sizeof path, "/proc/self/task/%d/syscall", tid);
+	snprintf(want, sizeof want, "%d 0x%lx ", (int)SYS_futex, (unsigned long)&lock);
+	int f = (int)syscall(SYS_openat, AT_FDCWD, path, O_RDONLY | O_CLOEXEC);
+	if (f < 0)
+		return 0;
+	long n = syscall(SYS_read, f, now, sizeof now - 1);
+	syscall(SYS_close, f);
+	return n > 0 && !strncmp(now, want, strlen(want));
+}
+
 static void *holder(void *arg)
 {
 	(void)arg;
 	pthread_setname_np(pthread_self(), "holder");
 	pthread_mutex_lock(&lock);
 	sem_post(&holding);
+	struct timespec poll_gap = { 0, 1000000 };
+	while (!blocked_on_lock(atomic_load(&waiter_tid)))
+		syscall(SYS_nanosleep, &poll_gap, NULL);
 	sleep_ms(50);
 	pthread_mutex_unlock(&lock);
 	return NULL;
@@ -47,6 +71,7 @@ static void *waiter(void *arg)
 {
 	(void)arg;
 	pthread_setname_np(pthread_self(), "waiter");
+	atomic_store(&waiter_tid, (int)syscall(SYS_gettid));
 	sem_wait(&holding);
 	pthread_mutex_lock(&lock);
 	pthread_mutex_unlock(&lock);

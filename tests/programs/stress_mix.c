@@ -2,18 +2,20 @@
  * stress_mix.c - a workload for start/stop tests: 16 worker threads mix
  * mutexes, condition variables, a rwlock, a semaphore, a barrier, a pipe
  * and sleeps, while a churn thread keeps creating and joining short-lived
- * threads.  Runs for about the milliseconds given (default 2000) in epochs
- * of 20 ms, the workers meeting at a barrier after each, then stops every
- * thread cleanly and prints "done".
+ * threads.  Runs for about the milliseconds given (default 2000), or with
+ * "-" until its stdin ends, in epochs of 20 ms, the workers meeting at a
+ * barrier after each, then stops every thread cleanly and prints "done".
  *
  * Any start or stop of tracing may land anywhere in this; every session of
  * the resulting trace must check.
  */
+#include <limits.h>
 #include <pthread.h>
 #include <semaphore.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -30,7 +32,9 @@ static sem_t slots;
 static pthread_barrier_t barrier;
 static int pipe_fds[2];
 static atomic_int stopping;
-static long epochs;
+static long epochs;             /* LONG_MAX: until stop_requested */
+static atomic_int stop_requested;
+static int last_epoch;          /* decided at each epoch's barrier */
 
 static void short_sleep(long us)
 {
@@ -103,17 +107,27 @@ static void work(long id, unsigned *seedp)
 	*seedp = seed;
 }
 
-/* Every worker runs the same number of epochs, so the barrier always
- * completes. */
+/* Whether the epoch that just ended was the last: one worker decides
+ * between two barriers, so every worker runs the same number of epochs
+ * and the barrier always completes. */
+static int epoch_was_last(long e)
+{
+	if (pthread_barrier_wait(&barrier) == PTHREAD_BARRIER_SERIAL_THREAD)
+		last_epoch = e + 1 >= epochs || atomic_load(&stop_requested);
+	pthread_barrier_wait(&barrier);
+	return last_epoch;
+}
+
 static void *worker(void *arg)
 {
 	long id = (long)arg;
 	unsigned seed = (unsigned)id * 2654435761u;
-	for (long e = 0; e < epochs; e++) {
+	for (long e = 0;; e++) {
 		long until = now_ms() + 20;
 		while (now_ms() < until)
 			work(id, &seed);
-		pthread_barrier_wait(&barrier);
+		if (epoch_was_last(e))
+			break;
 	}
 	return NULL;
 }
@@ -142,8 +156,9 @@ static void *churn(void *arg)
 
 int main(int argc, char **argv)
 {
+	int until_eof = argc > 1 && !strcmp(argv[1], "-");
 	long ms = argc > 1 ? atol(argv[1]) : 2000;
-	epochs = ms / 20 > 0 ? ms / 20 : 1;
+	epochs = until_eof ? LONG_MAX : ms / 20 > 0 ? ms / 20 : 1;
 	sem_init(&slots, 0, 3);
 	pthread_barrier_init(&barrier, NULL, WORKERS);
 	if (pipe(pipe_fds) != 0)
@@ -152,6 +167,12 @@ int main(int argc, char **argv)
 	for (long i = 0; i < WORKERS; i++)
 		pthread_create(&workers[i], NULL, worker, (void *)i);
 	pthread_create(&churner, NULL, churn, NULL);
+	if (until_eof) {
+		char line[64];
+		while (fgets(line, sizeof line, stdin))
+			;
+		atomic_store(&stop_requested, 1);
+	}
 	for (int i = 0; i < WORKERS; i++)
 		pthread_join(workers[i], NULL);
 	atomic_store(&stopping, 1);
