@@ -116,9 +116,13 @@ struct checker {
 	uint32_t last_checked;
 	int numbers_restart;          /* sequence numbers restart at 1 in
 					 each generation (format version 2) */
-	int relaxed;                  /* this generation lost events */
+	int cut_short;                /* this generation has no GEN_END: any
+					 of its batches may be missing */
+	int relaxed;                  /* this generation may lack events
+					 (cut short, or it lost some) */
 	int relief;                   /* the merge is stuck: let one missing
 					 cause go (relaxed generations only) */
+	int guessed;                  /* a missing cause was let go */
 	uint64_t gen_lost;
 	struct u64map strings, stacks, stack_uses;
 	/* Batches of the following generation read before this one ended. */
@@ -480,8 +484,9 @@ static int prepass(struct checker *c)
 			last = gb->last_ts;
 		}
 	}
-	/* Every stack an event names is defined in the generation's tables. */
-	for (uint32_t i = 0; i < c->stack_uses.cap; i++) {
+	/* Every stack an event names is defined in the generation's tables
+	 * (which a generation cut short may not have reached). */
+	for (uint32_t i = 0; i < c->stack_uses.cap && !c->cut_short; i++) {
 		uint64_t id = c->stack_uses.keys[i];
 		if (id && !u64map_get(&c->stacks, id)) {
 			fail(c, "offset %u: generation %u: stack id %" PRIu64 " is used "
@@ -1136,6 +1141,59 @@ static void wake_all(struct checker *c)
 	c->naside = 0;
 }
 
+/* Appends to the result's note. */
+__attribute__((format(printf, 2, 3)))
+static void add_note(struct checker *c, const char *fmt, ...)
+{
+	char *note = c->res->note;
+	size_t len = strlen(note), cap = sizeof c->res->note;
+	if (len && len + 2 < cap)
+		len += (size_t)snprintf(note + len, cap - len, "; ");
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(note + len, cap - len, fmt, ap);
+	va_end(ap);
+}
+
+/*
+ * The rest of a generation that may lack events, once the checker has had
+ * to guess and the guess led nowhere: a contradiction after a missing
+ * cause was let go convicts the guess, not the trace, and a cut-short
+ * generation that no guess can order is explained by the batches that
+ * were never written.  Its remaining events go out in timestamp order,
+ * unchecked, and what they touched is in an unknown state afterwards.
+ * pending is a thread whose peeked event was not emitted, or NULL.
+ */
+static int emit_unchecked(struct checker *c, struct thread *pending)
+{
+	size_t from = SIZE_MAX;
+	if (pending)
+		heap_push(c, pending);
+	wake_all(c);
+	for (uint32_t i = 0; i < c->nheap; i++)
+		if (c->heap[i]->peek_offset < from)
+			from = c->heap[i]->peek_offset;
+	add_note(c, "generation %u %s: its events from offset %zu on could not be "
+		 "ordered without them and are given in timestamp order, unchecked",
+		 c->gen, c->cut_short ? "is cut short" : "lost events", from);
+	while (c->nheap) {
+		struct thread *t = heap_pop(c);
+		emit(c, t->serial, t->peek_offset, &t->peek);
+		t->last_gen = c->gen;
+		t->unknown = 1;
+		t->saw_first = 1;
+		if (advance(c, t))
+			heap_push(c, t);
+	}
+	for (uint32_t i = 0; i < c->ngen_objects; i++) {
+		struct object *o = &c->objects[c->gen_objects[i]];
+		o->known = o->sem_known = 0;
+		o->holder = o->depth = o->writer = o->readers = 0;
+		o->barrier_count = 0;
+	}
+	return 0;
+}
+
 static int merge(struct checker *c)
 {
 	uint32_t n = c->nactive;
@@ -1163,11 +1221,13 @@ static int merge(struct checker *c)
 			if (!c->naside)
 				break;
 			if (rejudged) {
-				if (!c->relaxed || c->relief) {
+				if (c->relaxed && c->relief)
+					return emit_unchecked(c, NULL);
+				if (!c->relaxed) {
 					report_stuck(c);
 					return -1;
 				}
-				c->relief = 1;
+				c->relief = c->guessed = 1;
 			}
 			rejudged = 1;
 			wake_all(c);
@@ -1175,6 +1235,8 @@ static int merge(struct checker *c)
 		struct thread *t = heap_pop(c);
 		struct judgement j;
 		enum verdict v = judge(c, t, &j, 0);
+		if (v == BAD && c->guessed)
+			return emit_unchecked(c, t);
 		if (v == BAD) {
 			char what[256];
 			describe(what, sizeof what, &t->peek);
@@ -1270,8 +1332,8 @@ static int start_sequences(struct checker *c)
  * batches, so causes that are missing are not held against it. */
 static int check_generation(struct checker *c, int cut_short)
 {
-	c->relaxed = cut_short;
-	c->relief = 0;
+	c->relaxed = c->cut_short = cut_short;
+	c->relief = c->guessed = 0;
 	c->gen_lost = 0;
 	u64map_free(&c->strings);
 	u64map_free(&c->stacks);
@@ -1285,13 +1347,9 @@ static int check_generation(struct checker *c, int cut_short)
 	process_records(c);
 	c->res->generations++;
 	c->res->lost += c->gen_lost;
-	if (c->gen_lost) {
-		size_t len = strlen(c->res->note);
-		snprintf(c->res->note + len, sizeof c->res->note - len,
-			 "%sgeneration %u lost %" PRIu64 " events: ordering of the "
-			 "objects they touched was checked loosely",
-			 len ? "; " : "", c->gen, c->gen_lost);
-	}
+	if (c->gen_lost)
+		add_note(c, "generation %u lost %" PRIu64 " events: ordering of the "
+			 "objects they touched was checked loosely", c->gen, c->gen_lost);
 	return 0;
 }
 
@@ -1445,29 +1503,24 @@ enum weft_verdict weft_check(struct weft_reader *r, weft_check_fn fn, void *ctx,
 		/* Everything before the earliest batch still held is done. */
 		weft_reader_release(r, c.nbatches ? c.batches[0].b.offset : r->pos);
 	}
-	if (!c.failed && rc == WEFT_READ_CORRUPT) {
-		/* Damage at the very end of the file is a process stopped
-		 * mid-write; anywhere else it is corruption. */
-		if (strstr(r->error, "truncated trace") || strstr(r->error, "batch header truncated")) {
-			snprintf(res->note, sizeof res->note, "%s", r->error);
-			res->verdict = WEFT_CHECK_TRUNCATED;
-		} else {
-			fail(&c, "%s", r->error);
-		}
+	/* A batch cut at the very end of the file is a process stopped
+	 * mid-write; anything else is damage. */
+	if (!c.failed && rc == WEFT_READ_TRUNCATED) {
+		add_note(&c, "%s", r->error);
+		res->verdict = WEFT_CHECK_TRUNCATED;
+	} else if (!c.failed && rc != WEFT_READ_END) {
+		fail(&c, "%s", r->error);
 	}
 	if (!c.failed && c.nbatches) {
 		/* The last generation never ended: check what there is. */
-		if (check_generation(&c, 1) == 0) {
-			size_t len = strlen(res->note);
-			snprintf(res->note + len, sizeof res->note - len,
-				 "%sgeneration %u has no end marker (checked as far as "
-				 "its batches go)", len ? "; " : "", c.gen);
-		}
+		if (check_generation(&c, 1) == 0)
+			add_note(&c, "generation %u has no end marker (checked as far "
+				 "as its batches go)", c.gen);
 		res->verdict = c.failed ? WEFT_CHECK_INCONSISTENT : WEFT_CHECK_TRUNCATED;
 	}
 	if (!c.failed && res->verdict == WEFT_CHECK_OK && !res->complete) {
-		snprintf(res->note, sizeof res->note, "no end-of-trace record: the "
-			 "process stopped before finishing its trace");
+		add_note(&c, "no end-of-trace record: the process stopped before "
+			 "finishing its trace");
 		res->verdict = WEFT_CHECK_TRUNCATED;
 	}
 	if (res->first_ts == UINT64_MAX)

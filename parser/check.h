@@ -35,7 +35,7 @@ typedef void (*weft_check_fn)(void *ctx, const struct weft_check_event *ev);
 struct weft_check_result {
 	enum weft_verdict verdict;
 	char error[8192];             /* the first problem found */
-	char note[512];               /* relaxed validation, truncation */
+	char note[2048];              /* relaxed validation, truncation */
 	uint32_t generations;         /* generations checked */
 	uint32_t threads;             /* distinct thread serials */
 	uint64_t events, batches, bytes, lost;

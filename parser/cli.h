@@ -38,8 +38,9 @@ int weft_open_trace(struct weft_reader *r, const char *path, const char *cmd);
 int weft_print_version(void);
 
 /* Reads one trace; writes its records (file order) to records and its
- * summary to summary, either may be NULL.  Returns 0, WEFT_EXIT_BAD or
- * WEFT_EXIT_USAGE, having printed any error on stderr. */
+ * summary to summary, either may be NULL.  Returns the verdict weft check
+ * gives the file (an enum weft_verdict, as its exit status), having said
+ * on stderr what is wrong. */
 int weft_summarize_file(const char *path, FILE *summary, FILE *records);
 
 #endif

@@ -13,6 +13,18 @@
 
 #include "print.h"
 
+/* Says on stderr what is wrong with the trace, in one line, and returns
+ * the verdict as the exit status: the same as weft check's. */
+static int report(const char *path, enum weft_verdict v,
+		  const struct weft_check_result *res)
+{
+	if (v == WEFT_CHECK_INCONSISTENT || v == WEFT_CHECK_UNREADABLE)
+		fprintf(stderr, "weft dump: %s: %s\n", path, res->error);
+	else if (v == WEFT_CHECK_TRUNCATED)
+		fprintf(stderr, "weft dump: %s: truncated: %s\n", path, res->note);
+	return (int)v;
+}
+
 /* Prints a trace in the validated global order. */
 static int dump_ordered(const char *path)
 {
@@ -22,16 +34,12 @@ static int dump_ordered(const char *path)
 		return rc;
 	int st;
 	struct weft_tables *t = weft_tables_load(&r, &st);
-	struct weft_check_result res;
+	static struct weft_check_result res;
 	enum weft_verdict v = weft_print_ordered(&r, t, stdout, &res);
 	fflush(stdout);
-	if (v == WEFT_CHECK_INCONSISTENT)
-		fprintf(stderr, "weft dump: %s: %s\n", path, res.error);
-	else if (v == WEFT_CHECK_TRUNCATED)
-		fprintf(stderr, "weft dump: %s: truncated: %s\n", path, res.note);
 	weft_tables_free(t);
 	weft_reader_close(&r);
-	return (int)v;
+	return report(path, v, &res);
 }
 
 static const char dump_usage[] =
@@ -49,10 +57,12 @@ static const char dump_usage[] =
 	"  -h, --help     show this help\n"
 	"  -V, --version  show weft's version\n"
 	"\n"
-	"Exit status: 0 all read, 1 a trace is damaged or inconsistent (the\n"
-	"error names the byte offset), 2 a file cannot be read (or is a trace\n"
-	"of a newer weft), the output cannot be written or the arguments are\n"
-	"wrong, 3 the trace is truncated (all of it that exists was printed).\n";
+	"Exit status, the same as weft check's on the same files (with\n"
+	"--file-order and --summary too): 0 all read, 1 a trace is damaged or\n"
+	"inconsistent (the error names the byte offset), 2 a file cannot be\n"
+	"read (or is a trace of a newer weft), the output cannot be written or\n"
+	"the arguments are wrong, 3 the trace is truncated (all of it that\n"
+	"exists was printed).\n";
 
 /* What was printed must have reached stdout: a full disk is an error,
  * not a silently short output. */
@@ -98,8 +108,7 @@ int weft_cmd_dump(int argc, char **argv)
 			? weft_summarize_file(argv[i], summary ? stdout : NULL,
 					      summary ? NULL : stdout)
 			: dump_ordered(argv[i]);
-		if (rc > worst)
-			worst = rc;
+		worst = weft_check_exit(worst, rc);
 	}
 	return output_written(worst);
 }
@@ -114,14 +123,23 @@ int weft_summarize_file(const char *path, FILE *summary, FILE *records)
 	struct weft_tables *t = weft_tables_load(&r, &st);
 	struct weft_print_counts n;
 	memset(&n, 0, sizeof n);
-	rc = weft_print_file_order(&r, t, records, &n);
+	weft_print_file_order(&r, t, records, &n);
 	if (records)
 		fflush(records);
 	if (summary)
 		weft_print_summary(summary, path, &r, &n);
-	if (rc != WEFT_READ_OK)
-		fprintf(stderr, "weft dump: %s: %s\n", path, r.error);
 	weft_tables_free(t);
+	/* The walk in file order reads the structure only; the status is
+	 * the verdict of the whole check, as weft check gives it. */
+	static struct weft_check_result res;
+	memset(&res, 0, sizeof res);
 	weft_reader_close(&r);
-	return rc == WEFT_READ_OK ? 0 : WEFT_EXIT_BAD;
+	if (weft_reader_open(&r, path) != WEFT_READ_OK) {
+		fprintf(stderr, "weft dump: %s: %s\n", path, r.error);
+		weft_reader_close(&r);
+		return WEFT_EXIT_USAGE;
+	}
+	enum weft_verdict v = weft_check(&r, NULL, NULL, &res);
+	weft_reader_close(&r);
+	return report(path, v, &res);
 }

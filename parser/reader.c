@@ -12,14 +12,33 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+/* Records why reading stopped; returns status. */
+static int stop(struct weft_reader *r, int status, const char *fmt, va_list ap)
+{
+	vsnprintf(r->error, sizeof r->error, fmt, ap);
+	return status;
+}
+
+/* The bytes are not a valid trace. */
 __attribute__((format(printf, 2, 3)))
 static int fail(struct weft_reader *r, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(r->error, sizeof r->error, fmt, ap);
+	int rc = stop(r, WEFT_READ_CORRUPT, fmt, ap);
 	va_end(ap);
-	return WEFT_READ_CORRUPT;
+	return rc;
+}
+
+/* The file ends inside a batch. */
+__attribute__((format(printf, 2, 3)))
+static int cut(struct weft_reader *r, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	int rc = stop(r, WEFT_READ_TRUNCATED, fmt, ap);
+	va_end(ap);
+	return rc;
 }
 
 static int read_header(struct weft_reader *r)
@@ -137,7 +156,7 @@ int weft_reader_next_batch(struct weft_reader *r, struct weft_batch *b)
 	if (off == r->size)
 		return WEFT_READ_END;
 	if (r->size - off < WEFT_BATCH_HEADER_SIZE)
-		return fail(r, "offset %zu: batch header truncated (%zu bytes "
+		return cut(r, "offset %zu: batch header truncated (%zu bytes "
 			    "left, a header is %d)", off, r->size - off,
 			    WEFT_BATCH_HEADER_SIZE);
 	const uint8_t *h = r->data + off;
@@ -158,7 +177,7 @@ int weft_reader_next_batch(struct weft_reader *r, struct weft_batch *b)
 			    "(%u)", off, b->header.serial, b->header.generation,
 			    b->header.length, WEFT_MAX_BATCH);
 	if (b->header.length > r->size - off - WEFT_BATCH_HEADER_SIZE)
-		return fail(r, "offset %zu: batch of thread %u, generation %u, "
+		return cut(r, "offset %zu: batch of thread %u, generation %u, "
 			    "claims %u bytes but the file ends after %zu "
 			    "(truncated trace)", off, b->header.serial,
 			    b->header.generation, b->header.length,

@@ -44,6 +44,9 @@ enum {
 	WEFT_READ_END = 1,      /* no more batches */
 	WEFT_READ_IOERR = -1,   /* the file cannot be read */
 	WEFT_READ_CORRUPT = -2, /* the bytes are not a valid trace */
+	WEFT_READ_TRUNCATED = -3, /* the file ends inside a batch: what
+				     precedes it is whole, the writer was
+				     stopped mid-write */
 };
 
 /* Opens path and reads its file header. */
@@ -57,8 +60,9 @@ void weft_reader_close(struct weft_reader *r);
  * (one or two generations), not for the file. */
 void weft_reader_release(struct weft_reader *r, size_t offset);
 
-/* The next batch in file order: WEFT_READ_OK, WEFT_READ_END or
- * WEFT_READ_CORRUPT. */
+/* The next batch in file order: WEFT_READ_OK, WEFT_READ_END,
+ * WEFT_READ_TRUNCATED (the file ends inside it) or WEFT_READ_CORRUPT, the
+ * last two with the reason in r->error. */
 int weft_reader_next_batch(struct weft_reader *r, struct weft_batch *b);
 
 /* Walks the records of one batch. */

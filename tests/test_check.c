@@ -11,6 +11,7 @@
 #define M1 0x1000u  /* a mutex */
 #define C1 0x2000u  /* a condvar */
 #define READ WEFT_SYS_read
+#define S1_CUT 0x3800u  /* a semaphore */
 
 /* Thread serial's batch opening with THREAD_START (parent 0 for T1). */
 static void start_thread(struct tg *t, uint32_t serial, uint32_t parent, uint64_t ts)
@@ -535,6 +536,66 @@ Test(check, no_trace_end_is_truncated)
 	TG(&t, MUTEX_ACQUIRE, 1010, M1, 1, 0);
 	tg_gen_end(&t, 1, 0);
 	expect_bad(&t, WEFT_CHECK_TRUNCATED, "no end-of-trace record");
+}
+
+/* A generation cut short (the process killed before it ended) may lack
+ * any of its batches, its tables among them: an id used and not defined
+ * is what the cut left out, not damage. */
+Test(check, cut_generation_without_its_tables_is_truncated)
+{
+	struct tg t;
+	tg_init(&t);
+	tg_clock(&t, 1);
+	start_thread(&t, 1, 0, 1000);
+	TG(&t, SYSCALL_BEGIN, 1010, READ, 0, 5);
+	tg_close(&t);
+	expect_bad(&t, WEFT_CHECK_TRUNCATED, "generation 1 has no end marker");
+}
+
+/*
+ * Threads whose causes lie in batches that were never written: T3 took
+ * M1 (number 1) and its unlock (2) is missing; T2 waits for it, then posts
+ * S1 number 2; T1 posted 1 and 3.  Nothing can go on, so the checker lets
+ * a missing cause go, the earliest first: T1's number 3, a wrong guess
+ * that makes T2's number 2 come after 3.  In a generation cut short that
+ * is the guess's fault, and the trace is truncated, with the events left
+ * given unchecked; in a complete generation the same events are an
+ * inconsistency (the gap was never explained).
+ */
+static void build_wrong_guess(struct tg *t, int complete)
+{
+	tg_init(t);
+	tg_clock(t, 1);
+	tg_batch(t, 3, 1, 1000);
+	TG(t, STATUS, 1000, WEFT_STATE_RUNNING, 0, 0, 0);
+	TG(t, MUTEX_ACQUIRE, 1001, M1, 1, 0);
+	tg_batch(t, 1, 1, 1000);
+	TG(t, STATUS, 1000, WEFT_STATE_RUNNING, 0, 0, 0);
+	TG(t, SEM_POST, 1002, S1_CUT, 1, 0);
+	TG(t, SEM_POST, 1004, S1_CUT, 3, 0);
+	tg_batch(t, 2, 1, 1000);
+	TG(t, STATUS, 1000, WEFT_STATE_RUNNING, 0, 0, 0);
+	TG(t, MUTEX_ACQUIRE, 1005, M1, 3, 0);
+	TG(t, SEM_POST, 1020, S1_CUT, 2, 0);
+	if (complete)
+		tg_gen_end(t, 1, 1);
+	else
+		tg_close(t);
+}
+
+Test(check, a_wrong_guess_in_a_cut_generation_is_truncated)
+{
+	struct tg t;
+	build_wrong_guess(&t, 0);
+	struct weft_check_result res;
+	enum weft_verdict v = tg_check(&t, &res);
+	cr_assert_eq(v, WEFT_CHECK_TRUNCATED, "verdict %d: %s %s", v, res.error, res.note);
+	cr_assert(strstr(res.note, "generation 1 is cut short: its events from offset"),
+		  "%s", res.note);
+	cr_assert(strstr(res.note, "unchecked"), "%s", res.note);
+	tg_free(&t);
+	build_wrong_guess(&t, 1);
+	expect_bad(&t, WEFT_CHECK_INCONSISTENT, "waits for sequence number 2 of object 0x1000");
 }
 
 /* ---- semaphores and barriers ---- */

@@ -347,11 +347,28 @@ Test(reader, batch_length_past_end_of_file)
 	t_header(&t, 1);
 	size_t off = t_batch(&t, 1, 1, two_mutex_events, 2);
 	t.len -= 3; /* the file was cut inside the batch */
-	cr_assert_eq(read_all(&t, &r, &n), WEFT_READ_CORRUPT);
+	cr_assert_eq(read_all(&t, &r, &n), WEFT_READ_TRUNCATED);
 	char want[128];
 	snprintf(want, sizeof want, "offset %zu: batch of thread 1, generation 1, claims", off);
 	cr_assert(strstr(r.error, want), "%s", r.error);
 	cr_assert(strstr(r.error, "truncated trace"), "%s", r.error);
+}
+
+/* The file ends inside the next batch's header: the batches before it are
+ * whole, and the reader says the file was cut, not damaged. */
+Test(reader, batch_header_cut_short)
+{
+	struct tbuf t;
+	struct weft_reader r;
+	int n;
+	t_header(&t, 1);
+	t_batch(&t, 1, 1, two_mutex_events, 2);
+	size_t whole = t.len;
+	t_batch(&t, 1, 1, two_mutex_events, 2);
+	t.len = whole + 5;
+	cr_assert_eq(read_all(&t, &r, &n), WEFT_READ_TRUNCATED);
+	cr_assert_eq(n, 2, "the whole batch before the cut is read");
+	cr_assert(strstr(r.error, "batch header truncated"), "%s", r.error);
 }
 
 Test(reader, missing_batch_header)

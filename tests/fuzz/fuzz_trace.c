@@ -124,7 +124,7 @@ static void file_order(const uint8_t *data, size_t size,
 	struct weft_print_counts n;
 	memset(&n, 0, sizeof n);
 	int rc = weft_print_file_order(&r, t, sink(), &n);
-	PROMISE(rc == WEFT_READ_OK || (rc == WEFT_READ_CORRUPT && r.error[0]));
+	PROMISE(rc == WEFT_READ_OK || ((rc == WEFT_READ_CORRUPT || rc == WEFT_READ_TRUNCATED) && r.error[0]));
 	PROMISE(n.bytes <= size);
 	weft_print_summary(sink(), "input", &r, &n);
 	weft_reader_close(&r);
