@@ -19,6 +19,7 @@
 #define WEFT_WEFT_H
 
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -85,6 +86,12 @@ struct weft_thread {
 	struct weft_state cur;
 	_Atomic uint32_t status_gen; /* generation whose STATUS is written */
 
+	/* A thread weft's pthread_create starts: what its trampoline runs,
+	 * and its creator's signal mask.  Kept in the record, which exists
+	 * before the thread does, so starting it allocates nothing. */
+	void *(*start_routine)(void *);
+	void *start_arg;
+	sigset_t start_mask;
 	uint8_t via_trampoline;     /* started by weft's pthread_create */
 	_Atomic uint8_t started;    /* its THREAD_START is written (or due) */
 	_Atomic uint8_t exited;

@@ -18,7 +18,6 @@
 #include <errno.h>
 #include <limits.h>
 #include <signal.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "emit.h"
@@ -33,13 +32,6 @@ WEFT_REAL(pthread_detach)
 WEFT_REAL(pthread_setname_np)
 
 void weft_thread_start_created(struct weft_thread *t);
-
-struct trampoline {
-	void *(*start)(void *);
-	void *arg;
-	struct weft_thread *t;
-	sigset_t mask;  /* the creator's signal mask, for the new thread */
-};
 
 /* ---- the thread's end ---- */
 
@@ -64,9 +56,13 @@ static void end_key_destructor(void *value)
 {
 	uintptr_t round = (uintptr_t)value;
 	struct weft_thread *t = weft_self_tls;
-	if (round < PTHREAD_DESTRUCTOR_ITERATIONS - 1 &&
-	    pthread_setspecific(end_key, (void *)(round + 1)) == 0)
-		return;
+	if (round < PTHREAD_DESTRUCTOR_ITERATIONS - 1) {
+		weft_busy++;
+		int again = pthread_setspecific(end_key, (void *)(round + 1)) == 0;
+		weft_busy--;
+		if (again)
+			return;
+	}
 	if (t)
 		weft_thread_finish(t);
 }
@@ -90,19 +86,26 @@ static void thread_cleanup(void *arg)
 
 /* ---- creation ---- */
 
+/*
+ * The new thread's record comes first: until it is registered, any call
+ * that reaches a wrapper (an allocator's lock, taken inside a libc call)
+ * would register the thread a second time.  The thread began with every
+ * signal blocked, so no handler can run before that either.  What weft
+ * then calls for itself (libc may allocate for a key) is not the
+ * program's and is not traced.
+ */
 static void *trampoline(void *p)
 {
-	struct trampoline tr = *(struct trampoline *)p;
-	free(p);
-	/* The thread began with every signal blocked, so no handler could
-	 * run (and call a wrapper) before it has its record. */
-	weft_thread_start_created(tr.t);
+	struct weft_thread *t = p;
+	weft_thread_start_created(t);
+	weft_busy++;
 	pthread_once(&end_key_once, make_end_key);
 	ends_by_key = end_key_ready && pthread_setspecific(end_key, (void *)1) == 0;
-	pthread_sigmask(SIG_SETMASK, &tr.mask, NULL);
+	weft_busy--;
+	pthread_sigmask(SIG_SETMASK, &t->start_mask, NULL);
 	void *ret;
-	pthread_cleanup_push(thread_cleanup, tr.t);
-	ret = tr.start(tr.arg);
+	pthread_cleanup_push(thread_cleanup, t);
+	ret = t->start_routine(t->start_arg);
 	pthread_cleanup_pop(1);
 	return ret;
 }
@@ -115,28 +118,22 @@ WEFT_VISIBLE int pthread_create(pthread_t *thread, const pthread_attr_t *attr,
 		return REAL(pthread_create)(thread, attr, start, arg);
 	uint64_t stack = weft_stack();
 	uint64_t ts = weft_now();
-	weft_busy++;
-	struct trampoline *tr = malloc(sizeof *tr);
-	struct weft_thread *child = tr ? weft_thread_new(self->serial) : NULL;
-	weft_busy--;
-	if (!child) {
-		free(tr);
+	struct weft_thread *child = weft_thread_new(self->serial);
+	if (!child)
 		return REAL(pthread_create)(thread, attr, start, arg);
-	}
 	int detached = 0;
 	if (attr)
 		pthread_attr_getdetachstate(attr, &detached);
 	if (detached == PTHREAD_CREATE_DETACHED)
 		atomic_store(&child->joined, 1);
-	tr->start = start;
-	tr->arg = arg;
-	tr->t = child;
+	child->start_routine = start;
+	child->start_arg = arg;
 	/* The section spans the real call: the child's THREAD_START can
 	 * never land in a generation before its THREAD_CREATE. */
 	sigset_t all, old_mask;
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &old_mask);
-	tr->mask = old_mask;
+	child->start_mask = old_mask;
 	uint8_t *result_at = NULL;
 	uint32_t g = weft_ev_begin(self);
 	if (g)
@@ -145,13 +142,12 @@ WEFT_VISIBLE int pthread_create(pthread_t *thread, const pthread_attr_t *attr,
 	/* The child names its parent only when the trace holds the
 	 * creation: one made while tracing was off is not there to wait for. */
 	child->parent = g ? self->serial : 0;
-	int r = REAL(pthread_create)(thread, attr, trampoline, tr);
+	int r = REAL(pthread_create)(thread, attr, trampoline, child);
 	int e = errno;
 	weft_settle(result_at, r);
 	weft_ev_end(self);
-	pthread_sigmask(SIG_SETMASK, &old_mask, NULL); /* tr may be gone */
+	pthread_sigmask(SIG_SETMASK, &old_mask, NULL);
 	if (r != 0) {
-		free(tr);
 		atomic_store(&child->exited, 1);
 		atomic_store(&child->joined, 1);
 	} else {
