@@ -27,6 +27,18 @@ weft_lock_t weft_control_lock = WEFT_LOCK_INIT;
 
 static pid_t traced_pid;
 
+/* Room for the trace file's name and the manifest line that names it, off
+ * the stack: a fork child opens its trace in a fork handler, on whatever
+ * stack the forking thread has (PTHREAD_STACK_MIN is 16 KB).  One thread
+ * at a time opens a trace: the loading thread, or a fork child's only
+ * thread. */
+static struct {
+	char base[4096];
+	char path[4200];
+	char cwd[4096];
+	char line[8400];
+} naming;
+
 void weft_output_lock_all(void);
 void weft_output_unlock_all(void);
 void weft_thread_start_created(struct weft_thread *t);
@@ -106,8 +118,8 @@ static int open_fifo(const char *path)
  * (two processes' batches would interleave) and gets a file of its own. */
 static int open_output(char *path, size_t cap, int forked)
 {
-	char base[4096];
-	if (expand_output(base, sizeof base, getpid()) < 0) {
+	char *base = naming.base;
+	if (expand_output(base, sizeof naming.base, getpid()) < 0) {
 		weft_warn("WEFT_OUTPUT is too long once expanded; not tracing");
 		return -1;
 	}
@@ -142,12 +154,12 @@ static void note_in_manifest(const char *path)
 			      O_WRONLY | O_APPEND | O_CLOEXEC | O_NOFOLLOW);
 	if (fd < 0)
 		return;
-	char line[8400];
-	char abs[4096];
-	if (path[0] != '/' && getcwd(abs, sizeof abs))
-		snprintf(line, sizeof line, "%d %s/%s\n", (int)getpid(), abs, path);
+	char *line = naming.line;
+	if (path[0] != '/' && getcwd(naming.cwd, sizeof naming.cwd))
+		snprintf(line, sizeof naming.line, "%d %s/%s\n", (int)getpid(),
+			 naming.cwd, path);
 	else
-		snprintf(line, sizeof line, "%d %s\n", (int)getpid(), path);
+		snprintf(line, sizeof naming.line, "%d %s\n", (int)getpid(), path);
 	syscall(SYS_write, fd, line, strlen(line));
 	syscall(SYS_close, fd);
 }
@@ -171,12 +183,11 @@ static void write_file_header(void)
 /* Opens the trace file and writes its header; 0 on success. */
 static int open_trace(int forked)
 {
-	char path[4200];
-	weft_out_fd = open_output(path, sizeof path, forked);
+	weft_out_fd = open_output(naming.path, sizeof naming.path, forked);
 	if (weft_out_fd < 0)
 		return -1;
 	traced_pid = getpid();
-	note_in_manifest(path);
+	note_in_manifest(naming.path);
 	write_file_header();
 	weft_generations_reset();
 	return 0;

@@ -4,6 +4,7 @@
  * code may take, must get one serial per thread and traces that check.
  */
 #include <criterion/criterion.h>
+#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -107,4 +108,112 @@ Test(threads, jemalloc_one_serial_per_thread, .timeout = 60)
 Test(threads, tcmalloc_one_serial_per_thread, .timeout = 60)
 {
 	one_serial_per_thread("libtcmalloc.so.4", "libgoogle-perftools4");
+}
+
+/* ---- small stacks ---- */
+
+/* What weft may add to a path's stack use, beyond the program's own: a
+ * wrapper, a fork handler, a thread's start and end, with stacks off; and
+ * with them on, where libunwind's unwinding dominates. */
+#define WEFT_STACK_BUDGET        2048
+#define WEFT_STACK_BUDGET_UNWIND 6144
+
+/* The "WHAT used N" lines of small_stack's output, summed per line in
+ * order into used[] (at most 4). */
+static int stack_uses(const char *out, size_t *used)
+{
+	int n = 0;
+	for (const char *line = out; *line && n < 4; n++) {
+		const char *u = strstr(line, " used ");
+		if (!u)
+			break;
+		used[n] = strtoul(u + 6, NULL, 10);
+		const char *nl = strchr(line, '\n');
+		line = nl ? nl + 1 : line + strlen(line);
+	}
+	return n;
+}
+
+/* Every trace DIR/ss-NAME-*.trace* is complete and checks; returns how
+ * many there are. */
+static int traces_check(const char *prefix)
+{
+	DIR *d = opendir(h_tmpdir());
+	cr_assert(d);
+	int n = 0;
+	struct dirent *e;
+	while ((e = readdir(d))) {
+		if (strncmp(e->d_name, prefix, strlen(prefix)))
+			continue;
+		char path[4400];
+		snprintf(path, sizeof path, "%s/%s", h_tmpdir(), e->d_name);
+		struct h_counts c;
+		h_count(path, &c);
+		cr_assert_eq(c.status, WEFT_READ_OK, "%s: %s", path, c.error);
+		cr_assert(c.complete, "%s ends with TRACE_END", path);
+		h_assert_checks(path);
+		n++;
+	}
+	closedir(d);
+	return n;
+}
+
+/* Runs small_stack PATH untraced and traced (stacks on or off): the
+ * program must end the same way, the traced run's stack use stay within
+ * weft's budget of the untraced one's, and every trace check. */
+static void small_stack_path(const char *path, int stacks, int traces)
+{
+	char *argv[] = { (char *)h_program("small_stack"), (char *)path, NULL };
+	struct run_result plain, traced;
+	h_run(argv, NULL, &plain);
+	char preload[4200], output[4200], prefix[64];
+	snprintf(prefix, sizeof prefix, "ss-%s-%d-", path, stacks);
+	snprintf(preload, sizeof preload, "LD_PRELOAD=%s", h_preload());
+	snprintf(output, sizeof output, "WEFT_OUTPUT=%s/%s%%p.trace", h_tmpdir(), prefix);
+	char *env[] = { preload, output, stacks ? "WEFT_STACKS=1" : "WEFT_STACKS=0", NULL };
+	h_run(argv, env, &traced);
+	cr_assert_eq(traced.status, plain.status, "%s: exit %d traced, %d untraced: %s",
+		     path, traced.status, plain.status, traced.err);
+	size_t plain_used[4], traced_used[4];
+	int n = stack_uses(plain.out, plain_used);
+	cr_assert_eq(stack_uses(traced.out, traced_used), n, "%s: output %s against %s",
+		     path, traced.out, plain.out);
+	size_t budget = stacks ? WEFT_STACK_BUDGET_UNWIND : WEFT_STACK_BUDGET;
+	for (int i = 0; i < n; i++)
+		cr_assert_leq(traced_used[i], plain_used[i] + budget,
+			      "%s (stacks %d): %zu bytes of stack traced, %zu untraced:\n%s",
+			      path, stacks, traced_used[i], plain_used[i], traced.out);
+	cr_assert_eq(traces_check(prefix), traces, "%s: traces written", path);
+	h_free(&plain);
+	h_free(&traced);
+}
+
+Test(threads, fork_on_the_smallest_stack, .timeout = 60)
+{
+	small_stack_path("fork", 0, 2);
+	small_stack_path("fork", 1, 2);
+}
+
+Test(threads, exec_on_the_smallest_stack, .timeout = 60)
+{
+	small_stack_path("exec", 0, 2);
+	small_stack_path("exec", 1, 2);
+}
+
+Test(threads, wrappers_and_thread_end_on_the_smallest_stack, .timeout = 60)
+{
+	small_stack_path("calls", 0, 1);
+	small_stack_path("calls", 1, 1);
+}
+
+Test(threads, exit_on_the_smallest_stack, .timeout = 60)
+{
+	small_stack_path("exit", 0, 1);
+	small_stack_path("exit", 1, 1);
+}
+
+Test(threads, fatal_signal_on_the_smallest_stack, .timeout = 60)
+{
+	small_stack_path("crash", 0, 1);
+	small_stack_path("crash", 1, 1);
 }
