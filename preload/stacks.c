@@ -5,6 +5,10 @@
  * itself are dropped, and the program counters are interned in a fixed,
  * lock-free table (a slot is claimed with one CAS, filled, then published),
  * so capturing never allocates or locks and is safe in a signal handler.
+ * libunwind may make system calls that are cancellation points (it reads
+ * to validate addresses): cancellation is disabled while it unwinds, so a
+ * traced call that is not a cancellation point never becomes one (glibc
+ * changes the state with one atomic operation: safe in a handler too).
  * The id of a stack is its slot index plus one.  At the end of each
  * generation the table is written as STACK records, and each distinct
  * program counter gets a SYMBOL record naming it (resolved with dladdr).
@@ -85,8 +89,11 @@ uint64_t weft_stack_capture(void)
 	if (!stack_table)
 		return 0;
 	void *raw[STACK_DEPTH + 8];
+	int cancel_state;
 	weft_busy++;
+	pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &cancel_state);
 	int n = unw_backtrace(raw, STACK_DEPTH + 8);
+	pthread_setcancelstate(cancel_state, NULL);
 	weft_busy--;
 	uint64_t pcs[STACK_DEPTH];
 	uint32_t depth = 0;

@@ -217,3 +217,22 @@ Test(threads, fatal_signal_on_the_smallest_stack, .timeout = 60)
 	small_stack_path("crash", 0, 1);
 	small_stack_path("crash", 1, 1);
 }
+
+/* ---- cancellation ---- */
+
+Test(threads, capturing_a_stack_adds_no_cancellation_point, .timeout = 60)
+{
+	char preload[4200], output[4200];
+	snprintf(preload, sizeof preload, "LD_PRELOAD=%s", h_preload());
+	const char *trace = h_trace_path("cancel_pending");
+	snprintf(output, sizeof output, "WEFT_OUTPUT=%s", trace);
+	char *env[] = { preload, output, "WEFT_STACKS=1", NULL };
+	char *argv[] = { (char *)h_program("cancel_pending"), NULL };
+	struct run_result r;
+	h_run(argv, env, &r);
+	cr_assert_eq(r.status, 0, "exit %d: %s", r.status, r.err);
+	cr_assert_str_eq(r.out, "cancelled at testcancel\n",
+			 "pthread_mutex_lock is not a cancellation point");
+	h_free(&r);
+	h_assert_checks(trace);
+}
