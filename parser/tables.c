@@ -14,11 +14,13 @@ struct entry {
 	uint64_t value;        /* symbols: string id */
 	uint32_t npcs;         /* stacks */
 	uint64_t *pcs;
+	uint64_t tid;          /* thread infos */
+	uint32_t parent;
 	UT_hash_handle hh;
 };
 
 struct weft_tables {
-	struct entry *strings, *stacks, *symbols, *names;
+	struct entry *strings, *stacks, *symbols, *names, *infos;
 };
 
 static struct entry *find(struct entry *head, uint64_t gen, uint64_t id)
@@ -91,6 +93,16 @@ struct weft_tables *weft_tables_load(struct weft_reader *r, int *status)
 				free(e->text);
 				e->text = copy_text(&rec);
 				break;
+			case WEFT_EV_THREAD_INFO:
+				e = put(&t->infos, 0, rec.args[0]);
+				e->parent = (uint32_t)rec.args[1];
+				e->tid = rec.args[2];
+				if (rec.nbytes) {
+					e = put(&t->names, 0, rec.args[0]);
+					free(e->text);
+					e->text = copy_text(&rec);
+				}
+				break;
 			}
 		}
 		if (rc != WEFT_READ_END)
@@ -120,6 +132,7 @@ void weft_tables_free(struct weft_tables *t)
 	free_all(&t->stacks);
 	free_all(&t->symbols);
 	free_all(&t->names);
+	free_all(&t->infos);
 	free(t);
 }
 
@@ -152,4 +165,15 @@ const char *weft_tables_thread_name(const struct weft_tables *t,
 {
 	struct entry *e = find(t->names, 0, serial);
 	return e ? e->text : NULL;
+}
+
+int weft_tables_thread_info(const struct weft_tables *t, uint32_t serial,
+			    uint64_t *tid, uint32_t *parent)
+{
+	struct entry *e = find(t->infos, 0, serial);
+	if (!e)
+		return 0;
+	*tid = e->tid;
+	*parent = e->parent;
+	return 1;
 }

@@ -1,6 +1,6 @@
 /*
  * tables.h - what a trace defines by id, gathered in a first pass: strings,
- * stacks and symbols of each generation, and thread names.  The dumper and
+ * stacks and symbols of each generation, and thread names and ids.  The dumper and
  * every later consumer resolve ids through it.
  */
 #ifndef WEFT_TABLES_H
@@ -23,8 +23,13 @@ const uint64_t *weft_tables_stack(const struct weft_tables *t, uint32_t gen,
 /* The symbol text for pc in gen, or NULL. */
 const char *weft_tables_symbol(const struct weft_tables *t, uint32_t gen,
 			       uint64_t pc);
-/* The latest name given to thread serial, or NULL. */
+/* The latest name given to thread serial (by THREAD_NAME, or THREAD_INFO),
+ * or NULL. */
 const char *weft_tables_thread_name(const struct weft_tables *t,
 				    uint32_t serial);
+/* Thread serial's tid and parent from its latest THREAD_INFO; 0 when the
+ * trace has none (traces before format version 3). */
+int weft_tables_thread_info(const struct weft_tables *t, uint32_t serial,
+			    uint64_t *tid, uint32_t *parent);
 
 #endif

@@ -196,6 +196,8 @@ static struct thr *thr_get(struct timeline *tl, uint32_t serial)
 			abort();
 		t->pub.serial = serial;
 		t->pub.name = weft_tables_thread_name(tl->tables, serial);
+		/* THREAD_START, when the trace holds it, says the same. */
+		weft_tables_thread_info(tl->tables, serial, &t->pub.tid, &t->pub.parent);
 		tl->threads[serial] = t;
 		if (serial > tl->max_serial)
 			tl->max_serial = serial;

@@ -10,7 +10,8 @@
  *   2. wait until every thread's seqlock is even or has moved: no thread is
  *      still inside an event section that read the old number;
  *   3. write a STATUS for every started thread that has not written its own
- *      in the new generation (a CAS on its status word decides who does);
+ *      in the new generation (a CAS on its status word decides who does),
+ *      then a THREAD_INFO for each that names it;
  *   4. flush what is left of the old generation's buffers, report losses of
  *      threads that had no buffer, and write the old generation's tables
  *      and GEN_END.
@@ -141,6 +142,38 @@ static void write_statuses(uint32_t gen)
 	}
 }
 
+/*
+ * After the STATUS records: a THREAD_INFO for every thread that has one,
+ * whoever wrote it, so a reader can name each thread of the generation
+ * even when its THREAD_START and THREAD_NAME were written while tracing
+ * was off (a session begun by `weft start`).  One process batch holds
+ * them all.
+ */
+static void write_thread_infos(uint32_t gen)
+{
+	struct weft_tablebuf tb;
+	int any = 0;
+	for (uint32_t s = 1; s <= weft_thread_count(); s++) {
+		struct weft_thread *t = weft_thread_by_serial(s);
+		if (!atomic_load(&t->started) || atomic_load(&t->joined))
+			continue;
+		if (!any)
+			weft_tb_begin(&tb, 0, gen, generation_began);
+		any = 1;
+		char name[16];
+		struct weft_record r = { .code = WEFT_EV_THREAD_INFO };
+		r.args[0] = t->serial;
+		r.args[1] = t->parent;
+		r.args[2] = (uint64_t)t->tid;
+		r.args[3] = (uint64_t)__atomic_load_n(&t->pthread, __ATOMIC_RELAXED);
+		r.nbytes = (uint32_t)weft_thread_get_name(t, name);
+		r.bytes = (const uint8_t *)name;
+		weft_tb_record(&tb, &r);
+	}
+	if (any)
+		weft_tb_write(&tb);
+}
+
 /* Waits until no thread can still be writing into a retired generation:
  * each seqlock is even, or has moved since it was first seen. */
 static void wait_for_writers(void)
@@ -207,8 +240,10 @@ int weft_advance(enum weft_advance_op op)
 	atomic_store(&weft_generation, gen);
 	fence_all_threads();
 	wait_for_writers();
-	if (gen)
+	if (gen) {
 		write_statuses(gen);
+		write_thread_infos(gen);
+	}
 
 	struct weft_tablebuf tb;
 	struct weft_record r;

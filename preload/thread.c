@@ -7,6 +7,7 @@
  * the thread that loaded weft (normally main).
  */
 #include <errno.h>
+#include <sched.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
@@ -112,6 +113,39 @@ void weft_thread_start_created(struct weft_thread *t)
 {
 	t->via_trampoline = 1;
 	thread_started(t);
+}
+
+/* Keeps t's name for THREAD_INFO.  Any thread may name any other: the
+ * writers take name_seq from even to odd with a CAS, so one writes at a
+ * time, and a reader retries while it is odd or moved. */
+void weft_thread_set_name(struct weft_thread *t, const char *name, size_t len)
+{
+	uint64_t words[2] = { 0, 0 };
+	memcpy(words, name, len < 15 ? len : 15);
+	uint32_t seq;
+	do {
+		seq = atomic_load(&t->name_seq) & ~1u;
+	} while (!atomic_compare_exchange_weak(&t->name_seq, &seq, seq + 1));
+	atomic_store_explicit(&t->name[0], words[0], memory_order_relaxed);
+	atomic_store_explicit(&t->name[1], words[1], memory_order_relaxed);
+	atomic_store_explicit(&t->name_seq, seq + 2, memory_order_release);
+}
+
+/* t's name into out (not terminated); returns its length, 0 when unnamed. */
+size_t weft_thread_get_name(struct weft_thread *t, char out[16])
+{
+	uint64_t words[2];
+	for (;;) {
+		uint32_t before = atomic_load_explicit(&t->name_seq, memory_order_acquire);
+		words[0] = atomic_load_explicit(&t->name[0], memory_order_relaxed);
+		words[1] = atomic_load_explicit(&t->name[1], memory_order_relaxed);
+		atomic_thread_fence(memory_order_acquire);
+		if (!(before & 1) && atomic_load(&t->name_seq) == before)
+			break;
+		sched_yield();
+	}
+	memcpy(out, words, 16);
+	return strnlen(out, 16);
 }
 
 /* The most recent record for pthread that has not been joined or

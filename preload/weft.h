@@ -92,6 +92,10 @@ struct weft_thread {
 	void *(*start_routine)(void *);
 	void *start_arg;
 	sigset_t start_mask;
+	/* The name pthread_setname_np last gave the thread (NUL-padded),
+	 * for THREAD_INFO; name_seq is odd while it is being changed. */
+	_Atomic uint32_t name_seq;
+	_Atomic uint64_t name[2];
 	uint8_t via_trampoline;     /* started by weft's pthread_create */
 	_Atomic uint8_t started;    /* its THREAD_START is written (or due) */
 	_Atomic uint8_t exited;
@@ -129,6 +133,8 @@ uint32_t weft_thread_count(void);
 void weft_thread_finish(struct weft_thread *t);
 void weft_thread_unwound(struct weft_thread *t);
 void weft_thread_reset_after_fork(struct weft_thread *survivor);
+void weft_thread_set_name(struct weft_thread *t, const char *name, size_t len);
+size_t weft_thread_get_name(struct weft_thread *t, char out[16]);
 pid_t weft_gettid(void);
 
 /* buffer.c */

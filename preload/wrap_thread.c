@@ -281,6 +281,7 @@ WEFT_VISIBLE int pthread_setname_np(pthread_t th, const char *name)
 	if (r == 0 && t) {
 		uint64_t ts = weft_now();
 		size_t len = strnlen(name, 15);
+		weft_thread_set_name(t, name, len);
 		uint32_t g = weft_ev_begin(self);
 		if (g) {
 			unsigned s = g & 1;

@@ -314,7 +314,7 @@ Test(reader, newer_version_is_refused)
 	int n;
 	t_header(&t, WEFT_FORMAT_VERSION + 1);
 	cr_assert_eq(read_all(&t, &r, &n), WEFT_READ_CORRUPT);
-	cr_assert(strstr(r.error, "format version 3 is not supported"), "%s", r.error);
+	cr_assert(strstr(r.error, "format version 4 is not supported"), "%s", r.error);
 }
 
 /* Version 1 traces (numbers running on across generations) still read. */
@@ -326,6 +326,17 @@ Test(reader, version_1_is_read)
 	t_header(&t, 1);
 	cr_assert_eq(read_all(&t, &r, &n), WEFT_READ_END, "%s", r.error);
 	cr_assert_eq(r.header.version, 1);
+}
+
+/* Version 2 traces (no THREAD_INFO) still read. */
+Test(reader, version_2_is_read)
+{
+	struct tbuf t;
+	struct weft_reader r;
+	int n;
+	t_header(&t, 2);
+	cr_assert_eq(read_all(&t, &r, &n), WEFT_READ_END, "%s", r.error);
+	cr_assert_eq(r.header.version, 2);
 }
 
 Test(reader, truncated_header)

@@ -236,3 +236,49 @@ Test(threads, capturing_a_stack_adds_no_cancellation_point, .timeout = 60)
 	h_free(&r);
 	h_assert_checks(trace);
 }
+
+/* ---- threads named before tracing starts ---- */
+
+Test(threads, started_later_still_names_every_thread, .timeout = 60)
+{
+	char preload[4200], output[4200];
+	snprintf(preload, sizeof preload, "LD_PRELOAD=%s", h_preload());
+	const char *trace = h_trace_path("named_late");
+	snprintf(output, sizeof output, "WEFT_OUTPUT=%s", trace);
+	char *env[] = { preload, output, "WEFT_START=0", NULL };
+	char *argv[] = { (char *)h_program("named_workers"), "wait", NULL };
+	struct h_proc p;
+	h_spawn(argv, env, &p);
+	char line[256];
+	cr_assert(h_read_line(&p, line, sizeof line) && !strcmp(line, "ready"));
+	char pid[16];
+	snprintf(pid, sizeof pid, "%d", p.pid);
+	struct run_result r;
+	h_run((char *[]){ (char *)h_weft(), "start", pid, NULL }, NULL, &r);
+	cr_assert_eq(r.status, 0, "weft start: %s", r.err);
+	h_free(&r);
+	h_write_line(&p, "go");
+	char names[3][16];
+	long tids[3];
+	for (int w = 0; w < 3; w++) {
+		cr_assert(h_read_line(&p, line, sizeof line));
+		cr_assert_eq(sscanf(line, "%15s %ld", names[w], &tids[w]), 2, "%s", line);
+	}
+	cr_assert_eq(h_finish(&p), 0);
+	h_assert_checks(trace);
+
+	h_run((char *[]){ (char *)h_weft(), "stats", "--json", (char *)trace, NULL }, NULL, &r);
+	cr_assert_eq(r.status, 0, "weft stats: %s", r.err);
+	for (int w = 0; w < 3; w++) {
+		char name[64], tid[64];
+		snprintf(name, sizeof name, "\"name\":\"%s\"", names[w]);
+		snprintf(tid, sizeof tid, "\"tid\":%ld,", tids[w]);
+		const char *row = strstr(r.out, name);
+		cr_assert(row, "no thread row named %s in:\n%s", names[w], r.out);
+		const char *end = strchr(row, '\n');
+		const char *at = strstr(row, tid);
+		cr_assert(at && (!end || at < end), "%s's row lacks %s:\n%s", names[w], tid,
+			  r.out);
+	}
+	h_free(&r);
+}
