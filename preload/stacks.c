@@ -41,6 +41,11 @@ struct stack_slot {
 };
 
 static struct stack_slot *stack_table;
+/* The slots claimed so far, in claiming order (index plus one; 0 until the
+ * claimer has stored it), so writing the tables visits only used slots
+ * instead of the whole table (which a fork child would also copy). */
+static _Atomic uint32_t *claimed_slots;
+static _Atomic uint32_t claimed_count;
 static uintptr_t self_lo, self_hi; /* weft's own text, skipped */
 
 static int find_self(struct dl_phdr_info *info, size_t size, void *data)
@@ -74,6 +79,17 @@ void weft_stacks_init(void)
 		return;
 	}
 	stack_table = p;
+	claimed_slots = mmap(NULL, STACK_SLOTS * sizeof *claimed_slots,
+			     PROT_READ | PROT_WRITE,
+			     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (claimed_slots == MAP_FAILED) {
+		weft_warn("cannot map the stack table; stacks are off");
+		munmap(stack_table, STACK_SLOTS * sizeof(struct stack_slot));
+		stack_table = NULL;
+		claimed_slots = NULL;
+		weft_config.stacks = 0;
+		return;
+	}
 	dl_iterate_phdr(find_self, (void *)(uintptr_t)weft_stacks_init);
 }
 
@@ -121,6 +137,8 @@ uint64_t weft_stack_capture(void)
 				memcpy(s->pcs, pcs, depth * sizeof pcs[0]);
 				atomic_store_explicit(&s->state, SLOT_READY,
 						      memory_order_release);
+				uint32_t k = atomic_fetch_add(&claimed_count, 1);
+				atomic_store(&claimed_slots[k], idx + 1);
 				return idx + 1;
 			}
 			st = expected;
@@ -175,10 +193,8 @@ void weft_stacks_write_tables(struct weft_tablebuf *tb)
 	if (!stack_table)
 		return;
 	/* Every slot holds at most STACK_DEPTH distinct pcs. */
-	size_t ready = 0;
-	for (uint32_t i = 0; i < STACK_SLOTS; i++)
-		if (atomic_load(&stack_table[i].state) == SLOT_READY)
-			ready++;
+	uint32_t claimed = atomic_load(&claimed_count);
+	size_t ready = claimed;
 	if (ready == 0)
 		return;
 	struct pc_seen seen = { .cap = 1 };
@@ -191,7 +207,11 @@ void weft_stacks_write_tables(struct weft_tablebuf *tb)
 
 	struct weft_record r;
 	uint64_t next_string = 1;
-	for (uint32_t i = 0; i < STACK_SLOTS; i++) {
+	for (uint32_t k = 0; k < claimed; k++) {
+		uint32_t id = atomic_load(&claimed_slots[k]);
+		if (id == 0)
+			continue; /* its claimer is still storing it */
+		uint32_t i = id - 1;
 		struct stack_slot *s = &stack_table[i];
 		if (atomic_load(&s->state) != SLOT_READY)
 			continue;
