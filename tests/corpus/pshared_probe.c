@@ -5,7 +5,6 @@
  * named by PSHARED_PROBE_LOG, then does what was asked.  weft traces each
  * process on its own, so such an object used by a parent and its fork
  * child is seen from one side in each trace. */
-#define _GNU_SOURCE
 #include <dlfcn.h>
 #include <fcntl.h>
 #include <pthread.h>
