@@ -426,6 +426,9 @@ Test(cli, record_check_fails_on_a_truncated_trace, .timeout = 60)
 	struct run_result r;
 	record((char *[]){ "sh", "-c", "kill -KILL $$", NULL }, out, &r);
 	cr_assert_eq(r.status, 128 + 9);
+	cr_assert(strstr(r.err, "is cut short (the process was killed before weft "
+			 "could complete it): "), "record says so: %s", r.err);
+	cr_assert_null(strstr(r.err, " written to "), "%s", r.err);
 	h_free(&r);
 	char *check[] = { (char *)h_weft(), "check", out, NULL };
 	h_run(check, NULL, &r);
