@@ -168,15 +168,29 @@ static int is_static_elf(const char *path)
 	return is_static;
 }
 
+/* 0 when path can be read and is not an ELF file (a script, whose
+ * set-user-ID bit Linux ignores), 1 otherwise. */
+static int may_be_elf(const char *path)
+{
+	char magic[SELFMAG];
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 1;
+	int elf = read(fd, magic, SELFMAG) != SELFMAG || memcmp(magic, ELFMAG, SELFMAG) == 0;
+	close(fd);
+	return elf;
+}
+
 /* Why the dynamic loader would run path in secure-execution mode, where
  * it ignores LD_PRELOAD (and the preload stays off): NULL when it would
  * not.  Set-user-ID and set-group-ID bits change nothing on a file system
- * mounted nosuid, or when they name who runs it already. */
+ * mounted nosuid, on a script, or when they name who runs it already. */
 static const char *secure_execution_reason(const char *path)
 {
 	struct stat st;
 	struct statvfs fs;
-	if (stat(path, &st) != 0 || (statvfs(path, &fs) == 0 && (fs.f_flag & ST_NOSUID)))
+	if (stat(path, &st) != 0 || (statvfs(path, &fs) == 0 && (fs.f_flag & ST_NOSUID)) ||
+	    !may_be_elf(path))
 		return NULL;
 	if ((st.st_mode & S_ISUID) && st.st_uid != geteuid())
 		return "set-user-ID";

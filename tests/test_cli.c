@@ -519,6 +519,17 @@ Test(cli, record_refuses_set_user_id_programs, .timeout = 60)
 		cr_assert_str_eq(r.out, "", "the program was not run");
 		h_free(&r);
 	}
+	/* Linux ignores the bit on a script: it is traced like any other. */
+	char script[4200];
+	snprintf(script, sizeof script, "%s/suid-script", h_tmpdir());
+	f_put(script, "#!/bin/sh\necho ran\n");
+	cr_assert_eq(chown(script, nobody->pw_uid, nobody->pw_gid), 0);
+	cr_assert_eq(chmod(script, 04755), 0);
+	struct run_result r;
+	record_as((char *[]){ script, NULL }, h_trace_path("suid-script"), 0, NULL, &r);
+	cr_assert_eq(r.status, 0, "%d %s", r.status, r.err);
+	cr_assert_str_eq(r.out, "ran\n");
+	h_free(&r);
 }
 
 Test(cli, record_check_fails_when_no_trace_was_written, .timeout = 60)
