@@ -19,6 +19,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
+#include <linux/capability.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,6 +27,7 @@
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <sys/wait.h>
+#include <sys/syscall.h>
 #include <sys/xattr.h>
 #include <unistd.h>
 
@@ -181,6 +183,25 @@ static int may_be_elf(const char *path)
 	return elf;
 }
 
+/* 1 when running path gives capabilities weft record does not have (as
+ * root, it has them all already). */
+static int gains_capabilities(const char *path)
+{
+	struct vfs_cap_data file;
+	ssize_t n = getxattr(path, "security.capability", &file, sizeof file);
+	if (n < (ssize_t)XATTR_CAPS_SZ_1)
+		return 0;
+	struct __user_cap_header_struct hdr = { _LINUX_CAPABILITY_VERSION_3, 0 };
+	struct __user_cap_data_struct mine[2];
+	if (syscall(SYS_capget, &hdr, mine) != 0)
+		return 1;
+	int words = n >= (ssize_t)XATTR_CAPS_SZ_2 ? 2 : 1;
+	for (int i = 0; i < words; i++)
+		if (file.data[i].permitted & ~mine[i].permitted)
+			return 1;
+	return 0;
+}
+
 /* Why the dynamic loader would run path in secure-execution mode, where
  * it ignores LD_PRELOAD (and the preload stays off): NULL when it would
  * not.  Set-user-ID and set-group-ID bits change nothing on a file system
@@ -196,7 +217,7 @@ static const char *secure_execution_reason(const char *path)
 		return "set-user-ID";
 	if ((st.st_mode & S_ISGID) && (st.st_mode & S_IXGRP) && st.st_gid != getegid())
 		return "set-group-ID";
-	if (getxattr(path, "security.capability", NULL, 0) > 0)
+	if (gains_capabilities(path))
 		return "given file capabilities";
 	return NULL;
 }

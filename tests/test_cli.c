@@ -8,6 +8,7 @@
  */
 #include <criterion/criterion.h>
 #include <dirent.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
 #include <pwd.h>
@@ -18,7 +19,9 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <sys/xattr.h>
 #include <unistd.h>
+#include <linux/capability.h>
 
 #include "harness.h"
 
@@ -529,6 +532,36 @@ Test(cli, record_refuses_set_user_id_programs, .timeout = 60)
 	record_as((char *[]){ script, NULL }, h_trace_path("suid-script"), 0, NULL, &r);
 	cr_assert_eq(r.status, 0, "%d %s", r.status, r.err);
 	cr_assert_str_eq(r.out, "ran\n");
+	h_free(&r);
+}
+
+Test(cli, record_refuses_programs_given_capabilities_it_lacks, .timeout = 60)
+{
+	if (geteuid() != 0)
+		cr_skip_test("needs root, to give a file capabilities");
+	char dir[4200], copy[4300], cmd[9000];
+	cr_assert_eq(chmod(h_tmpdir(), 0755), 0);
+	snprintf(dir, sizeof dir, "%s/caps", h_tmpdir());
+	cr_assert_eq(mkdir(dir, 0755), 0);
+	snprintf(copy, sizeof copy, "%s/mutex_count", dir);
+	snprintf(cmd, sizeof cmd, "cp %s %s", h_program("mutex_count"), copy);
+	cr_assert_eq(system(cmd), 0);
+	/* CAP_NET_RAW permitted and effective, as ping has. */
+	struct vfs_cap_data caps = { .magic_etc = VFS_CAP_REVISION_2 | VFS_CAP_FLAGS_EFFECTIVE };
+	caps.data[0].permitted = 1u << CAP_NET_RAW;
+	cr_assert_eq(setxattr(copy, "security.capability", &caps, XATTR_CAPS_SZ_2, 0), 0,
+		     "%s", strerror(errno));
+	/* Root has the capability already: the program is traced. */
+	struct run_result r;
+	record_as((char *[]){ copy, NULL }, h_trace_path("caps"), 0, NULL, &r);
+	cr_assert_eq(r.status, 0, "%d %s", r.status, r.err);
+	cr_assert_str_eq(r.out, "counter=10000\n");
+	h_free(&r);
+	/* For nobody it would run in secure-execution mode: refused. */
+	record_as((char *[]){ copy, NULL }, "/tmp/weft-caps-never.trace", 0, become_nobody, &r);
+	cr_assert_eq(r.status, 125, "%d %s", r.status, r.err);
+	cr_assert(strstr(r.err, "is given file capabilities"), "%s", r.err);
+	cr_assert_str_eq(r.out, "");
 	h_free(&r);
 }
 
