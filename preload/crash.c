@@ -91,19 +91,14 @@ static void on_fatal_signal(int sig, siginfo_t *info, void *uctx)
 	errno = saved;
 }
 
-static void stand_in_action(struct sigaction *act)
-{
-	memset(act, 0, sizeof *act);
-	act->sa_sigaction = on_fatal_signal;
-	act->sa_flags = SA_SIGINFO | SA_ONSTACK;
-}
-
 /* Installs weft's handler for sig, whose action the program has as the
  * default; returns 0, or -1 (errno set) when it cannot. */
 static int stand_in(int sig)
 {
 	struct sigaction act;
-	stand_in_action(&act);
+	memset(&act, 0, sizeof act);
+	act.sa_sigaction = on_fatal_signal;
+	act.sa_flags = SA_SIGINFO | SA_ONSTACK;
 	/* Marked first: a delivery right after the install finds the mark
 	 * and puts the default back before raising again. */
 	atomic_store(&standing_in[sig], 1);
