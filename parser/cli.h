@@ -36,6 +36,9 @@ int weft_open_status(int rc, const struct weft_reader *r);
  * line, and closed r) the exit status. */
 int weft_open_trace(struct weft_reader *r, const char *path, const char *cmd);
 int weft_print_version(void);
+/* Whether the trace open at fd ends with TRACE_END (its process completed
+ * it); 0 for one cut short or unreadable. */
+int weft_trace_is_complete(int fd);
 
 /* Reads one trace; writes its records (file order) to records and its
  * summary to summary, either may be NULL.  Returns the verdict weft check

@@ -248,7 +248,7 @@ static void find_trace(struct target *t)
 
 /* Whether the trace's last record is TRACE_END: the process completed
  * it (at exit, or at the last stop) and was not killed while tracing. */
-static int trace_is_complete(int fd)
+int weft_trace_is_complete(int fd)
 {
 	char self[64];
 	snprintf(self, sizeof self, "/proc/self/fd/%d", fd);
@@ -286,7 +286,7 @@ static int report_exit(const char *what, const struct target *t, int sent)
 	if (t->trace_fd < 0)
 		fprintf(stderr, "weft %s: process %d %s; its trace is completed at "
 			"exit unless it was killed\n", what, (int)t->pid, when);
-	else if (trace_is_complete(t->trace_fd))
+	else if (weft_trace_is_complete(t->trace_fd))
 		fprintf(stderr, "weft %s: process %d %s; its trace %s was completed "
 			"at exit\n", what, (int)t->pid, when, t->trace_path);
 	else

@@ -5,20 +5,30 @@
  * Every traced process (the command, its fork children, the images it
  * execs) appends its trace's path to a manifest file named in
  * WEFT_MANIFEST, so the list is exact whatever the processes are called.
+ *
+ * What would leave the run untraced is refused before the command starts:
+ * a statically linked or set-user-ID command, an output path in a
+ * directory that is missing or cannot be written.  An earlier weft trace
+ * at the output path is kept as PATH.old, as perf record does.
  */
 #include "cli.h"
+#include "record_signals.h"
 
 #include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
+#include <linux/capability.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/wait.h>
+#include <sys/syscall.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #ifndef WEFT_INSTALLED_PRELOAD
@@ -33,17 +43,22 @@ static const char record_usage[] =
 	"\n"
 	"  -o, --output PATH  trace path; %p is replaced by the process id\n"
 	"                     (default weft-%p.trace).  An existing weft trace\n"
-	"                     at PATH is replaced; any other file is kept.\n"
+	"                     at PATH is renamed PATH.old; any other file there\n"
+	"                     is kept and the command is not run.\n"
 	"      --stacks       record a call stack on every blocking event\n"
 	"      --check        check every trace the run wrote (as weft check)\n"
 	"  -h, --help         show this help\n"
 	"  -V, --version      show weft's version\n"
 	"\n"
+	"SIGINT, SIGQUIT, SIGTERM and SIGHUP sent to weft record are passed on\n"
+	"to COMMAND, and weft record waits for it to end.\n"
+	"\n"
 	"Exit status: COMMAND's own (128+N if signal N killed it), except that\n"
-	"with --check a trace that is not complete and consistent turns a\n"
-	"status of 0 into 1; 125 when\n"
-	"weft itself fails (bad option, statically linked COMMAND, no\n"
-	"libweft.so); 126 when COMMAND cannot be run; 127 when it is not found.\n";
+	"with --check a run that wrote no trace, or a trace that is not complete\n"
+	"and consistent, turns a status of 0 into 1; 125 when weft itself fails\n"
+	"or refuses (bad option, statically linked or set-user-ID COMMAND, an\n"
+	"output directory that is missing or not writable, no libweft.so); 126\n"
+	"when COMMAND cannot be run; 127 when it is not found.\n";
 
 static int file_exists(const char *p)
 {
@@ -155,29 +170,129 @@ static int is_static_elf(const char *path)
 	return is_static;
 }
 
-/* Clears the way for the trace at path: an old weft trace is replaced, any
- * other file is refused.  Patterns with %p are left alone (each process
- * picks a fresh name). */
+/* 0 when path can be read and is not an ELF file (a script, whose
+ * set-user-ID bit Linux ignores), 1 otherwise. */
+static int may_be_elf(const char *path)
+{
+	char magic[SELFMAG];
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 1;
+	int elf = read(fd, magic, SELFMAG) != SELFMAG || memcmp(magic, ELFMAG, SELFMAG) == 0;
+	close(fd);
+	return elf;
+}
+
+/* 1 when running path gives capabilities weft record does not have (as
+ * root, it has them all already). */
+static int gains_capabilities(const char *path)
+{
+	struct vfs_cap_data file;
+	ssize_t n = getxattr(path, "security.capability", &file, sizeof file);
+	if (n < (ssize_t)XATTR_CAPS_SZ_1)
+		return 0;
+	struct __user_cap_header_struct hdr = { _LINUX_CAPABILITY_VERSION_3, 0 };
+	struct __user_cap_data_struct mine[2];
+	if (syscall(SYS_capget, &hdr, mine) != 0)
+		return 1;
+	int words = n >= (ssize_t)XATTR_CAPS_SZ_2 ? 2 : 1;
+	for (int i = 0; i < words; i++)
+		if (file.data[i].permitted & ~mine[i].permitted)
+			return 1;
+	return 0;
+}
+
+/* Why the dynamic loader would run path in secure-execution mode, where
+ * it ignores LD_PRELOAD (and the preload stays off): NULL when it would
+ * not.  Set-user-ID and set-group-ID bits change nothing on a file system
+ * mounted nosuid, on a script, or when they name who runs it already. */
+static const char *secure_execution_reason(const char *path)
+{
+	struct stat st;
+	struct statvfs fs;
+	if (stat(path, &st) != 0 || (statvfs(path, &fs) == 0 && (fs.f_flag & ST_NOSUID)) ||
+	    !may_be_elf(path))
+		return NULL;
+	if ((st.st_mode & S_ISUID) && st.st_uid != geteuid())
+		return "set-user-ID";
+	if ((st.st_mode & S_ISGID) && (st.st_mode & S_IXGRP) && st.st_gid != getegid())
+		return "set-group-ID";
+	if (gains_capabilities(path))
+		return "given file capabilities";
+	return NULL;
+}
+
+/* 1 when path is a regular file that starts like a weft trace. */
+static int is_weft_trace(const char *path)
+{
+	char magic[8] = { 0 };
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+	if (fd < 0)
+		return 0;
+	struct stat st;
+	int is_trace = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
+		       read(fd, magic, sizeof magic) == (ssize_t)sizeof magic &&
+		       memcmp(magic, "WEFTRACE", 8) == 0;
+	close(fd);
+	return is_trace;
+}
+
+/* The directory the trace goes in must exist and be writable (a pattern
+ * whose directory part holds a % is left for the preload to expand). */
+static int check_output_directory(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	char dir[PATH_MAX];
+	if (!slash)
+		snprintf(dir, sizeof dir, ".");
+	else if (slash == path)
+		snprintf(dir, sizeof dir, "/");
+	else
+		snprintf(dir, sizeof dir, "%.*s", (int)(slash - path), path);
+	if (strchr(dir, '%'))
+		return 0;
+	struct stat st;
+	const char *problem = NULL;
+	if (stat(dir, &st) != 0)
+		problem = strerror(errno);
+	else if (!S_ISDIR(st.st_mode))
+		problem = strerror(ENOTDIR);
+	else if (access(dir, W_OK | X_OK) != 0)
+		problem = strerror(errno);
+	if (!problem)
+		return 0;
+	fprintf(stderr, "weft record: cannot write a trace in %s: %s\n", dir, problem);
+	return -1;
+}
+
+/* Clears the way for the trace at path: an earlier weft trace there is
+ * renamed PATH.old (replacing an older weft trace of that name), any other
+ * file is refused.  Patterns with %p are left alone (each process picks a
+ * fresh name). */
 static int prepare_output(const char *path)
 {
+	if (check_output_directory(path) < 0)
+		return -1;
 	if (strstr(path, "%p"))
 		return 0;
 	struct stat st;
 	if (lstat(path, &st) != 0)
 		return 0;
-	char magic[8] = { 0 };
-	int fd = S_ISREG(st.st_mode) ? open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW) : -1;
-	ssize_t n = fd >= 0 ? read(fd, magic, sizeof magic) : -1;
-	if (fd >= 0)
-		close(fd);
-	if (n != (ssize_t)sizeof magic || memcmp(magic, "WEFTRACE", 8) != 0) {
+	if (!is_weft_trace(path)) {
 		fprintf(stderr, "weft record: %s exists and is not a weft trace; "
 			"not replacing it\n", path);
 		return -1;
 	}
-	if (unlink(path) != 0) {
-		fprintf(stderr, "weft record: cannot replace %s: %s\n", path,
-			strerror(errno));
+	char old[PATH_MAX + 8];
+	snprintf(old, sizeof old, "%s.old", path);
+	if (lstat(old, &st) == 0 && !is_weft_trace(old)) {
+		fprintf(stderr, "weft record: %s exists and is not a weft trace; "
+			"not replacing it with the earlier trace %s\n", old, path);
+		return -1;
+	}
+	if (rename(path, old) != 0) {
+		fprintf(stderr, "weft record: cannot rename %s to %s: %s\n", path,
+			old, strerror(errno));
 		return -1;
 	}
 	return 0;
@@ -198,33 +313,74 @@ static int prepend_env(const char *name, const char *value)
 	return rc;
 }
 
-/* Prints the traces the run wrote; with check, checks each.  Returns the
- * worst verdict. */
-static int report_traces(const char *manifest, int check)
+/* The manifest's contents (NUL-terminated, malloc'd; NULL when it cannot
+ * be read). */
+static char *read_manifest(const char *manifest)
 {
-	int worst = 0;
 	FILE *f = fopen(manifest, "r");
 	if (!f)
-		return 0;
-	char line[PATH_MAX + 32];
-	int any = 0;
-	while (fgets(line, sizeof line, f)) {
-		line[strcspn(line, "\n")] = 0;
+		return NULL;
+	char *text = NULL;
+	size_t len = 0, cap = 0, n;
+	char chunk[4096];
+	while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) {
+		if (len + n + 1 > cap) {
+			cap = (len + n + 1) * 2;
+			char *more = realloc(text, cap);
+			if (!more)
+				break;
+			text = more;
+		}
+		memcpy(text + len, chunk, n);
+		len += n;
+	}
+	fclose(f);
+	if (!text)
+		text = calloc(1, 1);
+	else
+		text[len] = 0;
+	return text;
+}
+
+/* Prints the traces the run wrote (the manifest's lines: "PID PATH");
+ * with check, checks each.  Returns the worst verdict; with check, a run
+ * that wrote no trace is a failure. */
+static int report_traces(char *manifest, int check)
+{
+	int worst = 0, any = 0;
+	for (char *line = manifest, *next; line && *line; line = next) {
+		next = strchr(line, '\n');
+		if (next)
+			*next++ = 0;
 		char *path = strchr(line, ' ');
 		if (!path)
 			continue;
+		*path++ = 0;
 		any = 1;
-		fprintf(stderr, "weft: trace of pid %.*s written to %s\n",
-			(int)(path - line), line, path + 1);
+		int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+		struct stat st;
+		if (fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
+		    !weft_trace_is_complete(fd))
+			fprintf(stderr, "weft: trace of pid %s is cut short (the process "
+				"was killed before weft could complete it): %s\n", line, path);
+		else
+			fprintf(stderr, "weft: trace of pid %s written to %s\n", line, path);
+		if (fd >= 0)
+			close(fd);
 		if (check) {
 			fflush(stdout);
-			worst = weft_check_exit(worst, weft_check_file(path + 1, 0, 0));
+			worst = weft_check_exit(worst, weft_check_file(path, 0, 0));
 		}
 	}
-	if (!any)
+	if (!any && check) {
+		fprintf(stderr, "weft record: no trace was written, so nothing was "
+			"checked (a process that is statically linked or set-user-ID "
+			"is not traced)\n");
+		worst = WEFT_EXIT_BAD;
+	} else if (!any) {
 		fprintf(stderr, "weft: no trace was written (the command may be "
 			"statically linked or setuid)\n");
-	fclose(f);
+	}
 	return worst;
 }
 
@@ -274,58 +430,61 @@ int weft_cmd_record(int argc, char **argv)
 			"only dynamically linked programs\n", exe);
 		return WEFT_EXIT_RECORD_FAILED;
 	}
+	const char *secure = secure_execution_reason(exe);
+	if (secure) {
+		fprintf(stderr, "weft record: %s is %s; the dynamic loader does not "
+			"preload libraries into it, so weft cannot trace it\n", exe,
+			secure);
+		return WEFT_EXIT_RECORD_FAILED;
+	}
 	if (prepare_output(output) < 0)
 		return WEFT_EXIT_RECORD_FAILED;
 
-	char manifest[] = "/tmp/weft-manifest-XXXXXX";
+	/* From here on a signal to weft record is held until the command runs,
+	 * then passed on to it. */
+	weft_forward_prepare();
 	const char *tmpdir = getenv("TMPDIR");
-	char manifest_buf[PATH_MAX];
-	if (tmpdir && *tmpdir)
-		snprintf(manifest_buf, sizeof manifest_buf, "%s/weft-manifest-XXXXXX", tmpdir);
-	else
-		snprintf(manifest_buf, sizeof manifest_buf, "%s", manifest);
-	int mfd = mkstemp(manifest_buf);
+	char manifest[PATH_MAX];
+	snprintf(manifest, sizeof manifest, "%s/weft-manifest-XXXXXX",
+		 tmpdir && *tmpdir ? tmpdir : "/tmp");
+	int mfd = mkstemp(manifest);
 	if (mfd < 0) {
 		fprintf(stderr, "weft record: cannot create a temporary file: %s\n",
 			strerror(errno));
+		weft_forward_restore();
 		return WEFT_EXIT_RECORD_FAILED;
 	}
 	close(mfd);
 
+	pid_t pid = -1;
 	if (prepend_env("LD_PRELOAD", preload) || setenv("WEFT_OUTPUT", output, 1) ||
-	    setenv("WEFT_MANIFEST", manifest_buf, 1) ||
-	    (stacks && setenv("WEFT_STACKS", "1", 1))) {
+	    setenv("WEFT_MANIFEST", manifest, 1) ||
+	    (stacks && setenv("WEFT_STACKS", "1", 1)))
 		fprintf(stderr, "weft record: cannot set the environment\n");
-		unlink(manifest_buf);
-		return WEFT_EXIT_RECORD_FAILED;
-	}
-
-	/* Like a shell running a foreground job: the terminal's SIGINT and
-	 * SIGQUIT go to the command, which decides; weft waits. */
-	struct sigaction ign = { .sa_handler = SIG_IGN }, old_int, old_quit;
-	sigaction(SIGINT, &ign, &old_int);
-	sigaction(SIGQUIT, &ign, &old_quit);
-	pid_t pid = fork();
-	if (pid < 0) {
+	else if ((pid = fork()) < 0)
 		fprintf(stderr, "weft record: fork: %s\n", strerror(errno));
-		unlink(manifest_buf);
+	if (pid < 0) {
+		unlink(manifest);
+		weft_forward_restore();
 		return WEFT_EXIT_RECORD_FAILED;
 	}
 	if (pid == 0) {
-		sigaction(SIGINT, &old_int, NULL);
-		sigaction(SIGQUIT, &old_quit, NULL);
+		weft_forward_restore();
 		execv(exe, cmd);
 		int e = errno;
 		fprintf(stderr, "weft record: %s: %s\n", cmd[0], strerror(e));
 		_exit(e == ENOENT ? WEFT_EXIT_NOT_FOUND : WEFT_EXIT_CANNOT_RUN);
 	}
+	weft_forward_to(pid);
 	int status;
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;
-	sigaction(SIGINT, &old_int, NULL);
-	sigaction(SIGQUIT, &old_quit, NULL);
-	int verdict = report_traces(manifest_buf, check);
-	unlink(manifest_buf);
+	weft_forward_stop();
+	char *traces = read_manifest(manifest);
+	unlink(manifest);
+	weft_forward_restore();
+	int verdict = report_traces(traces, check);
+	free(traces);
 	if (WIFSIGNALED(status))
 		return 128 + WTERMSIG(status);
 	if (WEXITSTATUS(status) == 0 && verdict != 0)

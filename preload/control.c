@@ -434,15 +434,15 @@ WEFT_VISIBLE int sigaction(int sig, const struct sigaction *act,
 
 WEFT_VISIBLE sighandler_t signal(int sig, sighandler_t handler)
 {
-	struct sigaction probe;
-	int rc;
 	if ((sig != weft_config.signal || !atomic_load(&handler_installed)) &&
-	    !weft_crash_sigaction(sig, NULL, &probe, &rc))
+	    !weft_crash_covers(sig))
 		return REAL(signal)(sig, handler);
+	/* As glibc's signal(): BSD semantics. */
 	struct sigaction act, old;
 	memset(&act, 0, sizeof act);
 	act.sa_handler = handler;
 	act.sa_flags = SA_RESTART;
+	sigaddset(&act.sa_mask, sig);
 	if (sigaction(sig, &act, &old) != 0)
 		return SIG_ERR;
 	return (old.sa_flags & SA_SIGINFO) ? (sighandler_t)(void *)old.sa_sigaction

@@ -11,8 +11,11 @@
  *
  * The program never sees the stand-in: sigaction() and signal() report the
  * default action for it, and once the program sets an action of its own,
- * that action is installed and weft's handler is gone.  Signals that were
- * ignored or handled when weft loaded (nohup's SIGHUP, say) are left alone.
+ * that action is installed and weft's handler is gone.  When the program
+ * sets the default back (as xz, GNU sort and python3 do before raising the
+ * signal again to die of it), weft stands in again.  Signals that were
+ * ignored or handled when weft loaded (nohup's SIGHUP, say) are left alone
+ * until the program itself sets them to the default.
  * The trace cannot be completed when the process dies of SIGKILL, or of a
  * stack overflow with no alternate signal stack: `weft check` then reports
  * it as truncated.
@@ -35,6 +38,9 @@ static const int fatal_signals[] = {
 	SIGINT, SIGTERM, SIGHUP, SIGPIPE, SIGXCPU, SIGXFSZ,
 };
 
+/* Per signal: one of fatal_signals that weft may stand in for (not its
+ * control signal). */
+static _Atomic int covered[_NSIG];
 /* Per signal: weft's handler is installed in place of the default. */
 static _Atomic int standing_in[_NSIG];
 /* The default action as the program last set or read it (its mask and
@@ -85,44 +91,72 @@ static void on_fatal_signal(int sig, siginfo_t *info, void *uctx)
 	errno = saved;
 }
 
-void weft_crash_install(void)
+/* Installs weft's handler for sig, whose action the program has as the
+ * default; returns 0, or -1 (errno set) when it cannot. */
+static int stand_in(int sig)
 {
 	struct sigaction act;
 	memset(&act, 0, sizeof act);
 	act.sa_sigaction = on_fatal_signal;
 	act.sa_flags = SA_SIGINFO | SA_ONSTACK;
+	/* Marked first: a delivery right after the install finds the mark
+	 * and puts the default back before raising again. */
+	atomic_store(&standing_in[sig], 1);
+	if (REAL(sigaction)(sig, &act, NULL) == 0)
+		return 0;
+	atomic_store(&standing_in[sig], 0);
+	return -1;
+}
+
+void weft_crash_install(void)
+{
 	for (size_t i = 0; i < sizeof fatal_signals / sizeof fatal_signals[0]; i++) {
 		int sig = fatal_signals[i];
+		if (sig == weft_config.signal)
+			continue;
+		atomic_store(&covered[sig], 1);
 		struct sigaction old;
-		if (sig == weft_config.signal ||
-		    REAL(sigaction)(sig, NULL, &old) != 0 ||
+		if (REAL(sigaction)(sig, NULL, &old) != 0 ||
 		    (old.sa_flags & SA_SIGINFO) || old.sa_handler != SIG_DFL)
 			continue;
 		program_default[sig] = old;
-		if (REAL(sigaction)(sig, &act, NULL) == 0)
-			atomic_store(&standing_in[sig], 1);
+		stand_in(sig);
 	}
 }
 
-/* sigaction() for a signal weft stands in for: 1 when handled here (the
+int weft_crash_covers(int sig)
+{
+	return sig > 0 && sig < _NSIG && atomic_load(&covered[sig]);
+}
+
+/* sigaction() for a signal weft may stand in for: 1 when handled here (the
  * result in *rc), 0 when the call is not about such a signal. */
 int weft_crash_sigaction(int sig, const struct sigaction *act,
 			 struct sigaction *old, int *rc)
 {
-	if (sig <= 0 || sig >= _NSIG || !atomic_load(&standing_in[sig]))
+	if (!weft_crash_covers(sig))
 		return 0;
-	if (old)
-		*old = program_default[sig];
-	if (act) {
-		if (!(act->sa_flags & SA_SIGINFO) && act->sa_handler == SIG_DFL) {
-			program_default[sig] = *act;
-		} else {
-			/* The program takes the signal over. */
-			atomic_store(&standing_in[sig], 0);
-			*rc = REAL(sigaction)(sig, act, NULL);
-			return 1;
-		}
+	int was_standing_in = atomic_load(&standing_in[sig]);
+	int to_default = act && !(act->sa_flags & SA_SIGINFO) &&
+			 act->sa_handler == SIG_DFL;
+	struct sigaction before;
+	if (was_standing_in) {
+		before = program_default[sig];
+	} else if (REAL(sigaction)(sig, NULL, &before) != 0) {
+		*rc = -1;
+		return 1;
 	}
 	*rc = 0;
+	if (to_default) {
+		program_default[sig] = *act;
+		if (!was_standing_in && stand_in(sig) != 0)
+			*rc = REAL(sigaction)(sig, act, NULL);
+	} else if (act) {
+		/* The program takes the signal over. */
+		atomic_store(&standing_in[sig], 0);
+		*rc = REAL(sigaction)(sig, act, NULL);
+	}
+	if (*rc == 0 && old)
+		*old = before;
 	return 1;
 }

@@ -1,9 +1,10 @@
 /*
  * tablebuf.h - a growable buffer for batches the tracer writes itself:
  * process batches (serial 0: the clock record, string/stack/symbol tables,
- * end markers) and LOST records for threads that had no buffer.  It lives in
- * mmap'd memory, not malloc's, because it is filled on the exit path while
- * other threads may hold malloc's locks.
+ * end markers) and LOST records for threads that had no buffer.  It never
+ * uses malloc's memory, because it is filled on the exit path while other
+ * threads may hold malloc's locks, and it starts in memory weft has from
+ * load on, so the exit path maps nothing (see tablebuf.c).
  */
 #ifndef WEFT_TABLEBUF_H
 #define WEFT_TABLEBUF_H
@@ -21,7 +22,8 @@ struct weft_tablebuf {
 void weft_tb_begin(struct weft_tablebuf *tb, uint32_t serial, uint32_t gen,
 		   uint64_t base_ts);
 void weft_tb_record(struct weft_tablebuf *tb, const struct weft_record *r);
-/* Completes the batch, writes it to the trace file and frees the buffer. */
+/* Completes the batch and writes it to the trace file (not when it could
+ * not be built); the buffer is free for the next batch. */
 void weft_tb_write(struct weft_tablebuf *tb);
 
 #endif

@@ -189,6 +189,8 @@ int weft_control_end_and_wait(int timeout_ms);
 /* crash.c */
 struct sigaction;
 void weft_crash_install(void);
+/* 1 for a signal whose default action weft stands in for. */
+int weft_crash_covers(int sig);
 int weft_crash_sigaction(int sig, const struct sigaction *act,
 			 struct sigaction *old, int *rc);
 int weft_control_fd_is_ours(int fd);

@@ -1,16 +1,27 @@
 /*
  * test_cli.c - the `weft` command as a user runs it: record (exit status,
- * traces of forked and exec'd processes, static binaries, stacks), dump
+ * traces of forked and exec'd processes, static and set-user-ID binaries,
+ * output paths it cannot write or that hold an earlier trace, --check of a
+ * run that wrote nothing, signals sent to it, stacks), dump
  * (good and damaged traces), help and version; the preload's handling of
  * bad environment values; and a real program from Debian traced whole.
  */
 #include <criterion/criterion.h>
+#include <dirent.h>
+#include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <sys/xattr.h>
 #include <unistd.h>
+#include <linux/capability.h>
 
 #include "harness.h"
 
@@ -26,6 +37,14 @@ static int reported_traces(const char *err, char paths[][4096], int max)
 		p += len;
 	}
 	return n;
+}
+
+static void f_put(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+	cr_assert_not_null(f, "%s", path);
+	fputs(text, f);
+	fclose(f);
 }
 
 static void record(char *const cmd[], const char *output, struct run_result *r)
@@ -410,6 +429,9 @@ Test(cli, record_check_fails_on_a_truncated_trace, .timeout = 60)
 	struct run_result r;
 	record((char *[]){ "sh", "-c", "kill -KILL $$", NULL }, out, &r);
 	cr_assert_eq(r.status, 128 + 9);
+	cr_assert(strstr(r.err, "is cut short (the process was killed before weft "
+			 "could complete it): "), "record says so: %s", r.err);
+	cr_assert_null(strstr(r.err, " written to "), "%s", r.err);
 	h_free(&r);
 	char *check[] = { (char *)h_weft(), "check", out, NULL };
 	h_run(check, NULL, &r);
@@ -423,4 +445,278 @@ Test(cli, record_check_fails_on_a_truncated_trace, .timeout = 60)
 	cr_assert_eq(r.status, 0, "%s", r.err);
 	cr_assert(strstr(r.out, ": ok: "), "%s", r.out);
 	h_free(&r);
+}
+
+/* ---- what would leave a run untraced is refused before it starts ---- */
+
+/* Runs `weft record [--check] -o output -- cmd...` (in_child as h_run_start's). */
+static void record_as(char *const cmd[], const char *output, int check,
+		      void (*in_child)(void), struct run_result *r)
+{
+	char *argv[32] = { (char *)h_weft(), "record", "-o", (char *)output };
+	int i = 4;
+	if (check)
+		argv[i++] = "--check";
+	argv[i++] = "--";
+	for (int j = 0; cmd[j] && i < 31; j++)
+		argv[i++] = cmd[j];
+	argv[i] = NULL;
+	struct h_bg bg;
+	h_run_start(argv, NULL, in_child, &bg);
+	h_run_wait(&bg, r);
+}
+
+static void become_nobody(void)
+{
+	struct passwd *nobody = getpwnam("nobody");
+	if (!nobody || setgroups(0, NULL) || setgid(nobody->pw_gid) ||
+	    setuid(nobody->pw_uid))
+		_exit(99);
+}
+
+Test(cli, record_refuses_an_output_it_cannot_write, .timeout = 60)
+{
+	char *echo[] = { "sh", "-c", "echo ran", NULL };
+	char missing[4200], under_file[4200];
+	snprintf(missing, sizeof missing, "%s/no-such-dir/t.trace", h_tmpdir());
+	snprintf(under_file, sizeof under_file, "%s/t.trace", h_program("mutex_count"));
+	const char *paths[] = { missing, under_file };
+	for (int i = 0; i < 2; i++) {
+		struct run_result r;
+		record_as(echo, paths[i], 1, NULL, &r);
+		cr_assert_eq(r.status, 125, "%s: %d %s", paths[i], r.status, r.err);
+		cr_assert(strstr(r.err, "cannot write a trace in"), "%s", r.err);
+		cr_assert_str_eq(r.out, "", "the command was not run");
+		h_free(&r);
+	}
+	/* A directory the user cannot write (/ for anyone but root; root
+	 * runs weft record as nobody for this). */
+	struct run_result r;
+	record_as(echo, "/weft-unwritable.trace", 1, geteuid() == 0 ? become_nobody : NULL, &r);
+	cr_assert_eq(r.status, 125, "%d %s", r.status, r.err);
+	cr_assert(strstr(r.err, "cannot write a trace in /: Permission denied"), "%s", r.err);
+	cr_assert_str_eq(r.out, "");
+	h_free(&r);
+}
+
+Test(cli, record_refuses_set_user_id_programs, .timeout = 60)
+{
+	if (geteuid() != 0)
+		cr_skip_test("needs root, to make set-user-ID copies owned by nobody");
+	struct passwd *nobody = getpwnam("nobody");
+	cr_assert_not_null(nobody);
+	char copy[4200], cmd[9000];
+	snprintf(copy, sizeof copy, "%s/suid_mutex_count", h_tmpdir());
+	snprintf(cmd, sizeof cmd, "cp %s %s", h_program("mutex_count"), copy);
+	cr_assert_eq(system(cmd), 0);
+	cr_assert_eq(chown(copy, nobody->pw_uid, nobody->pw_gid), 0);
+	static const struct { mode_t mode; const char *says; } cases[] = {
+		{ 04755, "is set-user-ID" }, { 02755, "is set-group-ID" },
+	};
+	for (int i = 0; i < 2; i++) {
+		cr_assert_eq(chmod(copy, cases[i].mode), 0);
+		struct run_result r;
+		record_as((char *[]){ copy, NULL }, h_trace_path("suid"), 1, NULL, &r);
+		cr_assert_eq(r.status, 125, "%o: %d %s", cases[i].mode, r.status, r.err);
+		cr_assert(strstr(r.err, cases[i].says), "%s", r.err);
+		cr_assert_str_eq(r.out, "", "the program was not run");
+		h_free(&r);
+	}
+	/* Linux ignores the bit on a script: it is traced like any other. */
+	char script[4200];
+	snprintf(script, sizeof script, "%s/suid-script", h_tmpdir());
+	f_put(script, "#!/bin/sh\necho ran\n");
+	cr_assert_eq(chown(script, nobody->pw_uid, nobody->pw_gid), 0);
+	cr_assert_eq(chmod(script, 04755), 0);
+	struct run_result r;
+	record_as((char *[]){ script, NULL }, h_trace_path("suid-script"), 0, NULL, &r);
+	cr_assert_eq(r.status, 0, "%d %s", r.status, r.err);
+	cr_assert_str_eq(r.out, "ran\n");
+	h_free(&r);
+}
+
+Test(cli, record_refuses_programs_given_capabilities_it_lacks, .timeout = 60)
+{
+	if (geteuid() != 0)
+		cr_skip_test("needs root, to give a file capabilities");
+	char dir[4200], copy[4300], cmd[9000];
+	cr_assert_eq(chmod(h_tmpdir(), 0755), 0);
+	snprintf(dir, sizeof dir, "%s/caps", h_tmpdir());
+	cr_assert_eq(mkdir(dir, 0755), 0);
+	snprintf(copy, sizeof copy, "%s/mutex_count", dir);
+	snprintf(cmd, sizeof cmd, "cp %s %s", h_program("mutex_count"), copy);
+	cr_assert_eq(system(cmd), 0);
+	/* CAP_NET_RAW permitted and effective, as ping has. */
+	struct vfs_cap_data caps = { .magic_etc = VFS_CAP_REVISION_2 | VFS_CAP_FLAGS_EFFECTIVE };
+	caps.data[0].permitted = 1u << CAP_NET_RAW;
+	cr_assert_eq(setxattr(copy, "security.capability", &caps, XATTR_CAPS_SZ_2, 0), 0,
+		     "%s", strerror(errno));
+	/* Root has the capability already: the program is traced. */
+	struct run_result r;
+	record_as((char *[]){ copy, NULL }, h_trace_path("caps"), 0, NULL, &r);
+	cr_assert_eq(r.status, 0, "%d %s", r.status, r.err);
+	cr_assert_str_eq(r.out, "counter=10000\n");
+	h_free(&r);
+	/* For nobody it would run in secure-execution mode: refused. */
+	record_as((char *[]){ copy, NULL }, "/tmp/weft-caps-never.trace", 0, become_nobody, &r);
+	cr_assert_eq(r.status, 125, "%d %s", r.status, r.err);
+	cr_assert(strstr(r.err, "is given file capabilities"), "%s", r.err);
+	cr_assert_str_eq(r.out, "");
+	h_free(&r);
+}
+
+Test(cli, record_check_fails_when_no_trace_was_written, .timeout = 60)
+{
+	/* A script whose interpreter is statically linked: the script passes
+	 * the check for static programs, and nothing is traced. */
+	char script[4200];
+	snprintf(script, sizeof script, "%s/static-script", h_tmpdir());
+	FILE *f = fopen(script, "w");
+	fprintf(f, "#!%s\n", h_program("static_hello"));
+	fclose(f);
+	cr_assert_eq(chmod(script, 0755), 0);
+	struct run_result r;
+	record_as((char *[]){ script, NULL }, h_trace_path("none"), 1, NULL, &r);
+	cr_assert_neq(r.out[0], 0, "the script ran");
+	cr_assert_eq(r.status, 1, "no trace is a failed check: %d %s", r.status, r.err);
+	cr_assert(strstr(r.err, "no trace was written, so nothing was checked"), "%s", r.err);
+	h_free(&r);
+	/* Without --check, the command's status passes through. */
+	record_as((char *[]){ script, NULL }, h_trace_path("none"), 0, NULL, &r);
+	cr_assert_eq(r.status, 0, "%d %s", r.status, r.err);
+	h_free(&r);
+}
+
+/* ---- an earlier trace at the output path ---- */
+
+static char *slurp(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	cr_assert_not_null(f, "%s", path);
+	char *buf = NULL;
+	size_t cap = 0;
+	*len = 0;
+	char chunk[65536];
+	size_t n;
+	while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) {
+		buf = realloc(buf, cap = *len + n);
+		memcpy(buf + *len, chunk, n);
+		*len += n;
+	}
+	fclose(f);
+	return buf;
+}
+
+Test(cli, record_keeps_the_earlier_trace_as_old, .timeout = 60)
+{
+	char *out = h_trace_path("again");
+	char old[4200];
+	snprintf(old, sizeof old, "%s.old", out);
+	struct run_result r;
+	record((char *[]){ (char *)h_program("mutex_count"), NULL }, out, &r);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	h_free(&r);
+	size_t first_len, moved_len;
+	char *first = slurp(out, &first_len);
+
+	record((char *[]){ "true", NULL }, out, &r);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	char paths[4][4096];
+	cr_assert_eq(reported_traces(r.err, paths, 4), 1, "%s", r.err);
+	cr_assert_str_eq(paths[0], out, "the new trace is at the path asked for");
+	h_free(&r);
+	char *moved = slurp(old, &moved_len);
+	cr_assert(first_len == moved_len && !memcmp(first, moved, first_len),
+		  "the earlier trace is PATH.old");
+	h_assert_checks(out);
+	h_assert_checks(old);
+	struct h_counts c;
+	h_count(out, &c);
+	cr_assert_eq(c.per_code[WEFT_EV_MUTEX_ACQUIRE], 0, "the new trace is true's");
+	free(first);
+	free(moved);
+
+	/* PATH.old that is not a trace is not replaced. */
+	unlink(old);
+	f_put(old, "precious\n");
+	record((char *[]){ "sh", "-c", "echo ran", NULL }, out, &r);
+	cr_assert_eq(r.status, 125, "%s", r.err);
+	cr_assert(strstr(r.err, ".old exists and is not a weft trace"), "%s", r.err);
+	cr_assert_str_eq(r.out, "");
+	h_assert_checks(out);
+	h_free(&r);
+	moved = slurp(old, &moved_len);
+	cr_assert(moved_len == 9 && !memcmp(moved, "precious\n", 9));
+	free(moved);
+}
+
+/* ---- signals to weft record ---- */
+
+/* The pid in the one trace named PREFIX-PID.trace in dir, or 0. */
+static int traced_pid(const char *dir, const char *prefix)
+{
+	DIR *d = opendir(dir);
+	cr_assert_not_null(d);
+	int pid = 0;
+	struct dirent *e;
+	while ((e = readdir(d)))
+		if (!strncmp(e->d_name, prefix, strlen(prefix)))
+			pid = atoi(e->d_name + strlen(prefix));
+	closedir(d);
+	return pid;
+}
+
+static void no_core_files(void)
+{
+	struct rlimit none = { 0, 0 };
+	setrlimit(RLIMIT_CORE, &none);
+}
+
+Test(cli, signals_to_record_reach_the_command, .timeout = 120)
+{
+	static const int sigs[] = { SIGTERM, SIGHUP, SIGINT, SIGQUIT };
+	for (int i = 0; i < 4; i++) {
+		char dir[4200], tmp[4300], pattern[4300], tmpenv[4400];
+		snprintf(dir, sizeof dir, "%s/sig%d", h_tmpdir(), sigs[i]);
+		snprintf(tmp, sizeof tmp, "%s/tmp", dir);
+		cr_assert_eq(mkdir(dir, 0700), 0);
+		cr_assert_eq(mkdir(tmp, 0700), 0);
+		snprintf(pattern, sizeof pattern, "%s/t-%%p.trace", dir);
+		snprintf(tmpenv, sizeof tmpenv, "TMPDIR=%s", tmp);
+		/* reraise handles SIGINT, SIGTERM and SIGHUP and dies of them;
+		 * SIGQUIT it leaves at the default (the trace is completed by
+		 * weft's stand-in either way). */
+		char *argv[] = { (char *)h_weft(), "record", "-o", pattern, "--",
+				 (char *)h_program("reraise"), "main", NULL };
+		char *env[] = { tmpenv, NULL };
+		struct h_bg bg;
+		h_run_start(argv, env, no_core_files, &bg);
+		char ready[7] = { 0 };
+		size_t got = 0;
+		while (got < 6) {
+			ssize_t n = read(bg.out, ready + got, 6 - got);
+			cr_assert_gt(n, 0, "reraise says ready");
+			got += (size_t)n;
+		}
+		cr_assert_str_eq(ready, "ready\n");
+		int child = traced_pid(dir, "t-");
+		cr_assert_gt(child, 0);
+		cr_assert_eq(kill(bg.pid, sigs[i]), 0);
+		int st;
+		cr_assert_eq(waitpid(bg.pid, &st, 0), bg.pid);
+		int orphan = kill(child, 0) == 0;
+		if (orphan)
+			kill(child, SIGKILL);
+		cr_assert(!orphan, "signal %d: the command was left running", sigs[i]);
+		cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 128 + sigs[i],
+			  "signal %d: weft record reports the command's death, got %#x",
+			  sigs[i], st);
+		char trace[4400];
+		snprintf(trace, sizeof trace, "%s/t-%d.trace", dir, child);
+		h_assert_checks(trace);
+		cr_assert_eq(traced_pid(tmp, "weft-"), 0, "no temporary file is left");
+		cr_assert_eq(rmdir(tmp), 0, "the temporary directory is empty");
+		close(bg.out);
+		close(bg.err);
+	}
 }

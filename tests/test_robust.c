@@ -2,7 +2,9 @@
  * test_robust.c - weft inside programs that end badly or treat their
  * process roughly: fatal signals and SIGKILL, a trace writer that cannot
  * keep up, programs that close or reuse every descriptor, planted output
- * paths, secure execution, and every environment variable set wrong.
+ * paths, secure execution, programs that restore a fatal signal's default
+ * and raise it again, a process under an address-space limit, and every
+ * environment variable set wrong.
  */
 #include <criterion/criterion.h>
 #include <errno.h>
@@ -113,6 +115,79 @@ Test(robust, program_sees_the_dispositions_it_would_without_weft, .timeout = 60)
 	cr_assert_str_eq(traced.out, plain.out);
 	h_free(&plain);
 	h_free(&traced);
+}
+
+/* Runs reraise MODE (traced into trace, or not when trace is NULL), sends
+ * it sig once it is ready, and collects its status and stdout. */
+static int run_reraise(const char *mode, int sig, const char *trace, char *out,
+		       size_t cap)
+{
+	char preload[4200], output[4200];
+	snprintf(preload, sizeof preload, "LD_PRELOAD=%s", h_preload());
+	snprintf(output, sizeof output, "WEFT_OUTPUT=%s", trace ? trace : "");
+	char *env[] = { preload, output, NULL };
+	char *argv[] = { (char *)h_program("reraise"), (char *)mode, NULL };
+	struct h_proc p;
+	h_spawn(argv, trace ? env : NULL, &p);
+	char line[64];
+	cr_assert(h_read_line(&p, line, sizeof line));
+	cr_assert_str_eq(line, "ready");
+	cr_assert_eq(kill(p.pid, sig), 0);
+	out[0] = 0;
+	while (h_read_line(&p, line, sizeof line))
+		snprintf(out + strlen(out), cap - strlen(out), "%s\n", line);
+	return h_finish(&p);
+}
+
+Test(robust, program_that_restores_the_default_and_reraises, .timeout = 120)
+{
+	/* xz and python3 restore the default from the main thread, GNU sort
+	 * from its handler; either way the process dies of the signal, and
+	 * weft completes the trace first. */
+	static const char *modes[] = { "main", "handler" };
+	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP };
+	for (size_t i = 0; i < 2; i++) {
+		for (size_t j = 0; j < 3; j++) {
+			char plain_out[256], traced_out[256], name[64];
+			int plain = run_reraise(modes[i], sigs[j], NULL, plain_out,
+						sizeof plain_out);
+			snprintf(name, sizeof name, "reraise-%s-%d", modes[i], sigs[j]);
+			char *trace = h_trace_path(name);
+			int traced = run_reraise(modes[i], sigs[j], trace, traced_out,
+						 sizeof traced_out);
+			cr_assert_eq(plain, 128 + sigs[j], "%s %d untraced: %d", modes[i],
+				     sigs[j], plain);
+			cr_assert_eq(traced, plain, "%s %d: traced %d, untraced %d",
+				     modes[i], sigs[j], traced, plain);
+			cr_assert_str_eq(plain_out, "default\n");
+			cr_assert_str_eq(traced_out, plain_out, "the program sees the default");
+			struct h_counts c;
+			h_count(trace, &c);
+			cr_assert_eq(c.status, WEFT_READ_OK, "%s: %s", name, c.error);
+			cr_assert(c.complete, "%s: the trace was completed before death", name);
+			h_assert_checks(trace);
+		}
+	}
+}
+
+/* ---- memory limits ---- */
+
+Test(robust, program_under_an_address_space_limit_still_ends_its_trace, .timeout = 60)
+{
+	char *argv[] = { (char *)h_program("rlimit_exit"), NULL };
+	char *trace = h_trace_path("rlimit");
+	struct run_result r;
+	run_traced(argv, trace, NULL, &r);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_assert_str_eq(r.out, "limited\n");
+	cr_assert_str_eq(r.err, "", "weft writes nothing on the program's stderr");
+	struct h_counts c;
+	h_count(trace, &c);
+	cr_assert_eq(c.status, WEFT_READ_OK, "%s", c.error);
+	cr_assert(c.complete, "the trace has its end");
+	cr_assert_eq(c.per_code[WEFT_EV_MUTEX_ACQUIRE], 1000);
+	h_assert_checks(trace);
+	h_free(&r);
 }
 
 /* ---- SIGKILL ---- */
