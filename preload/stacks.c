@@ -87,6 +87,7 @@ uint64_t weft_stack_capture(void)
 	void *raw[STACK_DEPTH + 8];
 	weft_busy++;
 	int n = unw_backtrace(raw, STACK_DEPTH + 8);
+	WEFT_TEST_POINT(WEFT_POINT_UNWIND, NULL);
 	weft_busy--;
 	uint64_t pcs[STACK_DEPTH];
 	uint32_t depth = 0;
