@@ -687,7 +687,8 @@ static int same_state(const struct state *s, const uint64_t *a)
 }
 
 /* One more level of the thread's status group (format/SPEC.md, 7.4). */
-static enum verdict status_nested(struct thread *t, struct judgement *j, int apply)
+static enum verdict status_nested(struct checker *c, struct thread *t,
+				  struct judgement *j, int apply)
 {
 	const uint64_t *a = t->peek.args;
 	unsigned level = t->status_levels;
@@ -701,7 +702,7 @@ static enum verdict status_nested(struct thread *t, struct judgement *j, int app
 				 !same_state(&t->carried[level], a)))
 		return say(j, BAD, "STATUS_NESTED says %s at level %u but the thread "
 			   "ended generation %u %s there", state_name((uint8_t)a[0]),
-			   level + 1, t->last_gen,
+			   level + 1, c->gen - 1,
 			   level < t->carried_depth ?
 				   state_name(t->carried[level].state) : "with no such level");
 	if (apply) {
@@ -713,13 +714,14 @@ static enum verdict status_nested(struct thread *t, struct judgement *j, int app
 
 /* The thread's status group ended before its next record: it must have
  * stated every level the previous generation left it in. */
-static enum verdict status_group_end(struct thread *t, struct judgement *j, int apply)
+static enum verdict status_group_end(struct checker *c, struct thread *t,
+				     struct judgement *j, int apply)
 {
 	unsigned expected = t->carried_depth > 1 ? t->carried_depth : 1;
 	if (t->carried_known && t->status_levels != expected)
-		return say(j, BAD, "the thread's STATUS states %u nested states but it "
-			   "ended generation %u in %u", t->status_levels, t->last_gen,
-			   expected);
+		return say(j, BAD, "the thread's STATUS states %u level%s of waits but "
+			   "it ended generation %u in %u", t->status_levels,
+			   t->status_levels == 1 ? "" : "s", c->gen - 1, expected);
 	if (apply)
 		t->status_levels = 0;
 	return j->v = APPLY;
@@ -745,8 +747,8 @@ static enum verdict judge(struct checker *c, struct thread *t, struct judgement 
 		return say(j, BAD, "event after the thread's THREAD_EXIT");
 	}
 	if (e->code == WEFT_EV_STATUS_NESTED)
-		return status_nested(t, j, apply);
-	if (t->status_levels && status_group_end(t, j, apply) != APPLY)
+		return status_nested(c, t, j, apply);
+	if (t->status_levels && status_group_end(c, t, j, apply) != APPLY)
 		return j->v;
 	if (!t->saw_first) {
 		if (e->code == WEFT_EV_STATUS) {
