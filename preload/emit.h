@@ -246,14 +246,20 @@ static inline void weft_put_done(struct weft_thread *t, uint32_t gen,
 	} while (0)
 
 /* The common part of WEFT_EMIT and WEFT_EMIT_PENDING: 1 when the event
- * goes into the buffer now. */
+ * goes into the buffer now.  The slow path gets a copy of the arguments,
+ * so that on the fast path they stay in registers. */
 #define WEFT_EMIT_NOW(t, gen, NAME, ts, args, result_at)                      \
-	(unlikely(weft_nesting)                                               \
-		 ? (weft_nested_defer(t, gen, WEFT_EV_##NAME, ts, args,       \
-				      WEFT_NARGS_OF(args), result_at), 0)     \
-		 : !unlikely(atomic_load_explicit(&(t)->nested_count,         \
-						  memory_order_relaxed)) ||   \
-			   weft_nested_write(t, gen, WEFT_EV_##NAME, args))
+	(likely(!weft_nesting && !atomic_load_explicit(&(t)->nested_count,    \
+						       memory_order_relaxed)) \
+		 ? 1                                                          \
+		 : ({                                                         \
+			   uint64_t weft_copy_[WEFT_NARGS_OF(args)];          \
+			   for (unsigned weft_k_ = 0; weft_k_ < WEFT_NARGS_OF(args); \
+				weft_k_++)                                    \
+				   weft_copy_[weft_k_] = (args)[weft_k_];     \
+			   weft_nested_emit(t, gen, WEFT_EV_##NAME, ts, weft_copy_, \
+					    WEFT_NARGS_OF(args), result_at);  \
+		   }))
 
 #define WEFT_EMIT(t, gen, NAME, ts, ...)                                      \
 	do {                                                                  \
@@ -268,12 +274,10 @@ static inline void weft_put_done(struct weft_thread *t, uint32_t gen,
 #define WEFT_EMIT0(t, gen, NAME, ts)                                          \
 	do {                                                                  \
 		_Static_assert(WEFT_NARGS_##NAME == 0, "argument count");     \
-		const uint64_t weft_args_[1] = { 0 };                         \
-		if (unlikely(weft_nesting))                                   \
-			weft_nested_defer(t, gen, WEFT_EV_##NAME, ts, weft_args_, 0, NULL); \
-		else if (!atomic_load_explicit(&(t)->nested_count,            \
-					       memory_order_relaxed) ||       \
-			 weft_nested_write(t, gen, WEFT_EV_##NAME, weft_args_)) \
+		if ((likely(!weft_nesting &&                                  \
+			    !atomic_load_explicit(&(t)->nested_count,         \
+						  memory_order_relaxed)) ||   \
+		     weft_nested_emit(t, gen, WEFT_EV_##NAME, ts, NULL, 0, NULL))) \
 			weft_put_done(t, gen, weft_put_head(t, gen, WEFT_EV_##NAME, ts)); \
 	} while (0)
 

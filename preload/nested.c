@@ -83,9 +83,9 @@ uint32_t weft_nested_begin(struct weft_thread *t)
 	return gen;
 }
 
-void weft_nested_defer(struct weft_thread *t, uint32_t gen, uint8_t code,
-		       uint64_t ts, const uint64_t *args, unsigned nargs,
-		       uint8_t **result_at)
+static void keep(struct weft_thread *t, uint32_t gen, uint8_t code,
+		 uint64_t ts, const uint64_t *args, unsigned nargs,
+		 uint8_t **result_at)
 {
 	if (!gen)
 		return;
@@ -104,7 +104,7 @@ void weft_nested_defer(struct weft_thread *t, uint32_t gen, uint8_t code,
 	e->ts = ts;
 	for (unsigned k = 0; k < nargs; k++)
 		e->args[k] = args[k];
-	if (result_at)
+	if (result_at && nargs)
 		*result_at = (uint8_t *)&e->args[nargs - 1];
 	atomic_signal_fence(memory_order_release);
 	atomic_store_explicit(&e->ready, SLOT_READY, memory_order_relaxed);
@@ -115,7 +115,7 @@ static uint64_t sequenced(uint8_t code, const uint64_t *args, uint64_t *object)
 {
 	const char *k = kinds_of[code];
 	*object = 0;
-	for (unsigned i = 0; k && k[i]; i++) {
+	for (unsigned i = 0; args && k && k[i]; i++) {
 		if (k[i] == 'o')
 			*object = args[i];
 		if (k[i] == 's')
@@ -172,9 +172,17 @@ static void write_kept(struct weft_thread *t, uint32_t gen, int before,
 	compact(t);
 }
 
-int weft_nested_write(struct weft_thread *t, uint32_t gen, uint8_t code,
-		      const uint64_t *args)
+/* An event about to be written while events are kept, or made in a
+ * handler inside a section (then it is kept): 1 when it is to be written
+ * into the buffer now. */
+int weft_nested_emit(struct weft_thread *t, uint32_t gen, uint8_t code,
+		     uint64_t ts, const uint64_t *args, unsigned nargs,
+		     uint8_t **result_at)
 {
+	if (weft_nesting) {
+		keep(t, gen, code, ts, args, nargs, result_at);
+		return 0;
+	}
 	write_kept(t, gen, 1, code, args);
 	return room(t, gen);
 }

@@ -177,11 +177,9 @@ void weft_batches_add(uint32_t gen);
 #define WEFT_GEN_UNREAD UINT32_MAX
 struct weft_thread *weft_nested_enter(void);
 uint32_t weft_nested_begin(struct weft_thread *t);
-void weft_nested_defer(struct weft_thread *t, uint32_t gen, uint8_t code,
-		       uint64_t ts, const uint64_t *args, unsigned nargs,
-		       uint8_t **result_at);
-int weft_nested_write(struct weft_thread *t, uint32_t gen, uint8_t code,
-		       const uint64_t *args);
+int weft_nested_emit(struct weft_thread *t, uint32_t gen, uint8_t code,
+		     uint64_t ts, const uint64_t *args, unsigned nargs,
+		     uint8_t **result_at);
 void weft_nested_close(struct weft_thread *t);
 uint64_t weft_nested_seq_late(uint32_t *gen, const void *object);
 void weft_nested_drop(struct weft_thread *t);
