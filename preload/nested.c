@@ -188,13 +188,16 @@ int weft_nested_emit(struct weft_thread *t, uint32_t gen, uint8_t code,
 }
 
 /* Kept events of a generation other than gen cannot be written in it:
- * counted as lost in their own. */
+ * counted as lost in their own, while tracing is on (with it off, their
+ * generation has ended and there is none to count them in). */
 static void drop_other(struct weft_thread *t, uint32_t gen)
 {
+	int on = atomic_load(&weft_generation) != 0;
 	for (uint32_t i = 0; i < atomic_load(&t->nested_count) && i < WEFT_NESTED_EVENTS; i++) {
 		struct weft_nested_event *e = &t->nested[i];
 		if (atomic_load(&e->ready) == SLOT_READY && e->gen != gen) {
-			atomic_fetch_add(&t->lost[e->gen & 1], 1);
+			if (on)
+				atomic_fetch_add(&t->lost[e->gen & 1], 1);
 			atomic_store(&e->ready, SLOT_DONE);
 		}
 	}
@@ -204,16 +207,18 @@ static void drop_other(struct weft_thread *t, uint32_t gen)
 void weft_nested_close(struct weft_thread *t)
 {
 	write_kept(t, t->section_gen, 0, 0, NULL);
-	int later = atomic_load(&t->nested_count) != 0;
 	weft_section_close(t);
-	if (!later)
-		return;
-	/* Events numbered in the generation that follows: written there. */
-	uint32_t gen = weft_ev_begin(t);
-	if (gen)
-		write_kept(t, gen, 0, 0, NULL);
-	drop_other(t, gen);
-	weft_section_close(t);
+	/* Events numbered in the generation that follows, or kept by a
+	 * handler that ran after the writing above: written in the
+	 * generation a new section reads (the same one, for the latter,
+	 * unless a boundary fell just there). */
+	while (atomic_load(&t->nested_count)) {
+		uint32_t gen = weft_ev_begin(t);
+		if (gen)
+			write_kept(t, gen, 0, 0, NULL);
+		drop_other(t, gen);
+		weft_section_close(t);
+	}
 }
 
 uint64_t weft_nested_seq_late(uint32_t *gen, const void *object)
