@@ -1389,6 +1389,19 @@ static int start_sequences(struct checker *c)
 	return 0;
 }
 
+/* A generation lost events: one dropped before it took a number (no
+ * buffer) leaves no gap, yet may have changed any object (a post, an
+ * unlock), so no object's state carries over to the next generation. */
+static void forget_objects(struct checker *c)
+{
+	for (uint32_t i = 0; i < c->nobjects; i++) {
+		struct object *o = &c->objects[i];
+		o->known = o->sem_known = 0;
+		o->holder = o->depth = o->writer = o->readers = 0;
+		o->barrier_count = 0;
+	}
+}
+
 /* Checks the gathered generation; 0 when it is consistent.  A generation
  * cut short (no GEN_END: the process was killed) may lack any of its
  * batches, so causes that are missing are not held against it. */
@@ -1409,9 +1422,11 @@ static int check_generation(struct checker *c, int cut_short)
 	process_records(c);
 	c->res->generations++;
 	c->res->lost += c->gen_lost;
-	if (c->gen_lost)
+	if (c->gen_lost) {
 		add_note(c, "generation %u lost %" PRIu64 " events: ordering of the "
 			 "objects they touched was checked loosely", c->gen, c->gen_lost);
+		forget_objects(c);
+	}
 	return 0;
 }
 

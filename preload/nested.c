@@ -47,32 +47,36 @@ static const char *const kinds_of[256] = {
 };
 
 /* The wrapper entered while weft's own code runs on this thread may be
- * traced: a signal handler interrupted the thread's open section.  Calls
- * made by weft itself (none inside a section) and calls made while the
- * thread is ending pass through untraced.  A handler that interrupted a
- * section in its first instructions, before it was open, cannot be
- * placed: its event is counted as lost, and the section reports it. */
+ * traced: a signal handler interrupted the thread's open section, or a
+ * section in its first instructions, before it opened (it has read no
+ * generation).  Calls made by weft itself (none inside a section) and
+ * calls made while the thread is ending pass through untraced. */
 struct weft_thread *weft_nested_enter(void)
 {
 	struct weft_thread *t = weft_self_tls;
 	if (!t || weft_thread_done)
 		return NULL;
-	if (atomic_load_explicit(&t->seqlock, memory_order_relaxed) & 1)
+	if ((atomic_load_explicit(&t->seqlock, memory_order_relaxed) & 1) ||
+	    __atomic_load_n(&t->section_gen, __ATOMIC_RELAXED) == WEFT_GEN_UNREAD)
 		return t;
-	if (__atomic_load_n(&t->section_gen, __ATOMIC_RELAXED) == WEFT_GEN_UNREAD) {
-		uint32_t gen = atomic_load(&weft_generation);
-		if (gen)
-			atomic_fetch_add(&t->lost[gen & 1], 1);
-	}
 	return NULL;
 }
 
 /* A section opened by a handler inside the thread's open section: it
  * writes in the section's generation, or, when the section has not read
  * it yet, in the one it reads now (the section's odd seqlock already
- * holds it open). */
+ * holds it open).  A section interrupted before it opened has written
+ * nothing yet: the handler's section runs as an outermost one, and the
+ * interrupted section opens once it is over. */
 uint32_t weft_nested_begin(struct weft_thread *t)
 {
+	if (!(atomic_load_explicit(&t->seqlock, memory_order_relaxed) & 1)) {
+		int interrupted = weft_busy;
+		weft_busy = 0;
+		uint32_t gen = weft_ev_begin(t);
+		weft_busy += interrupted; /* weft_ev_end() takes off its own */
+		return gen;
+	}
 	weft_busy++;
 	weft_nesting++;
 	uint32_t gen = __atomic_load_n(&t->section_gen, __ATOMIC_RELAXED);

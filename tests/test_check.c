@@ -439,6 +439,36 @@ Test(check, status_states_nested_waits)
 	expect_bad(&t, WEFT_CHECK_INCONSISTENT, "STATUS_NESTED that does not follow");
 }
 
+/* A post dropped for want of a buffer takes no number: the generation
+ * that lost it says so (LOST), and the semaphore's value the next
+ * generation starts from is not known. */
+static void build_lost_post(struct tg *t, int lost)
+{
+	tg_init(t);
+	tg_clock(t, 1);
+	start_thread(t, 1, 0, 1000);
+	TG(t, SEM_INIT, 1005, SEM1, 0, 0);
+	if (lost)
+		TG(t, LOST, 1010, 1);
+	TG(t, SEM_POST, 1020, SEM1, 1, 0);
+	tg_gen_end(t, 1, 0);
+	tg_clock(t, 2);
+	tg_batch(t, 1, 2, 2000);
+	TG(t, STATUS, 2000, WEFT_STATE_RUNNING, 0, 0, 1000);
+	TG(t, SEM_WAIT_END, 2010, SEM1, 1, 0, 0);
+	TG(t, SEM_WAIT_END, 2020, SEM1, 2, 0, 0);
+	tg_gen_end(t, 2, 1);
+}
+
+Test(check, lost_events_leave_objects_unknown_after_their_generation)
+{
+	struct tg t;
+	build_lost_post(&t, 1);
+	expect_ok(&t);
+	build_lost_post(&t, 0);
+	expect_bad(&t, WEFT_CHECK_INCONSISTENT, "has value 0: no post to take");
+}
+
 /* ---- mutexes and condition variables ---- */
 
 static void build_two_holders(struct tg *t, int broken)
