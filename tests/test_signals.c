@@ -73,6 +73,58 @@ ParameterizedTest(const struct sig_case *c, signals, post_in_section, .timeout =
 	cr_assert_eq(v, WEFT_CHECK_OK, "%s: %s %s", c->name, check.error, check.note);
 }
 
+/* Thread 2's LOST and THREAD_EXIT records, in file order. */
+struct exit_order {
+	int lost_seen, lost_after_exit, exit_seen;
+	uint64_t lost;
+};
+
+static void note_exit_order(const struct weft_batch *b, const struct weft_record *rec,
+			    void *ctx)
+{
+	struct exit_order *o = ctx;
+	if (b->header.serial != 2)
+		return;
+	if (rec->code == WEFT_EV_THREAD_EXIT)
+		o->exit_seen = 1;
+	if (rec->code == WEFT_EV_LOST) {
+		o->lost_seen = 1;
+		o->lost += rec->args[0];
+		o->lost_after_exit |= o->exit_seen;
+	}
+}
+
+/* A handler makes more events inside one section than its thread keeps:
+ * those left over are lost, and reported in the generation, before the
+ * thread's THREAD_EXIT; every other post is in the trace. */
+Test(signals, overflow_reported_before_thread_exit, .timeout = 60)
+{
+	char *trace = h_trace_path("flood");
+	struct run_result res;
+	run_hooked("sig_in_section", "flood", 0, trace, &res);
+	cr_assert_eq(res.status, 0, "exit %d: %s%s", res.status, res.out, res.err);
+	int posts = -1;
+	const char *line = strstr(res.out, "posts ");
+	cr_assert(line && sscanf(line, "posts %d", &posts) == 1, "%s", res.out);
+	h_free(&res);
+
+	struct exit_order order = { 0 };
+	char err[512];
+	cr_assert_eq(h_walk(trace, note_exit_order, &order, err, sizeof err),
+		     WEFT_READ_OK, "%s", err);
+	cr_assert(order.lost_seen && order.exit_seen, "lost %d, exit %d", order.lost_seen,
+		  order.exit_seen);
+	cr_assert(!order.lost_after_exit, "LOST after THREAD_EXIT");
+	struct h_counts counts;
+	h_count(trace, &counts);
+	cr_assert_eq(counts.per_code[WEFT_EV_SEM_POST] + order.lost, (uint64_t)posts,
+		     "%llu SEM_POST records and %llu lost for %d posts",
+		     (unsigned long long)counts.per_code[WEFT_EV_SEM_POST],
+		     (unsigned long long)order.lost, posts);
+	struct weft_check_result check;
+	cr_assert_eq(h_check(trace, &check), WEFT_CHECK_OK, "%s %s", check.error, check.note);
+}
+
 static const struct sig_case nested_waits[] = {
 	{ "barrier" }, { "rdlock" }, { "wrlock" },
 };

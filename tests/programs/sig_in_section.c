@@ -19,6 +19,9 @@
  *           post is numbered after an event of the later generation)
  *   unwind  capturing the stack of a blocking sem_wait (run it with
  *           WEFT_STACKS=1)
+ *   flood   as call, and the handler posts 20 times: more events than a
+ *           thread keeps for its handlers, so some are lost, and A ends
+ *           right after (the loss must be reported before its end)
  *
  * Then main takes every post back.  stdout: "posts N" (the sem_post calls
  * made on all semaphores) and "ok"; exit 1 when the semaphore's count is
@@ -46,6 +49,7 @@ static void (*hook_rotate)(void);
 
 static sem_t sem, blocker;
 static _Atomic int a_tid, a_go, handled, posts;
+static int handler_posts = 1;
 
 static void wait_for(_Atomic int *v, int value)
 {
@@ -62,7 +66,8 @@ static void post(sem_t *s)
 static void on_usr1(int sig)
 {
 	(void)sig;
-	post(&sem);
+	for (int i = 0; i < handler_posts; i++)
+		post(&sem);
 	atomic_store(&handled, 1);
 }
 
@@ -107,13 +112,15 @@ int main(int argc, char **argv)
 		{ "seq", POINT_SEQ, 0, 0 },      { "call", POINT_CALL, 0, 0 },
 		{ "close", POINT_CLOSE, 0, 0 },  { "rotate", POINT_CALL, 1, 0 },
 		{ "late", POINT_SEQ, 1, 1 },     { "unwind", POINT_UNWIND, 0, 0 },
+		{ "flood", POINT_CALL, 0, 0 },
 	};
 	int c = -1;
 	for (int i = 0; argc == 2 && i < (int)(sizeof cases / sizeof cases[0]); i++)
 		if (!strcmp(argv[1], cases[i].name))
 			c = i;
 	if (c < 0) {
-		fprintf(stderr, "usage: sig_in_section seq|call|close|rotate|late|unwind\n");
+		fprintf(stderr, "usage: sig_in_section "
+			"seq|call|close|rotate|late|unwind|flood\n");
 		return 2;
 	}
 	if (!resolve_hooks()) {
@@ -121,6 +128,8 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	int unwind = cases[c].point == POINT_UNWIND;
+	if (!strcmp(argv[1], "flood"))
+		handler_posts = 20;
 	struct sigaction act;
 	memset(&act, 0, sizeof act);
 	act.sa_handler = on_usr1;
