@@ -8,7 +8,9 @@
  * LOST as needed) and has room for one more record.  A state change that
  * another thread may observe (STATUS written by the advancer) is made inside
  * the same begin/end pair as its event, so no generation boundary falls
- * between the two.
+ * between the two.  A signal handler that calls a wrapper while its thread
+ * is inside a section opens a nested section, whose events the
+ * interrupted one writes for it (nested.c).
  */
 #ifndef WEFT_EMIT_H
 #define WEFT_EMIT_H
