@@ -53,6 +53,11 @@ struct thread {
 	uint8_t depth;         /* entries in stack; 0 = running */
 	uint8_t unknown;       /* its state is unknown (events were lost) */
 	struct state stack[STATE_DEPTH];
+	/* Its status group (STATUS and STATUS_NESTED) being read: records
+	 * read so far (0: none open), and the states the previous
+	 * generation left it in, when they are to be matched. */
+	uint8_t status_levels, carried_depth, carried_known;
+	struct state carried[STATE_DEPTH];
 
 	/* This generation. */
 	uint32_t gen;          /* the generation the fields below are for */
@@ -439,6 +444,7 @@ static int prepass(struct checker *c)
 		}
 		if (t->gen != c->gen) {
 			t->gen = c->gen;
+			t->status_levels = 0;
 			t->first_batch = t->last_batch = -1;
 			t->saw_first = t->has_peek = 0;
 			append_thread(&c->active, &c->nactive, &c->active_cap, t);
@@ -672,6 +678,55 @@ static void pop_state(struct thread *t)
 		t->depth--;
 }
 
+/* A STATUS or STATUS_NESTED record states s (a syscall's object is not
+ * compared). */
+static int same_state(const struct state *s, const uint64_t *a)
+{
+	return s->state == a[0] && s->syscall == a[1] &&
+	       (s->state == WEFT_STATE_SYSCALL || s->object == a[2]);
+}
+
+/* One more level of the thread's status group (format/SPEC.md, 7.4). */
+static enum verdict status_nested(struct checker *c, struct thread *t,
+				  struct judgement *j, int apply)
+{
+	const uint64_t *a = t->peek.args;
+	unsigned level = t->status_levels;
+	if (!level || !t->depth)
+		return say(j, BAD, "STATUS_NESTED that does not follow the thread's "
+			   "STATUS of a wait");
+	if (!weft_state_name(a[0]) || a[0] == WEFT_STATE_RUNNING ||
+	    a[0] == WEFT_STATE_EXITED)
+		return say(j, BAD, "STATUS_NESTED with state %s", state_name((uint8_t)a[0]));
+	if (t->carried_known && (level >= t->carried_depth ||
+				 !same_state(&t->carried[level], a)))
+		return say(j, BAD, "STATUS_NESTED says %s at level %u but the thread "
+			   "ended generation %u %s there", state_name((uint8_t)a[0]),
+			   level + 1, c->gen - 1,
+			   level < t->carried_depth ?
+				   state_name(t->carried[level].state) : "with no such level");
+	if (apply) {
+		push_state(t, (uint8_t)a[0], (uint8_t)a[1], a[2]);
+		t->status_levels++;
+	}
+	return j->v = APPLY;
+}
+
+/* The thread's status group ended before its next record: it must have
+ * stated every level the previous generation left it in. */
+static enum verdict status_group_end(struct checker *c, struct thread *t,
+				     struct judgement *j, int apply)
+{
+	unsigned expected = t->carried_depth > 1 ? t->carried_depth : 1;
+	if (t->carried_known && t->status_levels != expected)
+		return say(j, BAD, "the thread's STATUS states %u level%s of waits but "
+			   "it ended generation %u in %u", t->status_levels,
+			   t->status_levels == 1 ? "" : "s", c->gen - 1, expected);
+	if (apply)
+		t->status_levels = 0;
+	return j->v = APPLY;
+}
+
 /* Decides whether t's pending event can apply now, and applies it. */
 static enum verdict judge(struct checker *c, struct thread *t, struct judgement *j,
 			  int apply)
@@ -691,21 +746,28 @@ static enum verdict judge(struct checker *c, struct thread *t, struct judgement 
 		}
 		return say(j, BAD, "event after the thread's THREAD_EXIT");
 	}
+	if (e->code == WEFT_EV_STATUS_NESTED)
+		return status_nested(c, t, j, apply);
+	if (t->status_levels && status_group_end(c, t, j, apply) != APPLY)
+		return j->v;
 	if (!t->saw_first) {
 		if (e->code == WEFT_EV_STATUS) {
-			const struct state *s = top(t);
 			/* (When events were lost, a dropped event may have
 			 * changed the state the STATUS reports.) */
-			if (t->last_gen + 1 == c->gen && t->last_gen && !t->unknown &&
-			    !c->relaxed &&
-			    (s->state != a[0] || s->syscall != a[1] ||
-			     (s->state != WEFT_STATE_SYSCALL && s->object != a[2])))
+			int carried = t->last_gen + 1 == c->gen && t->last_gen &&
+				      !t->unknown && !c->relaxed;
+			const struct state *s = t->depth ? &t->stack[0] : top(t);
+			if (carried && !same_state(s, a))
 				return say(j, BAD, "STATUS says %s but the thread ended "
 					   "generation %u %s", state_name((uint8_t)a[0]),
 					   t->last_gen, state_name(s->state));
 			if (!weft_state_name(a[0]))
 				return say(j, BAD, "STATUS with unknown state %" PRIu64, a[0]);
 			if (apply) {
+				t->carried_known = (uint8_t)carried;
+				t->carried_depth = t->depth;
+				memcpy(t->carried, t->stack, sizeof t->stack);
+				t->status_levels = 1;
 				t->depth = 0;
 				t->unknown = 0;
 				if (a[0] == WEFT_STATE_EXITED)
@@ -1327,6 +1389,19 @@ static int start_sequences(struct checker *c)
 	return 0;
 }
 
+/* A generation lost events: one dropped before it took a number (no
+ * buffer) leaves no gap, yet may have changed any object (a post, an
+ * unlock), so no object's state carries over to the next generation. */
+static void forget_objects(struct checker *c)
+{
+	for (uint32_t i = 0; i < c->nobjects; i++) {
+		struct object *o = &c->objects[i];
+		o->known = o->sem_known = 0;
+		o->holder = o->depth = o->writer = o->readers = 0;
+		o->barrier_count = 0;
+	}
+}
+
 /* Checks the gathered generation; 0 when it is consistent.  A generation
  * cut short (no GEN_END: the process was killed) may lack any of its
  * batches, so causes that are missing are not held against it. */
@@ -1347,9 +1422,11 @@ static int check_generation(struct checker *c, int cut_short)
 	process_records(c);
 	c->res->generations++;
 	c->res->lost += c->gen_lost;
-	if (c->gen_lost)
+	if (c->gen_lost) {
 		add_note(c, "generation %u lost %" PRIu64 " events: ordering of the "
 			 "objects they touched was checked loosely", c->gen, c->gen_lost);
+		forget_objects(c);
+	}
 	return 0;
 }
 

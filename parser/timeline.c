@@ -50,6 +50,8 @@ struct thr {
 	struct frame stack[FRAMES];
 	int64_t acct_since;
 	int64_t exit_ns;
+	uint8_t status_open;       /* its STATUS began a new session: the
+				      STATUS_NESTED records after it nest */
 	struct frame last_cut;     /* the outermost state a stop cut short */
 	int64_t last_cut_end;
 	struct tl_held *held;
@@ -543,6 +545,28 @@ static void on_status(struct timeline *tl, struct thr *t, const struct weft_reco
 		f.site = c->site;
 	}
 	push(t, t->acct_since, &f);
+	t->status_open = 1;
+	if (k == TL_MUTEX || k == TL_RWLOCK)
+		add_waiter(tl, a[2], t->pub.serial, since);
+}
+
+/* A wait nested in the one its STATUS began with (a signal handler's):
+ * the outer wait's time runs until the nested one began. */
+static void on_status_nested(struct timeline *tl, struct thr *t,
+			     const struct weft_record *rec, size_t offset)
+{
+	const uint64_t *a = rec->args;
+	int64_t since = to_ns(tl, tl->gen, (uint64_t)(int64_t)a[3]);
+	enum tl_kind k = state_kind(a[0], a[1]);
+	if (k == TL_RUNNING)
+		return;
+	struct frame f = {
+		.kind = k, .syscall = (uint8_t)a[1], .from_status = 1, .object = a[2],
+		.arg = -1, .begin_ns = since,
+		.site = { tl->gen, t->pub.serial, 0, offset, since },
+	};
+	push(t, since, &f);
+	t->status_open = 1;
 	if (k == TL_MUTEX || k == TL_RWLOCK)
 		add_waiter(tl, a[2], t->pub.serial, since);
 }
@@ -574,9 +598,15 @@ static void thread_record(struct timeline *tl, struct thr *t,
 	struct frame f = { .arg = -1, .begin_ns = now,
 			   .site = { tl->gen, t->pub.serial, 0, offset, now } };
 	const struct frame *done;
+	int status_open = t->status_open;
+	t->status_open = 0;
 	switch (rec->code) {
 	case WEFT_EV_STATUS:
 		on_status(tl, t, rec, now, offset);
+		return;
+	case WEFT_EV_STATUS_NESTED:
+		if (status_open)
+			on_status_nested(tl, t, rec, offset);
 		return;
 	case WEFT_EV_LOST:
 		on_lost(tl, t, rec, now);

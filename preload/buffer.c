@@ -172,19 +172,6 @@ int weft_output_write(const uint8_t *p, size_t n)
 	return rc;
 }
 
-/* A wrapper was entered while weft's own code ran on this thread.  When
- * that code was writing an event (a signal handler interrupted it), the
- * handler's event cannot be written into the half-written buffer: it is
- * dropped and counted.  Calls made by weft itself (the unwinder's) are not
- * the program's and are not counted. */
-void weft_nested_call(void)
-{
-	struct weft_thread *t = weft_self_tls;
-	uint32_t gen = atomic_load_explicit(&weft_generation, memory_order_relaxed);
-	if (t && (atomic_load_explicit(&t->seqlock, memory_order_relaxed) & 1) && gen)
-		atomic_fetch_add(&t->lost[gen & 1], 1);
-}
-
 /* Writes every queued batch, oldest first, and gives the buffers back.
  * Holding the output lock across the whole drain keeps two drainers from
  * writing one thread's batches out of order. */
@@ -255,36 +242,59 @@ static void start_batch(struct weft_thread *t, unsigned slot, uint32_t gen)
 	t->last_obj[slot] = 0;
 }
 
-/* The slow path of weft_ev_begin(): start or renew the buffer for gen.
- * Returns gen when the caller may write one event, 0 when it is dropped. */
+/* A thread's STATUS for gen, at the head of its buffer: one record per
+ * state it is in, outermost first (format/SPEC.md, section 7.4).  When
+ * its waits nest deeper than its record keeps, its state is not known:
+ * the STATUS is counted as lost instead. */
+static void put_status(struct weft_thread *t, uint32_t gen)
+{
+	struct weft_state st[WEFT_STATE_LEVELS];
+	unsigned n = weft_state_snapshot(t, st);
+	if (n == 0)
+		atomic_fetch_add(&t->lost[gen & 1], 1);
+	for (unsigned i = 0; i < n; i++) {
+		/* since is the clock value the state began at (signed). */
+		if (i == 0)
+			WEFT_EMIT_RAW(t, gen, STATUS, t->last_ts[gen & 1], st[i].state,
+				      st[i].syscall, st[i].object,
+				      weft_zigzag((int64_t)st[i].since));
+		else
+			WEFT_EMIT_RAW(t, gen, STATUS_NESTED, t->last_ts[gen & 1],
+				      st[i].state, st[i].syscall, st[i].object,
+				      weft_zigzag((int64_t)st[i].since));
+	}
+}
+
+/* The slow path of weft_ev_begin(): start or renew the buffer for gen, and
+ * report events dropped since the thread's last record.  Returns gen when
+ * the caller may write one event, 0 when it is dropped. */
 uint32_t weft_buffer_prepare(struct weft_thread *t, uint32_t gen)
 {
 	int saved = errno;
 	unsigned slot = gen & 1;
-	if (t->buf[slot] && t->buf_gen[slot] == gen)
+	if (t->buf[slot] && t->buf_gen[slot] == gen &&
+	    t->pos[slot] + WEFT_EVENT_ROOM > weft_config.buffer_size)
 		weft_buffer_flush(t, slot); /* full */
-	if (!t->buf[slot])
-		t->buf[slot] = weft_pool_get();
-	if (!t->buf[slot]) {
-		atomic_fetch_add(&t->lost[slot], 1);
-		errno = saved;
-		return 0;
-	}
-	start_batch(t, slot, gen);
-
-	/* The thread's STATUS, unless the advancer wrote it already (the CAS
-	 * decides) or the thread has not started (THREAD_START comes first). */
-	uint32_t seen = atomic_load(&t->status_gen);
-	if (seen != gen && atomic_load(&t->started) &&
-	    atomic_compare_exchange_strong(&t->status_gen, &seen, gen)) {
-		/* since is the clock value the state began at (signed). */
-		WEFT_EMIT(t, gen, STATUS, t->last_ts[slot], t->cur.state,
-			  t->cur.syscall, t->cur.object,
-			  weft_zigzag((int64_t)t->cur.since));
+	if (!t->buf[slot] || t->buf_gen[slot] != gen) {
+		if (!t->buf[slot])
+			t->buf[slot] = weft_pool_get();
+		if (!t->buf[slot]) {
+			atomic_fetch_add(&t->lost[slot], 1);
+			errno = saved;
+			return 0;
+		}
+		start_batch(t, slot, gen);
+		/* The thread's STATUS, unless the advancer wrote it already
+		 * (the CAS decides) or the thread has not started
+		 * (THREAD_START comes first). */
+		uint32_t seen = atomic_load(&t->status_gen);
+		if (seen != gen && atomic_load(&t->started) &&
+		    atomic_compare_exchange_strong(&t->status_gen, &seen, gen))
+			put_status(t, gen);
 	}
 	uint64_t lost = atomic_load(&t->lost[slot]);
 	if (lost) {
-		WEFT_EMIT(t, gen, LOST, t->last_ts[slot], lost);
+		WEFT_EMIT_RAW(t, gen, LOST, t->last_ts[slot], lost);
 		atomic_fetch_sub(&t->lost[slot], lost);
 	}
 	errno = saved;

@@ -8,7 +8,9 @@
  * LOST as needed) and has room for one more record.  A state change that
  * another thread may observe (STATUS written by the advancer) is made inside
  * the same begin/end pair as its event, so no generation boundary falls
- * between the two.
+ * between the two.  A signal handler that calls a wrapper while its thread
+ * is inside a section opens a nested section, whose events the
+ * interrupted one writes for it (nested.c).
  */
 #ifndef WEFT_EMIT_H
 #define WEFT_EMIT_H
@@ -36,35 +38,69 @@ static inline uint64_t weft_now(void)
 	return weft_now_slow();
 }
 
-void weft_nested_call(void);
-
-/* t->cur is read by the advancer between two seqlock reads: every field is
- * stored and loaded as a relaxed atomic (the seqlock gives the ordering). */
-static inline void weft_cur_store(struct weft_thread *t, struct weft_state v)
+/* A thread's states are read by the advancer between two seqlock reads:
+ * every field is stored and loaded as a relaxed atomic (the seqlock gives
+ * the ordering).  Storing a state at its level makes it the innermost. */
+static inline void weft_state_store(struct weft_thread *t, struct weft_state v)
 {
-	__atomic_store_n(&t->cur.state, v.state, __ATOMIC_RELAXED);
-	__atomic_store_n(&t->cur.syscall, v.syscall, __ATOMIC_RELAXED);
-	__atomic_store_n(&t->cur.object, v.object, __ATOMIC_RELAXED);
-	__atomic_store_n(&t->cur.since, v.since, __ATOMIC_RELAXED);
+	if (v.level < WEFT_STATE_LEVELS) {
+		struct weft_state *s = &t->states[v.level];
+		__atomic_store_n(&s->state, v.state, __ATOMIC_RELAXED);
+		__atomic_store_n(&s->syscall, v.syscall, __ATOMIC_RELAXED);
+		__atomic_store_n(&s->object, v.object, __ATOMIC_RELAXED);
+		__atomic_store_n(&s->since, v.since, __ATOMIC_RELAXED);
+		__atomic_store_n(&s->level, v.level, __ATOMIC_RELAXED);
+	}
+	__atomic_store_n(&t->levels, (uint8_t)(v.level + 1), __ATOMIC_RELAXED);
 }
 
-static inline struct weft_state weft_cur_load(struct weft_thread *t)
+static inline struct weft_state weft_state_load(struct weft_thread *t, unsigned level)
 {
+	const struct weft_state *s = &t->states[level];
 	return (struct weft_state){
-		__atomic_load_n(&t->cur.state, __ATOMIC_RELAXED),
-		__atomic_load_n(&t->cur.syscall, __ATOMIC_RELAXED),
-		__atomic_load_n(&t->cur.object, __ATOMIC_RELAXED),
-		__atomic_load_n(&t->cur.since, __ATOMIC_RELAXED) };
+		__atomic_load_n(&s->state, __ATOMIC_RELAXED),
+		__atomic_load_n(&s->syscall, __ATOMIC_RELAXED),
+		__atomic_load_n(&s->object, __ATOMIC_RELAXED),
+		__atomic_load_n(&s->since, __ATOMIC_RELAXED), (uint8_t)level };
+}
+
+/* The innermost state (only its level is known when it is deeper than
+ * the record keeps). */
+static inline struct weft_state weft_state_top(struct weft_thread *t)
+{
+	unsigned level = __atomic_load_n(&t->levels, __ATOMIC_RELAXED) - 1u;
+	if (level >= WEFT_STATE_LEVELS)
+		return (struct weft_state){ .level = (uint8_t)level };
+	return weft_state_load(t, level);
+}
+
+/* The thread is running (or has exited) with no wait open. */
+static inline void weft_state_reset(struct weft_thread *t, uint8_t state, uint64_t since)
+{
+	weft_state_store(t, (struct weft_state){ state, 0, 0, since, 0 });
+}
+
+/* The states a STATUS reports, outermost first: the waits above level 0,
+ * or level 0 alone when there are none.  Returns how many, or 0 when the
+ * waits nest deeper than the record keeps (the state is not known). */
+static inline unsigned weft_state_snapshot(struct weft_thread *t,
+					   struct weft_state out[WEFT_STATE_LEVELS])
+{
+	unsigned levels = __atomic_load_n(&t->levels, __ATOMIC_RELAXED);
+	if (levels > WEFT_STATE_LEVELS)
+		return 0;
+	unsigned first = levels > 1;
+	for (unsigned i = first; i < levels; i++)
+		out[i - first] = weft_state_load(t, i);
+	return levels - first;
 }
 
 /* The calling thread's record when this call should be traced, else NULL
  * (weft's own code is running on this thread, or the thread has exited). */
 static inline struct weft_thread *weft_enter(void)
 {
-	if (unlikely(weft_busy)) {
-		weft_nested_call();
-		return NULL;
-	}
+	if (unlikely(weft_busy))
+		return weft_nested_enter();
 	struct weft_thread *t = weft_self_tls;
 	if (likely(t != NULL))
 		return t;
@@ -83,7 +119,13 @@ static inline int weft_off(void)
  * is not recorded (tracing off, or no buffer: then it is counted as lost). */
 static inline uint32_t weft_ev_begin(struct weft_thread *t)
 {
+	/* A signal handler inside the thread's open section: see nested.c. */
+	if (unlikely(weft_busy))
+		return weft_nested_begin(t);
+	__atomic_store_n(&t->section_gen, WEFT_GEN_UNREAD, __ATOMIC_RELAXED);
+	atomic_signal_fence(memory_order_seq_cst);
 	weft_busy++;
+	atomic_signal_fence(memory_order_seq_cst);
 	/* Only the thread writes its seqlock.  The odd value must be visible
 	 * before the generation is read: with membarrier registered, the
 	 * advancer forces that on every thread after publishing a generation,
@@ -103,21 +145,39 @@ static inline uint32_t weft_ev_begin(struct weft_thread *t)
 	/* Acquire: the advancer's retiring of this slot's last generation
 	 * happens before the thread writes into it again. */
 	uint32_t gen = atomic_load_explicit(&weft_generation, memory_order_acquire);
+	__atomic_store_n(&t->section_gen, gen, __ATOMIC_RELAXED);
 	if (unlikely(gen == 0))
 		return 0;
 	unsigned s = gen & 1;
+	/* Events dropped since the thread's last record are reported
+	 * before its next one. */
 	if (unlikely(t->buf_gen[s] != gen || t->buf[s] == NULL ||
-		     t->pos[s] + WEFT_EVENT_ROOM > weft_config.buffer_size))
+		     t->pos[s] + WEFT_EVENT_ROOM > weft_config.buffer_size ||
+		     atomic_load_explicit(&t->lost[s], memory_order_relaxed)))
 		return weft_buffer_prepare(t, gen);
 	return gen;
 }
 
-static inline void weft_ev_end(struct weft_thread *t)
+/* Closes the outermost section: the seqlock is even again. */
+static inline void weft_section_close(struct weft_thread *t)
 {
-	WEFT_TEST_POINT(WEFT_POINT_CLOSE, NULL);
 	uint64_t seq = atomic_load_explicit(&t->seqlock, memory_order_relaxed);
 	atomic_store_explicit(&t->seqlock, seq + 1, memory_order_release);
 	weft_busy--;
+}
+
+static inline void weft_ev_end(struct weft_thread *t)
+{
+	if (unlikely(weft_nesting)) {
+		weft_nesting--;
+		weft_busy--;
+		return;
+	}
+	WEFT_TEST_POINT(WEFT_POINT_CLOSE, NULL);
+	if (unlikely(atomic_load_explicit(&t->nested_count, memory_order_relaxed)))
+		weft_nested_close(t); /* writes handlers' events, then closes */
+	else
+		weft_section_close(t);
 }
 
 /* Appends the record's code and timestamp delta.  A timestamp taken before
@@ -149,51 +209,99 @@ static inline void weft_put_done(struct weft_thread *t, uint32_t gen,
 #include "../format/events.def"
 #undef WEFT_EVENT
 
-/*
- * WEFT_EMIT(t, gen, NAME, ts, args...): one timed event.  Signed arguments
- * come already zigzagged (weft_zigzag()); object addresses come as they are
- * and are written as the difference from the batch's previous object.  The
- * argument count is checked against events.def at compile time.
- */
-#define WEFT_EMIT(t, gen, NAME, ts, ...)                                      \
+/* Appends one record of code with its arguments, as the table gives
+ * their kinds: object addresses come as they are and are written as the
+ * difference from the batch's previous object. */
+#define WEFT_PUT(t, gen, code, kinds, ts, args, nargs)                        \
 	do {                                                                  \
-		const uint64_t weft_args_[] = { __VA_ARGS__ };                \
-		_Static_assert(sizeof weft_args_ / sizeof weft_args_[0] ==    \
-				       WEFT_NARGS_##NAME,                     \
-			       "argument count of " #NAME);                   \
-		uint8_t *weft_p_ = weft_put_head(t, gen, WEFT_EV_##NAME, ts); \
-		for (unsigned weft_i_ = 0;                                    \
-		     weft_i_ < sizeof weft_args_ / sizeof weft_args_[0];      \
-		     weft_i_++) {                                             \
-			uint64_t weft_v_ = weft_args_[weft_i_];               \
-			if (weft_kinds_##NAME[weft_i_] == 'o') {              \
+		uint8_t *weft_p_ = weft_put_head(t, gen, code, ts);           \
+		for (unsigned weft_i_ = 0; weft_i_ < (nargs); weft_i_++) {    \
+			uint64_t weft_v_ = (args)[weft_i_];                   \
+			if ((kinds)[weft_i_] == 'o') {                        \
 				uint64_t *weft_last_ = &(t)->last_obj[(gen) & 1]; \
 				weft_v_ = weft_zigzag((int64_t)(weft_v_ - *weft_last_)); \
-				*weft_last_ = weft_args_[weft_i_];            \
+				*weft_last_ = (args)[weft_i_];                \
 			}                                                     \
 			weft_p_ = weft_put_uleb(weft_p_, weft_v_);            \
 		}                                                             \
 		weft_put_done(t, gen, weft_p_);                               \
 	} while (0)
 
+#define WEFT_NARGS_OF(args) (sizeof(args) / sizeof((args)[0]))
+
+/*
+ * WEFT_EMIT(t, gen, NAME, ts, args...): one timed event.  Signed arguments
+ * come already zigzagged (weft_zigzag()); object addresses come as they
+ * are.  The argument count is checked against events.def at compile time.
+ * In a signal handler that interrupted a section, the event waits in the
+ * thread's nested slots; otherwise such waiting events are written first
+ * (nested.c says which go before this one).  WEFT_EMIT_RAW is for the
+ * records that open a batch (STATUS, LOST).
+ */
+#define WEFT_EMIT_RAW(t, gen, NAME, ts, ...)                                  \
+	do {                                                                  \
+		const uint64_t weft_args_[] = { __VA_ARGS__ };                \
+		_Static_assert(WEFT_NARGS_OF(weft_args_) == WEFT_NARGS_##NAME, \
+			       "argument count of " #NAME);                   \
+		WEFT_PUT(t, gen, WEFT_EV_##NAME, weft_kinds_##NAME, ts,       \
+			 weft_args_, WEFT_NARGS_OF(weft_args_));              \
+	} while (0)
+
+/* The common part of WEFT_EMIT and WEFT_EMIT_PENDING: 1 when the event
+ * goes into the buffer now.  The slow path gets a copy of the arguments,
+ * so that on the fast path they stay in registers. */
+#define WEFT_EMIT_NOW(t, gen, NAME, ts, args, result_at)                      \
+	(likely(!weft_nesting && !atomic_load_explicit(&(t)->nested_count,    \
+						       memory_order_relaxed)) \
+		 ? 1                                                          \
+		 : ({                                                         \
+			   uint64_t weft_copy_[WEFT_NARGS_OF(args)];          \
+			   for (unsigned weft_k_ = 0; weft_k_ < WEFT_NARGS_OF(args); \
+				weft_k_++)                                    \
+				   weft_copy_[weft_k_] = (args)[weft_k_];     \
+			   weft_nested_emit(t, gen, WEFT_EV_##NAME, ts, weft_copy_, \
+					    WEFT_NARGS_OF(args), result_at);  \
+		   }))
+
+#define WEFT_EMIT(t, gen, NAME, ts, ...)                                      \
+	do {                                                                  \
+		const uint64_t weft_args_[] = { __VA_ARGS__ };                \
+		_Static_assert(WEFT_NARGS_OF(weft_args_) == WEFT_NARGS_##NAME, \
+			       "argument count of " #NAME);                   \
+		if (WEFT_EMIT_NOW(t, gen, NAME, ts, weft_args_, NULL))        \
+			WEFT_PUT(t, gen, WEFT_EV_##NAME, weft_kinds_##NAME, ts, \
+				 weft_args_, WEFT_NARGS_OF(weft_args_));      \
+	} while (0)
+
 #define WEFT_EMIT0(t, gen, NAME, ts)                                          \
 	do {                                                                  \
 		_Static_assert(WEFT_NARGS_##NAME == 0, "argument count");     \
-		weft_put_done(t, gen, weft_put_head(t, gen, WEFT_EV_##NAME, ts)); \
+		if ((likely(!weft_nesting &&                                  \
+			    !atomic_load_explicit(&(t)->nested_count,         \
+						  memory_order_relaxed)) ||   \
+		     weft_nested_emit(t, gen, WEFT_EV_##NAME, ts, NULL, 0, NULL))) \
+			weft_put_done(t, gen, weft_put_head(t, gen, WEFT_EV_##NAME, ts)); \
 	} while (0)
 
 /*
  * WEFT_EMIT_PENDING(t, gen, NAME, ts, result_at, args...): a release event
  * written before its real call, in the same section: its last argument, the
  * call's result, is written as 0 and *result_at points at that byte, which
- * weft_settle() overwrites once the call returns.  The section stays open
- * across the real call, so no generation boundary falls between the event
- * and the state change it records.
+ * weft_settle() overwrites once the call returns (result_at stays NULL when
+ * nothing was written).  The section stays open across the real call, so
+ * no generation boundary falls between the event and the state change it
+ * records.
  */
 #define WEFT_EMIT_PENDING(t, gen, NAME, ts, result_at, ...)                   \
 	do {                                                                  \
-		WEFT_EMIT(t, gen, NAME, ts, __VA_ARGS__, 0);                  \
-		(result_at) = (t)->buf[(gen) & 1] + (t)->pos[(gen) & 1] - 1;  \
+		const uint64_t weft_args_[] = { __VA_ARGS__, 0 };             \
+		_Static_assert(WEFT_NARGS_OF(weft_args_) == WEFT_NARGS_##NAME, \
+			       "argument count of " #NAME);                   \
+		if (WEFT_EMIT_NOW(t, gen, NAME, ts, weft_args_, &(result_at))) { \
+			WEFT_PUT(t, gen, WEFT_EV_##NAME, weft_kinds_##NAME, ts, \
+				 weft_args_, WEFT_NARGS_OF(weft_args_));      \
+			(result_at) = (t)->buf[(gen) & 1] + (t)->pos[(gen) & 1] - 1; \
+		}                                                             \
 	} while (0)
 
 /* Stores a release call's result in its pending event.  The calls that
@@ -205,21 +313,23 @@ static inline void weft_settle(uint8_t *result_at, int r)
 		*result_at = r < 128 ? (uint8_t)r : 127;
 }
 
-/* Enters a blocking state (inside a section); returns the state it
- * replaces, which weft_state_leave() restores: a signal handler's calls
- * nest inside the call they interrupted. */
+/* Enters a blocking state (inside a section), one level above the
+ * current one; returns the state it covers, which weft_state_leave()
+ * makes current again: a signal handler's waits nest inside the wait
+ * they interrupted. */
 static inline struct weft_state weft_state_enter(struct weft_thread *t,
 						 uint8_t state, uint8_t syscall,
 						 uint64_t object, uint64_t ts)
 {
-	struct weft_state prev = t->cur;
-	weft_cur_store(t, (struct weft_state){ state, syscall, object, ts });
+	struct weft_state prev = weft_state_top(t);
+	weft_state_store(t, (struct weft_state){ state, syscall, object, ts,
+						 (uint8_t)(prev.level + 1) });
 	return prev;
 }
 
 static inline void weft_state_leave(struct weft_thread *t, struct weft_state prev)
 {
-	weft_cur_store(t, prev);
+	weft_state_store(t, prev);
 }
 
 /*
@@ -241,6 +351,8 @@ static inline uint64_t weft_seq_take(struct weft_thread *t, uint32_t *gen,
 		uint64_t seq = weft_objseq_next(object, *gen);
 		if (likely(seq != WEFT_SEQ_LATE))
 			return seq;
+		if (unlikely(weft_nesting))
+			return weft_nested_seq_late(gen, object);
 		uint32_t late = *gen;
 		weft_ev_end(t);
 		*gen = weft_ev_begin(t);

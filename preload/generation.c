@@ -116,7 +116,8 @@ static void write_statuses(uint32_t gen)
 		uint64_t before = atomic_load(&t->seqlock);
 		if (before & 1)
 			continue;
-		struct weft_state snap = weft_cur_load(t);
+		struct weft_state snap[WEFT_STATE_LEVELS];
+		unsigned n = weft_state_snapshot(t, snap);
 		atomic_thread_fence(memory_order_acquire);
 		if (atomic_load(&t->seqlock) != before)
 			continue;
@@ -131,12 +132,21 @@ static void write_statuses(uint32_t gen)
 			continue;
 		struct weft_tablebuf tb;
 		weft_tb_begin(&tb, t->serial, gen, generation_began);
-		struct weft_record r = { .code = WEFT_EV_STATUS, .ts = generation_began };
-		r.args[0] = snap.state;
-		r.args[1] = snap.syscall;
-		r.args[2] = snap.object;
-		r.args[3] = snap.since;
-		weft_tb_record(&tb, &r);
+		/* One record per state, outermost first; a thread whose
+		 * waits nest deeper than its record keeps is in a state
+		 * that is not known: one event (its STATUS) lost. */
+		struct weft_record r = { .code = WEFT_EV_LOST, .ts = generation_began };
+		r.args[0] = 1;
+		if (n == 0)
+			weft_tb_record(&tb, &r);
+		for (unsigned i = 0; i < n; i++) {
+			r.code = i == 0 ? WEFT_EV_STATUS : WEFT_EV_STATUS_NESTED;
+			r.args[0] = snap[i].state;
+			r.args[1] = snap[i].syscall;
+			r.args[2] = snap[i].object;
+			r.args[3] = snap[i].since;
+			weft_tb_record(&tb, &r);
+		}
 		weft_tb_write(&tb);
 		weft_batches_add(gen);
 	}

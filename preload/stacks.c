@@ -1,8 +1,11 @@
 /*
  * stacks.c - call stacks on blocking events (WEFT_STACKS=1).
  *
- * A stack is unwound with libunwind's unw_backtrace, frames inside weft
- * itself are dropped, and the program counters are interned in a fixed,
+ * A stack is unwound with libunwind's unw_backtrace, with the program's
+ * signals held off meanwhile (a handler that ran inside the unwinder,
+ * where weft passes wrapped calls through, would go untraced: held, it
+ * runs once the capture is over and is traced as any other), frames
+ * inside weft itself are dropped, and the program counters are interned in a fixed,
  * lock-free table (a slot is claimed with one CAS, filled, then published),
  * so capturing never allocates or locks and is safe in a signal handler.
  * libunwind may make system calls that are cancellation points (it reads
@@ -14,7 +17,11 @@
  * program counter gets a SYMBOL record naming it (resolved with dladdr).
  */
 #include <dlfcn.h>
+#include <errno.h>
 #include <link.h>
+#include <signal.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -46,6 +53,19 @@ static struct stack_slot *stack_table;
  * instead of the whole table (which a fork child would also copy). */
 static _Atomic uint32_t *claimed_slots;
 static _Atomic uint32_t claimed_count;
+/* Held off while unwinding: every signal but the faults a bad unwind
+ * would raise (blocked, they kill the process) and glibc's own two. */
+static uint64_t unwind_mask;
+#define KERNEL_SIGSET_SIZE sizeof(uint64_t)
+
+static void make_unwind_mask(void)
+{
+	static const int kept[] = { SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGTRAP,
+				    SIGSYS, 32, 33 };
+	unwind_mask = ~0ull;
+	for (size_t i = 0; i < sizeof kept / sizeof kept[0]; i++)
+		unwind_mask &= ~(1ull << (kept[i] - 1));
+}
 static uintptr_t self_lo, self_hi; /* weft's own text, skipped */
 
 static int find_self(struct dl_phdr_info *info, size_t size, void *data)
@@ -90,6 +110,7 @@ void weft_stacks_init(void)
 		weft_config.stacks = 0;
 		return;
 	}
+	make_unwind_mask();
 	dl_iterate_phdr(find_self, (void *)(uintptr_t)weft_stacks_init);
 }
 
@@ -106,11 +127,19 @@ uint64_t weft_stack_capture(void)
 		return 0;
 	void *raw[STACK_DEPTH + 8];
 	int cancel_state;
+	uint64_t held;
+	int saved = errno;
+	int masked = syscall(SYS_rt_sigprocmask, SIG_BLOCK, &unwind_mask, &held,
+			     KERNEL_SIGSET_SIZE) == 0;
 	weft_busy++;
 	pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &cancel_state);
 	int n = unw_backtrace(raw, STACK_DEPTH + 8);
 	pthread_setcancelstate(cancel_state, NULL);
+	WEFT_TEST_POINT(WEFT_POINT_UNWIND, NULL);
 	weft_busy--;
+	if (masked)
+		syscall(SYS_rt_sigprocmask, SIG_SETMASK, &held, NULL, KERNEL_SIGSET_SIZE);
+	errno = saved;
 	uint64_t pcs[STACK_DEPTH];
 	uint32_t depth = 0;
 	uint64_t hash = 0xcbf29ce484222325ull;

@@ -12,6 +12,7 @@ enum weft_test_point {
 	WEFT_POINT_SEQ = 1,  /* generation read, sequence number not taken */
 	WEFT_POINT_CALL = 2, /* a release's event written, real call not made */
 	WEFT_POINT_CLOSE = 3, /* about to close the section */
+	WEFT_POINT_UNWIND = 4, /* capturing a stack, outside any section */
 };
 
 #ifdef WEFT_TEST_HOOKS

@@ -65,7 +65,8 @@ struct weft_thread *weft_thread_new(uint32_t parent)
 		memset(t, 0, sizeof *t);
 		t->serial = i + 1;
 		t->parent = parent;
-		t->cur.state = WEFT_STATE_RUNNING;
+		t->levels = 1;
+		t->states[0].state = WEFT_STATE_RUNNING;
 		atomic_store(&thread_count, i + 1);
 	}
 	weft_unlock(&weft_registry_lock);
@@ -90,7 +91,7 @@ static void thread_started(struct weft_thread *t)
 		WEFT_EMIT(t, g, THREAD_START, ts, t->parent, (uint64_t)t->tid,
 			  (uint64_t)me);
 	}
-	weft_cur_store(t, (struct weft_state){ WEFT_STATE_RUNNING, 0, 0, ts });
+	weft_state_reset(t, WEFT_STATE_RUNNING, ts);
 	atomic_store(&t->started, 1);
 	weft_ev_end(t);
 }
@@ -165,6 +166,11 @@ struct weft_thread *weft_thread_find(pthread_t pthread)
  * tracing it (destructors that run later pass through untraced). */
 void weft_thread_finish(struct weft_thread *t)
 {
+	/* A signal handler that runs from here on is not traced: nothing
+	 * of the thread may follow its THREAD_EXIT. */
+	weft_self_tls = NULL;
+	weft_thread_done = 1;
+	atomic_signal_fence(memory_order_seq_cst);
 	uint64_t ts = weft_now();
 	uint32_t g = weft_ev_begin(t);
 	if (g) {
@@ -172,11 +178,9 @@ void weft_thread_finish(struct weft_thread *t)
 		weft_buffer_flush(t, g & 1);
 		weft_buffer_release(t, g & 1);
 	}
-	weft_cur_store(t, (struct weft_state){ WEFT_STATE_EXITED, 0, 0, ts });
+	weft_state_reset(t, WEFT_STATE_EXITED, ts);
 	atomic_store(&t->exited, 1);
 	weft_ev_end(t);
-	weft_self_tls = NULL;
-	weft_thread_done = 1;
 	weft_control_thread_exited();
 }
 
@@ -195,6 +199,7 @@ void weft_thread_unwound(struct weft_thread *t)
 	if (!weft_busy)
 		return;
 	weft_busy = 0;
+	weft_nested_drop(t);
 	uint64_t seq = atomic_load(&t->seqlock);
 	if (!(seq & 1))
 		return;
@@ -224,10 +229,12 @@ void weft_thread_reset_after_fork(struct weft_thread *survivor)
 		atomic_store(&t->seqlock, 0);
 		atomic_store(&t->lost[0], 0);
 		atomic_store(&t->lost[1], 0);
+		atomic_store(&t->nested_count, 0);
 		if (t != survivor) {
 			atomic_store(&t->exited, 1);
 			atomic_store(&t->joined, 1);
-			t->cur.state = WEFT_STATE_EXITED;
+			t->levels = 1;
+			t->states[0].state = WEFT_STATE_EXITED;
 		}
 	}
 	if (survivor) {

@@ -48,12 +48,32 @@ struct weft_config {
 extern struct weft_config weft_config;
 
 /* What a thread is doing, for STATUS: a WEFT_STATE_*, the syscall id or
- * the object it waits on, and since when. */
+ * the object it waits on, since when, and its level in the thread's
+ * stack of states (0: running or exited; each wait above the one it
+ * interrupted, as a signal handler's waits nest in the wait its thread was
+ * in). */
 struct weft_state {
 	uint8_t state;
 	uint8_t syscall;
 	uint64_t object;
 	uint64_t since;
+	uint8_t level;
+};
+
+/* Levels of states a thread record holds: running and 8 nested waits
+ * (what a reader keeps, format/SPEC.md section 7.4). */
+#define WEFT_STATE_LEVELS 9
+
+/* An event made by a signal handler while its thread was inside an event
+ * section, held until the section can write it (nested.c). */
+#define WEFT_NESTED_EVENTS 16
+struct weft_nested_event {
+	uint8_t code;
+	uint8_t nargs;
+	_Atomic uint8_t ready;     /* filled in; 2 once written or counted */
+	uint32_t gen;
+	uint64_t ts;
+	uint64_t args[8];
 };
 
 /*
@@ -81,9 +101,17 @@ struct weft_thread {
 	 * into the one before). */
 	_Atomic uint64_t lost[2];
 
-	/* Current state, kept even while tracing is off, for STATUS.  It
-	 * changes only inside the thread's seqlock sections. */
-	struct weft_state cur;
+	/* Current states, kept even while tracing is off, for STATUS:
+	 * states[levels - 1] is the innermost (levels may exceed
+	 * WEFT_STATE_LEVELS, whose deeper states are not kept).  They
+	 * change only inside the thread's seqlock sections. */
+	struct weft_state states[WEFT_STATE_LEVELS];
+	uint8_t levels;
+	/* Events of signal handlers that interrupted a section, in the
+	 * order they were made; slots are reserved by counting. */
+	struct weft_nested_event nested[WEFT_NESTED_EVENTS];
+	_Atomic uint32_t nested_count;
+	uint32_t section_gen;       /* generation the open section read */
 	_Atomic uint32_t status_gen; /* generation whose STATUS is written */
 
 	/* A thread weft's pthread_create starts: what its trampoline runs,
@@ -110,9 +138,12 @@ void weft_membarrier_register(void);
 extern int weft_out_fd;
 extern int weft_initialized;
 
-/* Set while a thread runs weft's own code: a wrapper entered then (from a
- * signal handler, or from libunwind) passes straight through. */
+/* Set while a thread runs weft's own code: a wrapper entered then passes
+ * straight through, unless a signal handler entered it while the thread
+ * was inside an event section (weft_nesting then counts the handler's
+ * sections, whose events wait in the thread's nested slots). */
 extern __thread int weft_busy __attribute__((tls_model("initial-exec")));
+extern __thread int weft_nesting __attribute__((tls_model("initial-exec")));
 extern __thread struct weft_thread *weft_self_tls
 	__attribute__((tls_model("initial-exec")));
 extern __thread int weft_thread_done __attribute__((tls_model("initial-exec")));
@@ -153,6 +184,18 @@ void weft_pool_reset_after_fork(void);
 uint32_t weft_batches_take(uint32_t gen);
 uint64_t weft_output_bytes(void);
 void weft_batches_add(uint32_t gen);
+
+/* nested.c: events of signal handlers that interrupted a section */
+/* section_gen while a section has not read the generation yet */
+#define WEFT_GEN_UNREAD UINT32_MAX
+struct weft_thread *weft_nested_enter(void);
+uint32_t weft_nested_begin(struct weft_thread *t);
+int weft_nested_emit(struct weft_thread *t, uint32_t gen, uint8_t code,
+		     uint64_t ts, const uint64_t *args, unsigned nargs,
+		     uint8_t **result_at);
+void weft_nested_close(struct weft_thread *t);
+uint64_t weft_nested_seq_late(uint32_t *gen, const void *object);
+void weft_nested_drop(struct weft_thread *t);
 
 /* objseq.c: per-object sequence numbers, restarting in each generation */
 #define WEFT_SEQ_LATE UINT64_MAX /* the object is already in a later generation */

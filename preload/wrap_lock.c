@@ -206,7 +206,7 @@ static struct weft_state spin_blocked(struct weft_thread *self,
 				      volatile void *l, int unused)
 {
 	(void)l, (void)unused;
-	return weft_cur_load(self);
+	return weft_state_top(self);
 }
 
 static void spin_result(struct weft_thread *self, volatile void *l, int unused,

@@ -12,6 +12,7 @@
 #define C1 0x2000u  /* a condvar */
 #define READ WEFT_SYS_read
 #define S1_CUT 0x3800u  /* a semaphore */
+#define SEM1 0x4800u    /* another semaphore */
 
 /* Thread serial's batch opening with THREAD_START (parent 0 for T1). */
 static void start_thread(struct tg *t, uint32_t serial, uint32_t parent, uint64_t ts)
@@ -393,6 +394,79 @@ Test(check, status_inconsistent_with_previous_generation)
 	expect_ok(&t);
 	build_status_continuity(&t, 1);
 	expect_bad(&t, WEFT_CHECK_INCONSISTENT, "STATUS says RUNNING but the thread ended generation 1 SYSCALL");
+}
+
+/* A thread in a read whose signal handler blocks on a semaphore: the
+ * next generation's status group states both, outermost first. */
+enum nested_shape { NESTED_OK, NESTED_MISSING, NESTED_WRONG, NESTED_ALONE };
+
+static void build_nested_status(struct tg *t, enum nested_shape shape)
+{
+	tg_init(t);
+	tg_clock(t, 1);
+	start_thread(t, 1, 0, 1000);
+	TG(t, SEM_INIT, 1005, SEM1, 0, 0);
+	TG(t, SYSCALL_BEGIN, 1010, READ, 3, 0);
+	TG(t, SEM_WAIT_BEGIN, 1020, SEM1, 0);
+	tg_gen_end(t, 1, 0);
+	tg_clock(t, 2);
+	tg_batch(t, 1, 2, 2000);
+	if (shape == NESTED_ALONE)
+		TG(t, STATUS_NESTED, 2000, WEFT_STATE_BLOCKED_SEM, 0, SEM1, 1020);
+	TG(t, STATUS, 2000, WEFT_STATE_SYSCALL, READ, 0, 1010);
+	if (shape == NESTED_OK)
+		TG(t, STATUS_NESTED, 2000, WEFT_STATE_BLOCKED_SEM, 0, SEM1, 1020);
+	if (shape == NESTED_WRONG)
+		TG(t, STATUS_NESTED, 2000, WEFT_STATE_BLOCKED_MUTEX, 0, M1, 1020);
+	TG(t, SEM_POST, 2005, SEM1, 1, 0);
+	TG(t, SEM_WAIT_END, 2010, SEM1, 2, WEFT_FLAG_CONTENDED, 0);
+	TG(t, SYSCALL_END, 2020, READ, 1, 0);
+	tg_gen_end(t, 2, 1);
+}
+
+Test(check, status_states_nested_waits)
+{
+	struct tg t;
+	build_nested_status(&t, NESTED_OK);
+	expect_ok(&t);
+	build_nested_status(&t, NESTED_MISSING);
+	expect_bad(&t, WEFT_CHECK_INCONSISTENT, "the thread's STATUS states 1 level "
+		   "of waits but it ended generation 1 in 2");
+	build_nested_status(&t, NESTED_WRONG);
+	expect_bad(&t, WEFT_CHECK_INCONSISTENT, "STATUS_NESTED says BLOCKED_MUTEX at "
+		   "level 2 but the thread ended generation 1 BLOCKED_SEM there");
+	build_nested_status(&t, NESTED_ALONE);
+	expect_bad(&t, WEFT_CHECK_INCONSISTENT, "STATUS_NESTED that does not follow");
+}
+
+/* A post dropped for want of a buffer takes no number: the generation
+ * that lost it says so (LOST), and the semaphore's value the next
+ * generation starts from is not known. */
+static void build_lost_post(struct tg *t, int lost)
+{
+	tg_init(t);
+	tg_clock(t, 1);
+	start_thread(t, 1, 0, 1000);
+	TG(t, SEM_INIT, 1005, SEM1, 0, 0);
+	if (lost)
+		TG(t, LOST, 1010, 1);
+	TG(t, SEM_POST, 1020, SEM1, 1, 0);
+	tg_gen_end(t, 1, 0);
+	tg_clock(t, 2);
+	tg_batch(t, 1, 2, 2000);
+	TG(t, STATUS, 2000, WEFT_STATE_RUNNING, 0, 0, 1000);
+	TG(t, SEM_WAIT_END, 2010, SEM1, 1, 0, 0);
+	TG(t, SEM_WAIT_END, 2020, SEM1, 2, 0, 0);
+	tg_gen_end(t, 2, 1);
+}
+
+Test(check, lost_events_leave_objects_unknown_after_their_generation)
+{
+	struct tg t;
+	build_lost_post(&t, 1);
+	expect_ok(&t);
+	build_lost_post(&t, 0);
+	expect_bad(&t, WEFT_CHECK_INCONSISTENT, "has value 0: no post to take");
 }
 
 /* ---- mutexes and condition variables ---- */
