@@ -20,6 +20,7 @@
  */
 #include "check.h"
 
+#include <errno.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <stdarg.h>
@@ -43,6 +44,11 @@ struct state {
 	uint8_t state;         /* WEFT_STATE_*; 0 = unknown (events lost) */
 	uint8_t syscall;
 	uint64_t object;
+	/* A condition wait: its mutex as COND_WAIT_BEGIN found it (holder
+	 * and depth) and the number BEGIN took, so that a wait that failed
+	 * without releasing it (EINVAL, EPERM) puts it back. */
+	uint32_t prior_holder, prior_depth;
+	uint64_t begin_seq;
 };
 
 struct thread {
@@ -53,6 +59,17 @@ struct thread {
 	uint8_t depth;         /* entries in stack; 0 = running */
 	uint8_t unknown;       /* its state is unknown (events were lost) */
 	struct state stack[STATE_DEPTH];
+	/* Its latest record with a stack argument (a block, a wait, a
+	 * lifetime event): where a finding about it points. */
+	size_t site_offset;
+	uint32_t site_gen;
+	uint64_t site_stack;
+	/* It blocked on a default mutex it holds (at relock_offset); unless
+	 * it gets it or the lock fails, that is a self-deadlock. */
+	uint64_t relock_object;
+	size_t relock_offset;
+	uint32_t relock_gen;
+	uint64_t relock_stack;
 
 	/* This generation. */
 	uint32_t gen;          /* the generation the fields below are for */
@@ -83,6 +100,10 @@ struct object {
 	uint64_t departures;    /* BARRIER_ENDs since BARRIER_INIT */
 	uint8_t early_readers;  /* readers from before its state was known
 				   may still hold it (until a writer has) */
+	/* Where its holder (mutex, spin lock, rwlock writer) took it. */
+	size_t hold_offset;
+	uint32_t hold_gen;
+	uint64_t hold_stack;
 };
 
 struct checker {
@@ -263,7 +284,7 @@ static const char *state_name(uint8_t s)
 
 static const struct state *top(const struct thread *t)
 {
-	static const struct state running = { WEFT_STATE_RUNNING, 0, 0 };
+	static const struct state running = { .state = WEFT_STATE_RUNNING };
 	return t->depth ? &t->stack[t->depth - 1] : &running;
 }
 
@@ -656,20 +677,218 @@ static enum verdict ends_block(struct checker *c, struct judgement *j,
 	return expect_top(c, j, t, state, object, begin);
 }
 
-static void push_state(struct thread *t, uint8_t state, uint8_t syscall,
-		       uint64_t object)
+/* Pushes a state; returns it, or NULL when the stack is full. */
+static struct state *push_state(struct thread *t, uint8_t state, uint8_t syscall,
+				uint64_t object)
 {
 	if (t->depth == STATE_DEPTH) {
 		t->unknown = 1;
-		return;
+		return NULL;
 	}
-	t->stack[t->depth++] = (struct state){ state, syscall, object };
+	t->stack[t->depth] = (struct state){ state, syscall, object, 0, 0, 0 };
+	return &t->stack[t->depth++];
+}
+
+/* ---- findings (see findings.c) ---- */
+
+#define HOLDER_UNKNOWN UINT32_MAX
+
+/* A finding about t's pending event. */
+static struct weft_finding finding_at(struct checker *c, enum weft_finding_kind kind,
+				      const struct thread *t, uint64_t object)
+{
+	int k = places[t->peek.code].stack;
+	return (struct weft_finding){
+		.kind = kind, .code = t->peek.code, .generation = c->gen,
+		.thread = t->serial, .object = object, .offset = t->peek_offset,
+		.stack = k >= 0 ? t->peek.args[k] : 0,
+	};
+}
+
+/* The other side of a finding: o's holder, where it took o. */
+static void against_holder(struct weft_finding *f, const struct object *o,
+			   uint32_t holder)
+{
+	f->other = holder;
+	if (holder && o->hold_gen) {
+		f->other_generation = o->hold_gen;
+		f->other_offset = o->hold_offset;
+		f->other_stack = o->hold_stack;
+	}
+}
+
+/* The other side of a finding: thread w, where it began to wait. */
+static void against_waiter(struct weft_finding *f, const struct thread *w)
+{
+	f->other = w->serial;
+	f->other_generation = w->site_gen;
+	f->other_offset = w->site_offset;
+	f->other_stack = w->site_stack;
+}
+
+static void add_finding(struct checker *c, const struct weft_finding *f)
+{
+	if (c->res->nfindings < WEFT_MAX_FINDINGS)
+		c->res->findings[c->res->nfindings++] = *f;
+	c->res->findings_total++;
+}
+
+/* The holder of a lock: its one writer or holder, 0 when none. */
+static uint32_t holder_of(const struct object *o)
+{
+	return o->known ? (o->holder ? o->holder : o->writer) : 0;
+}
+
+static int alive(struct checker *c, uint32_t serial)
+{
+	struct thread *t = serial < c->nthreads_cap ? c->threads[serial] : NULL;
+	return t && !t->exited;
+}
+
+/* A thread of this generation other than t blocked on the object at
+ * addr, or NULL. */
+static struct thread *waiter_on(struct checker *c, const struct thread *t,
+				uint64_t addr)
+{
+	for (uint32_t i = 0; i < c->nactive; i++) {
+		struct thread *w = c->active[i];
+		const struct state *s = top(w);
+		if (w != t && !w->exited && w->depth && s->object == addr &&
+		    s->state >= WEFT_STATE_BLOCKED_MUTEX &&
+		    s->state <= WEFT_STATE_BLOCKED_SEM)
+			return w;
+	}
+	return NULL;
+}
+
+/* An object's state at the start of an identity: free, no readers, no
+ * value or round known. */
+static void begin_identity(struct object *o)
+{
+	o->known = 1;
+	o->holder = o->depth = o->writer = o->readers = 0;
+	o->early_readers = 0;
+	o->sem_known = 0;
+	o->barrier_count = 0;
+	o->arrivals = o->departures = 0;
+	o->hold_gen = 0;
+}
+
+/* A lock's hold by t begins with its pending event. */
+static void note_hold(struct checker *c, struct object *o, const struct thread *t,
+		      int contended)
+{
+	o->hold_offset = t->peek_offset;
+	o->hold_gen = c->gen;
+	o->hold_stack = contended && t->site_gen == c->gen ? t->site_stack : 0;
+}
+
+/* *_INIT: a new identity, whatever the address held before.  A lock a
+ * live thread still holds is a finding; one whose holder exited went with
+ * it (a stack or heap object whose owner left it locked). */
+static void apply_init(struct checker *c, struct thread *t, struct object *o,
+		       uint64_t result)
+{
+	if (result)
+		return;
+	uint32_t holder = holder_of(o);
+	if (holder && alive(c, holder) && !c->relaxed) {
+		struct weft_finding f = finding_at(c, WEFT_FINDING_INIT_HELD, t, o->addr);
+		against_holder(&f, o, holder);
+		add_finding(c, &f);
+	}
+	begin_identity(o);
+}
+
+/* *_DESTROY: ends the identity (the next use is a new one, as with a
+ * static initializer).  Destroying a held lock, or an object a thread
+ * waits on, is a finding, whether or not the call refused (EBUSY). */
+static void apply_destroy(struct checker *c, struct thread *t, struct object *o,
+			  uint64_t result)
+{
+	uint32_t holder = holder_of(o);
+	struct thread *w = waiter_on(c, t, o->addr);
+	if (holder && !c->relaxed) {
+		struct weft_finding f = finding_at(c, WEFT_FINDING_DESTROY_HELD, t, o->addr);
+		against_holder(&f, o, holder);
+		add_finding(c, &f);
+	} else if (w && !c->relaxed) {
+		struct weft_finding f = finding_at(c, WEFT_FINDING_DESTROY_WAITED, t, o->addr);
+		against_waiter(&f, w);
+		add_finding(c, &f);
+	}
+	if (result == 0)
+		begin_identity(o);
+}
+
+/* At the end of the trace: threads still blocked on a default mutex they
+ * held when they blocked. */
+static void report_relocks(struct checker *c)
+{
+	for (uint32_t i = 0; i < c->nall; i++) {
+		struct thread *t = c->all[i];
+		if (!t->relock_object || t->exited)
+			continue;
+		struct weft_finding f = {
+			.kind = WEFT_FINDING_RELOCK, .code = WEFT_EV_MUTEX_BLOCK,
+			.generation = t->relock_gen, .thread = t->serial,
+			.object = t->relock_object, .offset = t->relock_offset,
+			.stack = t->relock_stack,
+		};
+		struct object *o = object_get(c, t->relock_object);
+		if (o->holder == t->serial)
+			against_holder(&f, o, t->serial);
+		add_finding(c, &f);
+	}
 }
 
 static void pop_state(struct thread *t)
 {
 	if (t->depth)
 		t->depth--;
+}
+
+/* Whether a condition wait that ended with result holds its mutex again:
+ * woken, timed out, its owner died, or the thread was cancelled in it.
+ * Other errors (EINVAL, EPERM) fail before the mutex is released, and
+ * ENOTRECOVERABLE after it was, without taking it back. */
+static int holds_mutex_again(uint64_t result)
+{
+	return result == 0 || result == ETIMEDOUT || result == EOWNERDEAD ||
+	       result == ECANCELED;
+}
+
+/* The end of t's condition wait (COND_WAIT_END args a) on mutex m, whose
+ * number is the one after the wait's begin when nothing came between. */
+static void apply_cond_wait_end(struct checker *c, struct thread *t,
+				struct object *m, const uint64_t *a)
+{
+	const struct state *w = top(t);
+	int ours = t->depth && w->state == WEFT_STATE_BLOCKED_COND && w->object == a[0];
+	uint64_t result = a[3];
+	/* A wait without holding its mutex: EPERM from an error-checking
+	 * mutex is the defined outcome; anything else is the program's
+	 * misuse. */
+	if (ours && result != EPERM && w->prior_holder != HOLDER_UNKNOWN &&
+	    w->prior_holder != t->serial && !c->relaxed) {
+		struct weft_finding f = finding_at(c, WEFT_FINDING_WAIT_UNHELD, t, a[1]);
+		against_holder(&f, m, w->prior_holder);
+		add_finding(c, &f);
+	}
+	if (holds_mutex_again(result)) {
+		/* (Unsequenced, it says nothing about the mutex.) */
+		if (a[2]) {
+			m->holder = t->serial;
+			m->depth = 1;
+			m->known = 1;
+			note_hold(c, m, t, 0);
+		}
+	} else if (ours && result != ENOTRECOVERABLE && w->begin_seq &&
+		   m->last_seq == w->begin_seq) {
+		m->known = w->prior_holder != HOLDER_UNKNOWN;
+		m->holder = m->known ? w->prior_holder : 0;
+		m->depth = m->known ? w->prior_depth : 0;
+	}
 }
 
 /* Decides whether t's pending event can apply now, and applies it. */
@@ -802,8 +1021,19 @@ static enum verdict judge(struct checker *c, struct thread *t, struct judgement 
 			pop_state(t);
 		break;
 	case WEFT_EV_MUTEX_BLOCK:
-		if (apply)
+		if (apply) {
+			o = object_get(c, a[0]);
+			/* Blocking on a mutex it holds: a default mutex
+			 * deadlocks (unless another thread unlocks it); an
+			 * error-checking one fails at once (EDEADLK). */
+			if (o->known && o->holder == t->serial && !c->relaxed) {
+				t->relock_object = a[0];
+				t->relock_offset = t->peek_offset;
+				t->relock_gen = c->gen;
+				t->relock_stack = a[1];
+			}
 			push_state(t, WEFT_STATE_BLOCKED_MUTEX, 0, a[0]);
+		}
 		break;
 	case WEFT_EV_MUTEX_ACQUIRE:
 	case WEFT_EV_SPIN_ACQUIRE:
@@ -813,13 +1043,20 @@ static enum verdict judge(struct checker *c, struct thread *t, struct judgement 
 			return j->v;
 		if (!o)
 			o = object_get(c, a[0]);
-		if (o->known && o->holder && o->holder != t->serial && !lenient(c))
+		/* (With OWNERDEAD, the holder died holding it: a robust
+		 * mutex passes to the next thread.) */
+		if (o->known && o->holder && o->holder != t->serial &&
+		    !(flags & WEFT_FLAG_OWNERDEAD) && !lenient(c))
 			return wait_for(j, object_key(o->addr), "0x%" PRIx64 " is held "
 					"by T%u", o->addr, o->holder);
 		if (apply) {
 			o->depth = o->holder == t->serial ? o->depth + 1 : 1;
+			if (o->depth == 1)
+				note_hold(c, o, t, (flags & WEFT_FLAG_CONTENDED) != 0);
 			o->holder = t->serial;
 			o->known = 1;
+			if (t->relock_object == o->addr)
+				t->relock_object = 0;
 			if (e->code == WEFT_EV_MUTEX_ACQUIRE && (flags & WEFT_FLAG_CONTENDED))
 				pop_state(t);
 		}
@@ -834,14 +1071,16 @@ static enum verdict judge(struct checker *c, struct thread *t, struct judgement 
 				return wait_for(j, object_key(o->addr), "0x%" PRIx64 " is "
 						"held by T%u, not this thread", o->addr,
 						o->holder);
-			/* Sequenced, it is next: only a lost acquisition (a
-			 * generation that lost events) explains it. */
-			if (a[1] && !c->relaxed) {
-				if (o->holder)
-					return say(j, BAD, "unlocks 0x%" PRIx64 ", which T%u "
-						   "holds", o->addr, o->holder);
-				return say(j, BAD, "unlocks 0x%" PRIx64 ", which nobody "
-					   "holds", o->addr);
+			/* Sequenced, it is next: the program unlocked a lock
+			 * it does not hold (glibc lets it, for a default
+			 * mutex or a spin lock), or, in a generation that
+			 * lost events, the acquisition was lost. */
+			if (a[1] && !c->relaxed && apply) {
+				struct weft_finding f = finding_at(c, o->holder
+					? WEFT_FINDING_UNLOCK_FOREIGN
+					: WEFT_FINDING_UNLOCK_UNHELD, t, o->addr);
+				against_holder(&f, o, o->holder);
+				add_finding(c, &f);
 			}
 		}
 		if (apply && a[2] == 0) {
@@ -857,6 +1096,8 @@ static enum verdict judge(struct checker *c, struct thread *t, struct judgement 
 			return j->v;
 		if (apply && (a[1] & WEFT_FLAG_CONTENDED))
 			pop_state(t);
+		if (apply && t->relock_object == a[0])
+			t->relock_object = 0;
 		break;
 	case WEFT_EV_RWLOCK_BLOCK:
 		if (apply)
@@ -883,6 +1124,7 @@ static enum verdict judge(struct checker *c, struct thread *t, struct judgement 
 			if (a[2] == WEFT_RW_WRITE) {
 				o->writer = t->serial;
 				o->early_readers = 0;
+				note_hold(c, o, t, (a[3] & WEFT_FLAG_CONTENDED) != 0);
 			} else {
 				o->readers++;
 			}
@@ -894,10 +1136,18 @@ static enum verdict judge(struct checker *c, struct thread *t, struct judgement 
 	case WEFT_EV_RWLOCK_UNLOCK:
 		if (!o)
 			o = object_get(c, a[0]);
-		if (a[2] == 0 && o->known && o->writer != t->serial && !o->readers &&
-		    !o->early_readers && !c->relaxed)
-			return say(j, BAD, "unlocks rwlock 0x%" PRIx64 ", which is not held",
-				   o->addr);
+		if (apply && a[2] == 0 && o->known && o->writer != t->serial &&
+		    !o->readers && !o->early_readers && !c->relaxed) {
+			/* Not held: what glibc made of it is unknown. */
+			struct weft_finding f = finding_at(c, o->writer
+				? WEFT_FINDING_UNLOCK_FOREIGN
+				: WEFT_FINDING_UNLOCK_UNHELD, t, o->addr);
+			against_holder(&f, o, o->writer);
+			add_finding(c, &f);
+			o->known = 0;
+			o->writer = 0;
+			break;
+		}
 		if (apply && a[2] == 0) {
 			if (!o->known)
 				o->early_readers = 1;
@@ -915,33 +1165,52 @@ static enum verdict judge(struct checker *c, struct thread *t, struct judgement 
 			pop_state(t);
 		break;
 	case WEFT_EV_COND_WAIT_BEGIN:
-		m = o ? o : object_get(c, a[1]);
-		if (m->known && m->holder != t->serial && !c->relaxed)
-			return say(j, BAD, "waits on cond 0x%" PRIx64 " without holding "
-				   "mutex 0x%" PRIx64, a[0], a[1]);
+		/* A wait gives its mutex up (glibc unlocks a default mutex
+		 * even when another thread holds it); how the mutex was is
+		 * kept for the end of the wait. */
 		if (apply) {
+			m = o ? o : object_get(c, a[1]);
+			uint32_t prior = m->known ? m->holder : HOLDER_UNKNOWN;
+			uint32_t prior_depth = m->depth;
 			m->holder = m->depth = 0;
 			m->known = 1;
-			push_state(t, WEFT_STATE_BLOCKED_COND, 0, a[0]);
+			struct state *w = push_state(t, WEFT_STATE_BLOCKED_COND, 0, a[0]);
+			if (w) {
+				w->prior_holder = c->relaxed ? HOLDER_UNKNOWN : prior;
+				w->prior_depth = prior_depth;
+				w->begin_seq = a[2];
+			}
 		}
 		break;
 	case WEFT_EV_COND_WAIT_END:
 		if (expect_top(c, j, t, WEFT_STATE_BLOCKED_COND, a[0], "COND_WAIT_BEGIN") != APPLY)
 			return j->v;
-		if (a[2]) {
+		if (holds_mutex_again(a[3]) && a[2]) {
 			m = o ? o : object_get(c, a[1]);
 			if (m->known && m->holder && m->holder != t->serial && !lenient(c))
 				return wait_for(j, object_key(m->addr), "mutex 0x%" PRIx64
 						" is held by T%u", m->addr, m->holder);
 		}
 		if (apply) {
-			if (m) {
-				m->holder = t->serial;
-				m->depth = 1;
-				m->known = 1;
-			}
+			apply_cond_wait_end(c, t, o ? o : object_get(c, a[1]), a);
 			pop_state(t);
 		}
+		break;
+	case WEFT_EV_MUTEX_INIT:
+	case WEFT_EV_SPIN_INIT:
+	case WEFT_EV_RWLOCK_INIT:
+	case WEFT_EV_COND_INIT:
+		if (apply)
+			apply_init(c, t, o ? o : object_get(c, a[0]), a[3]);
+		break;
+	case WEFT_EV_MUTEX_DESTROY:
+	case WEFT_EV_SPIN_DESTROY:
+	case WEFT_EV_RWLOCK_DESTROY:
+	case WEFT_EV_COND_DESTROY:
+	case WEFT_EV_BARRIER_DESTROY:
+	case WEFT_EV_SEM_DESTROY:
+		if (apply)
+			apply_destroy(c, t, o ? o : object_get(c, a[0]), a[3]);
 		break;
 	case WEFT_EV_BARRIER_INIT:
 		if (apply && a[2] == 0) {
@@ -1040,6 +1309,11 @@ static enum verdict judge(struct checker *c, struct thread *t, struct judgement 
 	}
 	if (apply && o && si >= 0 && a[si])
 		o->last_seq = a[si];
+	if (apply && places[e->code].stack >= 0) {
+		t->site_offset = t->peek_offset;
+		t->site_gen = c->gen;
+		t->site_stack = a[places[e->code].stack];
+	}
 	return j->v = APPLY;
 }
 
@@ -1386,6 +1660,8 @@ static void forget_session(struct checker *c)
 		t->unknown = 0;
 		t->in_session = 0;
 	}
+	for (uint32_t s = 0; s < c->nall; s++)
+		c->all[s]->relock_object = 0;
 	c->nobjects = 0;
 	c->null_object = 0;
 	u64map_free(&c->object_index);
@@ -1518,6 +1794,8 @@ enum weft_verdict weft_check(struct weft_reader *r, weft_check_fn fn, void *ctx,
 				 "as its batches go)", c.gen);
 		res->verdict = c.failed ? WEFT_CHECK_INCONSISTENT : WEFT_CHECK_TRUNCATED;
 	}
+	if (!c.failed)
+		report_relocks(&c);
 	if (!c.failed && res->verdict == WEFT_CHECK_OK && !res->complete) {
 		add_note(&c, "no end-of-trace record: the process stopped before "
 			 "finishing its trace");
