@@ -821,8 +821,9 @@ static void apply_destroy(struct checker *c, struct thread *t, struct object *o,
 		begin_identity(o);
 }
 
-/* At the end of the trace: threads still blocked on a default mutex they
- * held when they blocked. */
+/* At the end of a session (tracing stopped, or the trace ends): threads
+ * still blocked on a default mutex they held when they blocked, which as
+ * far as the trace shows wait for ever. */
 static void report_relocks(struct checker *c)
 {
 	for (uint32_t i = 0; i < c->nall; i++) {
@@ -839,6 +840,7 @@ static void report_relocks(struct checker *c)
 		if (o->holder == t->serial)
 			against_holder(&f, o, t->serial);
 		add_finding(c, &f);
+		t->relock_object = 0;
 	}
 }
 
@@ -1660,8 +1662,7 @@ static void forget_session(struct checker *c)
 		t->unknown = 0;
 		t->in_session = 0;
 	}
-	for (uint32_t s = 0; s < c->nall; s++)
-		c->all[s]->relock_object = 0;
+	report_relocks(c);
 	c->nobjects = 0;
 	c->null_object = 0;
 	u64map_free(&c->object_index);

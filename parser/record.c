@@ -218,7 +218,9 @@ static int report_traces(const char *manifest, int check)
 			(int)(path - line), line, path + 1);
 		if (check) {
 			fflush(stdout);
-			worst = weft_check_exit(worst, weft_check_file(path + 1, 0, 0));
+			uint64_t findings = 0;
+			worst = weft_check_exit(worst, weft_check_file(path + 1, 0, 0,
+								       &findings));
 		}
 	}
 	if (!any)

@@ -112,6 +112,31 @@ static inline void weft_outcome_close(struct weft_thread *self,
 	errno = err_;                                                         \
 	return r;
 
+/*
+ * An object's lifetime event (*_INIT, *_DESTROY): written after the real
+ * call, which may block (a condvar or barrier destroy waits for the
+ * threads still leaving it) and so must not be inside a section; it takes
+ * a number on the object's counter, after every number of the identity it
+ * ends or before, so the reader orders it among them (format/SPEC.md,
+ * section 7.2).  With tracing off, one load.
+ */
+#define WEFT_LIFETIME(NAME, obj, result, call)                                \
+	struct weft_thread *self = weft_off() ? NULL : weft_enter();          \
+	if (!self)                                                            \
+		return (call);                                                \
+	uint64_t stack_ = weft_stack();                                       \
+	int r = (call);                                                       \
+	int err_ = errno;                                                     \
+	uint64_t ts_ = weft_now();                                            \
+	uint32_t g_ = weft_ev_begin(self);                                    \
+	uint64_t seq_ = weft_seq_take(self, &g_, obj);                        \
+	if (g_)                                                               \
+		WEFT_EMIT(self, g_, NAME, ts_, weft_obj(obj), seq_, stack_,   \
+			  (uint64_t)result(r, err_));                         \
+	weft_ev_end(self);                                                    \
+	errno = err_;                                                         \
+	return r;
+
 /* The result of a call that returns its error number (pthread_*). */
 static inline int weft_returned(int r, int err)
 {
