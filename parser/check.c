@@ -16,7 +16,11 @@
  *     the reason it waits.
  *
  * Thread and object state outlive a generation so that STATUS records can
- * be checked against how the previous generation left each thread.
+ * be checked against how the previous generation left each thread.  The
+ * state is declared in check_state.h; what the program did that POSIX
+ * leaves undefined (an unlock by a thread that does not hold the lock, a
+ * destroy of a held lock...) does not make the trace inconsistent: it is
+ * handed to findings.c, which keeps it in the result as a finding.
  */
 #include "check.h"
 
@@ -28,138 +32,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "u64map.h"
-
-#define MAX_SERIAL   (1u << 22)
-#define STATE_DEPTH  8     /* nested blocking states (signal handlers) */
-
-struct gbatch {
-	struct weft_batch b;
-	int32_t next;          /* the thread's next batch, -1 at the end */
-	uint64_t first_ts, last_ts; /* of its timed records */
-	uint8_t has_timed, starts_with_status;
-};
-
-struct state {
-	uint8_t state;         /* WEFT_STATE_*; 0 = unknown (events lost) */
-	uint8_t syscall;
-	uint64_t object;
-	/* A condition wait: its mutex as COND_WAIT_BEGIN found it (holder
-	 * and depth) and the number BEGIN took, so that a wait that failed
-	 * without releasing it (EINVAL, EPERM) puts it back. */
-	uint32_t prior_holder, prior_depth;
-	uint64_t begin_seq;
-};
-
-struct thread {
-	uint32_t serial;
-	uint32_t last_gen;     /* latest generation it had records in */
-	uint8_t created, started, exited;
-	uint8_t in_session;    /* had records since tracing last started */
-	uint8_t depth;         /* entries in stack; 0 = running */
-	uint8_t unknown;       /* its state is unknown (events were lost) */
-	struct state stack[STATE_DEPTH];
-	/* Its latest record with a stack argument (a block, a wait, a
-	 * lifetime event): where a finding about it points. */
-	size_t site_offset;
-	uint32_t site_gen;
-	uint64_t site_stack;
-	/* It blocked on a default mutex it holds (at relock_offset); unless
-	 * it gets it or the lock fails, that is a self-deadlock. */
-	uint64_t relock_object;
-	size_t relock_offset;
-	uint32_t relock_gen;
-	uint64_t relock_stack;
-
-	/* This generation. */
-	uint32_t gen;          /* the generation the fields below are for */
-	int32_t first_batch, last_batch, cur_batch;
-	struct weft_cursor cur;
-	uint8_t saw_first, has_peek;
-	size_t peek_offset;
-	struct weft_record peek;
-	/* While its pending event waits (set aside): what for, its place
-	 * among the waiting, and the next thread waiting for the same. */
-	uint64_t wait_key;
-	uint32_t aside_index;
-	struct thread *next_waiter;
-};
-
-struct object {
-	uint64_t addr;
-	uint64_t last_seq;     /* last sequence number applied */
-	uint64_t min_seq;      /* lowest in the generation being checked */
-	uint32_t min_gen;      /* generation min_seq belongs to */
-	uint8_t known;         /* ownership below is known */
-	uint32_t holder, depth;          /* mutex, spin lock */
-	uint32_t writer, readers;        /* rwlock */
-	uint8_t sem_known;     /* semaphore: its value is known (SEM_INIT) */
-	int64_t sem_value;
-	uint32_t barrier_count; /* threads a round releases; 0 unknown */
-	uint64_t arrivals;      /* BARRIER_BEGINs since BARRIER_INIT */
-	uint64_t departures;    /* BARRIER_ENDs since BARRIER_INIT */
-	uint8_t early_readers;  /* readers from before its state was known
-				   may still hold it (until a writer has) */
-	/* Where its holder (mutex, spin lock, rwlock writer) took it. */
-	size_t hold_offset;
-	uint32_t hold_gen;
-	uint64_t hold_stack;
-};
-
-struct checker {
-	struct weft_reader *r;
-	struct weft_check_result *res;
-	weft_check_fn fn;
-	void *ctx;
-
-	struct thread **threads; /* by serial */
-	uint32_t nthreads_cap;
-	/* Every thread, and those with batches in the generation being
-	 * checked (by serial): per-generation work is proportional to what
-	 * the generation holds, not to the highest serial or to the threads
-	 * and objects of the whole trace. */
-	struct thread **all, **active;
-	uint32_t nall, all_cap, nactive, active_cap;
-	struct object *objects;
-	uint32_t nobjects, objects_cap;
-	struct u64map object_index;   /* addr -> index + 1 */
-	uint32_t null_object;         /* index + 1 of address 0, which the
-					 map cannot hold (a program that
-					 passed NULL, then crashed) */
-	uint32_t *gen_objects;        /* indexes of the objects the
-					 generation sequences */
-	uint32_t ngen_objects, gen_objects_cap;
-
-	/* The generation being gathered and checked. */
-	struct gbatch *batches;
-	uint32_t nbatches, batches_cap;
-	uint32_t gen;                 /* lowest generation not yet checked */
-	uint32_t last_checked;
-	int numbers_restart;          /* sequence numbers restart at 1 in
-					 each generation (format version 2) */
-	int cut_short;                /* this generation has no GEN_END: any
-					 of its batches may be missing */
-	int relaxed;                  /* this generation may lack events
-					 (cut short, or it lost some) */
-	int relief;                   /* the merge is stuck: let one missing
-					 cause go (relaxed generations only) */
-	int guessed;                  /* a missing cause was let go */
-	uint64_t gen_lost;
-	struct u64map strings, stacks, stack_uses;
-	/* Batches of the following generation read before this one ended. */
-	struct gbatch *later;
-	uint32_t nlater, later_cap;
-
-	struct thread **heap, **aside;
-	uint32_t nheap, naside;
-	/* The threads set aside, listed by what they wait for (wait_key ->
-	 * index + 1 into waiters): an event wakes only the threads waiting
-	 * for what it changed, not every waiting thread. */
-	struct u64map waiting_for;
-	struct thread **waiters;
-	uint32_t nwaiters, waiters_cap;
-	int failed;
-};
+#include "check_state.h"
 
 __attribute__((format(printf, 2, 3)))
 static void fail(struct checker *c, const char *fmt, ...)
@@ -215,7 +88,7 @@ static struct thread *thread_get(struct checker *c, uint32_t serial)
 	return c->threads[serial];
 }
 
-static struct object *object_get(struct checker *c, uint64_t addr)
+struct object *object_get(struct checker *c, uint64_t addr)
 {
 	uint32_t i = addr ? u64map_get(&c->object_index, addr) : c->null_object;
 	if (i)
@@ -280,12 +153,6 @@ static const char *state_name(uint8_t s)
 {
 	const char *n = weft_state_name(s);
 	return n ? n : "UNKNOWN";
-}
-
-static const struct state *top(const struct thread *t)
-{
-	static const struct state running = { .state = WEFT_STATE_RUNNING };
-	return t->depth ? &t->stack[t->depth - 1] : &running;
 }
 
 /* ---- pass 1: decode the generation ---- */
@@ -689,78 +556,6 @@ static struct state *push_state(struct thread *t, uint8_t state, uint8_t syscall
 	return &t->stack[t->depth++];
 }
 
-/* ---- findings (see findings.c) ---- */
-
-#define HOLDER_UNKNOWN UINT32_MAX
-
-/* A finding about t's pending event. */
-static struct weft_finding finding_at(struct checker *c, enum weft_finding_kind kind,
-				      const struct thread *t, uint64_t object)
-{
-	int k = places[t->peek.code].stack;
-	return (struct weft_finding){
-		.kind = kind, .code = t->peek.code, .generation = c->gen,
-		.thread = t->serial, .object = object, .offset = t->peek_offset,
-		.stack = k >= 0 ? t->peek.args[k] : 0,
-	};
-}
-
-/* The other side of a finding: o's holder, where it took o. */
-static void against_holder(struct weft_finding *f, const struct object *o,
-			   uint32_t holder)
-{
-	f->other = holder;
-	if (holder && o->hold_gen) {
-		f->other_generation = o->hold_gen;
-		f->other_offset = o->hold_offset;
-		f->other_stack = o->hold_stack;
-	}
-}
-
-/* The other side of a finding: thread w, where it began to wait. */
-static void against_waiter(struct weft_finding *f, const struct thread *w)
-{
-	f->other = w->serial;
-	f->other_generation = w->site_gen;
-	f->other_offset = w->site_offset;
-	f->other_stack = w->site_stack;
-}
-
-static void add_finding(struct checker *c, const struct weft_finding *f)
-{
-	if (c->res->nfindings < WEFT_MAX_FINDINGS)
-		c->res->findings[c->res->nfindings++] = *f;
-	c->res->findings_total++;
-}
-
-/* The holder of a lock: its one writer or holder, 0 when none. */
-static uint32_t holder_of(const struct object *o)
-{
-	return o->known ? (o->holder ? o->holder : o->writer) : 0;
-}
-
-static int alive(struct checker *c, uint32_t serial)
-{
-	struct thread *t = serial < c->nthreads_cap ? c->threads[serial] : NULL;
-	return t && !t->exited;
-}
-
-/* A thread of this generation other than t blocked on the object at
- * addr, or NULL. */
-static struct thread *waiter_on(struct checker *c, const struct thread *t,
-				uint64_t addr)
-{
-	for (uint32_t i = 0; i < c->nactive; i++) {
-		struct thread *w = c->active[i];
-		const struct state *s = top(w);
-		if (w != t && !w->exited && w->depth && s->object == addr &&
-		    s->state >= WEFT_STATE_BLOCKED_MUTEX &&
-		    s->state <= WEFT_STATE_BLOCKED_SEM)
-			return w;
-	}
-	return NULL;
-}
-
 /* An object's state at the start of an identity: free, no readers, no
  * value or round known. */
 static void begin_identity(struct object *o)
@@ -783,65 +578,24 @@ static void note_hold(struct checker *c, struct object *o, const struct thread *
 	o->hold_stack = contended && t->site_gen == c->gen ? t->site_stack : 0;
 }
 
-/* *_INIT: a new identity, whatever the address held before.  A lock a
- * live thread still holds is a finding; one whose holder exited went with
- * it (a stack or heap object whose owner left it locked). */
+/* *_INIT: a new identity, whatever the address held before. */
 static void apply_init(struct checker *c, struct thread *t, struct object *o,
 		       uint64_t result)
 {
 	if (result)
 		return;
-	uint32_t holder = holder_of(o);
-	if (holder && alive(c, holder) && !c->relaxed) {
-		struct weft_finding f = finding_at(c, WEFT_FINDING_INIT_HELD, t, o->addr);
-		against_holder(&f, o, holder);
-		add_finding(c, &f);
-	}
+	finding_lifetime(c, t, o, 1);
 	begin_identity(o);
 }
 
 /* *_DESTROY: ends the identity (the next use is a new one, as with a
- * static initializer).  Destroying a held lock, or an object a thread
- * waits on, is a finding, whether or not the call refused (EBUSY). */
+ * static initializer); a refused destroy (EBUSY) changes nothing. */
 static void apply_destroy(struct checker *c, struct thread *t, struct object *o,
 			  uint64_t result)
 {
-	uint32_t holder = holder_of(o);
-	struct thread *w = waiter_on(c, t, o->addr);
-	if (holder && !c->relaxed) {
-		struct weft_finding f = finding_at(c, WEFT_FINDING_DESTROY_HELD, t, o->addr);
-		against_holder(&f, o, holder);
-		add_finding(c, &f);
-	} else if (w && !c->relaxed) {
-		struct weft_finding f = finding_at(c, WEFT_FINDING_DESTROY_WAITED, t, o->addr);
-		against_waiter(&f, w);
-		add_finding(c, &f);
-	}
+	finding_lifetime(c, t, o, 0);
 	if (result == 0)
 		begin_identity(o);
-}
-
-/* At the end of a session (tracing stopped, or the trace ends): threads
- * still blocked on a default mutex they held when they blocked, which as
- * far as the trace shows wait for ever. */
-static void report_relocks(struct checker *c)
-{
-	for (uint32_t i = 0; i < c->nall; i++) {
-		struct thread *t = c->all[i];
-		if (!t->relock_object || t->exited)
-			continue;
-		struct weft_finding f = {
-			.kind = WEFT_FINDING_RELOCK, .code = WEFT_EV_MUTEX_BLOCK,
-			.generation = t->relock_gen, .thread = t->serial,
-			.object = t->relock_object, .offset = t->relock_offset,
-			.stack = t->relock_stack,
-		};
-		struct object *o = object_get(c, t->relock_object);
-		if (o->holder == t->serial)
-			against_holder(&f, o, t->serial);
-		add_finding(c, &f);
-		t->relock_object = 0;
-	}
 }
 
 static void pop_state(struct thread *t)
@@ -872,11 +626,8 @@ static void apply_cond_wait_end(struct checker *c, struct thread *t,
 	 * mutex is the defined outcome; anything else is the program's
 	 * misuse. */
 	if (ours && result != EPERM && w->prior_holder != HOLDER_UNKNOWN &&
-	    w->prior_holder != t->serial && !c->relaxed) {
-		struct weft_finding f = finding_at(c, WEFT_FINDING_WAIT_UNHELD, t, a[1]);
-		against_holder(&f, m, w->prior_holder);
-		add_finding(c, &f);
-	}
+	    w->prior_holder != t->serial && !c->relaxed)
+		finding_wait_unheld(c, t, m, w->prior_holder);
 	if (holds_mutex_again(result)) {
 		/* (Unsequenced, it says nothing about the mutex.) */
 		if (a[2]) {
@@ -1077,13 +828,8 @@ static enum verdict judge(struct checker *c, struct thread *t, struct judgement 
 			 * it does not hold (glibc lets it, for a default
 			 * mutex or a spin lock), or, in a generation that
 			 * lost events, the acquisition was lost. */
-			if (a[1] && !c->relaxed && apply) {
-				struct weft_finding f = finding_at(c, o->holder
-					? WEFT_FINDING_UNLOCK_FOREIGN
-					: WEFT_FINDING_UNLOCK_UNHELD, t, o->addr);
-				against_holder(&f, o, o->holder);
-				add_finding(c, &f);
-			}
+			if (a[1] && !c->relaxed && apply)
+				finding_unlock(c, t, o, o->holder);
 		}
 		if (apply && a[2] == 0) {
 			if (o->depth > 1 && o->holder == t->serial)
@@ -1141,11 +887,7 @@ static enum verdict judge(struct checker *c, struct thread *t, struct judgement 
 		if (apply && a[2] == 0 && o->known && o->writer != t->serial &&
 		    !o->readers && !o->early_readers && !c->relaxed) {
 			/* Not held: what glibc made of it is unknown. */
-			struct weft_finding f = finding_at(c, o->writer
-				? WEFT_FINDING_UNLOCK_FOREIGN
-				: WEFT_FINDING_UNLOCK_UNHELD, t, o->addr);
-			against_holder(&f, o, o->writer);
-			add_finding(c, &f);
+			finding_unlock(c, t, o, o->writer);
 			o->known = 0;
 			o->writer = 0;
 			break;
@@ -1662,7 +1404,7 @@ static void forget_session(struct checker *c)
 		t->unknown = 0;
 		t->in_session = 0;
 	}
-	report_relocks(c);
+	findings_report_relocks(c);
 	c->nobjects = 0;
 	c->null_object = 0;
 	u64map_free(&c->object_index);
@@ -1796,7 +1538,7 @@ enum weft_verdict weft_check(struct weft_reader *r, weft_check_fn fn, void *ctx,
 		res->verdict = c.failed ? WEFT_CHECK_INCONSISTENT : WEFT_CHECK_TRUNCATED;
 	}
 	if (!c.failed)
-		report_relocks(&c);
+		findings_report_relocks(&c);
 	if (!c.failed && res->verdict == WEFT_CHECK_OK && !res->complete) {
 		add_note(&c, "no end-of-trace record: the process stopped before "
 			 "finishing its trace");

@@ -4,11 +4,12 @@
  * make (a default mutex unlocked by a thread that does not hold it, a
  * lock destroyed or initialised while held, a thread that locks again a
  * default mutex it holds and waits for ever...).  A trace that records
- * them faithfully is consistent; check.c finds them while it orders the
- * events and keeps them in the result (check.h), and this file names and
- * words them.
+ * them faithfully is consistent.  check.c meets them while it orders the
+ * events and calls the functions here, which decide whether what it met
+ * is a finding, say where both sides were (file offsets, stacks), keep
+ * the finding in the result (check.h), and name and word it.
  */
-#include "check.h"
+#include "check_state.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -93,3 +94,140 @@ void weft_finding_describe(char *buf, size_t cap, const struct weft_finding *f)
 		snprintf(buf, cap, "finding %d about 0x%" PRIx64, (int)f->kind, f->object);
 	}
 }
+
+/* ---- finding them (called by check.c) ---- */
+
+/* A finding about t's pending event. */
+static struct weft_finding finding_at(struct checker *c, enum weft_finding_kind kind,
+				      const struct thread *t, uint64_t object)
+{
+	const char *kinds = weft_events[t->peek.code].kinds;
+	const char *k = kinds ? strchr(kinds, 'k') : NULL;
+	return (struct weft_finding){
+		.kind = kind, .code = t->peek.code, .generation = c->gen,
+		.thread = t->serial, .object = object, .offset = t->peek_offset,
+		.stack = k ? t->peek.args[k - kinds] : 0,
+	};
+}
+
+/* The other side of a finding: o's holder, where it took o. */
+static void against_holder(struct weft_finding *f, const struct object *o,
+			   uint32_t holder)
+{
+	f->other = holder;
+	if (holder && o->hold_gen) {
+		f->other_generation = o->hold_gen;
+		f->other_offset = o->hold_offset;
+		f->other_stack = o->hold_stack;
+	}
+}
+
+/* The other side of a finding: thread w, where it began to wait. */
+static void against_waiter(struct weft_finding *f, const struct thread *w)
+{
+	f->other = w->serial;
+	f->other_generation = w->site_gen;
+	f->other_offset = w->site_offset;
+	f->other_stack = w->site_stack;
+}
+
+static void add_finding(struct checker *c, const struct weft_finding *f)
+{
+	if (c->res->nfindings < WEFT_MAX_FINDINGS)
+		c->res->findings[c->res->nfindings++] = *f;
+	c->res->findings_total++;
+}
+
+/* The holder of a lock: its one writer or holder, 0 when none. */
+static uint32_t holder_of(const struct object *o)
+{
+	return o->known ? (o->holder ? o->holder : o->writer) : 0;
+}
+
+static int alive(struct checker *c, uint32_t serial)
+{
+	struct thread *t = serial < c->nthreads_cap ? c->threads[serial] : NULL;
+	return t && !t->exited;
+}
+
+/* A thread of this generation other than t blocked on the object at
+ * addr, or NULL. */
+static struct thread *waiter_on(struct checker *c, const struct thread *t,
+				uint64_t addr)
+{
+	for (uint32_t i = 0; i < c->nactive; i++) {
+		struct thread *w = c->active[i];
+		const struct state *s = top(w);
+		if (w != t && !w->exited && w->depth && s->object == addr &&
+		    s->state >= WEFT_STATE_BLOCKED_MUTEX &&
+		    s->state <= WEFT_STATE_BLOCKED_SEM)
+			return w;
+	}
+	return NULL;
+}
+
+void finding_unlock(struct checker *c, const struct thread *t,
+		    const struct object *o, uint32_t holder)
+{
+	struct weft_finding f = finding_at(c, holder ? WEFT_FINDING_UNLOCK_FOREIGN
+					   : WEFT_FINDING_UNLOCK_UNHELD, t, o->addr);
+	against_holder(&f, o, holder);
+	add_finding(c, &f);
+}
+
+/* Initialising a lock a live thread holds is a finding; one whose holder
+ * exited went with it (a stack or heap object whose owner left it
+ * locked).  Destroying a held lock, or an object a thread waits on, is a
+ * finding, whether or not the call refused (EBUSY). */
+void finding_lifetime(struct checker *c, const struct thread *t,
+		      const struct object *o, int init)
+{
+	if (c->relaxed)
+		return;
+	uint32_t holder = holder_of(o);
+	struct thread *w = init ? NULL : waiter_on(c, t, o->addr);
+	struct weft_finding f;
+	if (holder && (!init || alive(c, holder))) {
+		f = finding_at(c, init ? WEFT_FINDING_INIT_HELD
+			       : WEFT_FINDING_DESTROY_HELD, t, o->addr);
+		against_holder(&f, o, holder);
+	} else if (w) {
+		f = finding_at(c, WEFT_FINDING_DESTROY_WAITED, t, o->addr);
+		against_waiter(&f, w);
+	} else {
+		return;
+	}
+	add_finding(c, &f);
+}
+
+void finding_wait_unheld(struct checker *c, const struct thread *t,
+			 const struct object *m, uint32_t prior_holder)
+{
+	struct weft_finding f = finding_at(c, WEFT_FINDING_WAIT_UNHELD, t, m->addr);
+	against_holder(&f, m, prior_holder);
+	add_finding(c, &f);
+}
+
+/* A thread that blocked on a default mutex it held (check.c notes it as
+ * relock_object) and is still blocked when the session ends (tracing
+ * stopped, or the trace ended) waits for ever as far as the trace shows. */
+void findings_report_relocks(struct checker *c)
+{
+	for (uint32_t i = 0; i < c->nall; i++) {
+		struct thread *t = c->all[i];
+		if (!t->relock_object || t->exited)
+			continue;
+		struct weft_finding f = {
+			.kind = WEFT_FINDING_RELOCK, .code = WEFT_EV_MUTEX_BLOCK,
+			.generation = t->relock_gen, .thread = t->serial,
+			.object = t->relock_object, .offset = t->relock_offset,
+			.stack = t->relock_stack,
+		};
+		struct object *o = object_get(c, t->relock_object);
+		if (o->holder == t->serial)
+			against_holder(&f, o, t->serial);
+		add_finding(c, &f);
+		t->relock_object = 0;
+	}
+}
+
