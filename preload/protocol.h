@@ -27,6 +27,21 @@
  * after the call, and prev the state to go back to (NULL when the thread
  * did not block).  Sequence numbers are taken in K_result with
  * weft_seq_take(), after the real call returned.
+ *
+ * What each error return records (every one leaves the object as it
+ * was, except where said):
+ *   EBUSY (try), ETIMEDOUT, EINVAL (bad time), EDEADLK (error-checking
+ *     relock, rwlock relock), EAGAIN (recursion or reader limit, sem
+ *     try), EINTR, ENOTRECOVERABLE: *_FAIL or SEM_WAIT_END with the
+ *     error, no number (after a BLOCK when the try found the object busy);
+ *   EOWNERDEAD: an acquisition, flag OWNERDEAD (the caller holds it);
+ *   EPERM from an unlock, EOVERFLOW from a post: the release's result;
+ *     its number is consumed, the state is unchanged;
+ *   a condition wait (wrap_wait.c): EINVAL and EPERM fail before the
+ *     mutex is released, ENOTRECOVERABLE after, without taking it back;
+ *     the end is numbered whatever the result, so the reader can tell;
+ *   EBUSY from a destroy, EINVAL from an init: the lifetime event's
+ *     result, no new identity.
  */
 #ifndef WEFT_PROTOCOL_H
 #define WEFT_PROTOCOL_H
