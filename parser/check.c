@@ -16,10 +16,15 @@
  *     the reason it waits.
  *
  * Thread and object state outlive a generation so that STATUS records can
- * be checked against how the previous generation left each thread.
+ * be checked against how the previous generation left each thread.  The
+ * state is declared in check_state.h; what the program did that POSIX
+ * leaves undefined (an unlock by a thread that does not hold the lock, a
+ * destroy of a held lock...) does not make the trace inconsistent: it is
+ * handed to findings.c, which keeps it in the result as a finding.
  */
 #include "check.h"
 
+#include <errno.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <stdarg.h>
@@ -27,123 +32,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "u64map.h"
-
-#define MAX_SERIAL   (1u << 22)
-#define STATE_DEPTH  8     /* nested blocking states (signal handlers) */
-
-struct gbatch {
-	struct weft_batch b;
-	int32_t next;          /* the thread's next batch, -1 at the end */
-	uint64_t first_ts, last_ts; /* of its timed records */
-	uint8_t has_timed, starts_with_status;
-};
-
-struct state {
-	uint8_t state;         /* WEFT_STATE_*; 0 = unknown (events lost) */
-	uint8_t syscall;
-	uint64_t object;
-};
-
-struct thread {
-	uint32_t serial;
-	uint32_t last_gen;     /* latest generation it had records in */
-	uint8_t created, started, exited;
-	uint8_t in_session;    /* had records since tracing last started */
-	uint8_t depth;         /* entries in stack; 0 = running */
-	uint8_t unknown;       /* its state is unknown (events were lost) */
-	struct state stack[STATE_DEPTH];
-	/* Its status group (STATUS and STATUS_NESTED) being read: records
-	 * read so far (0: none open), and the states the previous
-	 * generation left it in, when they are to be matched. */
-	uint8_t status_levels, carried_depth, carried_known;
-	struct state carried[STATE_DEPTH];
-
-	/* This generation. */
-	uint32_t gen;          /* the generation the fields below are for */
-	int32_t first_batch, last_batch, cur_batch;
-	struct weft_cursor cur;
-	uint8_t saw_first, has_peek;
-	size_t peek_offset;
-	struct weft_record peek;
-	/* While its pending event waits (set aside): what for, its place
-	 * among the waiting, and the next thread waiting for the same. */
-	uint64_t wait_key;
-	uint32_t aside_index;
-	struct thread *next_waiter;
-};
-
-struct object {
-	uint64_t addr;
-	uint64_t last_seq;     /* last sequence number applied */
-	uint64_t min_seq;      /* lowest in the generation being checked */
-	uint32_t min_gen;      /* generation min_seq belongs to */
-	uint8_t known;         /* ownership below is known */
-	uint32_t holder, depth;          /* mutex, spin lock */
-	uint32_t writer, readers;        /* rwlock */
-	uint8_t sem_known;     /* semaphore: its value is known (SEM_INIT) */
-	int64_t sem_value;
-	uint32_t barrier_count; /* threads a round releases; 0 unknown */
-	uint64_t arrivals;      /* BARRIER_BEGINs since BARRIER_INIT */
-	uint64_t departures;    /* BARRIER_ENDs since BARRIER_INIT */
-	uint8_t early_readers;  /* readers from before its state was known
-				   may still hold it (until a writer has) */
-};
-
-struct checker {
-	struct weft_reader *r;
-	struct weft_check_result *res;
-	weft_check_fn fn;
-	void *ctx;
-
-	struct thread **threads; /* by serial */
-	uint32_t nthreads_cap;
-	/* Every thread, and those with batches in the generation being
-	 * checked (by serial): per-generation work is proportional to what
-	 * the generation holds, not to the highest serial or to the threads
-	 * and objects of the whole trace. */
-	struct thread **all, **active;
-	uint32_t nall, all_cap, nactive, active_cap;
-	struct object *objects;
-	uint32_t nobjects, objects_cap;
-	struct u64map object_index;   /* addr -> index + 1 */
-	uint32_t null_object;         /* index + 1 of address 0, which the
-					 map cannot hold (a program that
-					 passed NULL, then crashed) */
-	uint32_t *gen_objects;        /* indexes of the objects the
-					 generation sequences */
-	uint32_t ngen_objects, gen_objects_cap;
-
-	/* The generation being gathered and checked. */
-	struct gbatch *batches;
-	uint32_t nbatches, batches_cap;
-	uint32_t gen;                 /* lowest generation not yet checked */
-	uint32_t last_checked;
-	int numbers_restart;          /* sequence numbers restart at 1 in
-					 each generation (format version 2) */
-	int cut_short;                /* this generation has no GEN_END: any
-					 of its batches may be missing */
-	int relaxed;                  /* this generation may lack events
-					 (cut short, or it lost some) */
-	int relief;                   /* the merge is stuck: let one missing
-					 cause go (relaxed generations only) */
-	int guessed;                  /* a missing cause was let go */
-	uint64_t gen_lost;
-	struct u64map strings, stacks, stack_uses;
-	/* Batches of the following generation read before this one ended. */
-	struct gbatch *later;
-	uint32_t nlater, later_cap;
-
-	struct thread **heap, **aside;
-	uint32_t nheap, naside;
-	/* The threads set aside, listed by what they wait for (wait_key ->
-	 * index + 1 into waiters): an event wakes only the threads waiting
-	 * for what it changed, not every waiting thread. */
-	struct u64map waiting_for;
-	struct thread **waiters;
-	uint32_t nwaiters, waiters_cap;
-	int failed;
-};
+#include "check_state.h"
 
 __attribute__((format(printf, 2, 3)))
 static void fail(struct checker *c, const char *fmt, ...)
@@ -199,7 +88,7 @@ static struct thread *thread_get(struct checker *c, uint32_t serial)
 	return c->threads[serial];
 }
 
-static struct object *object_get(struct checker *c, uint64_t addr)
+struct object *object_get(struct checker *c, uint64_t addr)
 {
 	uint32_t i = addr ? u64map_get(&c->object_index, addr) : c->null_object;
 	if (i)
@@ -264,12 +153,6 @@ static const char *state_name(uint8_t s)
 {
 	const char *n = weft_state_name(s);
 	return n ? n : "UNKNOWN";
-}
-
-static const struct state *top(const struct thread *t)
-{
-	static const struct state running = { WEFT_STATE_RUNNING, 0, 0 };
-	return t->depth ? &t->stack[t->depth - 1] : &running;
 }
 
 /* ---- pass 1: decode the generation ---- */
@@ -662,14 +545,58 @@ static enum verdict ends_block(struct checker *c, struct judgement *j,
 	return expect_top(c, j, t, state, object, begin);
 }
 
-static void push_state(struct thread *t, uint8_t state, uint8_t syscall,
-		       uint64_t object)
+/* Pushes a state; returns it, or NULL when the stack is full. */
+static struct state *push_state(struct thread *t, uint8_t state, uint8_t syscall,
+				uint64_t object)
 {
 	if (t->depth == STATE_DEPTH) {
 		t->unknown = 1;
-		return;
+		return NULL;
 	}
-	t->stack[t->depth++] = (struct state){ state, syscall, object };
+	t->stack[t->depth] = (struct state){ state, syscall, object, 0, 0, 0 };
+	return &t->stack[t->depth++];
+}
+
+/* An object's state at the start of an identity: free, no readers, no
+ * value or round known. */
+static void begin_identity(struct object *o)
+{
+	o->known = 1;
+	o->holder = o->depth = o->writer = o->readers = 0;
+	o->early_readers = 0;
+	o->sem_known = 0;
+	o->barrier_count = 0;
+	o->arrivals = o->departures = 0;
+	o->hold_gen = 0;
+}
+
+/* A lock's hold by t begins with its pending event. */
+static void note_hold(struct checker *c, struct object *o, const struct thread *t,
+		      int contended)
+{
+	o->hold_offset = t->peek_offset;
+	o->hold_gen = c->gen;
+	o->hold_stack = contended && t->site_gen == c->gen ? t->site_stack : 0;
+}
+
+/* *_INIT: a new identity, whatever the address held before. */
+static void apply_init(struct checker *c, struct thread *t, struct object *o,
+		       uint64_t result)
+{
+	if (result)
+		return;
+	finding_lifetime(c, t, o, 1);
+	begin_identity(o);
+}
+
+/* *_DESTROY: ends the identity (the next use is a new one, as with a
+ * static initializer); a refused destroy (EBUSY) changes nothing. */
+static void apply_destroy(struct checker *c, struct thread *t, struct object *o,
+			  uint64_t result)
+{
+	finding_lifetime(c, t, o, 0);
+	if (result == 0)
+		begin_identity(o);
 }
 
 static void pop_state(struct thread *t)
@@ -725,6 +652,46 @@ static enum verdict status_group_end(struct checker *c, struct thread *t,
 	if (apply)
 		t->status_levels = 0;
 	return j->v = APPLY;
+}
+
+/* Whether a condition wait that ended with result holds its mutex again:
+ * woken, timed out, its owner died, or the thread was cancelled in it.
+ * Other errors (EINVAL, EPERM) fail before the mutex is released, and
+ * ENOTRECOVERABLE after it was, without taking it back. */
+static int holds_mutex_again(uint64_t result)
+{
+	return result == 0 || result == ETIMEDOUT || result == EOWNERDEAD ||
+	       result == ECANCELED;
+}
+
+/* The end of t's condition wait (COND_WAIT_END args a) on mutex m, whose
+ * number is the one after the wait's begin when nothing came between. */
+static void apply_cond_wait_end(struct checker *c, struct thread *t,
+				struct object *m, const uint64_t *a)
+{
+	const struct state *w = top(t);
+	int ours = t->depth && w->state == WEFT_STATE_BLOCKED_COND && w->object == a[0];
+	uint64_t result = a[3];
+	/* A wait without holding its mutex: EPERM from an error-checking
+	 * mutex is the defined outcome; anything else is the program's
+	 * misuse. */
+	if (ours && result != EPERM && w->prior_holder != HOLDER_UNKNOWN &&
+	    w->prior_holder != t->serial && !c->relaxed)
+		finding_wait_unheld(c, t, m, w->prior_holder);
+	if (holds_mutex_again(result)) {
+		/* (Unsequenced, it says nothing about the mutex.) */
+		if (a[2]) {
+			m->holder = t->serial;
+			m->depth = 1;
+			m->known = 1;
+			note_hold(c, m, t, 0);
+		}
+	} else if (ours && result != ENOTRECOVERABLE && w->begin_seq &&
+		   m->last_seq == w->begin_seq) {
+		m->known = w->prior_holder != HOLDER_UNKNOWN;
+		m->holder = m->known ? w->prior_holder : 0;
+		m->depth = m->known ? w->prior_depth : 0;
+	}
 }
 
 /* Decides whether t's pending event can apply now, and applies it. */
@@ -864,8 +831,19 @@ static enum verdict judge(struct checker *c, struct thread *t, struct judgement 
 			pop_state(t);
 		break;
 	case WEFT_EV_MUTEX_BLOCK:
-		if (apply)
+		if (apply) {
+			o = object_get(c, a[0]);
+			/* Blocking on a mutex it holds: a default mutex
+			 * deadlocks (unless another thread unlocks it); an
+			 * error-checking one fails at once (EDEADLK). */
+			if (o->known && o->holder == t->serial && !c->relaxed) {
+				t->relock_object = a[0];
+				t->relock_offset = t->peek_offset;
+				t->relock_gen = c->gen;
+				t->relock_stack = a[1];
+			}
 			push_state(t, WEFT_STATE_BLOCKED_MUTEX, 0, a[0]);
+		}
 		break;
 	case WEFT_EV_MUTEX_ACQUIRE:
 	case WEFT_EV_SPIN_ACQUIRE:
@@ -875,13 +853,20 @@ static enum verdict judge(struct checker *c, struct thread *t, struct judgement 
 			return j->v;
 		if (!o)
 			o = object_get(c, a[0]);
-		if (o->known && o->holder && o->holder != t->serial && !lenient(c))
+		/* (With OWNERDEAD, the holder died holding it: a robust
+		 * mutex passes to the next thread.) */
+		if (o->known && o->holder && o->holder != t->serial &&
+		    !(flags & WEFT_FLAG_OWNERDEAD) && !lenient(c))
 			return wait_for(j, object_key(o->addr), "0x%" PRIx64 " is held "
 					"by T%u", o->addr, o->holder);
 		if (apply) {
 			o->depth = o->holder == t->serial ? o->depth + 1 : 1;
+			if (o->depth == 1)
+				note_hold(c, o, t, (flags & WEFT_FLAG_CONTENDED) != 0);
 			o->holder = t->serial;
 			o->known = 1;
+			if (t->relock_object == o->addr)
+				t->relock_object = 0;
 			if (e->code == WEFT_EV_MUTEX_ACQUIRE && (flags & WEFT_FLAG_CONTENDED))
 				pop_state(t);
 		}
@@ -896,15 +881,12 @@ static enum verdict judge(struct checker *c, struct thread *t, struct judgement 
 				return wait_for(j, object_key(o->addr), "0x%" PRIx64 " is "
 						"held by T%u, not this thread", o->addr,
 						o->holder);
-			/* Sequenced, it is next: only a lost acquisition (a
-			 * generation that lost events) explains it. */
-			if (a[1] && !c->relaxed) {
-				if (o->holder)
-					return say(j, BAD, "unlocks 0x%" PRIx64 ", which T%u "
-						   "holds", o->addr, o->holder);
-				return say(j, BAD, "unlocks 0x%" PRIx64 ", which nobody "
-					   "holds", o->addr);
-			}
+			/* Sequenced, it is next: the program unlocked a lock
+			 * it does not hold (glibc lets it, for a default
+			 * mutex or a spin lock), or, in a generation that
+			 * lost events, the acquisition was lost. */
+			if (a[1] && !c->relaxed && apply)
+				finding_unlock(c, t, o, o->holder);
 		}
 		if (apply && a[2] == 0) {
 			if (o->depth > 1 && o->holder == t->serial)
@@ -919,6 +901,8 @@ static enum verdict judge(struct checker *c, struct thread *t, struct judgement 
 			return j->v;
 		if (apply && (a[1] & WEFT_FLAG_CONTENDED))
 			pop_state(t);
+		if (apply && t->relock_object == a[0])
+			t->relock_object = 0;
 		break;
 	case WEFT_EV_RWLOCK_BLOCK:
 		if (apply)
@@ -945,6 +929,7 @@ static enum verdict judge(struct checker *c, struct thread *t, struct judgement 
 			if (a[2] == WEFT_RW_WRITE) {
 				o->writer = t->serial;
 				o->early_readers = 0;
+				note_hold(c, o, t, (a[3] & WEFT_FLAG_CONTENDED) != 0);
 			} else {
 				o->readers++;
 			}
@@ -956,10 +941,14 @@ static enum verdict judge(struct checker *c, struct thread *t, struct judgement 
 	case WEFT_EV_RWLOCK_UNLOCK:
 		if (!o)
 			o = object_get(c, a[0]);
-		if (a[2] == 0 && o->known && o->writer != t->serial && !o->readers &&
-		    !o->early_readers && !c->relaxed)
-			return say(j, BAD, "unlocks rwlock 0x%" PRIx64 ", which is not held",
-				   o->addr);
+		if (apply && a[2] == 0 && o->known && o->writer != t->serial &&
+		    !o->readers && !o->early_readers && !c->relaxed) {
+			/* Not held: what glibc made of it is unknown. */
+			finding_unlock(c, t, o, o->writer);
+			o->known = 0;
+			o->writer = 0;
+			break;
+		}
 		if (apply && a[2] == 0) {
 			if (!o->known)
 				o->early_readers = 1;
@@ -977,33 +966,52 @@ static enum verdict judge(struct checker *c, struct thread *t, struct judgement 
 			pop_state(t);
 		break;
 	case WEFT_EV_COND_WAIT_BEGIN:
-		m = o ? o : object_get(c, a[1]);
-		if (m->known && m->holder != t->serial && !c->relaxed)
-			return say(j, BAD, "waits on cond 0x%" PRIx64 " without holding "
-				   "mutex 0x%" PRIx64, a[0], a[1]);
+		/* A wait gives its mutex up (glibc unlocks a default mutex
+		 * even when another thread holds it); how the mutex was is
+		 * kept for the end of the wait. */
 		if (apply) {
+			m = o ? o : object_get(c, a[1]);
+			uint32_t prior = m->known ? m->holder : HOLDER_UNKNOWN;
+			uint32_t prior_depth = m->depth;
 			m->holder = m->depth = 0;
 			m->known = 1;
-			push_state(t, WEFT_STATE_BLOCKED_COND, 0, a[0]);
+			struct state *w = push_state(t, WEFT_STATE_BLOCKED_COND, 0, a[0]);
+			if (w) {
+				w->prior_holder = c->relaxed ? HOLDER_UNKNOWN : prior;
+				w->prior_depth = prior_depth;
+				w->begin_seq = a[2];
+			}
 		}
 		break;
 	case WEFT_EV_COND_WAIT_END:
 		if (expect_top(c, j, t, WEFT_STATE_BLOCKED_COND, a[0], "COND_WAIT_BEGIN") != APPLY)
 			return j->v;
-		if (a[2]) {
+		if (holds_mutex_again(a[3]) && a[2]) {
 			m = o ? o : object_get(c, a[1]);
 			if (m->known && m->holder && m->holder != t->serial && !lenient(c))
 				return wait_for(j, object_key(m->addr), "mutex 0x%" PRIx64
 						" is held by T%u", m->addr, m->holder);
 		}
 		if (apply) {
-			if (m) {
-				m->holder = t->serial;
-				m->depth = 1;
-				m->known = 1;
-			}
+			apply_cond_wait_end(c, t, o ? o : object_get(c, a[1]), a);
 			pop_state(t);
 		}
+		break;
+	case WEFT_EV_MUTEX_INIT:
+	case WEFT_EV_SPIN_INIT:
+	case WEFT_EV_RWLOCK_INIT:
+	case WEFT_EV_COND_INIT:
+		if (apply)
+			apply_init(c, t, o ? o : object_get(c, a[0]), a[3]);
+		break;
+	case WEFT_EV_MUTEX_DESTROY:
+	case WEFT_EV_SPIN_DESTROY:
+	case WEFT_EV_RWLOCK_DESTROY:
+	case WEFT_EV_COND_DESTROY:
+	case WEFT_EV_BARRIER_DESTROY:
+	case WEFT_EV_SEM_DESTROY:
+		if (apply)
+			apply_destroy(c, t, o ? o : object_get(c, a[0]), a[3]);
 		break;
 	case WEFT_EV_BARRIER_INIT:
 		if (apply && a[2] == 0) {
@@ -1102,6 +1110,11 @@ static enum verdict judge(struct checker *c, struct thread *t, struct judgement 
 	}
 	if (apply && o && si >= 0 && a[si])
 		o->last_seq = a[si];
+	if (apply && places[e->code].stack >= 0) {
+		t->site_offset = t->peek_offset;
+		t->site_gen = c->gen;
+		t->site_stack = a[places[e->code].stack];
+	}
 	return j->v = APPLY;
 }
 
@@ -1463,6 +1476,7 @@ static void forget_session(struct checker *c)
 		t->unknown = 0;
 		t->in_session = 0;
 	}
+	findings_report_relocks(c);
 	c->nobjects = 0;
 	c->null_object = 0;
 	u64map_free(&c->object_index);
@@ -1595,6 +1609,8 @@ enum weft_verdict weft_check(struct weft_reader *r, weft_check_fn fn, void *ctx,
 				 "as its batches go)", c.gen);
 		res->verdict = c.failed ? WEFT_CHECK_INCONSISTENT : WEFT_CHECK_TRUNCATED;
 	}
+	if (!c.failed)
+		findings_report_relocks(&c);
 	if (!c.failed && res->verdict == WEFT_CHECK_OK && !res->complete) {
 		add_note(&c, "no end-of-trace record: the process stopped before "
 			 "finishing its trace");

@@ -21,6 +21,45 @@ enum weft_verdict {
 					process stopped writing mid-way */
 };
 
+/*
+ * Findings: things the program did that POSIX leaves undefined but glibc
+ * lets it do, seen in a trace that is otherwise a faithful record (see
+ * findings.c).  They never make a trace inconsistent.
+ */
+enum weft_finding_kind {
+	WEFT_FINDING_UNLOCK_FOREIGN = 1, /* unlocks a lock another thread holds */
+	WEFT_FINDING_UNLOCK_UNHELD,      /* unlocks a lock nobody holds */
+	WEFT_FINDING_RELOCK,             /* blocks for ever on a mutex it holds */
+	WEFT_FINDING_DESTROY_HELD,       /* destroys a lock a thread holds */
+	WEFT_FINDING_DESTROY_WAITED,     /* destroys an object a thread waits on */
+	WEFT_FINDING_INIT_HELD,          /* initialises a lock a live thread holds */
+	WEFT_FINDING_WAIT_UNHELD,        /* waits on a condvar without holding
+					    its mutex */
+};
+
+struct weft_finding {
+	enum weft_finding_kind kind;
+	uint8_t code;                 /* the event code of the misuse */
+	uint32_t generation;          /* of the misuse */
+	uint32_t thread;              /* the thread that did it */
+	uint64_t object;              /* the object's address */
+	size_t offset;                /* of the misuse's record */
+	uint64_t stack;               /* its stack id in generation, 0 none */
+	/* The other side: the holder (its acquisition) or the waiter (its
+	 * blocking record); other is 0 when there is none. */
+	uint32_t other;
+	uint32_t other_generation;
+	size_t other_offset;          /* 0 when unknown */
+	uint64_t other_stack;         /* stack id in other_generation, 0 none */
+};
+
+#define WEFT_MAX_FINDINGS 64
+
+/* The finding kind's short name ("unlock-foreign", ...). */
+const char *weft_finding_name(enum weft_finding_kind kind);
+/* One line saying what happened, without stacks. */
+void weft_finding_describe(char *buf, size_t cap, const struct weft_finding *f);
+
 struct weft_check_event {
 	uint32_t generation;
 	uint32_t serial;              /* 0 for process records */
@@ -41,6 +80,11 @@ struct weft_check_result {
 	uint64_t events, batches, bytes, lost;
 	uint64_t first_ts, last_ts, frequency;
 	int complete;                 /* ends with TRACE_END */
+	/* The first WEFT_MAX_FINDINGS findings, in the validated order, and
+	 * how many there were in all. */
+	struct weft_finding findings[WEFT_MAX_FINDINGS];
+	uint32_t nfindings;
+	uint64_t findings_total;
 };
 
 /* Checks the trace r holds (opened, header read).  fn may be NULL. */

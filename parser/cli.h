@@ -4,11 +4,14 @@
 #ifndef WEFT_CLI_H
 #define WEFT_CLI_H
 
+#include <stdint.h>
 #include <stdio.h>
 
 /* Exit statuses of the reading commands. */
 #define WEFT_EXIT_BAD   1   /* a trace is damaged or inconsistent */
 #define WEFT_EXIT_USAGE 2   /* a file cannot be read, or bad arguments */
+#define WEFT_EXIT_FINDINGS 4 /* weft check --strict: the program misused
+				an object (a finding) */
 
 /* Exit statuses of `weft record`'s own failures (otherwise it exits with
  * the command's status), as env(1) and timeout(1) do. */
@@ -23,8 +26,9 @@ int weft_cmd_control(int argc, char **argv);
 int weft_cmd_stats(int argc, char **argv);
 int weft_cmd_export(int argc, char **argv);
 int weft_cmd_lockorder(int argc, char **argv);
-/* Checks and reports one file; returns its enum weft_verdict. */
-int weft_check_file(const char *path, int json, int quiet);
+/* Checks and reports one file; returns its enum weft_verdict and adds the
+ * number of its findings to *findings. */
+int weft_check_file(const char *path, int json, int quiet, uint64_t *findings);
 /* The worse of two verdicts. */
 int weft_check_exit(int worst_so_far, int verdict);
 /* The exit status for a trace weft_reader_open() refused with rc:

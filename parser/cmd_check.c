@@ -1,6 +1,7 @@
 /*
  * cmd_check.c - `weft check`: validate traces, one verdict and summary per
- * file, in text or JSON.
+ * file, in text or JSON, with the program's misuses the checker found
+ * (findings) and, in text, their stacks.
  */
 #include "cli.h"
 
@@ -11,17 +12,23 @@
 #include <string.h>
 
 #include "check.h"
+#include "print.h"
+#include "tables.h"
 
 static const char check_usage[] =
-	"usage: weft check [--json] [--quiet] FILE...\n"
+	"usage: weft check [--json] [--quiet] [--strict] FILE...\n"
 	"\n"
 	"Prove that each trace is consistently ordered: every generation's\n"
 	"events can be put in one order that respects each thread's own order,\n"
 	"every object's sequence numbers, lock ownership, and the causes\n"
-	"between threads (create before start, exit before join).\n"
+	"between threads (create before start, exit before join).  What the\n"
+	"program did that POSIX leaves undefined (a mutex unlocked by a thread\n"
+	"that does not hold it, a lock destroyed while held, ...) is reported\n"
+	"as a finding, with both threads and the object.\n"
 	"\n"
 	"  -j, --json     one JSON object per file, one per line\n"
 	"  -q, --quiet    print only problems\n"
+	"  -s, --strict   findings fail (exit status 4)\n"
 	"  -h, --help     show this help\n"
 	"  -V, --version  show weft's version\n"
 	"\n"
@@ -29,7 +36,8 @@ static const char check_usage[] =
 	"damaged or inconsistent; 2 a file cannot be read (or is a trace of a\n"
 	"newer weft), the output cannot be written, or bad arguments; 3 a trace\n"
 	"is consistent but truncated (its process was killed or is still\n"
-	"writing).  The worst status of all files is returned.\n";
+	"writing); 4 (with --strict) every trace is consistent but one has\n"
+	"findings.  The worst status of all files is returned.\n";
 
 static void json_string(FILE *out, const char *s)
 {
@@ -76,8 +84,77 @@ int weft_open_trace(struct weft_reader *r, const char *path, const char *cmd)
 	return weft_open_status(rc, r);
 }
 
-/* Checks one file and reports it; returns its verdict. */
-int weft_check_file(const char *path, int json, int quiet)
+static void json_findings(FILE *out, const struct weft_check_result *res)
+{
+	fprintf(out, ",\"findings_total\":%" PRIu64 ",\"findings\":[",
+		res->findings_total);
+	for (uint32_t i = 0; i < res->nfindings; i++) {
+		const struct weft_finding *f = &res->findings[i];
+		char text[256];
+		weft_finding_describe(text, sizeof text, f);
+		fprintf(out, "%s{\"kind\":\"%s\",\"event\":\"%s\",\"object\":"
+			"\"0x%" PRIx64 "\",\"thread\":%u,\"generation\":%u,"
+			"\"offset\":%zu,\"stack\":%" PRIu64 ",\"other\":%u,"
+			"\"other_generation\":%u,\"other_offset\":%zu,"
+			"\"other_stack\":%" PRIu64 ",\"message\":", i ? "," : "",
+			weft_finding_name(f->kind), weft_events[f->code].name,
+			f->object, f->thread, f->generation, f->offset, f->stack,
+			f->other, f->other_generation, f->other_offset, f->other_stack);
+		json_string(out, text);
+		fputc('}', out);
+	}
+	fputc(']', out);
+}
+
+/* One side of a finding: who, where in the file, and its stack. */
+static void print_site(const char *who, uint32_t gen, size_t offset,
+		       uint64_t stack, const struct weft_tables *tables)
+{
+	printf("    %s at offset %zu (generation %u)%s\n", who, offset, gen,
+	       stack ? ":" : "");
+	if (stack && tables)
+		weft_print_stack(stdout, tables, gen, stack);
+}
+
+/* Each finding in text, Helgrind-like: what happened, then each side
+ * with its stack when one was recorded. */
+static void print_findings(const char *path, const struct weft_check_result *res)
+{
+	struct weft_tables *tables = NULL;
+	for (uint32_t i = 0; i < res->nfindings && !tables; i++) {
+		if (!res->findings[i].stack && !res->findings[i].other_stack)
+			continue;
+		struct weft_reader r;
+		int status;
+		if (weft_reader_open(&r, path) == WEFT_READ_OK)
+			tables = weft_tables_load(&r, &status);
+		weft_reader_close(&r);
+		break;
+	}
+	for (uint32_t i = 0; i < res->nfindings; i++) {
+		const struct weft_finding *f = &res->findings[i];
+		char text[256], who[64];
+		weft_finding_describe(text, sizeof text, f);
+		printf("%s: finding: %s: %s\n", path, weft_finding_name(f->kind), text);
+		snprintf(who, sizeof who, "T%u %s", f->thread, weft_events[f->code].name);
+		print_site(who, f->generation, f->offset, f->stack, tables);
+		if (f->other && f->other_generation) {
+			snprintf(who, sizeof who, "T%u %s", f->other,
+				 f->kind == WEFT_FINDING_DESTROY_WAITED
+				 ? "began to wait" : "took it");
+			print_site(who, f->other_generation, f->other_offset,
+				   f->other_stack, tables);
+		}
+	}
+	if (res->findings_total > res->nfindings)
+		printf("%s: %" PRIu64 " more findings not listed\n", path,
+		       res->findings_total - res->nfindings);
+	weft_tables_free(tables);
+}
+
+/* Checks one file and reports it; returns its verdict, and adds its
+ * findings to *findings. */
+int weft_check_file(const char *path, int json, int quiet, uint64_t *findings)
 {
 	struct weft_reader r;
 	struct weft_check_result res;
@@ -91,6 +168,7 @@ int weft_check_file(const char *path, int json, int quiet)
 		snprintf(res.error, sizeof res.error, "%s", r.error);
 	}
 	weft_reader_close(&r);
+	*findings += res.findings_total;
 	double secs = res.frequency && res.last_ts > res.first_ts
 		? (double)(res.last_ts - res.first_ts) / (double)res.frequency : 0;
 	if (json) {
@@ -110,6 +188,7 @@ int weft_check_file(const char *path, int json, int quiet)
 			printf(",\"note\":");
 			json_string(stdout, res.note);
 		}
+		json_findings(stdout, &res);
 		printf("}\n");
 		return res.verdict;
 	}
@@ -125,10 +204,12 @@ int weft_check_file(const char *path, int json, int quiet)
 		fprintf(stderr, "weft check: %s: truncated: %s\n", path, res.note);
 	else if (res.note[0] && !quiet)
 		fprintf(stderr, "weft check: %s: note: %s\n", path, res.note);
+	print_findings(path, &res);
 	if (!quiet)
 		printf("%s: %s: %u generations, %u threads, %" PRIu64 " events, "
-		       "%.3f s, %" PRIu64 " lost\n", path, verdict_word(res.verdict),
-		       res.generations, res.threads, res.events, secs, res.lost);
+		       "%.3f s, %" PRIu64 " lost, %" PRIu64 " findings\n", path,
+		       verdict_word(res.verdict), res.generations, res.threads,
+		       res.events, secs, res.lost, res.findings_total);
 	return res.verdict;
 }
 
@@ -159,16 +240,18 @@ int weft_cmd_check(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "json", no_argument, NULL, 'j' },
 		{ "quiet", no_argument, NULL, 'q' },
+		{ "strict", no_argument, NULL, 's' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ 0 },
 	};
-	int json = 0, quiet = 0, c;
+	int json = 0, quiet = 0, strict = 0, c;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "+jqhV", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+jqshV", opts, NULL)) != -1) {
 		switch (c) {
 		case 'j': json = 1; break;
 		case 'q': quiet = 1; break;
+		case 's': strict = 1; break;
 		case 'h': fputs(check_usage, stdout); return 0;
 		case 'V': return weft_print_version();
 		default: fputs(check_usage, stderr); return WEFT_EXIT_USAGE;
@@ -180,7 +263,11 @@ int weft_cmd_check(int argc, char **argv)
 		return WEFT_EXIT_USAGE;
 	}
 	int worst = WEFT_CHECK_OK;
+	uint64_t findings = 0;
 	for (int i = optind; i < argc; i++)
-		worst = weft_check_exit(worst, weft_check_file(argv[i], json, quiet));
+		worst = weft_check_exit(worst, weft_check_file(argv[i], json, quiet,
+							       &findings));
+	if (strict && findings && worst == WEFT_CHECK_OK)
+		worst = WEFT_EXIT_FINDINGS;
 	return output_written(worst);
 }

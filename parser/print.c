@@ -92,7 +92,7 @@ static void print_args(FILE *out, const struct weft_record *rec)
 	}
 }
 
-static void print_stack(FILE *out, const struct weft_tables *t, uint32_t gen,
+void weft_print_stack(FILE *out, const struct weft_tables *t, uint32_t gen,
 			uint64_t id)
 {
 	uint32_t n = 0;
@@ -139,7 +139,7 @@ void weft_print_record(FILE *out, const struct weft_tables *t,
 	fputc('\n', out);
 	uint64_t k = stack_arg(rec);
 	if (k)
-		print_stack(out, t, gen, k);
+		weft_print_stack(out, t, gen, k);
 }
 
 int weft_print_file_order(struct weft_reader *r, const struct weft_tables *t,

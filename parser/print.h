@@ -31,6 +31,11 @@ void weft_print_record(FILE *out, const struct weft_tables *t,
 		       const struct weft_file_header *fh, uint32_t gen,
 		       uint32_t serial, const struct weft_record *rec);
 
+/* Prints stack id of generation gen, one frame a line with its symbol,
+ * or says it is not defined. */
+void weft_print_stack(FILE *out, const struct weft_tables *t, uint32_t gen,
+		      uint64_t id);
+
 /* Reads r's batches from where it stands, printing each record to out
  * (when not NULL) and counting into n.  Returns WEFT_READ_OK, or
  * WEFT_READ_CORRUPT with the reason in r->error. */

@@ -369,7 +369,9 @@ static int report_traces(char *manifest, int check)
 			close(fd);
 		if (check) {
 			fflush(stdout);
-			worst = weft_check_exit(worst, weft_check_file(path, 0, 0));
+			uint64_t findings = 0;
+			worst = weft_check_exit(worst, weft_check_file(path, 0, 0,
+								       &findings));
 		}
 	}
 	if (!any && check) {

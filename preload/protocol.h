@@ -27,6 +27,21 @@
  * after the call, and prev the state to go back to (NULL when the thread
  * did not block).  Sequence numbers are taken in K_result with
  * weft_seq_take(), after the real call returned.
+ *
+ * What each error return records (every one leaves the object as it
+ * was, except where said):
+ *   EBUSY (try), ETIMEDOUT, EINVAL (bad time), EDEADLK (error-checking
+ *     relock, rwlock relock), EAGAIN (recursion or reader limit, sem
+ *     try), EINTR, ENOTRECOVERABLE: *_FAIL or SEM_WAIT_END with the
+ *     error, no number (after a BLOCK when the try found the object busy);
+ *   EOWNERDEAD: an acquisition, flag OWNERDEAD (the caller holds it);
+ *   EPERM from an unlock, EOVERFLOW from a post: the release's result;
+ *     its number is consumed, the state is unchanged;
+ *   a condition wait (wrap_wait.c): EINVAL and EPERM fail before the
+ *     mutex is released, ENOTRECOVERABLE after, without taking it back;
+ *     the end is numbered whatever the result, so the reader can tell;
+ *   EBUSY from a destroy, EINVAL from an init: the lifetime event's
+ *     result, no new identity.
  */
 #ifndef WEFT_PROTOCOL_H
 #define WEFT_PROTOCOL_H
@@ -108,6 +123,31 @@ static inline void weft_outcome_close(struct weft_thread *self,
 	int r = (call);                                                       \
 	int err_ = errno;                                                     \
 	weft_settle(result_at_, result(r, err_));                             \
+	weft_ev_end(self);                                                    \
+	errno = err_;                                                         \
+	return r;
+
+/*
+ * An object's lifetime event (*_INIT, *_DESTROY): written after the real
+ * call, which may block (a condvar or barrier destroy waits for the
+ * threads still leaving it) and so must not be inside a section; it takes
+ * a number on the object's counter, after every number of the identity it
+ * ends or before, so the reader orders it among them (format/SPEC.md,
+ * section 7.2).  With tracing off, one load.
+ */
+#define WEFT_LIFETIME(NAME, obj, result, call)                                \
+	struct weft_thread *self = weft_off() ? NULL : weft_enter();          \
+	if (!self)                                                            \
+		return (call);                                                \
+	uint64_t stack_ = weft_stack();                                       \
+	int r = (call);                                                       \
+	int err_ = errno;                                                     \
+	uint64_t ts_ = weft_now();                                            \
+	uint32_t g_ = weft_ev_begin(self);                                    \
+	uint64_t seq_ = weft_seq_take(self, &g_, obj);                        \
+	if (g_)                                                               \
+		WEFT_EMIT(self, g_, NAME, ts_, weft_obj(obj), seq_, stack_,   \
+			  (uint64_t)result(r, err_));                         \
 	weft_ev_end(self);                                                    \
 	errno = err_;                                                         \
 	return r;

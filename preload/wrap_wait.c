@@ -53,11 +53,13 @@ static void cond_end(struct weft_thread *self, void *c, void *m, int r,
 		     struct weft_state prev)
 {
 	uint64_t ts = weft_now(), seq;
-	/* The mutex is held again after a wake-up or a timeout, and when the
-	 * thread is cancelled in the wait (ECANCELED, which the real call
-	 * never returns: see cond_wait_cancelled()). */
-	int reheld = r == 0 || r == ETIMEDOUT || r == EOWNERDEAD || r == ECANCELED;
-	uint32_t g = weft_outcome_open(self, m, reheld, &seq);
+	/* The end takes a number whatever the result: after a wake-up, a
+	 * timeout or a cancellation (ECANCELED, which the real call never
+	 * returns: see cond_wait_cancelled()) the mutex is held again; a
+	 * wait that failed before releasing it (EINVAL, EPERM) is numbered
+	 * right after its begin, while the thread still holds it, so the
+	 * reader can give it back (format/SPEC.md, section 7.4). */
+	uint32_t g = weft_outcome_open(self, m, 1, &seq);
 	if (g)
 		WEFT_EMIT(self, g, COND_WAIT_END, ts, weft_obj(c), weft_obj(m), seq,
 			  weft_err(r));

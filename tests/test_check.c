@@ -509,13 +509,16 @@ static void build_non_holder(struct tg *t, int broken)
 	tg_gen_end(t, 1, 1);
 }
 
+/* An unlock by a thread that does not hold the mutex is the program's
+ * misuse (a finding, test_findings.c), not a damaged trace: the trace is
+ * consistent. */
 Test(check, unlock_by_non_holder)
 {
 	struct tg t;
 	build_non_holder(&t, 0);
 	expect_ok(&t);
 	build_non_holder(&t, 1);
-	expect_bad(&t, WEFT_CHECK_INCONSISTENT, "unlocks 0x1000, which T1 holds");
+	expect_ok(&t);
 }
 
 static void build_cond(struct tg *t, int broken)

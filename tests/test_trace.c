@@ -110,6 +110,10 @@ static void collect(const struct weft_batch *b, const struct weft_record *rec, v
 	case WEFT_EV_MUTEX_BLOCK:
 		obj(os, rec->args[0])->blocks++;
 		break;
+	case WEFT_EV_MUTEX_INIT:
+	case WEFT_EV_MUTEX_DESTROY:
+		add_seq(obj(os, rec->args[0]), b->header.generation, rec->args[1]);
+		break;
 	case WEFT_EV_COND_WAIT_BEGIN:
 		add_seq(obj(os, rec->args[1]), b->header.generation, rec->args[2]);
 		break;

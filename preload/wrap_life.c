@@ -1,0 +1,80 @@
+/*
+ * wrap_life.c - the lifetimes of synchronization objects: init and destroy
+ * of mutexes, reader-writer locks, condition variables and spin locks,
+ * and destroy of barriers and semaphores (their init, which carries a
+ * count or a value, is in wrap_wait.c).  Each is an *_INIT or *_DESTROY
+ * record (the WEFT_LIFETIME shape of protocol.h): an object re-created at
+ * a reused address is a new object to the reader.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <semaphore.h>
+
+#include "protocol.h"
+#include "real.h"
+
+WEFT_REAL(pthread_mutex_init)
+WEFT_REAL(pthread_mutex_destroy)
+WEFT_REAL(pthread_rwlock_init)
+WEFT_REAL(pthread_rwlock_destroy)
+WEFT_REAL_V(pthread_cond_init, "GLIBC_2.3.2")
+WEFT_REAL_V(pthread_cond_destroy, "GLIBC_2.3.2")
+WEFT_REAL(pthread_spin_init)
+WEFT_REAL(pthread_spin_destroy)
+WEFT_REAL(pthread_barrier_destroy)
+WEFT_REAL(sem_destroy)
+
+WEFT_VISIBLE int pthread_mutex_init(pthread_mutex_t *m,
+				    const pthread_mutexattr_t *attr)
+{
+	WEFT_LIFETIME(MUTEX_INIT, m, weft_returned, REAL(pthread_mutex_init)(m, attr))
+}
+
+WEFT_VISIBLE int pthread_mutex_destroy(pthread_mutex_t *m)
+{
+	WEFT_LIFETIME(MUTEX_DESTROY, m, weft_returned, REAL(pthread_mutex_destroy)(m))
+}
+
+WEFT_VISIBLE int pthread_rwlock_init(pthread_rwlock_t *l,
+				     const pthread_rwlockattr_t *attr)
+{
+	WEFT_LIFETIME(RWLOCK_INIT, l, weft_returned, REAL(pthread_rwlock_init)(l, attr))
+}
+
+WEFT_VISIBLE int pthread_rwlock_destroy(pthread_rwlock_t *l)
+{
+	WEFT_LIFETIME(RWLOCK_DESTROY, l, weft_returned, REAL(pthread_rwlock_destroy)(l))
+}
+
+WEFT_VISIBLE int pthread_cond_init(pthread_cond_t *c,
+				   const pthread_condattr_t *attr)
+{
+	WEFT_LIFETIME(COND_INIT, c, weft_returned, REAL(pthread_cond_init)(c, attr))
+}
+
+WEFT_VISIBLE int pthread_cond_destroy(pthread_cond_t *c)
+{
+	WEFT_LIFETIME(COND_DESTROY, c, weft_returned, REAL(pthread_cond_destroy)(c))
+}
+
+WEFT_VISIBLE int pthread_spin_init(pthread_spinlock_t *l, int pshared)
+{
+	const void *obj = (const void *)l;
+	WEFT_LIFETIME(SPIN_INIT, obj, weft_returned, REAL(pthread_spin_init)(l, pshared))
+}
+
+WEFT_VISIBLE int pthread_spin_destroy(pthread_spinlock_t *l)
+{
+	const void *obj = (const void *)l;
+	WEFT_LIFETIME(SPIN_DESTROY, obj, weft_returned, REAL(pthread_spin_destroy)(l))
+}
+
+WEFT_VISIBLE int pthread_barrier_destroy(pthread_barrier_t *b)
+{
+	WEFT_LIFETIME(BARRIER_DESTROY, b, weft_returned, REAL(pthread_barrier_destroy)(b))
+}
+
+WEFT_VISIBLE int sem_destroy(sem_t *s)
+{
+	WEFT_LIFETIME(SEM_DESTROY, s, weft_errno_result, REAL(sem_destroy)(s))
+}
