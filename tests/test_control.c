@@ -8,8 +8,10 @@
  */
 #include <criterion/criterion.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
+#include <poll.h>
 #include <signal.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -17,6 +19,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/ptrace.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -227,6 +230,74 @@ Test(control, handler_events_nest_inside_wrappers, .timeout = 120)
 	h_assert_checks(trace);
 	h_free(&plain);
 	h_free(&traced);
+}
+
+/*
+ * Generations rotate on time while the trace writer is behind: the trace
+ * goes into a FIFO this test reads 64 KB at a time every 5 ms, so the
+ * control thread's every drain waits on the pipe while the program queues
+ * more buffers, each sending a drain request.  (The control thread used to
+ * read requests until none was left, and did not rotate again for as
+ * long as the program ran.)  The program runs until two generations have
+ * ended in what was read.  A drain writes at most the 1 MB of buffers the
+ * program may hold (WEFT_MEMORY_MB=1), and at this pace at most 128 KB
+ * pass in 10 ms, so a generation holds at most a drain, the rotation's
+ * own drain and that: about 2.2 MB.  Two must have ended by the first
+ * 16 MB.
+ */
+Test(control, rotation_on_time_while_the_writer_is_behind, .timeout = 120)
+{
+	char fifo[4200], copy[4200];
+	snprintf(fifo, sizeof fifo, "%s/behind.fifo", h_tmpdir());
+	snprintf(copy, sizeof copy, "%s/behind.trace", h_tmpdir());
+	cr_assert_eq(mkfifo(fifo, 0600), 0, "%s", strerror(errno));
+	/* Open first, without waiting for the writer: the program's open of
+	 * the FIFO then finds a reader. */
+	int in = open(fifo, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	cr_assert_geq(in, 0, "%s", strerror(errno));
+	int out = open(copy, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	cr_assert_geq(out, 0, "%s", strerror(errno));
+	struct h_proc p;
+	spawn_traced("lock_flood", (char *[]){ "1", "-", NULL }, fifo, 1, &p,
+		     (char *[]){ "WEFT_ROTATE_MS=10", "WEFT_MEMORY_MB=1", NULL });
+	static char buf[1 << 16];
+	size_t total = 0;
+	int paced = 1, ended = 0;
+	for (int round = 0;; round++) {
+		struct pollfd pfd = { in, POLLIN, 0 };
+		poll(&pfd, 1, 100);
+		ssize_t n = read(in, buf, sizeof buf);
+		if (n > 0) {
+			cr_assert_eq(write(out, buf, (size_t)n), n);
+			total += (size_t)n;
+		} else if (n == 0 && total > 0) {
+			break; /* the writer closed it: the program has ended */
+		} else if (n < 0) {
+			cr_assert_eq(errno, EAGAIN, "%s", strerror(errno));
+		}
+		if (!paced)
+			continue;
+		if (round % 10 == 9) {
+			struct h_counts c;
+			h_count(copy, &c);
+			ended = (int)c.per_code[WEFT_EV_GEN_END];
+		}
+		if (ended >= 2 || total >= 16u << 20) {
+			/* Let the program end, and read the rest at full speed. */
+			close(p.in);
+			p.in = -1;
+			paced = 0;
+			continue;
+		}
+		sleep_us(5000);
+	}
+	close(in);
+	close(out);
+	cr_assert_eq(h_finish(&p), 0);
+	cr_assert_geq(ended, 2, "generations ended on time while the writer was behind "
+		      "(%d in %zu bytes)", ended, total);
+	struct weft_check_result res;
+	cr_assert_eq(h_check(copy, &res), WEFT_CHECK_OK, "%s %s", res.error, res.note);
 }
 
 Test(control, start_stop_errors, .timeout = 30)
