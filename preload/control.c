@@ -303,18 +303,23 @@ static void *control_main(void *arg)
 		struct timespec ts = { timeout_ms / 1000, (timeout_ms % 1000) * 1000000L };
 		syscall(SYS_ppoll, &p, 1, timeout_ms < 0 ? NULL : &ts, NULL, 0);
 
+		/* One read of requests per pass, then the rotation check;
+		 * requests still in the pipe make the next ppoll return at
+		 * once.  (Reading until the pipe was empty never ended while
+		 * the program filled buffers faster than they were written:
+		 * each one queued during a drain sent another drain request,
+		 * and the generation was not rotated for the rest of the
+		 * run.) */
 		struct request reqs[64];
-		long n;
-		while ((n = syscall(SYS_read, ctl_pipe[0], reqs, sizeof reqs)) > 0) {
-			for (long i = 0; i < n / (long)sizeof reqs[0]; i++) {
-				if (reqs[i].op == REQ_THREAD_EXITED)
-					watching_exit = 1, watch_rounds = 0;
-				else if (reqs[i].op == REQ_END)
-					end_for_fatal_signal();
-				else if (reqs[i].op != REQ_DRAIN)
-					perform(&reqs[i]);
-				weft_output_drain();
-			}
+		long n = syscall(SYS_read, ctl_pipe[0], reqs, sizeof reqs);
+		for (long i = 0; n > 0 && i < n / (long)sizeof reqs[0]; i++) {
+			if (reqs[i].op == REQ_THREAD_EXITED)
+				watching_exit = 1, watch_rounds = 0;
+			else if (reqs[i].op == REQ_END)
+				end_for_fatal_signal();
+			else if (reqs[i].op != REQ_DRAIN)
+				perform(&reqs[i]);
+			weft_output_drain();
 		}
 		weft_output_drain();
 		rotate_if_due();

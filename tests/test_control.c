@@ -8,8 +8,10 @@
  */
 #include <criterion/criterion.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
+#include <poll.h>
 #include <signal.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -17,6 +19,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/ptrace.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -214,11 +217,12 @@ Test(control, handler_events_nest_inside_wrappers, .timeout = 120)
 	cr_assert_eq(plain.status, 0);
 	char *trace = h_trace_path("alarm");
 	char preload[4200], output[4200];
-	snprintf(preload, sizeof preload, "LD_PRELOAD=%s", h_preload());
+	/* The test build: alarm_writer waits half-way for a rotation. */
+	snprintf(preload, sizeof preload, "LD_PRELOAD=%s", getenv("WEFT_TEST_HOOKED_PRELOAD"));
 	snprintf(output, sizeof output, "WEFT_OUTPUT=%s", trace);
 	char *env[] = { preload, output, "WEFT_ROTATE_MS=10", NULL };
 	h_run(argv, env, &traced);
-	cr_assert_eq(traced.status, 0);
+	cr_assert_eq(traced.status, 0, "%s", traced.err);
 	cr_assert_str_eq(traced.out, plain.out);
 	struct h_counts c;
 	h_count(trace, &c);
@@ -227,6 +231,74 @@ Test(control, handler_events_nest_inside_wrappers, .timeout = 120)
 	h_assert_checks(trace);
 	h_free(&plain);
 	h_free(&traced);
+}
+
+/*
+ * Generations rotate on time while the trace writer is behind: the trace
+ * goes into a FIFO this test reads 64 KB at a time every 5 ms, so the
+ * control thread's every drain waits on the pipe while the program queues
+ * more buffers, each sending a drain request.  (The control thread used to
+ * read requests until none was left, and did not rotate again for as
+ * long as the program ran.)  The program runs until two generations have
+ * ended in what was read.  A drain writes at most the 1 MB of buffers the
+ * program may hold (WEFT_MEMORY_MB=1), and at this pace at most 128 KB
+ * pass in 10 ms, so a generation holds at most a drain, the rotation's
+ * own drain and that: about 2.2 MB.  Two must have ended by the first
+ * 16 MB.
+ */
+Test(control, rotation_on_time_while_the_writer_is_behind, .timeout = 120)
+{
+	char fifo[4200], copy[4200];
+	snprintf(fifo, sizeof fifo, "%s/behind.fifo", h_tmpdir());
+	snprintf(copy, sizeof copy, "%s/behind.trace", h_tmpdir());
+	cr_assert_eq(mkfifo(fifo, 0600), 0, "%s", strerror(errno));
+	/* Open first, without waiting for the writer: the program's open of
+	 * the FIFO then finds a reader. */
+	int in = open(fifo, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	cr_assert_geq(in, 0, "%s", strerror(errno));
+	int out = open(copy, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	cr_assert_geq(out, 0, "%s", strerror(errno));
+	struct h_proc p;
+	spawn_traced("lock_flood", (char *[]){ "1", "-", NULL }, fifo, 1, &p,
+		     (char *[]){ "WEFT_ROTATE_MS=10", "WEFT_MEMORY_MB=1", NULL });
+	static char buf[1 << 16];
+	size_t total = 0;
+	int paced = 1, ended = 0;
+	for (int round = 0;; round++) {
+		struct pollfd pfd = { in, POLLIN, 0 };
+		poll(&pfd, 1, 100);
+		ssize_t n = read(in, buf, sizeof buf);
+		if (n > 0) {
+			cr_assert_eq(write(out, buf, (size_t)n), n);
+			total += (size_t)n;
+		} else if (n == 0 && total > 0) {
+			break; /* the writer closed it: the program has ended */
+		} else if (n < 0) {
+			cr_assert_eq(errno, EAGAIN, "%s", strerror(errno));
+		}
+		if (!paced)
+			continue;
+		if (round % 10 == 9) {
+			struct h_counts c;
+			h_count(copy, &c);
+			ended = (int)c.per_code[WEFT_EV_GEN_END];
+		}
+		if (ended >= 2 || total >= 16u << 20) {
+			/* Let the program end, and read the rest at full speed. */
+			close(p.in);
+			p.in = -1;
+			paced = 0;
+			continue;
+		}
+		sleep_us(5000);
+	}
+	close(in);
+	close(out);
+	cr_assert_eq(h_finish(&p), 0);
+	cr_assert_geq(ended, 2, "generations ended on time while the writer was behind "
+		      "(%d in %zu bytes)", ended, total);
+	struct weft_check_result res;
+	cr_assert_eq(h_check(copy, &res), WEFT_CHECK_OK, "%s %s", res.error, res.note);
 }
 
 Test(control, start_stop_errors, .timeout = 30)
@@ -315,14 +387,33 @@ static double now_s(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/* `weft start|stop` run in the background, and its result once it has
+ * ended. */
+struct client {
+	struct h_bg bg;
+	int ended;
+	struct run_result r;
+};
+
+/* Waits for the command (unless it has ended already) and hands over its
+ * result, which the caller frees. */
+static void client_result(struct client *c, struct run_result *r)
+{
+	if (!c->ended)
+		h_run_wait(&c->bg, &c->r);
+	c->ended = 1;
+	*r = c->r;
+}
+
 /* Starts `weft WHAT [--timeout SECONDS] PID` in the background and makes
  * sure its request is never answered: the control thread, traced, stops
  * when the request's signal arrives and is let go with the signal
  * dropped. */
 static void request_never_answered(const char *what, const char *timeout,
 				   struct h_proc *p, void (*in_child)(void),
-				   struct h_bg *client)
+				   struct client *client)
 {
+	memset(client, 0, sizeof *client);
 	pid_t tid = h_control_tid(p->pid);
 	cr_assert_gt(tid, 0, "process %d has a control thread", p->pid);
 	if (ptrace(PTRACE_SEIZE, tid, NULL, NULL) != 0)
@@ -336,18 +427,25 @@ static void request_never_answered(const char *what, const char *timeout,
 		argv[n++] = (char *)timeout;
 	}
 	argv[n] = pidtext;
-	h_run_start(argv, NULL, in_child, client);
+	h_run_start(argv, NULL, in_child, &client->bg);
 	int st;
 	pid_t got;
 	while ((got = waitpid(tid, &st, __WALL | WNOHANG)) == 0) {
-		/* The command may end without sending anything. */
+		/* The command may end without sending anything.  It may
+		 * also end having sent it: when its --timeout runs out before
+		 * the control thread, on a loaded machine, has taken the
+		 * signal (and stopped); it says "no answer" then, and the stop
+		 * is still to come. */
 		siginfo_t info = { 0 };
-		waitid(P_PID, (id_t)client->pid, &info, WEXITED | WNOHANG | WNOWAIT);
+		if (!client->ended)
+			waitid(P_PID, (id_t)client->bg.pid, &info,
+			       WEXITED | WNOHANG | WNOWAIT);
 		if (info.si_pid) {
-			struct run_result r;
-			h_run_wait(client, &r);
-			cr_assert_fail("weft %s exited %d before its request arrived: %s",
-				       what, r.status, r.err);
+			h_run_wait(&client->bg, &client->r);
+			client->ended = 1;
+			cr_assert(client->r.status == 1 && strstr(client->r.err, "no answer"),
+				  "weft %s exited %d before its request arrived: %s", what,
+				  client->r.status, client->r.err);
 		}
 		sleep_us(1000);
 	}
@@ -369,11 +467,11 @@ static void let_it_finish(struct h_proc *p)
 
 /* Waits for `weft` and asserts that it said, promptly and in one line,
  * that the process exited, and how its trace ended. */
-static void assert_noticed_exit(struct h_bg *client, double since, const char *what,
+static void assert_noticed_exit(struct client *client, double since, const char *what,
 				const char *trace, const char *verdict)
 {
 	struct run_result r;
-	h_run_wait(client, &r);
+	client_result(client, &r);
 	double took = now_s() - since;
 	cr_assert_eq(r.status, 3, "weft %s exits 3 when the process exits first, not %d: %s",
 		     what, r.status, r.err);
@@ -394,7 +492,7 @@ Test(control, stop_as_the_process_exits, .timeout = 60)
 	spawn_traced("idle_threads", (char *[]){ "2", NULL }, trace, 1, &p, NULL);
 	char line[64];
 	cr_assert(h_read_line(&p, line, sizeof line));
-	struct h_bg client;
+	struct client client;
 	request_never_answered("stop", NULL, &p, NULL, &client);
 	double since = now_s();
 	let_it_finish(&p);
@@ -410,7 +508,7 @@ Test(control, start_as_the_process_is_killed, .timeout = 60)
 	spawn_traced("idle_threads", (char *[]){ "2", NULL }, trace, 1, &p, NULL);
 	char line[64];
 	cr_assert(h_read_line(&p, line, sizeof line));
-	struct h_bg client;
+	struct client client;
 	request_never_answered("start", NULL, &p, NULL, &client);
 	double since = now_s();
 	kill(p.pid, SIGKILL);
@@ -443,7 +541,7 @@ Test(control, stop_as_the_process_exits_without_pidfd, .timeout = 60)
 	spawn_traced("idle_threads", (char *[]){ "2", NULL }, trace, 0, &p, NULL);
 	char line[64];
 	cr_assert(h_read_line(&p, line, sizeof line));
-	struct h_bg client;
+	struct client client;
 	request_never_answered("stop", NULL, &p, without_pidfd, &client);
 	double since = now_s();
 	let_it_finish(&p);
@@ -481,10 +579,10 @@ Test(control, a_main_thread_that_left_is_not_the_process_exiting, .timeout = 60)
 	wait_for_zombie_main(p.pid);
 	void (*setups[])(void) = { NULL, without_pidfd };
 	for (size_t i = 0; i < sizeof setups / sizeof setups[0]; i++) {
-		struct h_bg client;
+		struct client client;
 		request_never_answered("stop", "1", &p, setups[i], &client);
 		struct run_result r;
-		h_run_wait(&client, &r);
+		client_result(&client, &r);
 		cr_assert_eq(r.status, 1, "%s: the process runs on: %s",
 			     setups[i] ? "without pidfd" : "with pidfd", r.err);
 		cr_assert(strstr(r.err, "no answer"), "%s", r.err);

@@ -13,8 +13,10 @@
  *           holding the mutex (its cleanup handler unlocks it)
  *   toggle  a loop that enables asynchronous cancellation around a
  *           compute step and disables it around a mutex lock and unlock
- * Deferred modes post a semaphore just before the blocking call; main
- * waits for it, gives the thread a moment to block, cancels and joins.
+ * In the deferred modes main waits until /proc shows the thread asleep in
+ * its blocking call, then cancels and joins.  In async, main cancels once
+ * the thread is counting in its loop; toggle posts a semaphore after its
+ * first lock and unlock, and main cancels once it is posted.
  *
  * stdout: "MODE cancelled cleanup=1", and for cond and async "mutex free"
  * once main has locked the mutex the cancelled thread's handler released;
@@ -27,13 +29,16 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "blocked.h"
+
 static pthread_mutex_t m = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t c = PTHREAD_COND_INITIALIZER;
 static sem_t ready, never;
 static int pipe_fds[2];
 static int cleanup_ran;
 static pthread_t blocked_reader;
-static volatile unsigned long spin;
+static blocked_slot cancelled_tid, reader_tid;
+static _Atomic unsigned long spin;
 
 static void unlock_mutex(void *arg)
 {
@@ -51,9 +56,9 @@ static void note_cleanup(void *arg)
 static void *in_cond(void *arg)
 {
 	(void)arg;
+	blocked_publish(&cancelled_tid);
 	pthread_mutex_lock(&m);
 	pthread_cleanup_push(unlock_mutex, NULL);
-	sem_post(&ready);
 	for (;;)
 		pthread_cond_wait(&c, &m);
 	pthread_cleanup_pop(1);
@@ -64,8 +69,7 @@ static void *in_read(void *arg)
 {
 	char byte;
 	pthread_cleanup_push(note_cleanup, NULL);
-	if (arg)
-		sem_post(&ready);
+	blocked_publish(arg ? &cancelled_tid : &reader_tid);
 	read(pipe_fds[0], &byte, 1);
 	pthread_cleanup_pop(0);
 	return NULL;
@@ -75,7 +79,7 @@ static void *in_sem(void *arg)
 {
 	(void)arg;
 	pthread_cleanup_push(note_cleanup, NULL);
-	sem_post(&ready);
+	blocked_publish(&cancelled_tid);
 	sem_wait(&never);
 	pthread_cleanup_pop(0);
 	return NULL;
@@ -85,7 +89,7 @@ static void *in_join(void *arg)
 {
 	(void)arg;
 	pthread_cleanup_push(note_cleanup, NULL);
-	sem_post(&ready);
+	blocked_publish(&cancelled_tid);
 	pthread_join(blocked_reader, NULL);
 	pthread_cleanup_pop(0);
 	return NULL;
@@ -96,7 +100,7 @@ static void *in_sleep(void *arg)
 	(void)arg;
 	struct timespec hour = { 3600, 0 };
 	pthread_cleanup_push(note_cleanup, NULL);
-	sem_post(&ready);
+	blocked_publish(&cancelled_tid);
 	nanosleep(&hour, NULL);
 	pthread_cleanup_pop(0);
 	return NULL;
@@ -108,9 +112,8 @@ static void *in_compute(void *arg)
 	pthread_mutex_lock(&m);
 	pthread_cleanup_push(unlock_mutex, NULL);
 	pthread_setcanceltype(PTHREAD_CANCEL_ASYNCHRONOUS, NULL);
-	sem_post(&ready);
 	for (;;)
-		spin++;
+		atomic_fetch_add_explicit(&spin, 1, memory_order_relaxed);
 	pthread_cleanup_pop(1);
 	return NULL;
 }
@@ -120,14 +123,15 @@ static void *in_toggle(void *arg)
 	(void)arg;
 	static pthread_mutex_t own = PTHREAD_MUTEX_INITIALIZER;
 	pthread_cleanup_push(note_cleanup, NULL);
-	sem_post(&ready);
-	for (;;) {
+	for (int posted = 0;; posted = 1) {
 		pthread_setcanceltype(PTHREAD_CANCEL_ASYNCHRONOUS, NULL);
 		for (int i = 0; i < 1000; i++)
-			spin++;
+			atomic_fetch_add_explicit(&spin, 1, memory_order_relaxed);
 		pthread_setcanceltype(PTHREAD_CANCEL_DEFERRED, NULL);
 		pthread_mutex_lock(&own);
 		pthread_mutex_unlock(&own);
+		if (!posted)
+			sem_post(&ready);
 	}
 	pthread_cleanup_pop(0);
 	return NULL;
@@ -155,13 +159,28 @@ int main(int argc, char **argv)
 		return 1;
 	if (fn == in_join && pthread_create(&blocked_reader, NULL, in_read, NULL) != 0)
 		return 1;
+	if (fn == in_join)
+		wait_blocked(&reader_tid, BLOCKED_READING(pipe_fds[0]));
 
 	pthread_t t;
 	void *ret;
 	if (pthread_create(&t, NULL, fn, (void *)1) != 0)
 		return 1;
-	sem_wait(&ready);
-	usleep(20000);
+	if (fn == in_cond)
+		wait_blocked(&cancelled_tid, BLOCKED_FUTEX_ON(c));
+	else if (fn == in_read)
+		wait_blocked(&cancelled_tid, BLOCKED_READING(pipe_fds[0]));
+	else if (fn == in_sem)
+		wait_blocked(&cancelled_tid, BLOCKED_FUTEX_ON(never));
+	else if (fn == in_join)
+		wait_blocked(&cancelled_tid, BLOCKED_JOINING(atomic_load(&reader_tid)));
+	else if (fn == in_sleep)
+		wait_blocked(&cancelled_tid, BLOCKED_SLEEPING);
+	else if (fn == in_compute)
+		while (atomic_load(&spin) == 0) /* counting, cancellable at any instant */
+			blocked_pause();
+	else
+		sem_wait(&ready);
 	if (pthread_cancel(t) != 0 || pthread_join(t, &ret) != 0)
 		return 1;
 	printf("%s %s cleanup=%d\n", mode, ret == PTHREAD_CANCELED ? "cancelled" : "returned",

@@ -1,7 +1,8 @@
 /*
  * crash.c - dies by a signal after recording some work: 2 threads do 1,000
  * lock/unlock pairs each and are joined; a third thread is left blocked on
- * a mutex the main thread holds; then the main thread dies.
+ * a mutex the main thread holds; once it is asleep in that wait, the main
+ * thread dies.
  *
  * usage: crash segv|abort|bus|kill|term|handled
  *   segv   dereferences a null pointer      abort  calls abort()
@@ -18,7 +19,10 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "blocked.h"
+
 static pthread_mutex_t held = PTHREAD_MUTEX_INITIALIZER;
+static blocked_slot blocked_tid;
 
 static void *worker(void *arg)
 {
@@ -33,6 +37,7 @@ static void *worker(void *arg)
 static void *blocked(void *arg)
 {
 	(void)arg;
+	blocked_publish(&blocked_tid);
 	pthread_mutex_lock(&held);
 	return NULL;
 }
@@ -57,7 +62,7 @@ int main(int argc, char **argv)
 	pthread_join(b, NULL);
 	pthread_mutex_lock(&held);
 	pthread_create(&c, NULL, blocked, NULL);
-	usleep(20000); /* let it block */
+	wait_blocked(&blocked_tid, BLOCKED_FUTEX_ON(held));
 	printf("ready\n");
 	fflush(stdout);
 

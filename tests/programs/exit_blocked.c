@@ -5,8 +5,8 @@
  *   2 threads in pthread_cond_wait() on a condvar never signalled,
  *   2 threads in pthread_mutex_lock() on a mutex main holds until the end.
  * Meanwhile main does exactly 100 lock/unlock pairs on a separate mutex,
- * sleeps 100 ms so the threads are surely blocked, prints "exiting" and
- * calls exit(0).
+ * waits until /proc shows each thread asleep in its call, prints "exiting"
+ * and calls exit(0).
  *
  * A trace must be complete despite the blocked threads: the 100 acquires
  * of main's mutex, and for each of the 8 threads its pending state at exit
@@ -20,6 +20,8 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include "blocked.h"
+
 static int fds[2];
 static pthread_mutex_t held = PTHREAD_MUTEX_INITIALIZER;    /* main holds it */
 static pthread_mutex_t cond_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -27,12 +29,13 @@ static pthread_cond_t never = PTHREAD_COND_INITIALIZER;
 static int never_true;                                       /* stays 0 */
 static pthread_mutex_t mains = PTHREAD_MUTEX_INITIALIZER;   /* main's 100 pairs */
 static long main_count;
+static blocked_slot tids[8];                                 /* in creation order */
 
 static void *pipe_reader(void *arg)
 {
 	char buf[16];
 
-	(void)arg;
+	blocked_publish(arg);
 	for (;;)
 		if (read(fds[0], buf, sizeof buf) <= 0)
 			break;   /* not reached: no data, write end stays open */
@@ -41,7 +44,7 @@ static void *pipe_reader(void *arg)
 
 static void *cond_waiter(void *arg)
 {
-	(void)arg;
+	blocked_publish(arg);
 	pthread_mutex_lock(&cond_lock);
 	while (!never_true)
 		pthread_cond_wait(&never, &cond_lock);
@@ -51,7 +54,7 @@ static void *cond_waiter(void *arg)
 
 static void *mutex_blocker(void *arg)
 {
-	(void)arg;
+	blocked_publish(arg);
 	pthread_mutex_lock(&held);   /* blocks: main never unlocks */
 	pthread_mutex_unlock(&held);
 	return NULL;
@@ -66,14 +69,14 @@ int main(void)
 		return 1;
 	pthread_mutex_lock(&held);
 
-	for (int i = 0; i < 4; i++)
-		if (pthread_create(&t[n++], NULL, pipe_reader, NULL) != 0)
+	for (int i = 0; i < 4; i++, n++)
+		if (pthread_create(&t[n], NULL, pipe_reader, &tids[n]) != 0)
 			return 1;
-	for (int i = 0; i < 2; i++)
-		if (pthread_create(&t[n++], NULL, cond_waiter, NULL) != 0)
+	for (int i = 0; i < 2; i++, n++)
+		if (pthread_create(&t[n], NULL, cond_waiter, &tids[n]) != 0)
 			return 1;
-	for (int i = 0; i < 2; i++)
-		if (pthread_create(&t[n++], NULL, mutex_blocker, NULL) != 0)
+	for (int i = 0; i < 2; i++, n++)
+		if (pthread_create(&t[n], NULL, mutex_blocker, &tids[n]) != 0)
 			return 1;
 
 	for (int i = 0; i < 100; i++) {
@@ -82,7 +85,12 @@ int main(void)
 		pthread_mutex_unlock(&mains);
 	}
 
-	usleep(100 * 1000);
+	for (int i = 0; i < 4; i++)
+		wait_blocked(&tids[i], BLOCKED_READING(fds[0]));
+	for (int i = 4; i < 6; i++)
+		wait_blocked(&tids[i], BLOCKED_FUTEX_ON(never));
+	for (int i = 6; i < 8; i++)
+		wait_blocked(&tids[i], BLOCKED_FUTEX_ON(held));
 	printf("exiting\n");
 	exit(main_count == 100 ? 0 : 1);
 }

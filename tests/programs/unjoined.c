@@ -2,12 +2,13 @@
  * unjoined.c - threads nobody waits for.
  *
  * `unjoined finished`: creates FINISHED threads that each take a mutex
- * and end; none is joined or detached.  main waits (on a semaphore) until
- * all have taken the mutex and returns.
+ * and end; none is joined or detached.  main waits until /proc shows that
+ * all have ended and returns.
  * `unjoined running`: creates three detached threads that are still busy
  * when main calls exit(): one blocked in read(2) on a pipe nobody writes,
  * one sleeping in nanosleep, one taking and releasing a mutex in a loop.
- * main waits until each has begun, then exit(0).
+ * main waits until /proc shows the first two asleep in their calls and
+ * the third has taken the mutex once, then exit(0).
  *
  * stdout: "finished=8" or "running=3"; exit 0.
  */
@@ -19,35 +20,35 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "blocked.h"
+
 #define FINISHED 8
 
 static pthread_mutex_t m = PTHREAD_MUTEX_INITIALIZER;
 static sem_t begun;
 static int pipe_fds[2];
+static blocked_slot tids[FINISHED];
 
 static void *finish(void *arg)
 {
-	(void)arg;
+	blocked_publish(arg);
 	pthread_mutex_lock(&m);
 	pthread_mutex_unlock(&m);
-	sem_post(&begun);
 	return NULL;
 }
 
 static void *block_in_read(void *arg)
 {
-	(void)arg;
 	char c;
-	sem_post(&begun);
+	blocked_publish(arg);
 	read(pipe_fds[0], &c, 1);
 	return NULL;
 }
 
 static void *sleep_long(void *arg)
 {
-	(void)arg;
 	struct timespec hour = { 3600, 0 };
-	sem_post(&begun);
+	blocked_publish(arg);
 	nanosleep(&hour, NULL);
 	return NULL;
 }
@@ -55,6 +56,8 @@ static void *sleep_long(void *arg)
 static void *lock_forever(void *arg)
 {
 	(void)arg;
+	pthread_mutex_lock(&m);
+	pthread_mutex_unlock(&m);
 	sem_post(&begun);
 	for (;;) {
 		pthread_mutex_lock(&m);
@@ -69,15 +72,12 @@ int main(int argc, char **argv)
 	if (argc > 1 && !strcmp(argv[1], "finished")) {
 		for (int i = 0; i < FINISHED; i++) {
 			pthread_t t;
-			if (pthread_create(&t, NULL, finish, NULL) != 0)
+			if (pthread_create(&t, NULL, finish, &tids[i]) != 0)
 				return 1;
 		}
+		/* Nobody can wait for them: main watches them end. */
 		for (int i = 0; i < FINISHED; i++)
-			sem_wait(&begun);
-		/* Nobody can wait for them: give them time to end (they
-		 * have nothing left to do but their destructors). */
-		struct timespec settle = { 0, 200 * 1000000L };
-		nanosleep(&settle, NULL);
+			wait_gone(&tids[i]);
 		printf("finished=%d\n", FINISHED);
 		return 0;
 	}
@@ -90,12 +90,12 @@ int main(int argc, char **argv)
 			return 1;
 		for (int i = 0; i < 3; i++) {
 			pthread_t t;
-			if (pthread_create(&t, &attr, fns[i], NULL) != 0)
+			if (pthread_create(&t, &attr, fns[i], &tids[i]) != 0)
 				return 1;
 		}
-		for (int i = 0; i < 3; i++)
-			sem_wait(&begun);
-		usleep(20000); /* let them reach their calls */
+		wait_blocked(&tids[0], BLOCKED_READING(pipe_fds[0]));
+		wait_blocked(&tids[1], BLOCKED_SLEEPING);
+		sem_wait(&begun);
 		printf("running=3\n");
 		fflush(stdout);
 		exit(0);
