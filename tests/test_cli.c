@@ -666,10 +666,16 @@ static int traced_pid(const char *dir, const char *prefix)
 	return pid;
 }
 
-static void no_core_files(void)
+/* In weft record's process: no core files, and the signals the test
+ * sends at their defaults, whatever the suite inherited (under nohup,
+ * SIGHUP is ignored, and weft record rightly keeps it ignored). */
+static void record_as_from_a_shell(void)
 {
 	struct rlimit none = { 0, 0 };
 	setrlimit(RLIMIT_CORE, &none);
+	static const int sigs[] = { SIGTERM, SIGHUP, SIGINT, SIGQUIT };
+	for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++)
+		signal(sigs[i], SIG_DFL);
 }
 
 Test(cli, signals_to_record_reach_the_command, .timeout = 120)
@@ -690,7 +696,7 @@ Test(cli, signals_to_record_reach_the_command, .timeout = 120)
 				 (char *)h_program("reraise"), "main", NULL };
 		char *env[] = { tmpenv, NULL };
 		struct h_bg bg;
-		h_run_start(argv, env, no_core_files, &bg);
+		h_run_start(argv, env, record_as_from_a_shell, &bg);
 		char ready[7] = { 0 };
 		size_t got = 0;
 		while (got < 6) {
