@@ -3,8 +3,8 @@
  * fork child share a barrier, a semaphore (unnamed, and from sem_open), a
  * mutex with a condition variable, or a spin lock (tests/programs/
  * pshared.c).  `weft record` writes one trace per process, each holding
- * only its side; every one must check, with no finding about the shared
- * object.
+ * only its side; every one must mark the object as shared (the child
+ * inherits the mark) and check, with no finding about it.
  */
 #include <criterion/criterion.h>
 #include <inttypes.h>
@@ -28,6 +28,16 @@ static int reported_traces(const char *err, char paths[][4096], int max)
 	return n;
 }
 
+/* Counts the OBJECT_SHARED records that mark the object at *ctx[0]. */
+static void count_marks(const struct weft_batch *b, const struct weft_record *rec,
+			void *ctx)
+{
+	(void)b;
+	uint64_t *c = ctx;
+	if (rec->code == WEFT_EV_OBJECT_SHARED && rec->args[0] == c[0])
+		c[1]++;
+}
+
 /* Records `pshared what` and checks the parent's and the child's traces. */
 static void record_and_check(const char *what)
 {
@@ -49,6 +59,10 @@ static void record_and_check(const char *what)
 		enum weft_verdict v = h_check(paths[i], &res);
 		cr_assert_eq(v, WEFT_CHECK_OK, "weft check rejects %s (%s): %s %s",
 			     paths[i], what, res.error, res.note);
+		uint64_t marks[2] = { object, 0 };
+		cr_assert_eq(h_walk(paths[i], count_marks, marks, NULL, 0), WEFT_READ_OK);
+		cr_assert_geq(marks[1], 1, "%s marks 0x%" PRIx64 " as shared",
+			      paths[i], object);
 		for (uint32_t f = 0; f < res.nfindings; f++)
 			cr_assert_neq(res.findings[f].object, object, "%s: a finding "
 				      "about the shared object: %s",
