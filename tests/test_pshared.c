@@ -1,8 +1,8 @@
 /*
  * test_pshared.c - objects shared between processes: a parent and its
  * fork child share a barrier, a semaphore (unnamed, and from sem_open), a
- * mutex with a condition variable, or a spin lock (tests/programs/
- * pshared.c).  `weft record` writes one trace per process, each holding
+ * mutex with a condition variable, a spin lock or a reader-writer lock
+ * (tests/programs/pshared.c).  `weft record` writes one trace per process, each holding
  * only its side; every one must mark the object as shared (the child
  * inherits the mark) and check, with no finding about it.
  */
@@ -94,4 +94,9 @@ Test(pshared, mutex_and_condvar, .timeout = 60)
 Test(pshared, spin_lock, .timeout = 60)
 {
 	record_and_check("spin");
+}
+
+Test(pshared, rwlock, .timeout = 60)
+{
+	record_and_check("rwlock");
 }

@@ -11,7 +11,9 @@
  *   mutex    a PTHREAD_PROCESS_SHARED mutex and condition variable: the
  *            two take turns, ROUNDS each, handing over with the condvar;
  *   spin     a process-shared spin lock taken alternately, ROUNDS each
- *            (whose turn it is lives in the shared memory too).
+ *            (whose turn it is lives in the shared memory too);
+ *   rwlock   a PTHREAD_PROCESS_SHARED reader-writer lock: the parent
+ *            takes it for reading, the child for writing, ROUNDS each.
  *
  * stdout: "object 0x<address>" (the address both processes use), then
  * "child exited 0"; exit 0.
@@ -35,6 +37,7 @@ struct shared {
 	pthread_mutex_t mutex;
 	pthread_cond_t cond;
 	pthread_spinlock_t spin;
+	pthread_rwlock_t rwlock;
 	volatile int turn;    /* 0: the parent's, 1: the child's */
 };
 
@@ -82,6 +85,17 @@ static void spin_side(int child)
 	}
 }
 
+static void rwlock_side(int child)
+{
+	for (int i = 0; i < ROUNDS; i++) {
+		if (child)
+			pthread_rwlock_wrlock(&sh->rwlock);
+		else
+			pthread_rwlock_rdlock(&sh->rwlock);
+		pthread_rwlock_unlock(&sh->rwlock);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	const char *what = argc > 1 ? argv[1] : "";
@@ -120,8 +134,14 @@ int main(int argc, char **argv)
 	} else if (!strcmp(what, "spin")) {
 		pthread_spin_init(&sh->spin, PTHREAD_PROCESS_SHARED);
 		object = (const void *)&sh->spin;
+	} else if (!strcmp(what, "rwlock")) {
+		pthread_rwlockattr_t a;
+		pthread_rwlockattr_init(&a);
+		pthread_rwlockattr_setpshared(&a, PTHREAD_PROCESS_SHARED);
+		pthread_rwlock_init(&sh->rwlock, &a);
+		object = &sh->rwlock;
 	} else {
-		fprintf(stderr, "usage: pshared barrier|sem|named|mutex|spin\n");
+		fprintf(stderr, "usage: pshared barrier|sem|named|mutex|spin|rwlock\n");
 		return 2;
 	}
 	printf("object %p\n", object);
@@ -138,6 +158,7 @@ int main(int argc, char **argv)
 		  break;
 	case 'n': sem_side(child, named); break;
 	case 'm': mutex_side(child); break;
+	case 'r': rwlock_side(child); break;
 	}
 	if (child)
 		exit(0);
