@@ -109,6 +109,15 @@ struct object *object_get(struct checker *c, uint64_t addr)
 	return o;
 }
 
+/* Nothing is known of o's state: who holds it, its value, its rounds. */
+static void forget_state(struct object *o)
+{
+	o->known = o->sem_known = 0;
+	o->holder = o->depth = o->writer = o->readers = 0;
+	o->early_readers = 0;
+	o->barrier_count = 0;
+}
+
 /* Where each event kind keeps its sequence number, the object it
  * sequences (the nearest 'o' argument before it) and its stack id: -1 when
  * it has none.  Worked out once from the event table. */
@@ -223,6 +232,16 @@ static int prepass_record(struct checker *c, const struct weft_batch *b,
 			}
 			u64map_put(&c->stacks, rec->args[0], 1);
 			break;
+		case WEFT_EV_OBJECT_SHARED: {
+			/* Other processes hold, post and arrive unseen: its
+			 * events here are ordered by their numbers, but no
+			 * verdict or finding rests on its state (this
+			 * process's numbers are its own). */
+			struct object *o = object_get(c, rec->args[0]);
+			o->shared = 1;
+			forget_state(o);
+			break;
+		}
 		case WEFT_EV_SYMBOL:
 			if (!u64map_get(&c->strings, rec->args[1])) {
 				fail(c, "offset %zu: generation %u: SYMBOL names string id "
@@ -993,7 +1012,7 @@ static enum verdict judge(struct checker *c, struct thread *t, struct judgement 
 						" is held by T%u", m->addr, m->holder);
 		}
 		if (apply) {
-			apply_cond_wait_end(c, t, o ? o : object_get(c, a[1]), a);
+			apply_cond_wait_end(c, t, m = o ? o : object_get(c, a[1]), a);
 			pop_state(t);
 		}
 		break;
@@ -1002,7 +1021,7 @@ static enum verdict judge(struct checker *c, struct thread *t, struct judgement 
 	case WEFT_EV_RWLOCK_INIT:
 	case WEFT_EV_COND_INIT:
 		if (apply)
-			apply_init(c, t, o ? o : object_get(c, a[0]), a[3]);
+			apply_init(c, t, o = o ? o : object_get(c, a[0]), a[3]);
 		break;
 	case WEFT_EV_MUTEX_DESTROY:
 	case WEFT_EV_SPIN_DESTROY:
@@ -1011,7 +1030,7 @@ static enum verdict judge(struct checker *c, struct thread *t, struct judgement 
 	case WEFT_EV_BARRIER_DESTROY:
 	case WEFT_EV_SEM_DESTROY:
 		if (apply)
-			apply_destroy(c, t, o ? o : object_get(c, a[0]), a[3]);
+			apply_destroy(c, t, o = o ? o : object_get(c, a[0]), a[3]);
 		break;
 	case WEFT_EV_BARRIER_INIT:
 		if (apply && a[2] == 0) {
@@ -1110,6 +1129,10 @@ static enum verdict judge(struct checker *c, struct thread *t, struct judgement 
 	}
 	if (apply && o && si >= 0 && a[si])
 		o->last_seq = a[si];
+	if (apply && o && o->shared)
+		forget_state(o);
+	if (apply && m && m->shared)
+		forget_state(m);
 	if (apply && places[e->code].stack >= 0) {
 		t->site_offset = t->peek_offset;
 		t->site_gen = c->gen;
@@ -1390,13 +1413,8 @@ static int start_sequences(struct checker *c)
 			     "events", c->gen, o->addr, o->min_seq);
 			return -1;
 		}
-		if (o->min_seq != expected) {
-			o->known = 0;
-			o->holder = o->depth = o->writer = o->readers = 0;
-			o->early_readers = 0;
-			o->sem_known = 0;
-			o->barrier_count = 0;
-		}
+		if (o->min_seq != expected)
+			forget_state(o);
 		o->last_seq = o->min_seq - 1;
 	}
 	return 0;
@@ -1407,12 +1425,8 @@ static int start_sequences(struct checker *c)
  * unlock), so no object's state carries over to the next generation. */
 static void forget_objects(struct checker *c)
 {
-	for (uint32_t i = 0; i < c->nobjects; i++) {
-		struct object *o = &c->objects[i];
-		o->known = o->sem_known = 0;
-		o->holder = o->depth = o->writer = o->readers = 0;
-		o->barrier_count = 0;
-	}
+	for (uint32_t i = 0; i < c->nobjects; i++)
+		forget_state(&c->objects[i]);
 }
 
 /* Checks the gathered generation; 0 when it is consistent.  A generation

@@ -85,6 +85,8 @@ struct object {
 	uint64_t departures;    /* BARRIER_ENDs since BARRIER_INIT */
 	uint8_t early_readers;  /* readers from before its state was known
 				   may still hold it (until a writer has) */
+	uint8_t shared;         /* other processes use it too (OBJECT_SHARED):
+				   its state is never known from this trace */
 	/* Where its holder (mutex, spin lock, rwlock writer) took it. */
 	size_t hold_offset;
 	uint32_t hold_gen;

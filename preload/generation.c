@@ -264,6 +264,7 @@ int weft_advance(enum weft_advance_op op)
 		write_unreported_losses(old);
 		weft_tb_begin(&tb, 0, old, weft_now());
 		weft_stacks_write_tables(&tb);
+		weft_shared_write_marks(&tb);
 		r = (struct weft_record){ .code = WEFT_EV_GEN_END };
 		r.args[0] = old;
 		r.args[1] = weft_batches_take(old);

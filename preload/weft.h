@@ -209,6 +209,11 @@ void weft_stacks_init(void);
 struct weft_tablebuf;
 void weft_stacks_write_tables(struct weft_tablebuf *tb);
 
+/* shared.c: process-shared objects.  weft_shared_note marks object when
+ * shared and its init returned r == 0, and returns r. */
+int weft_shared_note(const void *object, int shared, int r);
+void weft_shared_write_marks(struct weft_tablebuf *tb);
+
 /* generation.c */
 enum weft_advance_op {
 	WEFT_ADVANCE_START,   /* open a generation if none is open */

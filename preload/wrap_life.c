@@ -4,7 +4,9 @@
  * and destroy of barriers and semaphores (their init, which carries a
  * count or a value, is in wrap_wait.c).  Each is an *_INIT or *_DESTROY
  * record (the WEFT_LIFETIME shape of protocol.h): an object re-created at
- * a reused address is a new object to the reader.
+ * a reused address is a new object to the reader.  An init whose
+ * attributes say PTHREAD_PROCESS_SHARED also marks the object as shared
+ * with other processes (shared.c), whether tracing is on or not.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -24,10 +26,22 @@ WEFT_REAL(pthread_spin_destroy)
 WEFT_REAL(pthread_barrier_destroy)
 WEFT_REAL(sem_destroy)
 
+/* Whether attributes (NULL: the defaults, process-private) say
+ * PTHREAD_PROCESS_SHARED, read with the kind's getpshared function. */
+#define PSHARED(getpshared, attr)                                             \
+	({                                                                    \
+		int pshared_ = PTHREAD_PROCESS_PRIVATE;                       \
+		if (attr)                                                     \
+			getpshared(attr, &pshared_);                          \
+		pshared_ == PTHREAD_PROCESS_SHARED;                           \
+	})
+
 WEFT_VISIBLE int pthread_mutex_init(pthread_mutex_t *m,
 				    const pthread_mutexattr_t *attr)
 {
-	WEFT_LIFETIME(MUTEX_INIT, m, weft_returned, REAL(pthread_mutex_init)(m, attr))
+	WEFT_LIFETIME(MUTEX_INIT, m, weft_returned,
+		      weft_shared_note(m, PSHARED(pthread_mutexattr_getpshared, attr),
+				       REAL(pthread_mutex_init)(m, attr)))
 }
 
 WEFT_VISIBLE int pthread_mutex_destroy(pthread_mutex_t *m)
@@ -38,7 +52,9 @@ WEFT_VISIBLE int pthread_mutex_destroy(pthread_mutex_t *m)
 WEFT_VISIBLE int pthread_rwlock_init(pthread_rwlock_t *l,
 				     const pthread_rwlockattr_t *attr)
 {
-	WEFT_LIFETIME(RWLOCK_INIT, l, weft_returned, REAL(pthread_rwlock_init)(l, attr))
+	WEFT_LIFETIME(RWLOCK_INIT, l, weft_returned,
+		      weft_shared_note(l, PSHARED(pthread_rwlockattr_getpshared, attr),
+				       REAL(pthread_rwlock_init)(l, attr)))
 }
 
 WEFT_VISIBLE int pthread_rwlock_destroy(pthread_rwlock_t *l)
@@ -49,7 +65,9 @@ WEFT_VISIBLE int pthread_rwlock_destroy(pthread_rwlock_t *l)
 WEFT_VISIBLE int pthread_cond_init(pthread_cond_t *c,
 				   const pthread_condattr_t *attr)
 {
-	WEFT_LIFETIME(COND_INIT, c, weft_returned, REAL(pthread_cond_init)(c, attr))
+	WEFT_LIFETIME(COND_INIT, c, weft_returned,
+		      weft_shared_note(c, PSHARED(pthread_condattr_getpshared, attr),
+				       REAL(pthread_cond_init)(c, attr)))
 }
 
 WEFT_VISIBLE int pthread_cond_destroy(pthread_cond_t *c)
@@ -60,7 +78,9 @@ WEFT_VISIBLE int pthread_cond_destroy(pthread_cond_t *c)
 WEFT_VISIBLE int pthread_spin_init(pthread_spinlock_t *l, int pshared)
 {
 	const void *obj = (const void *)l;
-	WEFT_LIFETIME(SPIN_INIT, obj, weft_returned, REAL(pthread_spin_init)(l, pshared))
+	WEFT_LIFETIME(SPIN_INIT, obj, weft_returned,
+		      weft_shared_note(obj, pshared == PTHREAD_PROCESS_SHARED,
+				       REAL(pthread_spin_init)(l, pshared)))
 }
 
 WEFT_VISIBLE int pthread_spin_destroy(pthread_spinlock_t *l)

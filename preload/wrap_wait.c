@@ -7,11 +7,14 @@
  * semaphore wait tries first, so an uncontended sem_wait is one record
  * (the acquisition protocol of protocol.h).  Signal, broadcast and post
  * are releases: stamped, sequenced and written before the real call, in a
- * section that spans it.
+ * section that spans it.  sem_open records nothing but marks its semaphore
+ * as shared between processes (shared.c).
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <semaphore.h>
+#include <stdarg.h>
 
 #include "protocol.h"
 #include "real.h"
@@ -31,6 +34,7 @@ WEFT_REAL(sem_trywait)
 WEFT_REAL(sem_timedwait)
 WEFT_REAL(sem_clockwait)
 WEFT_REAL(sem_post)
+WEFT_REAL(sem_open)
 
 /* ---- condition variables ---- */
 
@@ -167,15 +171,27 @@ WEFT_VISIBLE int pthread_barrier_wait(pthread_barrier_t *b)
 	return r;
 }
 
+/* A process-shared barrier is marked as such (shared.c), whether tracing
+ * is on or not. */
+static int barrier_init(pthread_barrier_t *b, const pthread_barrierattr_t *attr,
+			unsigned count)
+{
+	int pshared = PTHREAD_PROCESS_PRIVATE;
+	if (attr)
+		pthread_barrierattr_getpshared(attr, &pshared);
+	return weft_shared_note(b, pshared == PTHREAD_PROCESS_SHARED,
+				REAL(pthread_barrier_init)(b, attr, count));
+}
+
 WEFT_VISIBLE int pthread_barrier_init(pthread_barrier_t *b,
 				      const pthread_barrierattr_t *attr,
 				      unsigned count)
 {
 	struct weft_thread *self = weft_enter();
 	if (!self)
-		return REAL(pthread_barrier_init)(b, attr, count);
+		return barrier_init(b, attr, count);
 	uint64_t ts = weft_now();
-	int r = REAL(pthread_barrier_init)(b, attr, count);
+	int r = barrier_init(b, attr, count);
 	uint32_t g = weft_ev_begin(self);
 	if (g)
 		WEFT_EMIT(self, g, BARRIER_INIT, ts, weft_obj(b), count, weft_err(r));
@@ -186,14 +202,16 @@ WEFT_VISIBLE int pthread_barrier_init(pthread_barrier_t *b,
 /* ---- semaphores ---- */
 
 /* The initial value lets the reader check that no wait succeeds without a
- * post to match it. */
+ * post to match it (in this process: a semaphore initialised with a
+ * non-zero pshared is marked as shared, shared.c, whether tracing is on
+ * or not). */
 WEFT_VISIBLE int sem_init(sem_t *s, int pshared, unsigned value)
 {
 	struct weft_thread *self = weft_enter();
 	if (!self)
-		return REAL(sem_init)(s, pshared, value);
+		return weft_shared_note(s, pshared, REAL(sem_init)(s, pshared, value));
 	uint64_t ts = weft_now();
-	int r = REAL(sem_init)(s, pshared, value);
+	int r = weft_shared_note(s, pshared, REAL(sem_init)(s, pshared, value));
 	int e = errno;
 	uint32_t g = weft_ev_begin(self);
 	if (g)
@@ -263,4 +281,26 @@ WEFT_VISIBLE int sem_trywait(sem_t *s)
 WEFT_VISIBLE int sem_post(sem_t *s)
 {
 	WEFT_RELEASE(SEM_POST, s, weft_errno_result, REAL(sem_post)(s))
+}
+
+/* Every semaphore sem_open gives is shared with whatever other process
+ * opens its name; it is marked as such (shared.c).  The mode and value
+ * arguments are there only with O_CREAT. */
+WEFT_VISIBLE sem_t *sem_open(const char *name, int oflag, ...)
+{
+	mode_t mode = 0;
+	unsigned value = 0;
+	if (oflag & O_CREAT) {
+		va_list ap;
+		va_start(ap, oflag);
+		mode = va_arg(ap, mode_t);
+		value = va_arg(ap, unsigned);
+		va_end(ap);
+	}
+	sem_t *s = REAL(sem_open)(name, oflag, mode, value);
+	int saved = errno;
+	if (s != SEM_FAILED)
+		weft_shared_note(s, 1, 0);
+	errno = saved;
+	return s;
 }
