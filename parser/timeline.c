@@ -702,7 +702,8 @@ static void thread_record(struct timeline *tl, struct thr *t,
 		done = pop(tl, t, now, TL_COND, a[0], a[3] == 0, 0, a[3]);
 		if (done && a[3] == 0)
 			flow(tl, t, now, a[0], done->begin_ns);
-		if (a[3] == 0 || a[3] == ETIMEDOUT || a[3] == EOWNERDEAD)
+		if (a[3] == 0 || a[3] == ETIMEDOUT || a[3] == EOWNERDEAD ||
+		    a[3] == ECANCELED)
 			acquire(tl, t, now, a[1], TL_LOCK_MUTEX, 0, 0, NULL, offset, 1);
 		break;
 	case WEFT_EV_COND_SIGNAL:

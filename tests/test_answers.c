@@ -7,6 +7,7 @@
  * lost events, a truncated end); and bad input for each.
  */
 #include <criterion/criterion.h>
+#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -371,6 +372,35 @@ Test(answers, stats_across_sessions_lost_and_truncated, .timeout = 60)
 	       "print([(e['name'], e['ts'], e['dur'], e['args'].get('began_ns', 0)) for e in ev if e['ph'] == 'X'])\n",
 	       json, NULL, NULL, line, sizeof line);
 	cr_assert_str_eq(line, "[('mutex 0x5000', 0.2, 0.0, 0), ('mutex 0x5000', 0.2, 1998.9, 200)]");
+}
+
+/* A thread cancelled in a condition wait holds the mutex again before its
+ * cleanup handlers run (the wait ends with ECANCELED), and its later
+ * unlock releases that hold: the mutex was acquired twice. */
+Test(answers, stats_counts_the_mutex_a_cancelled_wait_takes_back, .timeout = 60)
+{
+	char line[256];
+	struct run_result r;
+	struct tg t;
+	tg_init(&t);
+	tg_clock(&t, 1);
+	start(&t, 1, 1000);
+	TG(&t, MUTEX_ACQUIRE, 1100, M1, 1, 0);
+	TG(&t, COND_WAIT_BEGIN, 1200, 0x6000, M1, 2, 0);
+	TG(&t, COND_WAIT_END, 5200, 0x6000, M1, 3, ECANCELED);
+	TG(&t, MUTEX_UNLOCK, 5300, M1, 4, 0);
+	tg_close(&t);
+	gen_end(&t, 1, 0, 1);
+	char *trace = save("cancelled-wait", (const char *)t.data, t.len);
+	tg_free(&t);
+	weft(&r, "stats", "--json", trace, NULL);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	python("import json, sys\n"
+	       "d = json.load(open(sys.argv[1]))\n"
+	       "print([(o['kind'], o['acquisitions']) for o in d['objects']])\n",
+	       save("cancelled-wait-json", r.out, r.out_len), NULL, NULL, line, sizeof line);
+	h_free(&r);
+	cr_assert_str_eq(line, "[('cond', 0), ('mutex', 2)]");
 }
 
 /* ---- bad input ---- */
