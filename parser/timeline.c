@@ -12,8 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli.h"
-#include "print.h"
+#include "common.h"
+#include "text.h"
 #include "u64map.h"
 
 const char *const tl_kind_names[TL_NKINDS] = {

@@ -14,7 +14,7 @@
 #include <string.h>
 
 #include "check.h"
-#include "print.h"
+#include "text.h"
 #include "reader.h"
 #include "tables.h"
 

@@ -1,7 +1,7 @@
 /*
  * main.c - the `weft` command: dispatches to its subcommands.
  */
-#include "cli.h"
+#include "common.h"
 
 #include <stdio.h>
 #include <string.h>

@@ -4,14 +4,14 @@
  * per event kind; options, files and exit statuses (the printing itself
  * is print.c).
  */
-#include "cli.h"
+#include "common.h"
 
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "print.h"
+#include "text.h"
 
 /* Says on stderr what is wrong with the trace, in one line, and returns
  * the verdict as the exit status: the same as weft check's. */

@@ -3,7 +3,7 @@
  * file, in text or JSON, with the program's misuses the checker found
  * (findings) and, in text, their stacks.
  */
-#include "cli.h"
+#include "common.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -12,7 +12,7 @@
 #include <string.h>
 
 #include "check.h"
-#include "print.h"
+#include "text.h"
 #include "tables.h"
 
 static const char check_usage[] =

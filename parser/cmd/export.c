@@ -6,7 +6,7 @@
  * broadcasts and posts, and a flow arrow from each release to the wake-up
  * it caused.
  */
-#include "cli.h"
+#include "common.h"
 
 #include <errno.h>
 #include <getopt.h>

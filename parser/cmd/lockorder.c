@@ -16,7 +16,7 @@
  * whose edges were made while holding one same other lock (a gate lock)
  * cannot deadlock; it is listed as guarded and does not count for --fail.
  */
-#include "cli.h"
+#include "common.h"
 
 #include <getopt.h>
 #include <inttypes.h>

@@ -11,7 +11,7 @@
  * file, opened before the request was sent, tells whether the trace was
  * completed at exit.
  */
-#include "cli.h"
+#include "common.h"
 
 #include <dirent.h>
 #include <errno.h>

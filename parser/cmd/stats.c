@@ -3,7 +3,7 @@
  * cost most (mutrace's numbers, from a trace), what the other waits and
  * the system calls cost, as tables sized to the terminal or as JSON.
  */
-#include "cli.h"
+#include "common.h"
 
 #include <getopt.h>
 #include <inttypes.h>
