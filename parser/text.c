@@ -1,5 +1,5 @@
 /*
- * print.c - the text form of trace records (see print.h).
+ * text.c - the text form of trace records (see text.h).
  */
 #include "text.h"
 

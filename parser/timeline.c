@@ -1,6 +1,6 @@
 /*
- * timeline.c - the reconstruction shared by stats, export and lockorder
- * (see timeline.h): thread state stacks, exclusive time accounting, held
+ * timeline.c - the reconstruction the costs, the lock-order graph and
+ * `weft export` are built on (see timeline.h): thread state stacks, exclusive time accounting, held
  * locks, waiters and the last release of every object, and the
  * conversion of clock ticks to nanoseconds, fed by weft_check().
  */
@@ -12,7 +12,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "common.h"
 #include "text.h"
 #include "u64map.h"
 
@@ -75,7 +74,6 @@ struct obj {
 };
 
 struct timeline {
-	const char *path, *cmd;
 	struct weft_reader r;
 	struct weft_tables *tables;
 	struct weft_check_result res;
@@ -800,22 +798,15 @@ static void on_event(void *p, const struct weft_check_event *ev)
 
 /* ---- the public side ---- */
 
-struct timeline *tl_open(const char *path, const char *cmd, int *status)
+struct timeline *tl_new(const struct weft_reader *r)
 {
 	struct timeline *tl = calloc(1, sizeof *tl);
 	if (!tl)
 		abort();
-	tl->path = path;
-	tl->cmd = cmd;
-	*status = weft_open_trace(&tl->r, path, cmd);
-	if (*status) {
-		free(tl);
-		return NULL;
-	}
+	tl->r = *r;
 	int st;
 	tl->tables = weft_tables_load(&tl->r, &st);
 	load_clocks(tl);
-	*status = 0;
 	return tl;
 }
 
@@ -830,26 +821,6 @@ enum weft_verdict tl_run(struct timeline *tl, tl_fn fn, void *ctx)
 	 * one whose last generation says tracing went on). */
 	end_session(tl);
 	return v;
-}
-
-int tl_report(const struct timeline *tl)
-{
-	switch (tl->res.verdict) {
-	case WEFT_CHECK_OK:
-		return 0;
-	case WEFT_CHECK_TRUNCATED:
-		fprintf(stderr, "weft %s: %s: truncated (results cover the part that "
-			"was written): %s\n", tl->cmd, tl->path, tl->res.note);
-		return WEFT_CHECK_TRUNCATED;
-	case WEFT_CHECK_UNREADABLE:
-		fprintf(stderr, "weft %s: %s: %s\n", tl->cmd, tl->path, tl->res.error);
-		return WEFT_EXIT_USAGE;
-	case WEFT_CHECK_INCONSISTENT:
-		break;
-	}
-	fprintf(stderr, "weft %s: %s: results stop where the trace stops being "
-		"consistent: %s\n", tl->cmd, tl->path, tl->res.error);
-	return WEFT_EXIT_BAD;
 }
 
 void tl_close(struct timeline *tl)
@@ -873,7 +844,6 @@ void tl_close(struct timeline *tl)
 const struct weft_check_result *tl_result(const struct timeline *tl) { return &tl->res; }
 const struct weft_tables *tl_tables(const struct timeline *tl) { return tl->tables; }
 const struct weft_file_header *tl_header(const struct timeline *tl) { return &tl->r.header; }
-const char *tl_path(const struct timeline *tl) { return tl->path; }
 uint32_t tl_max_serial(const struct timeline *tl) { return tl->max_serial; }
 uint32_t tl_sessions(const struct timeline *tl) { return tl->sessions; }
 

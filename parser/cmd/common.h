@@ -1,13 +1,19 @@
 /*
- * cli.h - the subcommands of `weft` and what they share.
+ * common.h - what the subcommands of `weft` share: exit statuses, the
+ * version line, opening a trace with a one-line error, the status for
+ * the worst of several verdicts, making sure stdout was written, and the
+ * one JSON string writer every --json output uses.
  */
-#ifndef WEFT_CLI_H
-#define WEFT_CLI_H
+#ifndef WEFT_COMMON_H
+#define WEFT_COMMON_H
 
-#include <stdint.h>
 #include <stdio.h>
 
-/* Exit statuses of the reading commands. */
+#include "check.h"
+#include "reader.h"
+
+/* Exit statuses of the reading commands (besides an enum weft_verdict's
+ * value, which they exit with as it is). */
 #define WEFT_EXIT_BAD   1   /* a trace is damaged or inconsistent */
 #define WEFT_EXIT_USAGE 2   /* a file cannot be read, or bad arguments */
 #define WEFT_EXIT_FINDINGS 4 /* weft check --strict: the program misused
@@ -19,35 +25,35 @@
 #define WEFT_EXIT_CANNOT_RUN    126
 #define WEFT_EXIT_NOT_FOUND     127
 
-int weft_cmd_dump(int argc, char **argv);
-int weft_cmd_record(int argc, char **argv);
-int weft_cmd_check(int argc, char **argv);
-int weft_cmd_control(int argc, char **argv);
-int weft_cmd_stats(int argc, char **argv);
-int weft_cmd_export(int argc, char **argv);
-int weft_cmd_lockorder(int argc, char **argv);
-/* Checks and reports one file; returns its enum weft_verdict and adds the
- * number of its findings to *findings. */
-int weft_check_file(const char *path, int json, int quiet, uint64_t *findings);
-/* The worse of two verdicts. */
-int weft_check_exit(int worst_so_far, int verdict);
+/* Prints "weft VERSION (trace format N)" on stdout; returns 0. */
+int weft_print_version(void);
+
 /* The exit status for a trace weft_reader_open() refused with rc:
  * WEFT_EXIT_USAGE when the file cannot be read (or is of a newer format
  * version than this weft reads), WEFT_EXIT_BAD when it is damaged. */
-struct weft_reader;
 int weft_open_status(int rc, const struct weft_reader *r);
 /* Opens path for `weft cmd`: 0, or (having said why on stderr, in one
  * line, and closed r) the exit status. */
 int weft_open_trace(struct weft_reader *r, const char *path, const char *cmd);
-int weft_print_version(void);
-/* Whether the trace open at fd ends with TRACE_END (its process completed
- * it); 0 for one cut short or unreadable. */
-int weft_trace_is_complete(int fd);
 
-/* Reads one trace; writes its records (file order) to records and its
- * summary to summary, either may be NULL.  Returns the verdict weft check
- * gives the file (an enum weft_verdict, as its exit status), having said
- * on stderr what is wrong. */
-int weft_summarize_file(const char *path, FILE *summary, FILE *records);
+/* The worse of two verdicts (enum weft_verdict): unreadable, then
+ * inconsistent, then truncated, then ok. */
+int weft_check_exit(int worst_so_far, int verdict);
+
+/* For a command that read a trace through the timeline: says on stderr
+ * what the validator held against it, as "weft CMD: PATH: ...", and
+ * returns the exit status (0, 1 inconsistent, 2 unreadable, 3 truncated). */
+int weft_report_partial(const char *cmd, const char *path,
+			const struct weft_check_result *res);
+
+/* status, when everything printed reached stdout; otherwise (a full
+ * disk, a closed pipe) says so on stderr and returns WEFT_EXIT_USAGE. */
+int weft_output_written(const char *cmd, int status);
+
+/* s as a JSON string: quotes, '"' and '\\' escaped, a newline as \n and
+ * the other control characters as \u00XX; other bytes as they are. */
+void weft_json_string(FILE *out, const char *s);
+/* The same, or null when s is NULL. */
+void weft_json_string_or_null(FILE *out, const char *s);
 
 #endif
