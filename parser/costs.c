@@ -381,14 +381,14 @@ static int by_off_cpu(const void *x, const void *y)
 
 struct costs_thread *costs_threads(const struct costs *c, uint32_t *n)
 {
-	uint32_t max = tl_max_serial(c->tl);
+	uint32_t max = tl_nthreads(c->tl);
 	struct costs_thread *rows = calloc(max + 1, sizeof *rows);
 	if (!rows)
 		abort();
 	*n = 0;
-	for (uint32_t s = 1; s <= max; s++) {
-		const struct tl_thread *t = tl_thread(c->tl, s);
-		if (!t || !costs_thread_matches(c, t))
+	for (uint32_t i = 0; i < max; i++) {
+		const struct tl_thread *t = tl_thread_at(c->tl, i);
+		if (!costs_thread_matches(c, t))
 			continue;
 		rows[*n].t = t;
 		rows[*n].off_cpu = t->alive_ns - t->in_ns[TL_RUNNING];
@@ -401,9 +401,9 @@ struct costs_thread *costs_threads(const struct costs *c, uint32_t *n)
 int64_t costs_total_alive(const struct costs *c)
 {
 	int64_t sum = 0;
-	for (uint32_t s = 1; s <= tl_max_serial(c->tl); s++) {
-		const struct tl_thread *t = tl_thread(c->tl, s);
-		if (t && costs_thread_matches(c, t))
+	for (uint32_t i = 0; i < tl_nthreads(c->tl); i++) {
+		const struct tl_thread *t = tl_thread_at(c->tl, i);
+		if (costs_thread_matches(c, t))
 			sum += t->alive_ns;
 	}
 	return sum;

@@ -179,9 +179,10 @@ enum weft_verdict tl_run(struct timeline *tl, tl_fn fn, void *ctx);
 const struct weft_check_result *tl_result(const struct timeline *tl);
 const struct weft_tables *tl_tables(const struct timeline *tl);
 const struct weft_file_header *tl_header(const struct timeline *tl);
-/* Threads by serial, 1..tl_max_serial() (entries may be NULL). */
-uint32_t tl_max_serial(const struct timeline *tl);
-const struct tl_thread *tl_thread(const struct timeline *tl, uint32_t serial);
+/* The threads seen (those with a TL_THREAD_BEGIN), in the order they
+ * were first seen: i from 0 to tl_nthreads() - 1. */
+uint32_t tl_nthreads(const struct timeline *tl);
+const struct tl_thread *tl_thread_at(const struct timeline *tl, uint32_t i);
 /* Time from the first to the last event, and the sessions seen. */
 int64_t tl_span_ns(const struct timeline *tl);
 uint32_t tl_sessions(const struct timeline *tl);
