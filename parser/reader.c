@@ -220,3 +220,35 @@ int weft_cursor_next(struct weft_reader *r, struct weft_cursor *c,
 	}
 	return WEFT_READ_OK;
 }
+
+/* Whether the trace's last record is TRACE_END: the process completed
+ * it (at exit, or at the last stop) and was not killed while tracing. */
+int weft_trace_is_complete(int fd)
+{
+	char self[64];
+	snprintf(self, sizeof self, "/proc/self/fd/%d", fd);
+	struct weft_reader r;
+	if (weft_reader_open(&r, self) != WEFT_READ_OK) {
+		weft_reader_close(&r);
+		return 0;
+	}
+	struct weft_batch b, last;
+	int rc, have_last = 0;
+	while ((rc = weft_reader_next_batch(&r, &b)) == WEFT_READ_OK) {
+		weft_reader_release(&r, b.offset);
+		last = b;
+		have_last = 1;
+	}
+	int last_code = -1;
+	if (rc == WEFT_READ_END && have_last) {
+		struct weft_cursor c;
+		struct weft_record rec;
+		weft_cursor_init(&c, &last);
+		while ((rc = weft_cursor_next(&r, &c, &rec)) == WEFT_READ_OK)
+			last_code = rec.code;
+		if (rc != WEFT_READ_END)
+			last_code = -1;
+	}
+	weft_reader_close(&r);
+	return last_code == WEFT_EV_TRACE_END;
+}

@@ -80,4 +80,9 @@ int weft_cursor_next(struct weft_reader *r, struct weft_cursor *c,
 /* File offset of the record the cursor will read next. */
 size_t weft_cursor_offset(const struct weft_cursor *c);
 
+/* Whether the trace open at fd ends with TRACE_END (its process completed
+ * it, at exit or at the last stop, and was not killed while tracing); 0
+ * for one cut short or unreadable. */
+int weft_trace_is_complete(int fd);
+
 #endif

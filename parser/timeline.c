@@ -1,6 +1,6 @@
 /*
- * timeline.c - the reconstruction shared by stats, export and lockorder
- * (see timeline.h): thread state stacks, exclusive time accounting, held
+ * timeline.c - the reconstruction the costs, the lock-order graph and
+ * `weft export` are built on (see timeline.h): thread state stacks, exclusive time accounting, held
  * locks, waiters and the last release of every object, and the
  * conversion of clock ticks to nanoseconds, fed by weft_check().
  */
@@ -12,8 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli.h"
-#include "print.h"
+#include "text.h"
 #include "u64map.h"
 
 const char *const tl_kind_names[TL_NKINDS] = {
@@ -58,6 +57,12 @@ struct thr {
 	uint32_t nheld, held_cap;
 };
 
+/* Threads, in the order they were added. */
+struct thr_list {
+	struct thr **v;
+	uint32_t n, cap;
+};
+
 struct waiter {
 	uint32_t serial;
 	int64_t since;
@@ -75,7 +80,6 @@ struct obj {
 };
 
 struct timeline {
-	const char *path, *cmd;
 	struct weft_reader r;
 	struct weft_tables *tables;
 	struct weft_check_result res;
@@ -91,8 +95,13 @@ struct timeline {
 	uint32_t sessions;
 	int session_pending;       /* the next generation starts a session */
 
-	struct thr **threads;      /* by serial */
-	uint32_t threads_cap, max_serial;
+	/* Threads by serial are found through thread_index (into all), so
+	 * that nothing is proportional to the highest serial a trace names:
+	 * work per generation follows what the generation holds. */
+	struct thr_list all;       /* every thread an event named */
+	struct thr_list seen;      /* those with a thread begin, as first seen */
+	struct thr_list session;   /* those in the current session */
+	struct u64map thread_index;
 	struct obj *objs;
 	uint32_t nobjs, objs_cap;
 	struct u64map obj_index;
@@ -177,34 +186,41 @@ static int64_t to_ns(const struct timeline *tl, uint32_t gen, uint64_t ts)
 
 /* ---- threads and objects ---- */
 
+static void thr_list_add(struct thr_list *l, struct thr *t)
+{
+	if (l->n == l->cap) {
+		l->cap = l->cap ? l->cap * 2 : 64;
+		l->v = realloc(l->v, l->cap * sizeof *l->v);
+		if (!l->v)
+			abort();
+	}
+	l->v[l->n++] = t;
+}
+
+/* Thread serial, or NULL when no event named it yet. */
+static struct thr *thr_find(const struct timeline *tl, uint64_t serial)
+{
+	uint32_t i = serial ? u64map_get(&tl->thread_index, serial) : 0;
+	return i ? tl->all.v[i - 1] : NULL;
+}
+
 static struct thr *thr_get(struct timeline *tl, uint32_t serial)
 {
 	if (serial == 0)
 		return NULL;
-	if (serial >= tl->threads_cap) {
-		uint32_t cap = tl->threads_cap ? tl->threads_cap : 64;
-		while (cap <= serial)
-			cap *= 2;
-		tl->threads = realloc(tl->threads, cap * sizeof *tl->threads);
-		if (!tl->threads)
-			abort();
-		memset(tl->threads + tl->threads_cap, 0,
-		       (cap - tl->threads_cap) * sizeof *tl->threads);
-		tl->threads_cap = cap;
-	}
-	if (!tl->threads[serial]) {
-		struct thr *t = calloc(1, sizeof *t);
-		if (!t)
-			abort();
-		t->pub.serial = serial;
-		t->pub.name = weft_tables_thread_name(tl->tables, serial);
-		/* THREAD_START, when the trace holds it, says the same. */
-		weft_tables_thread_info(tl->tables, serial, &t->pub.tid, &t->pub.parent);
-		tl->threads[serial] = t;
-		if (serial > tl->max_serial)
-			tl->max_serial = serial;
-	}
-	return tl->threads[serial];
+	struct thr *t = thr_find(tl, serial);
+	if (t)
+		return t;
+	t = calloc(1, sizeof *t);
+	if (!t)
+		abort();
+	t->pub.serial = serial;
+	t->pub.name = weft_tables_thread_name(tl->tables, serial);
+	/* THREAD_START, when the trace holds it, says the same. */
+	weft_tables_thread_info(tl->tables, serial, &t->pub.tid, &t->pub.parent);
+	thr_list_add(&tl->all, t);
+	u64map_put(&tl->thread_index, serial, tl->all.n);
+	return t;
 }
 
 static struct obj *obj_get(struct timeline *tl, uint64_t addr)
@@ -298,12 +314,15 @@ static void account(struct thr *t, int64_t now)
 static void begin_thread(struct timeline *tl, struct thr *t, int64_t ns,
 			 int64_t acct_from)
 {
+	if (!t->in_session)
+		thr_list_add(&tl->session, t);
 	t->in_session = 1;
 	t->unknown = 0;
 	t->acct_since = acct_from;
 	if (t->seen)
 		return;
 	t->seen = 1;
+	thr_list_add(&tl->seen, t);
 	t->pub.first_ns = acct_from;
 	struct tl_item it = { .type = TL_THREAD_BEGIN, .ns = ns };
 	deliver(tl, &it, t);
@@ -636,17 +655,18 @@ static void thread_record(struct timeline *tl, struct thr *t,
 		f.site.stack = a[1];
 		push(t, now, &f);
 		break;
-	case WEFT_EV_JOIN_END:
+	case WEFT_EV_JOIN_END: {
 		done = pop(tl, t, now, TL_JOIN, a[0], a[1] == 0, 0, a[1]);
-		if (done && a[1] == 0 && a[0] < tl->threads_cap && tl->threads[a[0]] &&
-		    tl->threads[a[0]]->exit_ns >= done->begin_ns &&
-		    tl->threads[a[0]]->pub.exited && tl->threads[a[0]]->exit_ns) {
+		const struct thr *joined = a[0] <= UINT32_MAX ? thr_find(tl, a[0]) : NULL;
+		if (done && a[1] == 0 && joined && joined->exit_ns >= done->begin_ns &&
+		    joined->pub.exited && joined->exit_ns) {
 			it.type = TL_FLOW;
 			it.flow = (struct tl_flow){ (uint32_t)a[0], t->pub.serial,
-						    tl->threads[a[0]]->exit_ns, now, a[0], "exit" };
+						    joined->exit_ns, now, a[0], "exit" };
 			deliver(tl, &it, t);
 		}
 		break;
+	}
 	case WEFT_EV_MUTEX_BLOCK:
 	case WEFT_EV_RWLOCK_BLOCK:
 		f.kind = rec->code == WEFT_EV_MUTEX_BLOCK ? TL_MUTEX : TL_RWLOCK;
@@ -759,15 +779,23 @@ static void thread_record(struct timeline *tl, struct thr *t,
 	}
 }
 
+static int by_serial(const void *x, const void *y)
+{
+	const struct thr *a = *(const struct thr *const *)x;
+	const struct thr *b = *(const struct thr *const *)y;
+	return a->pub.serial < b->pub.serial ? -1 : a->pub.serial > b->pub.serial;
+}
+
 /* Tracing stopped (or the trace ends): every thread's states and holds
- * end, unseen, at the last event of the generation. */
+ * end, unseen, at the last event of the generation, thread by thread in
+ * the order of their serials. */
 static void end_session(struct timeline *tl)
 {
 	int64_t end = tl->gen_max_ns == INT64_MIN ? tl->last_ns : tl->gen_max_ns;
-	for (uint32_t s = 1; s <= tl->max_serial; s++) {
-		struct thr *t = tl->threads[s];
-		if (!t || !t->in_session)
-			continue;
+	if (tl->session.n)
+		qsort(tl->session.v, tl->session.n, sizeof *tl->session.v, by_serial);
+	for (uint32_t i = 0; i < tl->session.n; i++) {
+		struct thr *t = tl->session.v[i];
 		if (!t->pub.exited) {
 			cut_states(tl, t, end);
 			drop_holds(tl, t, end);
@@ -775,6 +803,7 @@ static void end_session(struct timeline *tl)
 		t->in_session = 0;
 		t->depth = 0;
 	}
+	tl->session.n = 0;
 	forget_objects(tl);
 }
 
@@ -801,22 +830,15 @@ static void on_event(void *p, const struct weft_check_event *ev)
 
 /* ---- the public side ---- */
 
-struct timeline *tl_open(const char *path, const char *cmd, int *status)
+struct timeline *tl_new(const struct weft_reader *r)
 {
 	struct timeline *tl = calloc(1, sizeof *tl);
 	if (!tl)
 		abort();
-	tl->path = path;
-	tl->cmd = cmd;
-	*status = weft_open_trace(&tl->r, path, cmd);
-	if (*status) {
-		free(tl);
-		return NULL;
-	}
+	tl->r = *r;
 	int st;
 	tl->tables = weft_tables_load(&tl->r, &st);
 	load_clocks(tl);
-	*status = 0;
 	return tl;
 }
 
@@ -833,36 +855,18 @@ enum weft_verdict tl_run(struct timeline *tl, tl_fn fn, void *ctx)
 	return v;
 }
 
-int tl_report(const struct timeline *tl)
-{
-	switch (tl->res.verdict) {
-	case WEFT_CHECK_OK:
-		return 0;
-	case WEFT_CHECK_TRUNCATED:
-		fprintf(stderr, "weft %s: %s: truncated (results cover the part that "
-			"was written): %s\n", tl->cmd, tl->path, tl->res.note);
-		return WEFT_CHECK_TRUNCATED;
-	case WEFT_CHECK_UNREADABLE:
-		fprintf(stderr, "weft %s: %s: %s\n", tl->cmd, tl->path, tl->res.error);
-		return WEFT_EXIT_USAGE;
-	case WEFT_CHECK_INCONSISTENT:
-		break;
-	}
-	fprintf(stderr, "weft %s: %s: results stop where the trace stops being "
-		"consistent: %s\n", tl->cmd, tl->path, tl->res.error);
-	return WEFT_EXIT_BAD;
-}
-
 void tl_close(struct timeline *tl)
 {
 	if (!tl)
 		return;
-	for (uint32_t s = 0; s < tl->threads_cap; s++) {
-		if (tl->threads[s])
-			free(tl->threads[s]->held);
-		free(tl->threads[s]);
+	for (uint32_t i = 0; i < tl->all.n; i++) {
+		free(tl->all.v[i]->held);
+		free(tl->all.v[i]);
 	}
-	free(tl->threads);
+	free(tl->all.v);
+	free(tl->seen.v);
+	free(tl->session.v);
+	u64map_free(&tl->thread_index);
 	forget_objects(tl);
 	free(tl->objs);
 	free(tl->clocks);
@@ -874,16 +878,12 @@ void tl_close(struct timeline *tl)
 const struct weft_check_result *tl_result(const struct timeline *tl) { return &tl->res; }
 const struct weft_tables *tl_tables(const struct timeline *tl) { return tl->tables; }
 const struct weft_file_header *tl_header(const struct timeline *tl) { return &tl->r.header; }
-const char *tl_path(const struct timeline *tl) { return tl->path; }
-uint32_t tl_max_serial(const struct timeline *tl) { return tl->max_serial; }
+uint32_t tl_nthreads(const struct timeline *tl) { return tl->seen.n; }
 uint32_t tl_sessions(const struct timeline *tl) { return tl->sessions; }
 
-const struct tl_thread *tl_thread(const struct timeline *tl, uint32_t serial)
+const struct tl_thread *tl_thread_at(const struct timeline *tl, uint32_t i)
 {
-	if (serial == 0 || serial > tl->max_serial || !tl->threads[serial] ||
-	    !tl->threads[serial]->seen)
-		return NULL;
-	return &tl->threads[serial]->pub;
+	return i < tl->seen.n ? &tl->seen.v[i]->pub : NULL;
 }
 
 int64_t tl_span_ns(const struct timeline *tl)

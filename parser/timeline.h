@@ -3,8 +3,10 @@
  * validated global order weft_check() delivers: per-thread state intervals
  * (running, in a system call, blocked and on what), lock acquisitions with
  * the locks held at the time, lock holds, and which release enabled which
- * acquisition or wake-up.  `weft stats`, `weft export` and `weft lockorder`
- * are consumers of the items it produces; none of them orders events.
+ * acquisition or wake-up.  costs.c (`weft stats`), lockgraph.c (`weft
+ * lockorder`) and `weft export` are consumers of the items it produces;
+ * none of them orders events.  It reads from a reader it is handed and
+ * never prints or exits: what went wrong is in tl_result().
  *
  * Times are nanoseconds since the trace began (the file header's clock
  * value), converted with each generation's CLOCK record; they may be
@@ -162,10 +164,11 @@ typedef void (*tl_fn)(void *ctx, const struct tl_item *item);
 
 struct timeline;
 
-/* Opens a trace for one of the commands: on failure prints one line,
- * "weft CMD: PATH: reason", and returns NULL with *status set to the exit
- * status (2 cannot be read, 1 not a trace). */
-struct timeline *tl_open(const char *path, const char *cmd, int *status);
+/* Takes over r (opened, its header read: weft_reader_open() or
+ * weft_reader_open_memory()), which tl_close() closes, and reads the
+ * trace's tables and clocks.  Nothing here prints or exits: what the
+ * validator holds against the trace is in tl_result() after tl_run(). */
+struct timeline *tl_new(const struct weft_reader *r);
 void tl_close(struct timeline *tl);
 
 /* Runs the trace through the reconstruction, calling fn for every item.
@@ -173,17 +176,13 @@ void tl_close(struct timeline *tl);
  * in tl_result().  What the trace holds up to a problem is still
  * delivered, so consumers work on the valid part. */
 enum weft_verdict tl_run(struct timeline *tl, tl_fn fn, void *ctx);
-/* Prints the verdict's note or error on stderr as "weft CMD: PATH: ...",
- * and returns the exit status for it (0, 1, or 3 for truncated). */
-int tl_report(const struct timeline *tl);
-
 const struct weft_check_result *tl_result(const struct timeline *tl);
 const struct weft_tables *tl_tables(const struct timeline *tl);
 const struct weft_file_header *tl_header(const struct timeline *tl);
-const char *tl_path(const struct timeline *tl);
-/* Threads by serial, 1..tl_max_serial() (entries may be NULL). */
-uint32_t tl_max_serial(const struct timeline *tl);
-const struct tl_thread *tl_thread(const struct timeline *tl, uint32_t serial);
+/* The threads seen (those with a TL_THREAD_BEGIN), in the order they
+ * were first seen: i from 0 to tl_nthreads() - 1. */
+uint32_t tl_nthreads(const struct timeline *tl);
+const struct tl_thread *tl_thread_at(const struct timeline *tl, uint32_t i);
 /* Time from the first to the last event, and the sessions seen. */
 int64_t tl_span_ns(const struct timeline *tl);
 uint32_t tl_sessions(const struct timeline *tl);

@@ -1,12 +1,15 @@
 /*
  * fuzz_trace.c - the libFuzzer target over everything that reads a trace:
  * the file header, the id tables `weft dump` loads, the file-order walk and
- * summary, and the validator with a callback that reads every field of
- * every record it delivers and prints it as `weft dump` does.  Besides the
- * sanitizers, it holds the reader to promises a caller relies on (records
- * lie inside the input, limits are kept, verdicts come with a reason) and
- * aborts when one is broken, and checks every input twice: the verdict
- * must not depend on anything but the bytes.
+ * summary, the validator with a callback that reads every field of every
+ * record it delivers and prints it as `weft dump` does, and the
+ * reconstruction the other commands are built on: the timeline, the costs
+ * `weft stats` prints and the lock-order graph with its cycle search.
+ * Besides the sanitizers, it holds the library to promises a caller relies
+ * on (records lie inside the input, limits are kept, verdicts come with a
+ * reason, every item names its thread, a thread's time adds up) and aborts
+ * when one is broken, and runs every input twice: the verdict and every
+ * number reconstructed must not depend on anything but the bytes.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -14,7 +17,10 @@
 #include <string.h>
 
 #include "check.h"
-#include "print.h"
+#include "costs.h"
+#include "lockgraph.h"
+#include "text.h"
+#include "timeline.h"
 #include "reader.h"
 #include "tables.h"
 
@@ -130,6 +136,171 @@ static void file_order(const uint8_t *data, size_t size,
 	weft_reader_close(&r);
 }
 
+/* ---- the reconstruction ---- */
+
+/* What one run of the reconstruction made of the input. */
+struct answer {
+	enum weft_verdict verdict;
+	uint64_t items;
+	uint64_t digest;
+};
+
+static void mix_answer(struct answer *a, uint64_t v)
+{
+	a->digest = (a->digest ^ v) * 0x100000001b3ull;
+}
+
+struct reconstruction {
+	struct timeline *tl;
+	struct costs *costs;
+	struct lockgraph *graph;
+	struct answer *answer;
+	char text[1024];
+};
+
+/* Every item: its promises, into the answer, then to the costs and the
+ * lock-order graph as weft stats and weft lockorder give it. */
+static void on_item(void *ctx, const struct tl_item *it)
+{
+	struct reconstruction *rc = ctx;
+	struct answer *a = rc->answer;
+	PROMISE(it->thread != NULL && it->serial != 0 && it->thread->serial == it->serial);
+	a->items++;
+	mix_answer(a, it->type);
+	mix_answer(a, it->serial);
+	mix_answer(a, (uint64_t)it->ns);
+	switch (it->type) {
+	case TL_INTERVAL:
+		PROMISE(it->iv.kind < TL_NKINDS && it->iv.kind != TL_RUNNING);
+		PROMISE(it->iv.delivered_ns == 0 || it->iv.continued);
+		mix_answer(a, it->iv.kind);
+		mix_answer(a, (uint64_t)it->iv.begin_ns);
+		mix_answer(a, it->iv.object);
+		/* As weft export labels a slice. */
+		tl_site_text(rc->tl, &it->iv.site, 6, rc->text, sizeof rc->text);
+		PROMISE(strlen(rc->text) < sizeof rc->text);
+		mix_answer(a, strlen(rc->text));
+		break;
+	case TL_ACQUIRE:
+		PROMISE(it->acq.nheld == 0 || it->acq.held != NULL);
+		PROMISE(it->acq.kind <= TL_LOCK_SPIN);
+		mix_answer(a, it->acq.lock);
+		mix_answer(a, it->acq.nheld);
+		break;
+	case TL_HOLD:
+		PROMISE(it->hold.caused_wait_ns >= 0);
+		mix_answer(a, it->hold.lock);
+		mix_answer(a, (uint64_t)it->hold.begin_ns);
+		break;
+	case TL_FLOW:
+		PROMISE(it->flow.what != NULL && it->flow.to == it->serial);
+		mix_answer(a, it->flow.from);
+		mix_answer(a, it->flow.object);
+		break;
+	case TL_INSTANT:
+		PROMISE(it->inst.what != NULL);
+		mix_answer(a, it->inst.object);
+		break;
+	default:
+		break;
+	}
+	costs_add(rc->costs, it);
+	lockgraph_add(rc->graph, it);
+}
+
+static void check_threads(struct reconstruction *rc)
+{
+	char buf[128];
+	for (uint32_t i = 0; i < tl_nthreads(rc->tl); i++) {
+		const struct tl_thread *t = tl_thread_at(rc->tl, i);
+		PROMISE(t != NULL && t->serial != 0);
+		int64_t sum = 0;
+		for (int k = 0; k < TL_NKINDS; k++)
+			sum += t->in_ns[k];
+		PROMISE(sum == t->alive_ns);
+		tl_thread_label(rc->tl, t->serial, buf, sizeof buf);
+		tl_format_ns(t->alive_ns, buf, 16);
+		PROMISE(strlen(buf) < 16);
+		mix_answer(rc->answer, (uint64_t)t->alive_ns);
+	}
+}
+
+static void check_costs(struct reconstruction *rc)
+{
+	const struct costs *c = rc->costs;
+	struct answer *a = rc->answer;
+	for (uint32_t i = 0; i < c->nobjects; i++) {
+		const struct costs_object *o = c->objects[i];
+		PROMISE(i == 0 || c->objects[i - 1]->wait_total >= o->wait_total);
+		PROMISE(memchr(o->symbol, 0, sizeof o->symbol));
+		PROMISE(!o->top_site || o->top_site->count > 0);
+		mix_answer(a, o->addr);
+		mix_answer(a, o->acquisitions + o->contended + o->waits);
+		mix_answer(a, (uint64_t)(o->wait_total + o->hold_total + o->hold_max));
+		mix_answer(a, o->worst_blame ? o->worst_blame->serial : 0);
+		costs_object_matches(o, "main");
+	}
+	for (uint32_t i = 0; i < c->nsyscalls; i++) {
+		const struct costs_syscall *r = c->syscalls[i];
+		PROMISE(r->p50 <= r->p99 || r->max < 0);
+		mix_answer(a, (uint64_t)r->call ^ (uint64_t)r->fd);
+		mix_answer(a, r->calls + r->errors + r->p50 + r->p99);
+		mix_answer(a, (uint64_t)(r->total + r->max));
+	}
+	uint32_t n;
+	struct costs_thread *rows = costs_threads(c, &n);
+	PROMISE(n <= tl_nthreads(rc->tl));
+	free(rows);
+	mix_answer(a, (uint64_t)costs_total_alive(c));
+	const struct costs_object *costliest = costs_costliest_lock(c, NULL);
+	mix_answer(a, costliest ? costliest->addr : 0);
+}
+
+static void on_cycle(void *ctx, const struct lock_cycle *cy)
+{
+	struct reconstruction *rc = ctx;
+	PROMISE(cy->n >= 2 && cy->number >= 1 && cy->listed >= cy->number);
+	for (uint32_t i = 0; i < cy->n; i++) {
+		const struct lock_edge *e = cy->edges[i];
+		PROMISE(e->to == cy->edges[(i + 1) % cy->n]->from);
+		PROMISE(e->modes & (1u << cy->pick[i]));
+		tl_site_text(rc->tl, &e->w[cy->pick[i]].taken_site, 6, rc->text,
+			     sizeof rc->text);
+		mix_answer(rc->answer, e->from);
+		mix_answer(rc->answer, e->count);
+	}
+	mix_answer(rc->answer, cy->gate);
+}
+
+/* The timeline, the costs and the lock-order graph of the input, as
+ * weft stats, weft export and weft lockorder make them. */
+static void reconstruct(const uint8_t *data, size_t size, struct answer *a)
+{
+	struct weft_reader r;
+	PROMISE(weft_reader_open_memory(&r, data, size) == WEFT_READ_OK);
+	struct reconstruction rc = { .answer = a };
+	rc.tl = tl_new(&r);
+	rc.costs = costs_new(rc.tl, NULL);
+	rc.graph = lockgraph_new();
+	a->verdict = tl_run(rc.tl, on_item, &rc);
+	PROMISE(a->verdict == tl_result(rc.tl)->verdict);
+	check_threads(&rc);
+	costs_finish(rc.costs);
+	check_costs(&rc);
+	struct lock_search found;
+	lockgraph_find_cycles(rc.graph, 100, on_cycle, &rc, &found);
+	PROMISE(found.found == found.reported + found.guarded + found.read_only);
+	PROMISE(found.found <= 100);
+	mix_answer(a, lockgraph_locks(rc.graph));
+	mix_answer(a, lockgraph_edges(rc.graph));
+	mix_answer(a, found.found);
+	mix_answer(a, (uint64_t)tl_span_ns(rc.tl));
+	mix_answer(a, tl_sessions(rc.tl));
+	lockgraph_free(rc.graph);
+	costs_free(rc.costs);
+	tl_close(rc.tl);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct weft_reader r;
@@ -166,5 +337,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	PROMISE(again.events == res.events && again.generations == res.generations &&
 		again.threads == res.threads && again.lost == res.lost);
 	weft_reader_close(&r);
+
+	/* The reconstruction agrees with the validator, and makes the same
+	 * of the same bytes twice. */
+	struct answer first = { 0 }, second = { 0 };
+	reconstruct(data, size, &first);
+	PROMISE(first.verdict == v);
+	reconstruct(data, size, &second);
+	PROMISE(first.verdict == second.verdict && first.items == second.items &&
+		first.digest == second.digest);
 	return 0;
 }

@@ -1,12 +1,13 @@
 /*
- * print.h - the text form of a trace, as `weft dump` prints it: one line
+ * text.h - the text form of a trace, as `weft dump` prints it: one line
  * per record with ids resolved (thread names, syscalls, stacks and their
  * symbols), in file order or in the validated global order, and the
  * per-kind summary.  Everything works on an open reader, so a trace held
- * in memory prints the same as a file.
+ * in memory prints the same as a file, and writes only to the stream it is
+ * given.
  */
-#ifndef WEFT_PRINT_H
-#define WEFT_PRINT_H
+#ifndef WEFT_TEXT_H
+#define WEFT_TEXT_H
 
 #include <stdio.h>
 

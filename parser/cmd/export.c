@@ -6,8 +6,6 @@
  * broadcasts and posts, and a flow arrow from each release to the wake-up
  * it caused.
  */
-#include "cli.h"
-
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
@@ -15,6 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "commands.h"
+#include "common.h"
 #include "timeline.h"
 
 struct exporter {
@@ -47,23 +47,6 @@ static void put_us(FILE *out, int64_t ns)
 	fwrite(buf + i, 1, sizeof buf - (size_t)i, out);
 }
 
-static void put_str(FILE *out, const char *s)
-{
-	fputc('"', out);
-	for (; *s; s++) {
-		unsigned char ch = (unsigned char)*s;
-		if (ch == '"' || ch == '\\') {
-			fputc('\\', out);
-			fputc(ch, out);
-		} else if (ch < 0x20) {
-			fprintf(out, "\\u%04x", ch);
-		} else {
-			fputc(ch, out);
-		}
-	}
-	fputc('"', out);
-}
-
 /* The start of an event, up to its "ts" value. */
 static void begin_event(struct exporter *ex, char ph, const char *name,
 			const char *cat, uint32_t tid)
@@ -72,7 +55,7 @@ static void begin_event(struct exporter *ex, char ph, const char *name,
 	fputs(ex->events++ ? ",\n{\"ph\":\"" : "{\"ph\":\"", out);
 	fputc(ph, out);
 	fputs("\",\"name\":", out);
-	put_str(out, name);
+	weft_json_string(out, name);
 	fprintf(out, ",\"cat\":\"%s\",\"pid\":%" PRIu64 ",\"tid\":%u,\"ts\":", cat,
 		ex->pid, tid);
 }
@@ -84,7 +67,7 @@ static void metadata(struct exporter *ex, const char *what, uint32_t tid,
 		",\"tid\":%u,\"args\":{\"%s\":", ex->events++ ? ",\n" : "", what,
 		ex->pid, tid, key);
 	if (value)
-		put_str(ex->out, value);
+		weft_json_string(ex->out, value);
 	else
 		fprintf(ex->out, "%" PRId64, number);
 	fputs("}}", ex->out);
@@ -143,7 +126,7 @@ static void slice(struct exporter *ex, const struct tl_item *it)
 		const char *e = iv->err < 4096 ? strerrorname_np((int)iv->err) : NULL;
 		fprintf(ex->out, "%s\"error\":", sep);
 		if (e)
-			put_str(ex->out, e);
+			weft_json_string(ex->out, e);
 		else
 			fprintf(ex->out, "%" PRIu64, iv->err);
 		sep = ",";
@@ -151,7 +134,7 @@ static void slice(struct exporter *ex, const struct tl_item *it)
 	if (iv->site.stack) {
 		tl_site_text(ex->tl, &iv->site, 6, ex->site, sizeof ex->site);
 		fprintf(ex->out, "%s\"site\":", sep);
-		put_str(ex->out, ex->site);
+		weft_json_string(ex->out, ex->site);
 		sep = ",";
 	}
 	if (iv->from_status) {
@@ -270,11 +253,13 @@ int weft_cmd_export(int argc, char **argv)
 		fputs(export_usage, stderr);
 		return WEFT_EXIT_USAGE;
 	}
-	int status;
+	const char *path = argv[optind];
 	struct exporter ex = { 0 };
-	ex.tl = tl_open(argv[optind], "export", &status);
-	if (!ex.tl)
+	struct weft_reader r;
+	int status = weft_open_trace(&r, path, "export");
+	if (status)
 		return status;
+	ex.tl = tl_new(&r);
 	ex.out = output && strcmp(output, "-") ? fopen(output, "w") : stdout;
 	if (!ex.out) {
 		fprintf(stderr, "weft export: %s: %s\n", output, strerror(errno));
@@ -286,9 +271,9 @@ int weft_cmd_export(int argc, char **argv)
 	ex.pid = tl_header(ex.tl)->pid;
 	fputs("{\"displayTimeUnit\":\"ns\",\"traceEvents\":[\n", ex.out);
 	char name[256];
-	const char *base = strrchr(argv[optind], '/');
-	snprintf(name, sizeof name, "%s (pid %" PRIu64 ")",
-		 base ? base + 1 : argv[optind], ex.pid);
+	const char *base = strrchr(path, '/');
+	snprintf(name, sizeof name, "%s (pid %" PRIu64 ")", base ? base + 1 : path,
+		 ex.pid);
 	metadata(&ex, "process_name", 0, "name", name, 0);
 	tl_run(ex.tl, on_item, &ex);
 	const struct weft_check_result *res = tl_result(ex.tl);
@@ -298,7 +283,7 @@ int weft_cmd_export(int argc, char **argv)
 	int werr = fflush(ex.out) != 0 || ferror(ex.out);
 	if (ex.out != stdout && fclose(ex.out) != 0)
 		werr = 1;
-	status = tl_report(ex.tl);
+	status = weft_report_partial("export", path, res);
 	if (werr) {
 		fprintf(stderr, "weft export: %s: %s\n", output ? output : "stdout",
 			strerror(errno));

@@ -2,9 +2,8 @@
  * stats.c - `weft stats`: where each thread's time went, which locks
  * cost most (mutrace's numbers, from a trace), what the other waits and
  * the system calls cost, as tables sized to the terminal or as JSON.
+ * The numbers are added up by costs.c, in the library; this prints them.
  */
-#include "cli.h"
-
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -12,314 +11,18 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
-#include <uthash.h>
 
-#include "timeline.h"
+#include "commands.h"
+#include "common.h"
+#include "costs.h"
 
-/* ---- latency histogram: 32 sub-buckets per power of two (3% error) ---- */
-
-#define HIST_SUB_BITS 5
-#define HIST_SUB (1 << HIST_SUB_BITS)
-#define HIST_BUCKETS (64 * HIST_SUB)
-
-static uint32_t hist_index(int64_t ns)
-{
-	uint64_t v = ns > 0 ? (uint64_t)ns : 0;
-	if (v < HIST_SUB)
-		return (uint32_t)v;
-	uint32_t e = 63u - (uint32_t)__builtin_clzll(v);
-	uint32_t sub = (uint32_t)(v >> (e - HIST_SUB_BITS)) & (HIST_SUB - 1);
-	return (e - HIST_SUB_BITS + 1) * HIST_SUB + sub;
-}
-
-/* The middle of a bucket. */
-static int64_t hist_value(uint32_t i)
-{
-	if (i < HIST_SUB)
-		return i;
-	uint32_t e = i / HIST_SUB + HIST_SUB_BITS - 1, sub = i % HIST_SUB;
-	uint64_t width = 1ull << (e - HIST_SUB_BITS);
-	return (int64_t)(((uint64_t)(HIST_SUB + sub) << (e - HIST_SUB_BITS)) + width / 2);
-}
-
-/* ---- accumulated rows ---- */
-
-struct site_row {
-	uint64_t hash;
-	uint64_t count;
-	struct tl_site site;
-	UT_hash_handle hh;
-};
-
-struct blame {
-	uint32_t serial;
-	int64_t ns;
-};
-
-/* A lock, or another object threads wait on (cond, sem, barrier). */
-struct obj_row {
-	uint64_t addr;
-	const char *kind;
-	int is_lock;
-	uint64_t acquisitions, contended, waits;
-	int64_t wait_total, wait_max, hold_total, hold_max;
-	struct blame *blame;
-	uint32_t nblame;
-	struct site_row *sites;
-	char symbol[160];        /* of the most frequent blocking site */
-	const struct site_row *top_site;
-	UT_hash_handle hh;
-};
-
-struct sys_row {
-	int64_t key[2];          /* syscall id, descriptor (INT64_MIN: all) */
-	uint64_t calls, errors, sampled;
-	int64_t total, max;
-	uint64_t *hist;
-	UT_hash_handle hh;
-};
-
+/* What a run of weft stats prints from. */
 struct stats {
-	struct timeline *tl;
-	const char *thread_filter, *lock_filter;
-	struct obj_row *objs;
-	struct sys_row *sys;
-	int64_t blocked_in_kind[TL_NKINDS];
+	const char *path;
+	const struct timeline *tl;
+	const struct costs *c;
+	const char *lock_filter;
 };
-
-static int thread_matches(const struct stats *st, const struct tl_thread *t)
-{
-	const char *f = st->thread_filter;
-	if (!f)
-		return 1;
-	const char *num = f[0] == 'T' || f[0] == 't' ? f + 1 : f;
-	char *end;
-	unsigned long v = strtoul(num, &end, 10);
-	if (*num && !*end)
-		return v == t->serial;
-	return t->name && !strcmp(t->name, f);
-}
-
-static struct obj_row *obj_row(struct stats *st, uint64_t addr, const char *kind,
-			       int is_lock)
-{
-	struct obj_row *o;
-	HASH_FIND(hh, st->objs, &addr, sizeof addr, o);
-	if (o)
-		return o;
-	o = calloc(1, sizeof *o);
-	if (!o)
-		abort();
-	o->addr = addr;
-	o->kind = kind;
-	o->is_lock = is_lock;
-	HASH_ADD(hh, st->objs, addr, sizeof o->addr, o);
-	return o;
-}
-
-static void add_blame(struct obj_row *o, uint32_t serial, int64_t ns)
-{
-	for (uint32_t i = 0; i < o->nblame; i++)
-		if (o->blame[i].serial == serial) {
-			o->blame[i].ns += ns;
-			return;
-		}
-	o->blame = realloc(o->blame, (o->nblame + 1) * sizeof *o->blame);
-	if (!o->blame)
-		abort();
-	o->blame[o->nblame++] = (struct blame){ serial, ns };
-}
-
-/* Sites are told apart by their program counters, not their stack ids,
- * which are per generation. */
-static void add_site(struct stats *st, struct obj_row *o, const struct tl_site *s)
-{
-	uint32_t n = 0;
-	const uint64_t *pcs = s->stack
-		? weft_tables_stack(tl_tables(st->tl), s->gen, s->stack, &n) : NULL;
-	if (!pcs)
-		return;
-	uint64_t h = 1469598103934665603ull;
-	for (uint32_t i = 0; i < n; i++)
-		h = (h ^ pcs[i]) * 1099511628211ull;
-	struct site_row *r;
-	HASH_FIND(hh, o->sites, &h, sizeof h, r);
-	if (!r) {
-		r = calloc(1, sizeof *r);
-		if (!r)
-			abort();
-		r->hash = h;
-		r->site = *s;
-		HASH_ADD(hh, o->sites, hash, sizeof r->hash, r);
-	}
-	r->count++;
-}
-
-static void add_sys(struct stats *st, int64_t sys, int64_t fd, const struct tl_interval *iv)
-{
-	int64_t key[2] = { sys, fd };
-	struct sys_row *r;
-	HASH_FIND(hh, st->sys, key, sizeof key, r);
-	if (!r) {
-		r = calloc(1, sizeof *r);
-		r->hist = r ? calloc(HIST_BUCKETS, sizeof *r->hist) : NULL;
-		if (!r || !r->hist)
-			abort();
-		memcpy(r->key, key, sizeof key);
-		HASH_ADD(hh, st->sys, key, sizeof r->key, r);
-	}
-	int64_t d = iv->end_ns - iv->begin_ns;
-	r->calls += !iv->continued;
-	r->errors += iv->err != 0;
-	r->total += d - iv->delivered_ns;
-	if (d > r->max)
-		r->max = d;
-	/* Latencies are those of calls whose end was seen. */
-	if (!iv->cut) {
-		r->hist[hist_index(d)]++;
-		r->sampled++;
-	}
-}
-
-/* Calls whose first argument is a descriptor worth a row of its own. */
-static int per_fd(uint8_t sys)
-{
-	switch (sys) {
-	case WEFT_SYS_read: case WEFT_SYS_write: case WEFT_SYS_pread:
-	case WEFT_SYS_pwrite: case WEFT_SYS_readv: case WEFT_SYS_writev:
-	case WEFT_SYS_recv: case WEFT_SYS_recvfrom: case WEFT_SYS_recvmsg:
-	case WEFT_SYS_send: case WEFT_SYS_sendto: case WEFT_SYS_sendmsg:
-	case WEFT_SYS_accept: case WEFT_SYS_accept4: case WEFT_SYS_connect:
-	case WEFT_SYS_fsync: case WEFT_SYS_fdatasync:
-		return 1;
-	}
-	return 0;
-}
-
-static const char *object_kind(enum tl_kind k)
-{
-	return tl_kind_names[k];
-}
-
-static void on_item(void *p, const struct tl_item *it)
-{
-	struct stats *st = p;
-	if (!thread_matches(st, it->thread))
-		return;
-	struct obj_row *o;
-	switch (it->type) {
-	case TL_INTERVAL: {
-		const struct tl_interval *iv = &it->iv;
-		/* A wait continued across a stop counts once, in full. */
-		int64_t d = iv->end_ns - iv->begin_ns, fresh = d - iv->delivered_ns;
-		st->blocked_in_kind[iv->kind] += fresh;
-		if (iv->kind == TL_SYSCALL || iv->kind == TL_SLEEP) {
-			add_sys(st, iv->syscall, INT64_MIN, iv);
-			if (per_fd(iv->syscall) && iv->arg >= 0)
-				add_sys(st, iv->syscall, iv->arg, iv);
-			break;
-		}
-		if (iv->kind == TL_JOIN)
-			break;
-		int is_lock = iv->kind == TL_MUTEX || iv->kind == TL_RWLOCK;
-		o = obj_row(st, iv->object, object_kind(iv->kind), is_lock);
-		o->waits += !iv->continued;
-		o->wait_total += fresh;
-		if (d > o->wait_max)
-			o->wait_max = d;
-		add_site(st, o, &iv->site);
-		break;
-	}
-	case TL_ACQUIRE:
-		o = obj_row(st, it->acq.lock, tl_lock_names[it->acq.kind], 1);
-		o->acquisitions++;
-		o->contended += it->acq.contended;
-		break;
-	case TL_HOLD:
-		o = obj_row(st, it->hold.lock, tl_lock_names[it->hold.kind], 1);
-		if (!it->hold.cut) {
-			int64_t d = it->hold.end_ns - it->hold.begin_ns;
-			o->hold_total += d;
-			if (d > o->hold_max)
-				o->hold_max = d;
-		}
-		if (it->hold.caused_wait_ns)
-			add_blame(o, it->serial, it->hold.caused_wait_ns);
-		break;
-	default:
-		break;
-	}
-}
-
-/* ---- ordering and selection ---- */
-
-static int by_wait(struct obj_row *a, struct obj_row *b)
-{
-	if (a->wait_total != b->wait_total)
-		return a->wait_total < b->wait_total ? 1 : -1;
-	if (a->acquisitions != b->acquisitions)
-		return a->acquisitions < b->acquisitions ? 1 : -1;
-	return a->addr < b->addr ? -1 : a->addr > b->addr;
-}
-
-static int by_total(struct sys_row *a, struct sys_row *b)
-{
-	if (a->total != b->total)
-		return a->total < b->total ? 1 : -1;
-	return a->key[0] != b->key[0] ? (a->key[0] < b->key[0] ? -1 : 1)
-				      : (a->key[1] < b->key[1] ? -1 : a->key[1] > b->key[1]);
-}
-
-static const struct blame *worst_blame(const struct obj_row *o)
-{
-	const struct blame *w = NULL;
-	for (uint32_t i = 0; i < o->nblame; i++)
-		if (!w || o->blame[i].ns > w->ns)
-			w = &o->blame[i];
-	return w;
-}
-
-static void resolve_sites(struct stats *st)
-{
-	for (struct obj_row *o = st->objs; o; o = o->hh.next) {
-		const struct site_row *best = NULL;
-		for (const struct site_row *s = o->sites; s; s = s->hh.next)
-			if (!best || s->count > best->count)
-				best = s;
-		o->top_site = best;
-		if (best && tl_site_symbol(st->tl, &best->site, o->symbol, sizeof o->symbol))
-			continue;
-		o->symbol[0] = 0;
-	}
-}
-
-static int lock_matches(const struct stats *st, const struct obj_row *o)
-{
-	const char *f = st->lock_filter;
-	if (!f)
-		return 1;
-	char *end;
-	unsigned long long v = strtoull(f, &end, 16);
-	if (*f && !*end)
-		return v == o->addr;
-	return o->symbol[0] && strstr(o->symbol, f);
-}
-
-static uint64_t percentile(const struct sys_row *r, double p)
-{
-	uint64_t rank = (uint64_t)((double)r->sampled * p + 0.999999);
-	if (rank == 0)
-		rank = 1;
-	uint64_t seen = 0;
-	for (uint32_t i = 0; i < HIST_BUCKETS; i++) {
-		seen += r->hist[i];
-		if (seen >= rank) {
-			int64_t v = hist_value(i);
-			return (uint64_t)(v > r->max ? r->max : v);
-		}
-	}
-	return (uint64_t)r->max;
-}
 
 /* ---- text ---- */
 
@@ -375,32 +78,13 @@ static void print_wrapped(const char *s, int width)
 		printf("%s\n", s);
 }
 
-static int64_t total_alive(struct stats *st)
-{
-	int64_t sum = 0;
-	for (uint32_t s = 1; s <= tl_max_serial(st->tl); s++) {
-		const struct tl_thread *t = tl_thread(st->tl, s);
-		if (t && thread_matches(st, t))
-			sum += t->alive_ns;
-	}
-	return sum;
-}
-
-static struct obj_row *costliest_lock(struct stats *st)
-{
-	for (struct obj_row *o = st->objs; o; o = o->hh.next)
-		if (o->is_lock && o->wait_total > 0 && lock_matches(st, o))
-			return o;
-	return NULL;
-}
-
 static void headline(struct stats *st, char *buf, size_t cap)
 {
 	char a[16], b[16], who[64];
-	int64_t alive = total_alive(st);
-	struct obj_row *o = costliest_lock(st);
+	int64_t alive = costs_total_alive(st->c);
+	const struct costs_object *o = costs_costliest_lock(st->c, st->lock_filter);
 	if (o) {
-		const struct blame *w = worst_blame(o);
+		const struct costs_blame *w = o->worst_blame;
 		double pct = alive ? 100.0 * (double)o->wait_total / (double)alive : 0.0;
 		char share[32];
 		if (pct < 0.1)
@@ -421,7 +105,7 @@ static void headline(struct stats *st, char *buf, size_t cap)
 	}
 	enum tl_kind most = TL_RUNNING;
 	for (int k = TL_SYSCALL; k < TL_NKINDS; k++)
-		if (st->blocked_in_kind[k] > st->blocked_in_kind[most])
+		if (st->c->blocked_in_kind[k] > st->c->blocked_in_kind[most])
 			most = (enum tl_kind)k;
 	if (most == TL_RUNNING)
 		snprintf(buf, cap, "No thread waited for a lock, and none blocked.");
@@ -429,45 +113,13 @@ static void headline(struct stats *st, char *buf, size_t cap)
 		snprintf(buf, cap, "No thread waited for a lock; the most time off CPU "
 			 "went to %s (%s in all).", most == TL_SYSCALL ? "system calls"
 			 : most == TL_SLEEP ? "sleeping" : tl_kind_names[most],
-			 dur(st->blocked_in_kind[most], a));
-}
-
-struct thread_row {
-	const struct tl_thread *t;
-	int64_t off_cpu;
-};
-
-static int by_off_cpu(const void *x, const void *y)
-{
-	const struct thread_row *a = x, *b = y;
-	if (a->off_cpu != b->off_cpu)
-		return a->off_cpu < b->off_cpu ? 1 : -1;
-	return a->t->serial < b->t->serial ? -1 : 1;
-}
-
-static struct thread_row *thread_rows(struct stats *st, uint32_t *n)
-{
-	uint32_t max = tl_max_serial(st->tl);
-	struct thread_row *rows = calloc(max + 1, sizeof *rows);
-	if (!rows)
-		abort();
-	*n = 0;
-	for (uint32_t s = 1; s <= max; s++) {
-		const struct tl_thread *t = tl_thread(st->tl, s);
-		if (!t || !thread_matches(st, t))
-			continue;
-		rows[*n].t = t;
-		rows[*n].off_cpu = t->alive_ns - t->in_ns[TL_RUNNING];
-		(*n)++;
-	}
-	qsort(rows, *n, sizeof *rows, by_off_cpu);
-	return rows;
+			 dur(st->c->blocked_in_kind[most], a));
 }
 
 static void print_threads(struct stats *st, int width, int top)
 {
 	uint32_t n;
-	struct thread_row *rows = thread_rows(st, &n);
+	struct costs_thread *rows = costs_threads(st->c, &n);
 	/* One column per state any thread was in; the smallest merge into
 	 * "other" until the table fits. */
 	int64_t sum[TL_NKINDS] = { 0 };
@@ -524,7 +176,7 @@ static void print_threads(struct stats *st, int width, int top)
 
 /* The most frequent site a lock or object was waited for at, under its
  * row. */
-static void print_top_site(struct stats *st, const struct obj_row *o,
+static void print_top_site(struct stats *st, const struct costs_object *o,
 			   const char *verb, int width)
 {
 	if (!o->top_site)
@@ -559,8 +211,9 @@ static void print_locks(struct stats *st, int width, int top)
 	if (maxima)
 		printf(" %9s", "max held");
 	putchar('\n');
-	for (struct obj_row *o = st->objs; o; o = o->hh.next) {
-		if (!o->is_lock || !lock_matches(st, o))
+	for (uint32_t i = 0; i < st->c->nobjects; i++) {
+		const struct costs_object *o = st->c->objects[i];
+		if (!o->is_lock || !costs_object_matches(o, st->lock_filter))
 			continue;
 		if (shown == top) {
 			more++;
@@ -575,7 +228,7 @@ static void print_locks(struct stats *st, int width, int top)
 		if (maxima)
 			printf(" %9s", dur(o->hold_max, b[3]));
 		putchar('\n');
-		const struct blame *w = worst_blame(o);
+		const struct costs_blame *w = o->worst_blame;
 		if (w) {
 			tl_thread_label(st->tl, w->serial, who, sizeof who);
 			snprintf(line, sizeof line, "    made others wait longest: %s, %s",
@@ -593,8 +246,9 @@ static void print_waits(struct stats *st, int width, int top)
 	int shown = 0, more = 0;
 	printf("\nOther waits (condvars, semaphores, barriers), by total\n");
 	printf("%-14s %-8s %8s %9s %9s\n", "object", "kind", "waits", "total", "max");
-	for (struct obj_row *o = st->objs; o; o = o->hh.next) {
-		if (o->is_lock || !lock_matches(st, o))
+	for (uint32_t i = 0; i < st->c->nobjects; i++) {
+		const struct costs_object *o = st->c->objects[i];
+		if (o->is_lock || !costs_object_matches(o, st->lock_filter))
 			continue;
 		if (shown == top) {
 			more++;
@@ -608,13 +262,13 @@ static void print_waits(struct stats *st, int width, int top)
 	print_table_end(shown, more);
 }
 
-static void sys_label(const struct sys_row *r, char *buf, size_t cap)
+static void sys_label(const struct costs_syscall *r, char *buf, size_t cap)
 {
-	const char *name = weft_syscall_name((uint64_t)r->key[0]);
-	if (r->key[1] == INT64_MIN)
+	const char *name = weft_syscall_name((uint64_t)r->call);
+	if (r->fd == INT64_MIN)
 		snprintf(buf, cap, "%s", name ? name : "?");
 	else
-		snprintf(buf, cap, "  %s fd %" PRId64, name ? name : "?", r->key[1]);
+		snprintf(buf, cap, "  %s fd %" PRId64, name ? name : "?", r->fd);
 }
 
 static void print_syscalls(struct stats *st, int width, int top)
@@ -632,8 +286,9 @@ static void print_syscalls(struct stats *st, int width, int top)
 		printf(" %9s", "p50");
 	printf(" %9s %9s\n", "p99", "max");
 	for (int pass = 0; pass < 2; pass++)
-		for (struct sys_row *r = st->sys; r; r = r->hh.next) {
-			if ((r->key[1] == INT64_MIN) != (pass == 0))
+		for (uint32_t i = 0; i < st->c->nsyscalls; i++) {
+			const struct costs_syscall *r = st->c->syscalls[i];
+			if ((r->fd == INT64_MIN) != (pass == 0))
 				continue;
 			if (shown == top) {
 				more++;
@@ -646,8 +301,8 @@ static void print_syscalls(struct stats *st, int width, int top)
 				printf(" %6" PRIu64, r->errors);
 			printf(" %9s", dur(r->total, b[0]));
 			if (full)
-				printf(" %9s", dur((int64_t)percentile(r, 0.50), b[1]));
-			printf(" %9s %9s\n", dur((int64_t)percentile(r, 0.99), b[2]),
+				printf(" %9s", dur((int64_t)r->p50, b[1]));
+			printf(" %9s %9s\n", dur((int64_t)r->p99, b[2]),
 			       dur(r->max, b[3]));
 		}
 	print_table_end(shown, more);
@@ -658,7 +313,7 @@ static void print_banner(struct stats *st, int width)
 	const struct weft_check_result *res = tl_result(st->tl);
 	char span[16], line[1024];
 	snprintf(line, sizeof line, "%s: pid %" PRIu64 ", %u threads, %s, %u generation%s, %u "
-	       "session%s%s", tl_path(st->tl), tl_header(st->tl)->pid, res->threads,
+	       "session%s%s", st->path, tl_header(st->tl)->pid, res->threads,
 	       dur(tl_span_ns(st->tl), span), res->generations,
 	       res->generations == 1 ? "" : "s", tl_sessions(st->tl),
 	       tl_sessions(st->tl) == 1 ? "" : "s",
@@ -673,43 +328,25 @@ static void print_banner(struct stats *st, int width)
 
 /* ---- JSON ---- */
 
-static void json_str(const char *s)
-{
-	putchar('"');
-	for (; s && *s; s++) {
-		unsigned char ch = (unsigned char)*s;
-		if (ch == '"' || ch == '\\')
-			printf("\\%c", ch);
-		else if (ch < 0x20)
-			printf("\\u%04x", ch);
-		else
-			putchar(ch);
-	}
-	putchar('"');
-}
-
 static void print_json(struct stats *st, const char *head, int top)
 {
 	const struct weft_check_result *res = tl_result(st->tl);
 	printf("{\"file\":");
-	json_str(tl_path(st->tl));
+	weft_json_string(stdout, st->path);
 	printf(",\"pid\":%" PRIu64 ",\"span_ns\":%" PRId64 ",\"generations\":%u,"
 	       "\"sessions\":%u,\"lost\":%" PRIu64 ",\"lower_bounds\":%s,"
 	       "\"complete\":%s,\"headline\":", tl_header(st->tl)->pid,
 	       tl_span_ns(st->tl), res->generations, tl_sessions(st->tl), res->lost,
 	       res->lost ? "true" : "false",
 	       res->verdict == WEFT_CHECK_OK ? "true" : "false");
-	json_str(head);
+	weft_json_string(stdout, head);
 	printf(",\n\"threads\":[");
 	uint32_t n;
-	struct thread_row *rows = thread_rows(st, &n);
+	struct costs_thread *rows = costs_threads(st->c, &n);
 	for (uint32_t i = 0; i < n && (int)i < top; i++) {
 		const struct tl_thread *t = rows[i].t;
 		printf("%s\n{\"serial\":%u,\"name\":", i ? "," : "", t->serial);
-		if (t->name)
-			json_str(t->name);
-		else
-			printf("null");
+		weft_json_string_or_null(stdout, t->name);
 		printf(",\"parent\":%u,\"tid\":%" PRIu64 ",\"alive_ns\":%" PRId64
 		       ",\"lost\":%" PRIu64, t->parent, t->tid, t->alive_ns, t->lost);
 		for (int k = 0; k < TL_NKINDS; k++)
@@ -719,8 +356,9 @@ static void print_json(struct stats *st, const char *head, int top)
 	free(rows);
 	printf("],\n\"objects\":[");
 	int i = 0;
-	for (struct obj_row *o = st->objs; o; o = o->hh.next) {
-		if (!lock_matches(st, o) || i >= top)
+	for (uint32_t j = 0; j < st->c->nobjects; j++) {
+		const struct costs_object *o = st->c->objects[j];
+		if (!costs_object_matches(o, st->lock_filter) || i >= top)
 			continue;
 		printf("%s\n{\"address\":\"0x%" PRIx64 "\",\"kind\":\"%s\",\"lock\":%s,"
 		       "\"acquisitions\":%" PRIu64 ",\"contended\":%" PRIu64 ",\"waits\":%"
@@ -729,7 +367,7 @@ static void print_json(struct stats *st, const char *head, int top)
 		       i++ ? "," : "", o->addr, o->kind, o->is_lock ? "true" : "false",
 		       o->acquisitions, o->contended, o->waits, o->wait_total, o->wait_max,
 		       o->hold_total, o->hold_max);
-		const struct blame *w = worst_blame(o);
+		const struct costs_blame *w = o->worst_blame;
 		if (w)
 			printf(",\"longest_holder\":{\"serial\":%u,\"caused_wait_ns\":%"
 			       PRId64 "}", w->serial, w->ns);
@@ -738,49 +376,29 @@ static void print_json(struct stats *st, const char *head, int top)
 			tl_site_text(st->tl, &o->top_site->site, 8, site, sizeof site);
 			printf(",\"top_site\":{\"count\":%" PRIu64 ",\"symbol\":",
 			       o->top_site->count);
-			json_str(o->symbol);
+			weft_json_string(stdout, o->symbol);
 			printf(",\"stack\":");
-			json_str(site);
+			weft_json_string(stdout, site);
 			printf("}");
 		}
 		printf("}");
 	}
 	printf("],\n\"syscalls\":[");
 	i = 0;
-	for (struct sys_row *r = st->sys; r; r = r->hh.next) {
+	for (uint32_t j = 0; j < st->c->nsyscalls; j++) {
+		const struct costs_syscall *r = st->c->syscalls[j];
 		if (i >= top)
 			break;
 		printf("%s\n{\"call\":\"%s\"", i++ ? "," : "",
-		       weft_syscall_name((uint64_t)r->key[0]));
-		if (r->key[1] != INT64_MIN)
-			printf(",\"fd\":%" PRId64, r->key[1]);
+		       weft_syscall_name((uint64_t)r->call));
+		if (r->fd != INT64_MIN)
+			printf(",\"fd\":%" PRId64, r->fd);
 		printf(",\"calls\":%" PRIu64 ",\"errors\":%" PRIu64 ",\"total_ns\":%" PRId64
 		       ",\"p50_ns\":%" PRIu64 ",\"p99_ns\":%" PRIu64 ",\"max_ns\":%" PRId64
-		       "}", r->calls, r->errors, r->total, percentile(r, 0.50),
-		       percentile(r, 0.99), r->max);
+		       "}", r->calls, r->errors, r->total, r->p50, r->p99,
+		       r->max);
 	}
 	printf("]}\n");
-}
-
-static void free_stats(struct stats *st)
-{
-	struct obj_row *o, *otmp;
-	HASH_ITER(hh, st->objs, o, otmp) {
-		struct site_row *s, *stmp;
-		HASH_ITER(hh, o->sites, s, stmp) {
-			HASH_DEL(o->sites, s);
-			free(s);
-		}
-		HASH_DEL(st->objs, o);
-		free(o->blame);
-		free(o);
-	}
-	struct sys_row *r, *rtmp;
-	HASH_ITER(hh, st->sys, r, rtmp) {
-		HASH_DEL(st->sys, r);
-		free(r->hist);
-		free(r);
-	}
 }
 
 static const char stats_usage[] =
@@ -820,6 +438,7 @@ int weft_cmd_stats(int argc, char **argv)
 		{ 0 },
 	};
 	struct stats st = { 0 };
+	const char *thread_filter = NULL;
 	int json = 0, top = -1, c;
 	char *end;
 	optind = 1;
@@ -836,7 +455,7 @@ int weft_cmd_stats(int argc, char **argv)
 			if (top == 0)
 				top = 1 << 30;
 			break;
-		case 't': st.thread_filter = optarg; break;
+		case 't': thread_filter = optarg; break;
 		case 'l': st.lock_filter = optarg; break;
 		case 'h': fputs(stats_usage, stdout); return 0;
 		case 'V': return weft_print_version();
@@ -851,14 +470,17 @@ int weft_cmd_stats(int argc, char **argv)
 	}
 	if (top < 0)
 		top = json ? 1 << 30 : 10;
-	int status;
-	st.tl = tl_open(argv[optind], "stats", &status);
-	if (!st.tl)
+	struct weft_reader r;
+	st.path = argv[optind];
+	int status = weft_open_trace(&r, st.path, "stats");
+	if (status)
 		return status;
-	tl_run(st.tl, on_item, &st);
-	HASH_SORT(st.objs, by_wait);
-	HASH_SORT(st.sys, by_total);
-	resolve_sites(&st);
+	struct timeline *tl = tl_new(&r);
+	struct costs *costs = costs_new(tl, thread_filter);
+	tl_run(tl, costs_add, costs);
+	costs_finish(costs);
+	st.tl = tl;
+	st.c = costs;
 	char head[1024];
 	headline(&st, head, sizeof head);
 	if (json) {
@@ -873,8 +495,8 @@ int weft_cmd_stats(int argc, char **argv)
 		print_syscalls(&st, width, top);
 	}
 	fflush(stdout);
-	status = tl_report(st.tl);
-	free_stats(&st);
-	tl_close(st.tl);
+	status = weft_report_partial("stats", st.path, tl_result(tl));
+	costs_free(costs);
+	tl_close(tl);
 	return status;
 }

@@ -11,7 +11,8 @@
  * directory that is missing or cannot be written.  An earlier weft trace
  * at the output path is kept as PATH.old, as perf record does.
  */
-#include "cli.h"
+#include "commands.h"
+#include "common.h"
 #include "record_signals.h"
 
 #include <elf.h>

@@ -2,16 +2,15 @@
  * dump.c - `weft dump`: every record of a trace, one line each, in the
  * validated global order (or in file order), or `--summary`, the counts
  * per event kind; options, files and exit statuses (the printing itself
- * is print.c).
+ * is text.c, in the library).
  */
-#include "cli.h"
-
-#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "print.h"
+#include "commands.h"
+#include "common.h"
+#include "text.h"
 
 /* Says on stderr what is wrong with the trace, in one line, and returns
  * the verdict as the exit status: the same as weft check's. */
@@ -42,6 +41,40 @@ static int dump_ordered(const char *path)
 	return report(path, v, &res);
 }
 
+/* Reads one trace in file order; writes its records to records and its
+ * summary to summary, either may be NULL.  Returns the verdict weft check
+ * gives the file, having said on stderr what is wrong. */
+static int summarize_file(const char *path, FILE *summary, FILE *records)
+{
+	struct weft_reader r;
+	int rc = weft_open_trace(&r, path, "dump");
+	if (rc)
+		return rc;
+	int st;
+	struct weft_tables *t = weft_tables_load(&r, &st);
+	struct weft_print_counts n;
+	memset(&n, 0, sizeof n);
+	weft_print_file_order(&r, t, records, &n);
+	if (records)
+		fflush(records);
+	if (summary)
+		weft_print_summary(summary, path, &r, &n);
+	weft_tables_free(t);
+	/* The walk in file order reads the structure only; the status is
+	 * the verdict of the whole check, as weft check gives it. */
+	static struct weft_check_result res;
+	memset(&res, 0, sizeof res);
+	weft_reader_close(&r);
+	if (weft_reader_open(&r, path) != WEFT_READ_OK) {
+		fprintf(stderr, "weft dump: %s: %s\n", path, r.error);
+		weft_reader_close(&r);
+		return WEFT_EXIT_USAGE;
+	}
+	enum weft_verdict v = weft_check(&r, NULL, NULL, &res);
+	weft_reader_close(&r);
+	return report(path, v, &res);
+}
+
 static const char dump_usage[] =
 	"usage: weft dump [--summary] [--file-order] FILE...\n"
 	"\n"
@@ -63,19 +96,6 @@ static const char dump_usage[] =
 	"read (or is a trace of a newer weft), the output cannot be written or\n"
 	"the arguments are wrong, 3 the trace is truncated (all of it that\n"
 	"exists was printed).\n";
-
-/* What was printed must have reached stdout: a full disk is an error,
- * not a silently short output. */
-static int output_written(int status)
-{
-	int flush_failed = fflush(stdout) != 0;
-	int err = errno;
-	if (!flush_failed && !ferror(stdout))
-		return status;
-	fprintf(stderr, "weft dump: cannot write the output: %s\n",
-		flush_failed ? strerror(err) : "a write failed");
-	return WEFT_EXIT_USAGE;
-}
 
 int weft_cmd_dump(int argc, char **argv)
 {
@@ -105,41 +125,10 @@ int weft_cmd_dump(int argc, char **argv)
 	int worst = 0;
 	for (int i = optind; i < argc; i++) {
 		int rc = summary || file_order
-			? weft_summarize_file(argv[i], summary ? stdout : NULL,
-					      summary ? NULL : stdout)
+			? summarize_file(argv[i], summary ? stdout : NULL,
+					 summary ? NULL : stdout)
 			: dump_ordered(argv[i]);
 		worst = weft_check_exit(worst, rc);
 	}
-	return output_written(worst);
-}
-
-int weft_summarize_file(const char *path, FILE *summary, FILE *records)
-{
-	struct weft_reader r;
-	int rc = weft_open_trace(&r, path, "dump");
-	if (rc)
-		return rc;
-	int st;
-	struct weft_tables *t = weft_tables_load(&r, &st);
-	struct weft_print_counts n;
-	memset(&n, 0, sizeof n);
-	weft_print_file_order(&r, t, records, &n);
-	if (records)
-		fflush(records);
-	if (summary)
-		weft_print_summary(summary, path, &r, &n);
-	weft_tables_free(t);
-	/* The walk in file order reads the structure only; the status is
-	 * the verdict of the whole check, as weft check gives it. */
-	static struct weft_check_result res;
-	memset(&res, 0, sizeof res);
-	weft_reader_close(&r);
-	if (weft_reader_open(&r, path) != WEFT_READ_OK) {
-		fprintf(stderr, "weft dump: %s: %s\n", path, r.error);
-		weft_reader_close(&r);
-		return WEFT_EXIT_USAGE;
-	}
-	enum weft_verdict v = weft_check(&r, NULL, NULL, &res);
-	weft_reader_close(&r);
-	return report(path, v, &res);
+	return weft_output_written("dump", worst);
 }

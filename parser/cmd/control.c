@@ -1,5 +1,5 @@
 /*
- * cmd_control.c - `weft start PID` and `weft stop PID`: ask a process
+ * control.c - `weft start PID` and `weft stop PID`: ask a process
  * running with libweft.so to switch tracing, and wait for its answer.
  *
  * The request goes to the process's control thread only (so none of the
@@ -11,7 +11,7 @@
  * file, opened before the request was sent, tells whether the trace was
  * completed at exit.
  */
-#include "cli.h"
+#include "common.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -244,38 +244,6 @@ static void find_trace(struct target *t)
 	}
 	if (d)
 		closedir(d);
-}
-
-/* Whether the trace's last record is TRACE_END: the process completed
- * it (at exit, or at the last stop) and was not killed while tracing. */
-int weft_trace_is_complete(int fd)
-{
-	char self[64];
-	snprintf(self, sizeof self, "/proc/self/fd/%d", fd);
-	struct weft_reader r;
-	if (weft_reader_open(&r, self) != WEFT_READ_OK) {
-		weft_reader_close(&r);
-		return 0;
-	}
-	struct weft_batch b, last;
-	int rc, have_last = 0;
-	while ((rc = weft_reader_next_batch(&r, &b)) == WEFT_READ_OK) {
-		weft_reader_release(&r, b.offset);
-		last = b;
-		have_last = 1;
-	}
-	int last_code = -1;
-	if (rc == WEFT_READ_END && have_last) {
-		struct weft_cursor c;
-		struct weft_record rec;
-		weft_cursor_init(&c, &last);
-		while ((rc = weft_cursor_next(&r, &c, &rec)) == WEFT_READ_OK)
-			last_code = rec.code;
-		if (rc != WEFT_READ_END)
-			last_code = -1;
-	}
-	weft_reader_close(&r);
-	return last_code == WEFT_EV_TRACE_END;
 }
 
 /* Says in one line that the process exited (before the request was sent,

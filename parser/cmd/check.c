@@ -1,19 +1,18 @@
 /*
- * cmd_check.c - `weft check`: validate traces, one verdict and summary per
+ * check.c - `weft check`: validate traces, one verdict and summary per
  * file, in text or JSON, with the program's misuses the checker found
  * (findings) and, in text, their stacks.
  */
-#include "cli.h"
-
-#include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "check.h"
-#include "print.h"
+#include "commands.h"
+#include "common.h"
 #include "tables.h"
+#include "text.h"
 
 static const char check_usage[] =
 	"usage: weft check [--json] [--quiet] [--strict] FILE...\n"
@@ -39,23 +38,6 @@ static const char check_usage[] =
 	"writing); 4 (with --strict) every trace is consistent but one has\n"
 	"findings.  The worst status of all files is returned.\n";
 
-static void json_string(FILE *out, const char *s)
-{
-	fputc('"', out);
-	for (; *s; s++) {
-		unsigned char ch = (unsigned char)*s;
-		if (ch == '"' || ch == '\\')
-			fprintf(out, "\\%c", ch);
-		else if (ch == '\n')
-			fputs("\\n", out);
-		else if (ch < 0x20)
-			fprintf(out, "\\u%04x", ch);
-		else
-			fputc(ch, out);
-	}
-	fputc('"', out);
-}
-
 static const char *verdict_word(enum weft_verdict v)
 {
 	switch (v) {
@@ -65,23 +47,6 @@ static const char *verdict_word(enum weft_verdict v)
 	case WEFT_CHECK_TRUNCATED: return "truncated";
 	}
 	return "?";
-}
-
-int weft_open_status(int rc, const struct weft_reader *r)
-{
-	if (rc == WEFT_READ_IOERR || r->header.version > WEFT_FORMAT_VERSION)
-		return WEFT_EXIT_USAGE;
-	return WEFT_EXIT_BAD;
-}
-
-int weft_open_trace(struct weft_reader *r, const char *path, const char *cmd)
-{
-	int rc = weft_reader_open(r, path);
-	if (rc == WEFT_READ_OK)
-		return 0;
-	fprintf(stderr, "weft %s: %s: %s\n", cmd, path, r->error);
-	weft_reader_close(r);
-	return weft_open_status(rc, r);
 }
 
 static void json_findings(FILE *out, const struct weft_check_result *res)
@@ -100,7 +65,7 @@ static void json_findings(FILE *out, const struct weft_check_result *res)
 			weft_finding_name(f->kind), weft_events[f->code].name,
 			f->object, f->thread, f->generation, f->offset, f->stack,
 			f->other, f->other_generation, f->other_offset, f->other_stack);
-		json_string(out, text);
+		weft_json_string(out, text);
 		fputc('}', out);
 	}
 	fputc(']', out);
@@ -173,7 +138,7 @@ int weft_check_file(const char *path, int json, int quiet, uint64_t *findings)
 		? (double)(res.last_ts - res.first_ts) / (double)res.frequency : 0;
 	if (json) {
 		printf("{\"file\":");
-		json_string(stdout, path);
+		weft_json_string(stdout, path);
 		printf(",\"verdict\":\"%s\",\"generations\":%u,\"threads\":%u,"
 		       "\"events\":%" PRIu64 ",\"batches\":%" PRIu64 ",\"bytes\":%" PRIu64
 		       ",\"duration_s\":%.9f,\"lost\":%" PRIu64 ",\"complete\":%s",
@@ -182,11 +147,11 @@ int weft_check_file(const char *path, int json, int quiet, uint64_t *findings)
 		       res.complete ? "true" : "false");
 		if (res.error[0]) {
 			printf(",\"error\":");
-			json_string(stdout, res.error);
+			weft_json_string(stdout, res.error);
 		}
 		if (res.note[0]) {
 			printf(",\"note\":");
-			json_string(stdout, res.note);
+			weft_json_string(stdout, res.note);
 		}
 		json_findings(stdout, &res);
 		printf("}\n");
@@ -211,28 +176,6 @@ int weft_check_file(const char *path, int json, int quiet, uint64_t *findings)
 		       verdict_word(res.verdict), res.generations, res.threads,
 		       res.events, secs, res.lost, res.findings_total);
 	return res.verdict;
-}
-
-/* Exit status for the worst of a set of verdicts. */
-int weft_check_exit(int worst_so_far, int verdict)
-{
-	static const int rank[] = { [WEFT_CHECK_OK] = 0, [WEFT_CHECK_TRUNCATED] = 1,
-				    [WEFT_CHECK_INCONSISTENT] = 2,
-				    [WEFT_CHECK_UNREADABLE] = 3 };
-	return rank[verdict] > rank[worst_so_far] ? verdict : worst_so_far;
-}
-
-/* What was printed must have reached stdout: a full disk is an error,
- * not a silently short output. */
-static int output_written(int status)
-{
-	int flush_failed = fflush(stdout) != 0;
-	int err = errno;
-	if (!flush_failed && !ferror(stdout))
-		return status;
-	fprintf(stderr, "weft check: cannot write the output: %s\n",
-		flush_failed ? strerror(err) : "a write failed");
-	return WEFT_EXIT_USAGE;
 }
 
 int weft_cmd_check(int argc, char **argv)
@@ -269,5 +212,5 @@ int weft_cmd_check(int argc, char **argv)
 							       &findings));
 	if (strict && findings && worst == WEFT_CHECK_OK)
 		worst = WEFT_EXIT_FINDINGS;
-	return output_written(worst);
+	return weft_output_written("check", worst);
 }

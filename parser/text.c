@@ -1,7 +1,7 @@
 /*
- * print.c - the text form of trace records (see print.h).
+ * text.c - the text form of trace records (see text.h).
  */
-#include "print.h"
+#include "text.h"
 
 #include <inttypes.h>
 #include <string.h>

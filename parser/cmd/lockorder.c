@@ -1,0 +1,194 @@
+/*
+ * lockorder.c - `weft lockorder`: prints the lock-order graph's cycles
+ * (lockgraph.c, in the library, builds the graph and finds them), each a
+ * potential deadlock, with the threads and sites that made it, in text
+ * or JSON; a guarded cycle is listed and does not count for --fail.
+ */
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "commands.h"
+#include "common.h"
+#include "lockgraph.h"
+
+struct lockorder {
+	struct timeline *tl;
+	int json;
+};
+
+static const char *mode_word(enum tl_lock_kind kind, unsigned shared)
+{
+	return kind != TL_LOCK_RWLOCK ? "" : shared ? " (read)" : " (write)";
+}
+
+/* Prints one cycle as the search finds it. */
+static void print_cycle(void *p, const struct lock_cycle *c)
+{
+	const struct lockorder *o = p;
+	const struct lock_edge *const *cyc = c->edges;
+	uint32_t k = c->n;
+	const uint8_t *pick = c->pick;
+	uint64_t gate = c->gate;
+	char held[1024], taken[1024], who[96];
+	if (o->json) {
+		printf("%s\n{\"locks\":[", c->listed > 1 ? "," : "");
+		for (uint32_t i = 0; i < k; i++)
+			printf("%s\"0x%" PRIx64 "\"", i ? "," : "", cyc[i]->from);
+		if (gate)
+			printf("],\"guarded_by\":\"0x%" PRIx64 "\",\"edges\":[", gate);
+		else
+			printf("],\"guarded_by\":null,\"edges\":[");
+	} else {
+		printf("\n%s %" PRIu64 ": ", gate ? "guarded cycle" : "cycle", c->number);
+		for (uint32_t i = 0; i < k; i++)
+			printf("%s 0x%" PRIx64 " -> ", tl_lock_names[cyc[i]->from_kind],
+			       cyc[i]->from);
+		printf("%s 0x%" PRIx64 "%s\n", tl_lock_names[cyc[0]->from_kind],
+		       cyc[0]->from, gate ? "" : " (potential deadlock)");
+		if (gate)
+			printf("  not a deadlock: every edge was made holding 0x%" PRIx64 "\n",
+			       gate);
+	}
+	for (uint32_t i = 0; i < k; i++) {
+		const struct lock_edge *e = cyc[i];
+		const struct lock_witness *w = &e->w[pick[i]];
+		tl_site_text(o->tl, &w->held_site, 6, held, sizeof held);
+		tl_site_text(o->tl, &w->taken_site, 6, taken, sizeof taken);
+		if (o->json) {
+			printf("%s{\"from\":\"0x%" PRIx64 "\",\"to\":\"0x%" PRIx64
+			       "\",\"thread\":%u,\"count\":%" PRIu64 ",\"threads\":[",
+			       i ? "," : "", e->from, e->to, w->serial, e->count);
+			for (uint32_t t = 0; t < e->nthreads; t++)
+				printf("%s%u", t ? "," : "", e->threads[t]);
+			printf("],\"held_shared\":%s,\"taken_shared\":%s,\"held_at\":",
+			       pick[i] >> 1 ? "true" : "false", pick[i] & 1 ? "true" : "false");
+			weft_json_string(stdout, held);
+			printf(",\"taken_at\":");
+			weft_json_string(stdout, taken);
+			printf("}");
+			continue;
+		}
+		tl_thread_label(o->tl, w->serial, who, sizeof who);
+		printf("  %s took %s 0x%" PRIx64 "%s while holding %s 0x%" PRIx64 "%s"
+		       " (%" PRIu64 " time%s", who, tl_lock_names[e->to_kind], e->to,
+		       mode_word(e->to_kind, pick[i] & 1), tl_lock_names[e->from_kind],
+		       e->from, mode_word(e->from_kind, pick[i] >> 1), e->count,
+		       e->count == 1 ? "" : "s");
+		if (e->nthreads > 1) {
+			printf(", by threads");
+			for (uint32_t t = 0; t < e->nthreads; t++)
+				printf(" T%u", e->threads[t]);
+		}
+		printf(")\n      holding since: %s\n      taken at:      %s\n", held, taken);
+	}
+	if (o->json)
+		printf("]}");
+}
+
+static const char lockorder_usage[] =
+	"usage: weft lockorder [--fail] [--json] [--max-cycles N] FILE\n"
+	"\n"
+	"Build the lock-order graph of a trace, over all its threads and\n"
+	"sessions: an edge A -> B each time a thread takes lock B (mutex, spin\n"
+	"lock, rwlock for reading or writing, or a cond wait taking its mutex\n"
+	"back) while it holds lock A.  Every cycle is a potential deadlock,\n"
+	"even if this run did not deadlock: each is listed with the thread,\n"
+	"count and sites (stacks when recorded, else file offsets) of its edges.\n"
+	"A trylock adds no edge into the lock it takes; a cycle that needs a\n"
+	"reader to wait for a reader is left out; a cycle whose every edge was\n"
+	"made holding one same other lock is listed as guarded.\n"
+	"\n"
+	"  -f, --fail           exit 1 when there is a cycle that is not guarded\n"
+	"  -j, --json           one JSON object instead of text\n"
+	"  -m, --max-cycles N   stop after N cycles (default 100)\n"
+	"  -h, --help           show this help\n"
+	"  -V, --version        show weft's version\n"
+	"\n"
+	"Exit status: 1 with --fail when a cycle was found; otherwise as weft\n"
+	"check: 0, 1 inconsistent, 2 cannot be read or bad arguments, 3\n"
+	"truncated (the part that was written is analysed).\n";
+
+int weft_cmd_lockorder(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "fail", no_argument, NULL, 'f' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "max-cycles", required_argument, NULL, 'm' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ 0 },
+	};
+	struct lockorder o = { 0 };
+	uint64_t max_cycles = 100;
+	int fail = 0, c;
+	char *end;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "fjm:hV", opts, NULL)) != -1) {
+		switch (c) {
+		case 'f': fail = 1; break;
+		case 'j': o.json = 1; break;
+		case 'm':
+			max_cycles = strtoull(optarg, &end, 10);
+			if (!*optarg || *end || max_cycles == 0) {
+				fprintf(stderr, "weft lockorder: --max-cycles wants a positive "
+					"number, not '%s'\n", optarg);
+				return WEFT_EXIT_USAGE;
+			}
+			break;
+		case 'h': fputs(lockorder_usage, stdout); return 0;
+		case 'V': return weft_print_version();
+		default: fputs(lockorder_usage, stderr); return WEFT_EXIT_USAGE;
+		}
+	}
+	if (optind + 1 != argc) {
+		fprintf(stderr, "weft lockorder: %s\n", optind >= argc
+			? "no trace file given" : "one trace file at a time");
+		fputs(lockorder_usage, stderr);
+		return WEFT_EXIT_USAGE;
+	}
+	const char *path = argv[optind];
+	struct weft_reader r;
+	int status = weft_open_trace(&r, path, "lockorder");
+	if (status)
+		return status;
+	o.tl = tl_new(&r);
+	struct lockgraph *g = lockgraph_new();
+	tl_run(o.tl, lockgraph_add, g);
+	if (o.json) {
+		printf("{\"file\":");
+		weft_json_string(stdout, path);
+		printf(",\"locks\":%u,\"edges\":%u,\"cycles\":[", lockgraph_locks(g),
+		       lockgraph_edges(g));
+	} else {
+		printf("%s: %u locks, %u lock-order edges\n", path, lockgraph_locks(g),
+		       lockgraph_edges(g));
+	}
+	struct lock_search found;
+	lockgraph_find_cycles(g, max_cycles, print_cycle, &o, &found);
+	if (o.json) {
+		printf("],\"deadlock_cycles\":%" PRIu64 ",\"guarded_cycles\":%" PRIu64
+		       ",\"read_only_cycles\":%" PRIu64 ",\"search_stopped\":%s}\n",
+		       found.reported, found.guarded, found.read_only,
+		       found.stopped ? "true" : "false");
+	} else {
+		printf("\n%" PRIu64 " cycle%s (potential deadlock%s)", found.reported,
+		       found.reported == 1 ? "" : "s", found.reported == 1 ? "" : "s");
+		if (found.guarded)
+			printf(", %" PRIu64 " guarded by a gate lock", found.guarded);
+		if (found.read_only)
+			printf(", %" PRIu64 " left out (readers only)", found.read_only);
+		printf("\n");
+		if (found.stopped)
+			printf("the search stopped early (--max-cycles %" PRIu64 "): there "
+			       "may be more\n", max_cycles);
+	}
+	fflush(stdout);
+	status = weft_report_partial("lockorder", path, tl_result(o.tl));
+	if (fail && found.reported)
+		status = WEFT_EXIT_BAD;
+	lockgraph_free(g);
+	tl_close(o.tl);
+	return status;
+}

@@ -1,0 +1,98 @@
+/*
+ * costs.h - where the time of a trace went, added up from the timeline's
+ * items: each lock's acquisitions, contention, waits and holds (mutrace's
+ * numbers, from a trace), which thread's holding made others wait
+ * longest, and the site it was most often waited for at; the other
+ * objects threads waited on (condvars, semaphores, barriers); system
+ * calls by kind and by descriptor with latency percentiles; and time
+ * blocked per kind of state.  `weft stats` prints them; nothing here
+ * prints.
+ */
+#ifndef WEFT_COSTS_H
+#define WEFT_COSTS_H
+
+#include <stdint.h>
+
+#include "timeline.h"
+
+/* Who held a lock while others waited for it, and for how long they
+ * waited, summed. */
+struct costs_blame {
+	uint32_t serial;
+	int64_t ns;
+};
+
+/* Where an object was waited for (told apart by program counters, not by
+ * stack ids, which are per generation). */
+struct costs_site {
+	uint64_t count;
+	struct tl_site site;
+};
+
+/* A lock, or another object threads wait on (cond, sem, barrier). */
+struct costs_object {
+	uint64_t addr;
+	const char *kind;          /* "mutex", "rwlock", "spin", "cond", ... */
+	int is_lock;
+	uint64_t acquisitions, contended, waits;
+	int64_t wait_total, wait_max, hold_total, hold_max;
+	const struct costs_blame *worst_blame;   /* NULL when nobody waited */
+	const struct costs_site *top_site;       /* NULL without stacks */
+	char symbol[160];          /* of top_site's frame ("" when none) */
+};
+
+/* One system call, in all or on one descriptor. */
+struct costs_syscall {
+	int64_t call;              /* syscall id */
+	int64_t fd;                /* INT64_MIN: every call of the kind */
+	uint64_t calls, errors;
+	int64_t total, max;
+	uint64_t p50, p99;         /* latency of calls whose end was seen */
+};
+
+struct costs_entries;
+
+struct costs {
+	const struct timeline *tl;
+	const char *thread_filter; /* only this thread's items (serial, "T3",
+				      or name); NULL for all */
+	/* After costs_finish(): by time waited, longest first. */
+	const struct costs_object **objects;
+	uint32_t nobjects;
+	/* After costs_finish(): by total time blocked, longest first. */
+	const struct costs_syscall **syscalls;
+	uint32_t nsyscalls;
+	int64_t blocked_in_kind[TL_NKINDS];
+	struct costs_entries *entries;
+};
+
+/* A thread and its time off CPU (alive but not running). */
+struct costs_thread {
+	const struct tl_thread *t;
+	int64_t off_cpu;
+};
+
+/* Starts adding up for tl; thread_filter as in struct costs. */
+struct costs *costs_new(const struct timeline *tl, const char *thread_filter);
+/* A tl_fn: adds one item (give it to tl_run() with the costs as ctx). */
+void costs_add(void *costs, const struct tl_item *item);
+/* Once tl_run() has returned: sorts, and resolves the sites. */
+void costs_finish(struct costs *c);
+void costs_free(struct costs *c);
+
+/* Whether thread t passes the thread filter. */
+int costs_thread_matches(const struct costs *c, const struct tl_thread *t);
+/* Whether o passes a lock filter: a hex address, or a text in the symbol
+ * of its most frequent blocking site; NULL passes everything. */
+int costs_object_matches(const struct costs_object *o, const char *lock_filter);
+/* The threads that pass the filter, by time off CPU, most first;
+ * the caller frees the array. */
+struct costs_thread *costs_threads(const struct costs *c, uint32_t *n);
+/* Traced time alive of the threads that pass the filter, summed. */
+int64_t costs_total_alive(const struct costs *c);
+/* The lock threads waited for longest that passes lock_filter, or NULL
+ * when no thread waited for a lock. */
+const struct costs_object *costs_costliest_lock(const struct costs *c,
+						const char *lock_filter);
+
+#endif
