@@ -21,11 +21,31 @@ const struct weft_event_desc weft_events[256] = {
 const char *weft_syscall_name(uint64_t id)
 {
 	switch (id) {
-#define WEFT_SYSCALL(name, id_) case id_: return #name;
+#define WEFT_SYSCALL(name, id_, arg, class) case id_: return #name;
 #include "syscalls.def"
 #undef WEFT_SYSCALL
 	}
 	return NULL;
+}
+
+enum weft_syscall_arg weft_syscall_arg(uint64_t id)
+{
+	switch (id) {
+#define WEFT_SYSCALL(name, id_, arg, class) case id_: return WEFT_SYSARG_##arg;
+#include "syscalls.def"
+#undef WEFT_SYSCALL
+	}
+	return WEFT_SYSARG_NONE;
+}
+
+enum weft_syscall_class weft_syscall_class(uint64_t id)
+{
+	switch (id) {
+#define WEFT_SYSCALL(name, id_, arg, class) case id_: return WEFT_SYSCLASS_##class;
+#include "syscalls.def"
+#undef WEFT_SYSCALL
+	}
+	return WEFT_SYSCLASS_UNKNOWN;
 }
 
 const char *weft_state_name(uint64_t id)

@@ -149,10 +149,21 @@ enum {
 };
 
 enum weft_syscall_id {
-#define WEFT_SYSCALL(name, id) WEFT_SYS_##name = id,
+#define WEFT_SYSCALL(name, id, arg, class) WEFT_SYS_##name = id,
 #include "syscalls.def"
 #undef WEFT_SYSCALL
 	WEFT_SYS_COUNT_
+};
+
+/* What a syscall record's argument holds, and what the call waits for
+ * (the ARG and CLASS columns of syscalls.def). */
+enum weft_syscall_arg {
+	WEFT_SYSARG_NONE, WEFT_SYSARG_FD, WEFT_SYSARG_COUNT, WEFT_SYSARG_PID,
+	WEFT_SYSARG_CLOCK, WEFT_SYSARG_USEC, WEFT_SYSARG_SECONDS,
+};
+enum weft_syscall_class {
+	WEFT_SYSCLASS_UNKNOWN, WEFT_SYSCLASS_IO, WEFT_SYSCLASS_POLL,
+	WEFT_SYSCLASS_SLEEP, WEFT_SYSCLASS_FILE, WEFT_SYSCLASS_WAIT,
 };
 
 enum weft_thread_state {
@@ -182,6 +193,8 @@ struct weft_event_desc {
 extern const struct weft_event_desc weft_events[256];
 
 const char *weft_syscall_name(uint64_t id);
+enum weft_syscall_arg weft_syscall_arg(uint64_t id);
+enum weft_syscall_class weft_syscall_class(uint64_t id);
 const char *weft_state_name(uint64_t id);
 
 #endif

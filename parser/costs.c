@@ -170,21 +170,6 @@ static void add_sys(struct costs *c, int64_t sys, int64_t fd,
 	}
 }
 
-/* Calls whose first argument is a descriptor worth a row of its own. */
-static int per_fd(uint8_t sys)
-{
-	switch (sys) {
-	case WEFT_SYS_read: case WEFT_SYS_write: case WEFT_SYS_pread:
-	case WEFT_SYS_pwrite: case WEFT_SYS_readv: case WEFT_SYS_writev:
-	case WEFT_SYS_recv: case WEFT_SYS_recvfrom: case WEFT_SYS_recvmsg:
-	case WEFT_SYS_send: case WEFT_SYS_sendto: case WEFT_SYS_sendmsg:
-	case WEFT_SYS_accept: case WEFT_SYS_accept4: case WEFT_SYS_connect:
-	case WEFT_SYS_fsync: case WEFT_SYS_fdatasync:
-		return 1;
-	}
-	return 0;
-}
-
 static void add_interval(struct costs *c, const struct tl_interval *iv)
 {
 	/* A wait continued across a stop counts once, in full. */
@@ -192,7 +177,8 @@ static void add_interval(struct costs *c, const struct tl_interval *iv)
 	c->blocked_in_kind[iv->kind] += fresh;
 	if (iv->kind == TL_SYSCALL || iv->kind == TL_SLEEP) {
 		add_sys(c, iv->syscall, INT64_MIN, iv);
-		if (per_fd(iv->syscall) && iv->arg >= 0)
+		/* Data through a descriptor gets a row per descriptor too. */
+		if (weft_syscall_class(iv->syscall) == WEFT_SYSCLASS_IO && iv->arg >= 0)
 			add_sys(c, iv->syscall, iv->arg, iv);
 		return;
 	}

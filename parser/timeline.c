@@ -500,12 +500,7 @@ static void drop_holds(struct timeline *tl, struct thr *t, int64_t now)
 
 static enum tl_kind syscall_kind(uint64_t sys)
 {
-	switch (sys) {
-	case WEFT_SYS_nanosleep: case WEFT_SYS_clock_nanosleep:
-	case WEFT_SYS_usleep: case WEFT_SYS_sleep:
-		return TL_SLEEP;
-	}
-	return TL_SYSCALL;
+	return weft_syscall_class(sys) == WEFT_SYSCLASS_SLEEP ? TL_SLEEP : TL_SYSCALL;
 }
 
 static enum tl_kind state_kind(uint64_t state, uint64_t sys)

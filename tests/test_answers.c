@@ -403,6 +403,38 @@ Test(answers, stats_counts_the_mutex_a_cancelled_wait_takes_back, .timeout = 60)
 	cr_assert_str_eq(line, "[('cond', 0), ('mutex', 2)]");
 }
 
+/* A slice is named by what its call's argument holds (syscalls.def):
+ * poll's is a count of descriptors, waitpid's a process id, read's a
+ * descriptor. */
+Test(answers, export_names_syscalls_by_their_argument, .timeout = 60)
+{
+	char line[256];
+	struct run_result r;
+	struct tg t;
+	tg_init(&t);
+	tg_clock(&t, 1);
+	start(&t, 1, 1000);
+	TG(&t, SYSCALL_BEGIN, 1100, WEFT_SYS_poll, 2, 0);
+	TG(&t, SYSCALL_END, 1200, WEFT_SYS_poll, 1, 0);
+	TG(&t, SYSCALL_BEGIN, 1300, WEFT_SYS_waitpid, 77, 0);
+	TG(&t, SYSCALL_END, 1400, WEFT_SYS_waitpid, 77, 0);
+	TG(&t, SYSCALL_BEGIN, 1500, WEFT_SYS_read, 5, 0);
+	TG(&t, SYSCALL_END, 1600, WEFT_SYS_read, 10, 0);
+	tg_close(&t);
+	gen_end(&t, 1, 0, 1);
+	char *trace = save("syscall-names", (const char *)t.data, t.len);
+	tg_free(&t);
+	char *json = h_trace_path("syscall-names-export");
+	weft(&r, "export", trace, "-o", json);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	h_free(&r);
+	python("import json, sys\n"
+	       "ev = json.load(open(sys.argv[1]))['traceEvents']\n"
+	       "print([e['name'] for e in ev if e['ph'] == 'X'])\n",
+	       json, NULL, NULL, line, sizeof line);
+	cr_assert_str_eq(line, "['poll', 'waitpid pid 77', 'read fd 5']");
+}
+
 /* ---- bad input ---- */
 
 Test(answers, bad_input_is_one_line_and_the_readers_status, .timeout = 60)

@@ -86,10 +86,18 @@ static void interval_name(const struct tl_interval *iv, char *buf, size_t cap)
 	switch (iv->kind) {
 	case TL_SYSCALL:
 	case TL_SLEEP:
-		if (iv->arg >= 0 && iv->kind == TL_SYSCALL)
+		/* The argument names the slice when it says what was waited
+		 * for: a descriptor, a process. */
+		switch (iv->arg < 0 ? WEFT_SYSARG_NONE : weft_syscall_arg(iv->syscall)) {
+		case WEFT_SYSARG_FD:
 			snprintf(buf, cap, "%s fd %" PRId64, sys ? sys : "?", iv->arg);
-		else
+			break;
+		case WEFT_SYSARG_PID:
+			snprintf(buf, cap, "%s pid %" PRId64, sys ? sys : "?", iv->arg);
+			break;
+		default:
 			snprintf(buf, cap, "%s", sys ? sys : "?");
+		}
 		break;
 	case TL_JOIN:
 		snprintf(buf, cap, "join T%" PRIu64, iv->object);
