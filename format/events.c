@@ -4,10 +4,16 @@
  */
 #include "wire.h"
 
+#include "event_args.h"
+
 const struct weft_event_desc weft_events[256] = {
 #define WEFT_EVENT(name_, code, timed_, kinds_, names_)                \
 	[code] = { .name = #name_, .kinds = kinds_, .names = names_,    \
-		   .timed = timed_, .nargs = sizeof(kinds_) - 1 },
+		   .timed = timed_, .nargs = sizeof(kinds_) - 1,         \
+		   .seq_arg = WEFT_SEQ_ARG_##name_,                      \
+		   .seq_object_arg = WEFT_SEQ_OBJECT_ARG_##name_,        \
+		   .stack_arg = WEFT_STACK_ARG_##name_,                  \
+		   .flags_arg = WEFT_FLAGS_ARG_##name_ },
 #include "events.def"
 #undef WEFT_EVENT
 };

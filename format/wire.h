@@ -177,6 +177,10 @@ struct weft_event_desc {
 	const char *names;  /* comma-separated argument names */
 	uint8_t timed;
 	uint8_t nargs;
+	/* Where the arguments some code looks up by role are, -1 when the
+	 * event has none: its sequence number, the object that number
+	 * sequences, its stack id, its flags (event_args.h). */
+	int8_t seq_arg, seq_object_arg, stack_arg, flags_arg;
 };
 
 extern const struct weft_event_desc weft_events[256];

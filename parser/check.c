@@ -113,8 +113,6 @@ enum weft_verdict weft_check(struct weft_reader *r, weft_check_fn fn, void *ctx,
 {
 	struct checker c = { .r = r, .res = res, .fn = fn, .ctx = ctx,
 			     .numbers_restart = r->header.version >= 2 };
-	if (places[0].seq == 0)
-		find_places();
 	memset(res, 0, sizeof *res);
 	res->first_ts = UINT64_MAX;
 	res->frequency = r->header.frequency;

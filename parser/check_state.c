@@ -75,29 +75,3 @@ void forget_state(struct object *o)
 	o->early_readers = 0;
 	o->barrier_count = 0;
 }
-
-struct arg_places places[256];
-
-void find_places(void)
-{
-	for (int code = 0; code < 256; code++) {
-		struct arg_places *p = &places[code];
-		p->seq = p->obj = p->stack = -1;
-		const char *k = weft_events[code].kinds;
-		if (!k)
-			continue;
-		for (int i = 0; k[i]; i++) {
-			if (k[i] == 'k')
-				p->stack = (int8_t)i;
-			if (k[i] == 's') {
-				int o = i - 1;
-				while (o >= 0 && k[o] != 'o')
-					o--;
-				if (o >= 0) {
-					p->seq = (int8_t)i;
-					p->obj = (int8_t)o;
-				}
-			}
-		}
-	}
-}

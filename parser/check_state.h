@@ -180,22 +180,6 @@ struct object *object_get(struct checker *c, uint64_t addr);
 /* Nothing is known of o's state: who holds it, its value, its rounds. */
 void forget_state(struct object *o);
 
-/* Where each event kind keeps its sequence number, the object it
- * sequences (the nearest 'o' argument before it) and its stack id: -1 when
- * it has none.  Worked out once from the event table (find_places). */
-struct arg_places {
-	int8_t seq, obj, stack;
-};
-extern struct arg_places places[256];
-void find_places(void);
-
-/* Index of a record's sequence argument, or -1; *obj_arg gets the index
- * of the object it sequences. */
-static inline int seq_arg(uint8_t code, int *obj_arg)
-{
-	*obj_arg = places[code].obj;
-	return places[code].seq;
-}
 
 /* ---- findings.c: each records a finding about t's pending event ---- */
 

@@ -82,7 +82,7 @@ static int prepass_record(struct checker *c, const struct weft_batch *b,
 		     d->name);
 		return -1;
 	}
-	int k = places[rec->code].stack;
+	int k = d->stack_arg;
 	if (k >= 0 && rec->args[k] && !u64map_get(&c->stack_uses, rec->args[k]))
 		u64map_put(&c->stack_uses, rec->args[k],
 			   (uint32_t)(off > UINT32_MAX ? UINT32_MAX : off));
@@ -90,8 +90,7 @@ static int prepass_record(struct checker *c, const struct weft_batch *b,
 		c->relaxed = 1;
 		c->gen_lost += rec->args[0];
 	}
-	int oi;
-	int si = seq_arg(rec->code, &oi);
+	int si = d->seq_arg, oi = d->seq_object_arg;
 	if (si >= 0 && rec->args[si] && rec->args[oi]) {
 		struct object *o = object_get(c, rec->args[oi]);
 		if (o->min_gen != g) {

@@ -185,7 +185,7 @@ static void wake_after(struct checker *c, const struct thread *t)
 		else if (d->kinds[i] == 'o')
 			wake(c, object_key(e->args[i]));
 	}
-	int oi, si = seq_arg(e->code, &oi);
+	int oi = d->seq_object_arg, si = d->seq_arg;
 	if (si >= 0 && e->args[si])
 		wake(c, seq_key(e->args[oi], e->args[si] + 1));
 }

@@ -299,8 +299,7 @@ enum verdict judge(struct checker *c, struct thread *t, struct judgement *j,
 		return say(j, BAD, "STATUS after the thread's first record");
 	}
 
-	int oi;
-	int si = seq_arg(e->code, &oi);
+	int oi = weft_events[e->code].seq_object_arg, si = weft_events[e->code].seq_arg;
 	if (si >= 0 && a[oi]) {
 		o = object_get(c, a[oi]);
 		if (seq_ready(c, j, o, a[si]) != APPLY)
@@ -652,10 +651,10 @@ enum verdict judge(struct checker *c, struct thread *t, struct judgement *j,
 		forget_state(o);
 	if (apply && m && m->shared)
 		forget_state(m);
-	if (apply && places[e->code].stack >= 0) {
+	if (apply && weft_events[e->code].stack_arg >= 0) {
 		t->site_offset = t->peek_offset;
 		t->site_gen = c->gen;
-		t->site_stack = a[places[e->code].stack];
+		t->site_stack = a[weft_events[e->code].stack_arg];
 	}
 	return j->v = APPLY;
 }
