@@ -185,6 +185,23 @@ struct weft_event_desc {
 
 extern const struct weft_event_desc weft_events[256];
 
+/* What an event does to its thread's state, from effects.def. */
+enum weft_effect_kind {
+	WEFT_EFFECT_NONE = 0,
+	WEFT_EFFECT_BEGINS,
+	WEFT_EFFECT_ENDS,
+	WEFT_EFFECT_ENDS_IF_CONTENDED,
+};
+
+struct weft_event_effect {
+	uint8_t effect;     /* enum weft_effect_kind */
+	uint8_t state;      /* the WEFT_STATE_* it begins or ends */
+	uint8_t arg;        /* the argument the state is about */
+	uint8_t begin;      /* for an end, the code of the event beginning it */
+};
+
+extern const struct weft_event_effect weft_effects[256];
+
 const char *weft_syscall_name(uint64_t id);
 const char *weft_state_name(uint64_t id);
 
