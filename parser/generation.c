@@ -243,7 +243,7 @@ int emit_process_records(struct checker *c)
 				c->res->frequency = rec.args[1];
 			if (rec.code == WEFT_EV_TRACE_END)
 				c->res->complete = 1;
-			emit_record(c, 0, off, &rec);
+			emit_record(c, 0, off, &rec, NULL);
 			off = weft_cursor_offset(&cur);
 		}
 	}

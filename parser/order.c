@@ -104,11 +104,11 @@ static struct thread *heap_pop(struct checker *c)
 }
 
 void emit_record(struct checker *c, uint32_t serial, size_t off,
-		 const struct weft_record *rec)
+		 const struct weft_record *rec, const struct weft_state_change *change)
 {
 	if (!c->fn)
 		return;
-	struct weft_check_event ev = { c->gen, serial, off, rec };
+	struct weft_check_event ev = { c->gen, serial, off, rec, change };
 	c->fn(c->ctx, &ev);
 }
 
@@ -224,7 +224,7 @@ static int emit_unchecked(struct checker *c, struct thread *pending)
 		 c->gen, c->cut_short ? "is cut short" : "lost events", from);
 	while (c->nheap) {
 		struct thread *t = heap_pop(c);
-		emit_record(c, t->serial, t->peek_offset, &t->peek);
+		emit_record(c, t->serial, t->peek_offset, &t->peek, NULL);
 		t->last_gen = c->gen;
 		t->unknown = 1;
 		t->saw_first = 1;
@@ -298,7 +298,7 @@ int merge_generation(struct checker *c)
 		for (;;) {
 			judge(c, t, &j, 1);
 			c->relief = 0;
-			emit_record(c, t->serial, t->peek_offset, &t->peek);
+			emit_record(c, t->serial, t->peek_offset, &t->peek, &j.change);
 			wake_after(c, t);
 			t->last_gen = c->gen;
 			if (!advance(c, t))

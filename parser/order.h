@@ -10,8 +10,9 @@
 /* Orders, checks and emits the gathered generation's thread records;
  * 0, or -1 once it has failed the trace. */
 int merge_generation(struct checker *c);
-/* Hands one record to the caller's callback. */
+/* Hands one record, and what it changed (or NULL), to the caller's
+ * callback. */
 void emit_record(struct checker *c, uint32_t serial, size_t off,
-		 const struct weft_record *rec);
+		 const struct weft_record *rec, const struct weft_state_change *change);
 
 #endif

@@ -155,6 +155,8 @@ static enum verdict status_nested(struct checker *c, struct thread *t,
 		struct state nested = stated(a);
 		push_state(t, &nested);
 		t->status_levels++;
+		j->change.began = nested.state;
+		j->change.about = state == WEFT_STATE_SYSCALL ? nested.syscall : nested.object;
 	}
 	return j->v = APPLY;
 }
@@ -199,10 +201,13 @@ static enum verdict status(struct checker *c, struct thread *t,
 		t->status_levels = 1;
 		t->depth = 0;
 		t->unknown = 0;
-		if (state == WEFT_STATE_EXITED)
+		if (state == WEFT_STATE_EXITED) {
 			t->exited = 1;
-		else if (state != WEFT_STATE_RUNNING)
+		} else if (state != WEFT_STATE_RUNNING) {
 			push_state(t, &first);
+			j->change.began = first.state;
+			j->change.about = state == WEFT_STATE_SYSCALL ? first.syscall : first.object;
+		}
 		t->started = 1;
 		t->saw_first = 1;
 	}
@@ -284,6 +289,16 @@ typedef enum verdict (*rule_fn)(struct pending *x);
 static enum verdict applies(struct pending *x)
 {
 	return x->j->v = APPLY;
+}
+
+/* The thread's hold on lock o changed (applied events only). */
+static void hold_changed(struct pending *x, enum weft_hold_change hold,
+			 const struct object *o, uint8_t mode, uint32_t depth)
+{
+	x->j->change.hold = hold;
+	x->j->change.object = o->addr;
+	x->j->change.mode = mode;
+	x->j->change.depth = depth;
 }
 
 /* The object at addr, which the pending event names. */
@@ -413,6 +428,7 @@ static enum verdict exclusive_acquire(struct pending *x, uint64_t addr, uint64_t
 		o->known = 1;
 		if (t->relock_object == o->addr)
 			t->relock_object = 0;
+		hold_changed(x, WEFT_HOLD_ACQUIRED, o, 0, o->depth);
 	}
 	return applies(x);
 }
@@ -440,6 +456,8 @@ static enum verdict exclusive_unlock(struct pending *x, uint64_t addr, uint64_t 
 		else
 			o->holder = o->depth = 0;
 		o->known = 1;
+		hold_changed(x, WEFT_HOLD_RELEASED, o, 0,
+			     o->holder == t->serial ? o->depth : 0);
 	}
 	return applies(x);
 }
@@ -503,6 +521,7 @@ static enum verdict rwlock_acquire(struct pending *x)
 			o->readers++;
 		}
 		o->known = 1;
+		hold_changed(x, WEFT_HOLD_ACQUIRED, o, (uint8_t)mode, 1);
 	}
 	return applies(x);
 }
@@ -513,6 +532,8 @@ static enum verdict rwlock_unlock(struct pending *x)
 	struct object *o = named(x, ARG(x, RWLOCK_UNLOCK, RWLOCK));
 	if (!x->apply || ARG(x, RWLOCK_UNLOCK, RESULT) != 0)
 		return applies(x);
+	hold_changed(x, WEFT_HOLD_RELEASED, o,
+		     o->writer == t->serial ? WEFT_RW_WRITE : WEFT_RW_READ, 0);
 	if (o->known && o->writer != t->serial && !o->readers && !o->early_readers &&
 	    !x->c->relaxed) {
 		/* Not held: what glibc made of it is unknown. */
@@ -547,6 +568,7 @@ static enum verdict cond_wait_begin(struct pending *x)
 	x->begins.begin_seq = ARG(x, COND_WAIT_BEGIN, SEQ);
 	m->holder = m->depth = 0;
 	m->known = 1;
+	hold_changed(x, WEFT_HOLD_RELEASED, m, 0, 0);
 	return applies(x);
 }
 
@@ -589,6 +611,8 @@ static void end_cond_wait(struct pending *x, struct object *m)
 		m->holder = m->known ? w->prior_holder : 0;
 		m->depth = m->known ? w->prior_depth : 0;
 	}
+	if (m->known && m->holder == t->serial)
+		hold_changed(x, WEFT_HOLD_ACQUIRED, m, 0, m->depth);
 }
 
 static enum verdict cond_wait_end(struct pending *x)
@@ -826,6 +850,8 @@ enum verdict judge(struct checker *c, struct thread *t, struct judgement *j,
 		   int apply)
 {
 	const struct weft_record *e = &t->peek;
+	if (apply)
+		j->change = (struct weft_state_change){ .serial = t->serial };
 	if (status_prelude(c, t, j, apply))
 		return j->v;
 	struct pending x = {
@@ -848,10 +874,15 @@ enum verdict judge(struct checker *c, struct thread *t, struct judgement *j,
 		return j->v;
 	if (!apply)
 		return j->v = APPLY;
-	if (ends)
+	if (ends) {
 		pop_state(t);
-	else if (x.fx->effect == WEFT_EFFECT_BEGINS)
+		j->change.ended = x.fx->state;
+		j->change.about = x.a[x.fx->arg];
+	} else if (x.fx->effect == WEFT_EFFECT_BEGINS) {
 		push_state(t, &x.begins);
+		j->change.began = x.fx->state;
+		j->change.about = x.a[x.fx->arg];
+	}
 	if (x.o && si >= 0 && x.a[si])
 		x.o->last_seq = x.a[si];
 	if (x.o && x.o->shared)

@@ -20,6 +20,7 @@ struct judgement {
 	enum verdict v;
 	uint64_t key;      /* WAIT: what must change first (wait keys) */
 	char why[256];
+	struct weft_state_change change;  /* applied: what it changed */
 };
 
 /* Wait keys: a waiting event waits for a thread or an object to change,
