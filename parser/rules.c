@@ -806,12 +806,14 @@ static const rule_fn rules[256] = {
 
 /* ---- states begun and ended (effects.def) ---- */
 
-/* Whether the pending event ends a state of its thread. */
-static int ends_state(const struct pending *x)
+/* Whether an event (d, effect fx, arguments a) ends a state of its
+ * thread. */
+static int ends_state(const struct weft_event_desc *d,
+		      const struct weft_event_effect *fx, const uint64_t *a)
 {
-	return x->fx->effect == WEFT_EFFECT_ENDS ||
-	       (x->fx->effect == WEFT_EFFECT_ENDS_IF_CONTENDED &&
-		(x->a[x->d->flags_arg] & WEFT_FLAG_CONTENDED));
+	return fx->effect == WEFT_EFFECT_ENDS ||
+	       (fx->effect == WEFT_EFFECT_ENDS_IF_CONTENDED &&
+		(a[d->flags_arg] & WEFT_FLAG_CONTENDED));
 }
 
 /* A state as a thread's stack holds it: a call by its id, anything else
@@ -846,6 +848,9 @@ static enum verdict in_ended_state(struct pending *x)
 
 /* ---- judging ---- */
 
+/* (judge() reads what it needs itself through locals, not through the
+ * pending event handed to the rule, which the compiler must keep in
+ * memory: it runs twice for every event.) */
 enum verdict judge(struct checker *c, struct thread *t, struct judgement *j,
 		   int apply)
 {
@@ -854,21 +859,32 @@ enum verdict judge(struct checker *c, struct thread *t, struct judgement *j,
 		j->change = (struct weft_state_change){ .serial = t->serial };
 	if (status_prelude(c, t, j, apply))
 		return j->v;
-	struct pending x = {
-		.c = c, .t = t, .j = j, .a = e->args, .apply = apply,
-		.d = &weft_events[e->code], .fx = &weft_effects[e->code],
-	};
-	int si = x.d->seq_arg, oi = x.d->seq_object_arg;
-	if (si >= 0 && x.a[oi]) {
-		x.o = object_get(c, x.a[oi]);
-		if (seq_ready(c, j, x.o, x.a[si]) != APPLY)
+	const uint64_t *a = e->args;
+	const struct weft_event_desc *d = &weft_events[e->code];
+	const struct weft_event_effect *fx = &weft_effects[e->code];
+	struct object *o = NULL;
+	int si = d->seq_arg, oi = d->seq_object_arg;
+	if (si >= 0 && a[oi]) {
+		o = object_get(c, a[oi]);
+		if (seq_ready(c, j, o, a[si]) != APPLY)
 			return j->v;
 	}
-	int ends = ends_state(&x);
+	int ends = ends_state(d, fx, a);
+	struct pending x;
+	x.c = c;
+	x.t = t;
+	x.j = j;
+	x.a = a;
+	x.d = d;
+	x.fx = fx;
+	x.apply = apply;
+	x.o = o;
+	x.m = NULL;
 	if (ends && in_ended_state(&x) != APPLY)
 		return j->v;
-	if (x.fx->effect == WEFT_EFFECT_BEGINS)
-		x.begins = state_about(x.fx->state, x.a[x.fx->arg]);
+	/* (x.begins is set only here: zeroing it for every event shows.) */
+	if (fx->effect == WEFT_EFFECT_BEGINS)
+		x.begins = state_about(fx->state, a[fx->arg]);
 	rule_fn rule = rules[e->code];
 	if (rule && rule(&x) != APPLY)
 		return j->v;
@@ -876,23 +892,24 @@ enum verdict judge(struct checker *c, struct thread *t, struct judgement *j,
 		return j->v = APPLY;
 	if (ends) {
 		pop_state(t);
-		j->change.ended = x.fx->state;
-		j->change.about = x.a[x.fx->arg];
-	} else if (x.fx->effect == WEFT_EFFECT_BEGINS) {
+		j->change.ended = fx->state;
+		j->change.about = a[fx->arg];
+	} else if (fx->effect == WEFT_EFFECT_BEGINS) {
 		push_state(t, &x.begins);
-		j->change.began = x.fx->state;
-		j->change.about = x.a[x.fx->arg];
+		j->change.began = fx->state;
+		j->change.about = a[fx->arg];
 	}
-	if (x.o && si >= 0 && x.a[si])
-		x.o->last_seq = x.a[si];
-	if (x.o && x.o->shared)
-		forget_state(x.o);
+	o = x.o;
+	if (o && si >= 0 && a[si])
+		o->last_seq = a[si];
+	if (o && o->shared)
+		forget_state(o);
 	if (x.m && x.m->shared)
 		forget_state(x.m);
-	if (x.d->stack_arg >= 0) {
+	if (d->stack_arg >= 0) {
 		t->site_offset = t->peek_offset;
 		t->site_gen = c->gen;
-		t->site_stack = x.a[x.d->stack_arg];
+		t->site_stack = a[d->stack_arg];
 	}
 	return j->v = APPLY;
 }
