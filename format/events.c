@@ -1,16 +1,36 @@
 /*
- * events.c - the event descriptor table, expanded from events.def, and the
- * names of syscall ids and thread states.
+ * events.c - the event descriptor table, expanded from events.def, what
+ * each event does to its thread's state (effects.def), and the names of
+ * syscall ids and thread states.
  */
 #include "wire.h"
+
+#include "event_args.h"
 
 const struct weft_event_desc weft_events[256] = {
 #define WEFT_EVENT(name_, code, timed_, kinds_, names_)                \
 	[code] = { .name = #name_, .kinds = kinds_, .names = names_,    \
-		   .timed = timed_, .nargs = sizeof(kinds_) - 1 },
+		   .timed = timed_, .nargs = sizeof(kinds_) - 1,         \
+		   .seq_arg = WEFT_SEQ_ARG_##name_,                      \
+		   .seq_object_arg = WEFT_SEQ_OBJECT_ARG_##name_,        \
+		   .stack_arg = WEFT_STACK_ARG_##name_,                  \
+		   .flags_arg = WEFT_FLAGS_ARG_##name_ },
 #include "events.def"
 #undef WEFT_EVENT
 };
+
+/* (A begin names no begin event.) */
+#define WEFT_EV_NONE 0
+const struct weft_event_effect weft_effects[256] = {
+#define WEFT_EFFECT(event, effect_, state_, arg_, begin_)                \
+	[WEFT_EV_##event] = { .effect = WEFT_EFFECT_##effect_,           \
+			      .state = WEFT_STATE_##state_,              \
+			      .arg = WEFT_ARG_##event##_##arg_,          \
+			      .begin = WEFT_EV_##begin_ },
+#include "effects.def"
+#undef WEFT_EFFECT
+};
+#undef WEFT_EV_NONE
 
 /* A kind string longer than WEFT_MAX_ARGS would overflow decoders. */
 #define WEFT_EVENT(name, code, timed, kinds, names) \

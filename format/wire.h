@@ -188,9 +188,30 @@ struct weft_event_desc {
 	const char *names;  /* comma-separated argument names */
 	uint8_t timed;
 	uint8_t nargs;
+	/* Where the arguments some code looks up by role are, -1 when the
+	 * event has none: its sequence number, the object that number
+	 * sequences, its stack id, its flags (event_args.h). */
+	int8_t seq_arg, seq_object_arg, stack_arg, flags_arg;
 };
 
 extern const struct weft_event_desc weft_events[256];
+
+/* What an event does to its thread's state, from effects.def. */
+enum weft_effect_kind {
+	WEFT_EFFECT_NONE = 0,
+	WEFT_EFFECT_BEGINS,
+	WEFT_EFFECT_ENDS,
+	WEFT_EFFECT_ENDS_IF_CONTENDED,
+};
+
+struct weft_event_effect {
+	uint8_t effect;     /* enum weft_effect_kind */
+	uint8_t state;      /* the WEFT_STATE_* it begins or ends */
+	uint8_t arg;        /* the argument the state is about */
+	uint8_t begin;      /* for an end, the code of the event beginning it */
+};
+
+extern const struct weft_event_effect weft_effects[256];
 
 const char *weft_syscall_name(uint64_t id);
 enum weft_syscall_arg weft_syscall_arg(uint64_t id);

@@ -60,11 +60,51 @@ const char *weft_finding_name(enum weft_finding_kind kind);
 /* One line saying what happened, without stacks. */
 void weft_finding_describe(char *buf, size_t cap, const struct weft_finding *f);
 
+/*
+ * What an applied thread event changed, as the validator followed it, so
+ * that a consumer need not work ownership and waits out again:
+ *
+ *  - hold: the thread's hold on a lock.  ACQUIRED by an acquisition, and
+ *    by the end of a condition wait that holds its mutex again; RELEASED
+ *    by a successful unlock (of one level of a recursive hold, when depth
+ *    is still above 0) and by the start of a condition wait, which gives
+ *    its mutex up.  object is the lock (a condition wait's mutex), mode
+ *    WEFT_RW_READ or WEFT_RW_WRITE for a reader-writer lock (0 for a mutex
+ *    or spin lock), depth the levels the thread holds afterwards.
+ *  - began, ended: the thread state (WEFT_STATE_*, format/states.def) the
+ *    event began or ended, as format/effects.def says, and also the state
+ *    a STATUS or STATUS_NESTED record states; about is what the state is
+ *    about (the object or thread waited on, or a SYSCALL's call id).
+ *    THREAD_START and THREAD_EXIT leave every state without saying so.
+ *
+ * A change follows what the validator knows: in a generation that lost
+ * events, or for an object other processes share, it is the event's own
+ * word, not a checked fact.
+ */
+enum weft_hold_change {
+	WEFT_HOLD_NONE = 0,
+	WEFT_HOLD_ACQUIRED,
+	WEFT_HOLD_RELEASED,
+};
+
+struct weft_state_change {
+	uint32_t serial;              /* the thread */
+	enum weft_hold_change hold;
+	uint64_t object;              /* the lock held or released */
+	uint8_t mode;                 /* of an rwlock hold; 0 otherwise */
+	uint32_t depth;               /* levels held afterwards */
+	uint8_t began, ended;         /* WEFT_STATE_*, 0 for none */
+	uint64_t about;               /* of the state begun or ended */
+};
+
 struct weft_check_event {
 	uint32_t generation;
 	uint32_t serial;              /* 0 for process records */
 	size_t offset;                /* of the record in the file */
 	const struct weft_record *rec;
+	/* What the thread event changed; NULL for process records and for
+	 * events given unchecked (see weft_check_result.note). */
+	const struct weft_state_change *change;
 };
 
 /* Called for every record, in the validated global order (process

@@ -1,8 +1,9 @@
 /*
- * check_state.h - the validator's own state, shared by check.c (which
- * orders and checks the events) and findings.c (which reports the
- * program's misuses it meets on the way): threads, objects and the
- * checker.  Private to the reader library.
+ * check_state.h - the validator's own state, shared by its parts: check.c
+ * (the entry point and verdict), generation.c (gathering a generation),
+ * order.c (the merge), rules.c (what events mean) and findings.c (the
+ * program's misuses met on the way): threads, objects and the checker.
+ * Private to the reader library.
  */
 #ifndef WEFT_CHECK_STATE_H
 #define WEFT_CHECK_STATE_H
@@ -157,8 +158,28 @@ static inline const struct state *top(const struct thread *t)
 	return t->depth ? &t->stack[t->depth - 1] : &running;
 }
 
+/* ---- check.c: the verdict ---- */
+
+/* The trace is inconsistent: the first problem found is kept. */
+__attribute__((format(printf, 2, 3)))
+void check_fail(struct checker *c, const char *fmt, ...);
+/* Appends to the result's note. */
+__attribute__((format(printf, 2, 3)))
+void check_note(struct checker *c, const char *fmt, ...);
+
+/* ---- check_state.c: threads and objects ---- */
+
+/* Appends t to a growing list of threads. */
+void append_thread(struct thread ***v, uint32_t *n, uint32_t *cap,
+		   struct thread *t);
+/* The thread with serial (made when first named); NULL when serial is 0
+ * or beyond MAX_SERIAL. */
+struct thread *thread_get(struct checker *c, uint32_t serial);
 /* The object at addr (made, in an unknown state, when first named). */
 struct object *object_get(struct checker *c, uint64_t addr);
+/* Nothing is known of o's state: who holds it, its value, its rounds. */
+void forget_state(struct object *o);
+
 
 /* ---- findings.c: each records a finding about t's pending event ---- */
 

@@ -1,0 +1,77 @@
+/*
+ * check_state.c - the validator's threads and objects: each made the first
+ * time it is named, found again by serial or address, and forgotten when
+ * nothing more is known of it (see check_state.h).
+ */
+#include "check_state.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+void append_thread(struct thread ***v, uint32_t *n, uint32_t *cap,
+			  struct thread *t)
+{
+	if (*n == *cap) {
+		*cap = *cap ? *cap * 2 : 64;
+		*v = realloc(*v, *cap * sizeof **v);
+		if (!*v)
+			abort();
+	}
+	(*v)[(*n)++] = t;
+}
+
+struct thread *thread_get(struct checker *c, uint32_t serial)
+{
+	if (serial == 0 || serial >= MAX_SERIAL)
+		return NULL;
+	if (serial >= c->nthreads_cap) {
+		uint32_t cap = c->nthreads_cap ? c->nthreads_cap : 64;
+		while (cap <= serial)
+			cap *= 2;
+		c->threads = realloc(c->threads, cap * sizeof *c->threads);
+		if (!c->threads)
+			abort();
+		memset(c->threads + c->nthreads_cap, 0,
+		       (cap - c->nthreads_cap) * sizeof *c->threads);
+		c->nthreads_cap = cap;
+	}
+	if (!c->threads[serial]) {
+		struct thread *t = calloc(1, sizeof *t);
+		if (!t)
+			abort();
+		t->serial = serial;
+		c->threads[serial] = t;
+		append_thread(&c->all, &c->nall, &c->all_cap, t);
+		c->res->threads++;
+	}
+	return c->threads[serial];
+}
+
+struct object *object_get(struct checker *c, uint64_t addr)
+{
+	uint32_t i = addr ? u64map_get(&c->object_index, addr) : c->null_object;
+	if (i)
+		return &c->objects[i - 1];
+	if (c->nobjects == c->objects_cap) {
+		c->objects_cap = c->objects_cap ? c->objects_cap * 2 : 256;
+		c->objects = realloc(c->objects, c->objects_cap * sizeof *c->objects);
+		if (!c->objects)
+			abort();
+	}
+	struct object *o = &c->objects[c->nobjects++];
+	memset(o, 0, sizeof *o);
+	o->addr = addr;
+	if (addr)
+		u64map_put(&c->object_index, addr, c->nobjects);
+	else
+		c->null_object = c->nobjects;
+	return o;
+}
+
+void forget_state(struct object *o)
+{
+	o->known = o->sem_known = 0;
+	o->holder = o->depth = o->writer = o->readers = 0;
+	o->early_readers = 0;
+	o->barrier_count = 0;
+}
