@@ -253,15 +253,14 @@ static void put_status(struct weft_thread *t, uint32_t gen)
 	if (n == 0)
 		atomic_fetch_add(&t->lost[gen & 1], 1);
 	for (unsigned i = 0; i < n; i++) {
-		/* since is the clock value the state began at (signed). */
+		/* since is the clock value the state began at. */
 		if (i == 0)
 			WEFT_EMIT_RAW(t, gen, STATUS, t->last_ts[gen & 1], st[i].state,
-				      st[i].syscall, st[i].object,
-				      weft_zigzag((int64_t)st[i].since));
+				      st[i].syscall, st[i].object, st[i].since);
 		else
 			WEFT_EMIT_RAW(t, gen, STATUS_NESTED, t->last_ts[gen & 1],
 				      st[i].state, st[i].syscall, st[i].object,
-				      weft_zigzag((int64_t)st[i].since));
+				      st[i].since);
 	}
 }
 

@@ -209,18 +209,28 @@ static inline void weft_put_done(struct weft_thread *t, uint32_t gen,
 #include "../format/events.def"
 #undef WEFT_EVENT
 
-/* Appends one record of code with its arguments, as the table gives
- * their kinds: object addresses come as they are and are written as the
- * difference from the batch's previous object. */
-#define WEFT_PUT(t, gen, code, kinds, ts, args, nargs)                        \
+/* Appends one record of code with its arguments, each encoded as the
+ * table gives its kind (the kinds are constants, so the choice is made at
+ * compile time): object addresses come as they are and are written as the
+ * difference from the batch's previous object; signed values ('i', 'r')
+ * come as they are, converted to uint64_t, and are written zigzagged; a
+ * byte string ('b') comes as its length, and its bytes are at bytes. */
+#define WEFT_PUT(t, gen, code, kinds, ts, args, nargs, bytes)                 \
 	do {                                                                  \
 		uint8_t *weft_p_ = weft_put_head(t, gen, code, ts);           \
+		_Pragma("GCC unroll 8")                                       \
 		for (unsigned weft_i_ = 0; weft_i_ < (nargs); weft_i_++) {    \
 			uint64_t weft_v_ = (args)[weft_i_];                   \
-			if ((kinds)[weft_i_] == 'o') {                        \
+			char weft_kind_ = (kinds)[weft_i_];                   \
+			if (weft_kind_ == 'o') {                              \
 				uint64_t *weft_last_ = &(t)->last_obj[(gen) & 1]; \
 				weft_v_ = weft_zigzag((int64_t)(weft_v_ - *weft_last_)); \
 				*weft_last_ = (args)[weft_i_];                \
+			} else if (weft_kind_ == 'i' || weft_kind_ == 'r') {  \
+				weft_v_ = weft_zigzag((int64_t)weft_v_);      \
+			} else if (weft_kind_ == 'b') {                       \
+				weft_p_ = weft_put_bytes(weft_p_, bytes, weft_v_); \
+				continue;                                     \
 			}                                                     \
 			weft_p_ = weft_put_uleb(weft_p_, weft_v_);            \
 		}                                                             \
@@ -230,9 +240,9 @@ static inline void weft_put_done(struct weft_thread *t, uint32_t gen,
 #define WEFT_NARGS_OF(args) (sizeof(args) / sizeof((args)[0]))
 
 /*
- * WEFT_EMIT(t, gen, NAME, ts, args...): one timed event.  Signed arguments
- * come already zigzagged (weft_zigzag()); object addresses come as they
- * are.  The argument count is checked against events.def at compile time.
+ * WEFT_EMIT(t, gen, NAME, ts, args...): one timed event, its arguments as
+ * WEFT_PUT takes them.  The argument count is checked against events.def
+ * at compile time.
  * In a signal handler that interrupted a section, the event waits in the
  * thread's nested slots; otherwise such waiting events are written first
  * (nested.c says which go before this one).  WEFT_EMIT_RAW is for the
@@ -244,7 +254,7 @@ static inline void weft_put_done(struct weft_thread *t, uint32_t gen,
 		_Static_assert(WEFT_NARGS_OF(weft_args_) == WEFT_NARGS_##NAME, \
 			       "argument count of " #NAME);                   \
 		WEFT_PUT(t, gen, WEFT_EV_##NAME, weft_kinds_##NAME, ts,       \
-			 weft_args_, WEFT_NARGS_OF(weft_args_));              \
+			 weft_args_, WEFT_NARGS_OF(weft_args_), "");        \
 	} while (0)
 
 /* The common part of WEFT_EMIT and WEFT_EMIT_PENDING: 1 when the event
@@ -270,7 +280,7 @@ static inline void weft_put_done(struct weft_thread *t, uint32_t gen,
 			       "argument count of " #NAME);                   \
 		if (WEFT_EMIT_NOW(t, gen, NAME, ts, weft_args_, NULL))        \
 			WEFT_PUT(t, gen, WEFT_EV_##NAME, weft_kinds_##NAME, ts, \
-				 weft_args_, WEFT_NARGS_OF(weft_args_));      \
+				 weft_args_, WEFT_NARGS_OF(weft_args_), ""); \
 	} while (0)
 
 #define WEFT_EMIT0(t, gen, NAME, ts)                                          \
@@ -281,6 +291,22 @@ static inline void weft_put_done(struct weft_thread *t, uint32_t gen,
 						  memory_order_relaxed)) ||   \
 		     weft_nested_emit(t, gen, WEFT_EV_##NAME, ts, NULL, 0, NULL))) \
 			weft_put_done(t, gen, weft_put_head(t, gen, WEFT_EV_##NAME, ts)); \
+	} while (0)
+
+/*
+ * WEFT_EMIT_BYTES(t, gen, NAME, ts, bytes, args...): an event whose last
+ * argument is a byte string, given as its length, its bytes at bytes.  A
+ * string longer than a thread name may not fit in WEFT_EVENT_ROOM: the
+ * caller checks the room for it.  The event is written at once, never
+ * kept for a signal handler's section.
+ */
+#define WEFT_EMIT_BYTES(t, gen, NAME, ts, bytes, ...)                         \
+	do {                                                                  \
+		const uint64_t weft_args_[] = { __VA_ARGS__ };                \
+		_Static_assert(WEFT_NARGS_OF(weft_args_) == WEFT_NARGS_##NAME, \
+			       "argument count of " #NAME);                   \
+		WEFT_PUT(t, gen, WEFT_EV_##NAME, weft_kinds_##NAME, ts,       \
+			 weft_args_, WEFT_NARGS_OF(weft_args_), bytes);       \
 	} while (0)
 
 /*
@@ -299,7 +325,7 @@ static inline void weft_put_done(struct weft_thread *t, uint32_t gen,
 			       "argument count of " #NAME);                   \
 		if (WEFT_EMIT_NOW(t, gen, NAME, ts, weft_args_, &(result_at))) { \
 			WEFT_PUT(t, gen, WEFT_EV_##NAME, weft_kinds_##NAME, ts, \
-				 weft_args_, WEFT_NARGS_OF(weft_args_));      \
+				 weft_args_, WEFT_NARGS_OF(weft_args_), ""); \
 			(result_at) = (t)->buf[(gen) & 1] + (t)->pos[(gen) & 1] - 1; \
 		}                                                             \
 	} while (0)

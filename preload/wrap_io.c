@@ -43,7 +43,7 @@ static struct weft_state syscall_begin(struct weft_thread *self, unsigned id,
 	uint64_t ts = weft_now();
 	uint32_t g = weft_ev_begin(self);
 	if (g)
-		WEFT_EMIT(self, g, SYSCALL_BEGIN, ts, id, weft_zigzag(arg), stack);
+		WEFT_EMIT(self, g, SYSCALL_BEGIN, ts, id, (uint64_t)arg, stack);
 	struct weft_state prev = weft_state_enter(self, WEFT_STATE_SYSCALL, (uint8_t)id,
 						  (uint64_t)arg, ts);
 	weft_ev_end(self);
@@ -56,8 +56,7 @@ static void syscall_end(struct weft_thread *self, unsigned id, int64_t ret,
 	uint64_t ts = weft_now();
 	uint32_t g = weft_ev_begin(self);
 	if (g)
-		WEFT_EMIT(self, g, SYSCALL_END, ts, id, weft_zigzag(ret),
-			  (uint64_t)err);
+		WEFT_EMIT(self, g, SYSCALL_END, ts, id, (uint64_t)ret, (uint64_t)err);
 	weft_state_leave(self, prev);
 	weft_ev_end(self);
 }

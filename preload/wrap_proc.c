@@ -44,8 +44,7 @@ static void fork_marker(struct weft_thread *self, uint64_t ts, pid_t pid, int e)
 {
 	uint32_t g = weft_ev_begin(self);
 	if (g)
-		WEFT_EMIT(self, g, FORK, ts, weft_zigzag(pid),
-			  pid < 0 ? (uint64_t)e : 0);
+		WEFT_EMIT(self, g, FORK, ts, (uint64_t)pid, pid < 0 ? (uint64_t)e : 0);
 	weft_ev_end(self);
 }
 
@@ -218,11 +217,7 @@ static int exec_begin(const char *path)
 		g = weft_buffer_prepare(self, g);
 	if (g && self->pos[g & 1] + len + 2 * WEFT_ULEB_MAX + 1 <=
 			 weft_config.buffer_size) {
-		unsigned s = g & 1;
-		uint8_t *p = weft_put_head(self, g, WEFT_EV_EXEC, ts);
-		p = weft_put_uleb(p, len);
-		memcpy(p, path, len);
-		self->pos[s] = (uint32_t)(p + len - self->buf[s]);
+		WEFT_EMIT_BYTES(self, g, EXEC, ts, path, len);
 	}
 	weft_ev_end(self);
 	weft_stop_and_flush("exec");

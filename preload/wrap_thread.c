@@ -283,14 +283,8 @@ WEFT_VISIBLE int pthread_setname_np(pthread_t th, const char *name)
 		size_t len = strnlen(name, 15);
 		weft_thread_set_name(t, name, len);
 		uint32_t g = weft_ev_begin(self);
-		if (g) {
-			unsigned s = g & 1;
-			uint8_t *p = weft_put_head(self, g, WEFT_EV_THREAD_NAME, ts);
-			p = weft_put_uleb(p, t->serial);
-			p = weft_put_uleb(p, len);
-			memcpy(p, name, len);
-			self->pos[s] = (uint32_t)(p + len - self->buf[s]);
-		}
+		if (g)
+			WEFT_EMIT_BYTES(self, g, THREAD_NAME, ts, name, t->serial, len);
 		weft_ev_end(self);
 	}
 	errno = e;
