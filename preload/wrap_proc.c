@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "emit.h"
+#include "enter.h"
 #include "real.h"
 
 WEFT_REAL(fork)
@@ -37,8 +38,6 @@ WEFT_REAL(execve)
 WEFT_REAL(execv)
 WEFT_REAL(execvp)
 WEFT_REAL(execvpe)
-
-int weft_is_vfork_child(void);
 
 static void fork_marker(struct weft_thread *self, uint64_t ts, pid_t pid, int e)
 {
@@ -75,9 +74,9 @@ static void fork_parent(void)
 	weft_fork_parent();
 	if (in_daemon && !daemon_ended_trace) {
 		/* The original process leaves through libc's _exit, which no
-		 * wrapper sees: its trace ends now, as before an exec (and
-		 * resumes if daemon() returns here after all). */
-		weft_stop_and_flush("exec");
+		 * wrapper sees: its trace ends now (and resumes if daemon()
+		 * returns here after all). */
+		weft_end_trace(WEFT_END_DAEMON);
 		daemon_ended_trace = 1;
 	}
 }
@@ -137,7 +136,7 @@ WEFT_VISIBLE int daemon(int nochdir, int noclose)
 	in_daemon = 0;
 	/* Back in the original process: the fork failed. */
 	if (daemon_ended_trace && getpid() == original)
-		weft_restart_after_exec_failure();
+		weft_resume_trace();
 	daemon_ended_trace = 0;
 	errno = e;
 	return r;
@@ -220,7 +219,7 @@ static int exec_begin(const char *path)
 		WEFT_EMIT_BYTES(self, g, EXEC, ts, path, len);
 	}
 	weft_ev_end(self);
-	weft_stop_and_flush("exec");
+	weft_end_trace(WEFT_END_EXEC);
 	errno = saved;
 	return 1;
 }
@@ -229,7 +228,7 @@ static void exec_failed(int traced, int e)
 {
 	if (!traced)
 		return;
-	weft_restart_after_exec_failure();
+	weft_resume_trace();
 	struct weft_thread *self = weft_enter();
 	if (self) {
 		uint64_t ts = weft_now();
@@ -314,7 +313,7 @@ WEFT_VISIBLE int execle(const char *path, const char *arg, ...)
 static void complete_before_exit(void)
 {
 	if (!weft_busy && !weft_is_vfork_child())
-		weft_stop_and_flush("_exit");
+		weft_end_trace(WEFT_END_QUICK_EXIT);
 }
 
 WEFT_VISIBLE void _exit(int status)
