@@ -25,10 +25,7 @@ uint8_t *weft_encode_record(uint8_t *p, const struct weft_record *r,
 	for (unsigned i = 0; i < d->nargs; i++) {
 		char kind = d->kinds[i];
 		if (kind == 'b') {
-			p = weft_put_uleb(p, r->nbytes);
-			if (r->nbytes)
-				memcpy(p, r->bytes, r->nbytes);
-			p += r->nbytes;
+			p = weft_put_bytes(p, r->bytes, r->nbytes);
 		} else if (kind == 'P') {
 			p = weft_put_uleb(p, r->npcs);
 			for (uint32_t j = 0; j < r->npcs; j++)

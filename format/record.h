@@ -1,8 +1,9 @@
 /*
  * record.h - one decoded trace record, and the table-driven encoder and
- * decoder that turn records into bytes and back.  The preload's hot path has
- * its own inline emitters (preload/emit.h) that produce the same bytes; the
- * round-trip tests hold the two to the table in events.def.
+ * decoder that turn records into bytes and back.  The preload's hot path
+ * writes the same bytes with its own inline encoder (preload/put.h), driven
+ * by the same table in events.def and sharing wire.h's primitives; every
+ * trace the test suites record is read back through the decoder here.
  */
 #ifndef WEFT_RECORD_H
 #define WEFT_RECORD_H

@@ -60,6 +60,15 @@ static inline uint8_t *weft_put_uleb(uint8_t *p, uint64_t v)
 	return p;
 }
 
+/* A byte string ('b' kind): its length, then the bytes. */
+static inline uint8_t *weft_put_bytes(uint8_t *p, const void *bytes, uint64_t len)
+{
+	p = weft_put_uleb(p, len);
+	if (len)
+		memcpy(p, bytes, len);
+	return p + len;
+}
+
 static inline uint64_t weft_zigzag(int64_t v)
 {
 	return ((uint64_t)v << 1) ^ (uint64_t)(v >> 63);

@@ -1,6 +1,7 @@
 /*
  * buffer.c - per-thread trace buffers: the pool they come from, starting a
- * batch, and writing full batches to the trace file.
+ * batch, and writing full batches to the trace file, whose descriptor it
+ * owns.
  *
  * A thread's buffer is started by writing its batch header before any
  * record, whatever record comes first, then the thread's STATUS (if no
@@ -10,10 +11,11 @@
  * never waits.
  *
  * A full buffer is handed to the writer: pushed on a lock-free queue that
- * the control thread drains, one write(2) per batch (through syscall(2),
- * never a wrapper), so an application thread never waits on the trace
- * file, however slow it is: when the writer falls behind, the pool runs dry
- * and events are dropped and counted instead.  When there is no control
+ * the control thread (woken through the control pipe, channel.c) drains,
+ * one write(2) per batch (through syscall(2), never a wrapper), so an
+ * application thread never waits on the trace file, however slow it is:
+ * when the writer falls behind, the pool runs dry and events are dropped
+ * and counted instead.  When there is no control
  * thread (it could not be started, or it has ended with the program's last
  * thread) the flushing thread drains the queue itself.  Draining holds
  * weft_output_lock, so batches are written in the order they were queued
@@ -25,9 +27,11 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "emit.h"
+#include "put.h"
+#include "state.h"
 #include "weft.h"
 
+int weft_out_fd = -1;
 static weft_lock_t weft_output_lock = WEFT_LOCK_INIT;
 static weft_lock_t weft_pool_lock = WEFT_LOCK_INIT;
 static uint8_t *pool_free;      /* free list, linked through each buffer */
@@ -216,7 +220,7 @@ void weft_buffer_flush(struct weft_thread *t, unsigned slot)
 	do
 		trailer(b)->next = head;
 	while (!atomic_compare_exchange_weak(&write_queue, &head, b));
-	if (!weft_control_wake_writer(head == NULL))
+	if (!weft_channel_wake_writer(head == NULL))
 		weft_output_drain();
 }
 
@@ -253,15 +257,14 @@ static void put_status(struct weft_thread *t, uint32_t gen)
 	if (n == 0)
 		atomic_fetch_add(&t->lost[gen & 1], 1);
 	for (unsigned i = 0; i < n; i++) {
-		/* since is the clock value the state began at (signed). */
+		/* since is the clock value the state began at. */
 		if (i == 0)
 			WEFT_EMIT_RAW(t, gen, STATUS, t->last_ts[gen & 1], st[i].state,
-				      st[i].syscall, st[i].object,
-				      weft_zigzag((int64_t)st[i].since));
+				      st[i].syscall, st[i].object, st[i].since);
 		else
 			WEFT_EMIT_RAW(t, gen, STATUS_NESTED, t->last_ts[gen & 1],
 				      st[i].state, st[i].syscall, st[i].object,
-				      weft_zigzag((int64_t)st[i].since));
+				      st[i].since);
 	}
 }
 
@@ -299,20 +302,6 @@ uint32_t weft_buffer_prepare(struct weft_thread *t, uint32_t gen)
 	}
 	errno = saved;
 	return gen;
-}
-
-/* Advancer only, with the control lock held and every thread quiescent for
- * gen: writes out what is left of gen's buffers. */
-void weft_buffer_retire_all(uint32_t gen)
-{
-	unsigned slot = gen & 1;
-	for (uint32_t s = 1; s <= weft_thread_count(); s++) {
-		struct weft_thread *t = weft_thread_by_serial(s);
-		if (t->buf_gen[slot] == gen)
-			weft_buffer_flush(t, slot);
-		if (atomic_load(&t->exited))
-			weft_buffer_release(t, slot);
-	}
 }
 
 void weft_batches_add(uint32_t gen)

@@ -18,7 +18,7 @@
 #include <x86intrin.h>
 #endif
 
-#include "emit.h"
+#include "../format/wire.h"
 #include "weft.h"
 
 int weft_clock_is_tsc;

@@ -3,7 +3,8 @@
  * thread that acts on it.
  *
  * The signal handler does nothing but async-signal-safe work: it writes a
- * request (start, stop or toggle, and who asked) into a pipe.  The control
+ * request (start, stop or toggle, and who asked) into the control pipe
+ * (channel.c), where the rest of weft sends its requests too.  The control
  * thread reads the pipe and performs each request in order with
  * weft_control_lock held, then acknowledges it to the sender with the same
  * signal; it also rotates generations on time and size.  It is the only
@@ -13,8 +14,8 @@
  * blocks every signal but weft's, and it ends itself when it is the last
  * thread left (so a program whose main thread calls pthread_exit still
  * ends when its last thread does).  If the program installs its own handler
- * for weft's signal, weft keeps its handler and calls the program's for
- * every delivery that is not a weft request.
+ * for weft's signal (wrap_signal.c), weft keeps its handler and calls the
+ * program's for every delivery that is not a weft request.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -30,7 +31,6 @@
 #include <unistd.h>
 
 #include "../format/control.h"
-#include "emit.h"
 #include "real.h"
 #include "weft.h"
 
@@ -38,77 +38,13 @@ WEFT_REAL(pthread_create)
 WEFT_REAL(pthread_exit)
 WEFT_REAL(pthread_setname_np)
 WEFT_REAL(sigaction)
-WEFT_REAL(signal)
 
-/* What the signal handler hands the control thread; written whole (a pipe
- * write of at most PIPE_BUF bytes is atomic). */
-struct request {
-	int32_t op;     /* enum weft_request, or REQ_THREAD_EXITED */
-	int32_t sender; /* pid to acknowledge, 0 for none */
-};
-#define REQ_THREAD_EXITED 100
-#define REQ_DRAIN 101           /* full buffers wait in the write queue */
-#define REQ_END 102             /* a fatal signal: complete the trace */
-
-static int ctl_pipe[2] = { -1, -1 };
-static _Atomic int ctl_running;
 static _Atomic int handler_installed;
 static pid_t ctl_tid;
 
 /* The program's own disposition for weft's signal, as it set it. */
 static struct sigaction program_action;
 static _Atomic int program_has_handler;
-
-int weft_control_fd_is_ours(int fd)
-{
-	return fd >= 0 && (fd == ctl_pipe[0] || fd == ctl_pipe[1]);
-}
-
-void weft_control_fds(int *read_end, int *write_end)
-{
-	*read_end = ctl_pipe[0];
-	*write_end = ctl_pipe[1];
-}
-
-/* The program is about to reuse fd (dup2 onto it): if it is one end of the
- * control pipe, that end moves to another number first.  (The old number
- * stays open until the program's call replaces it, so a request written
- * meanwhile still reaches the pipe.) */
-void weft_control_move_fd(int fd)
-{
-	for (int i = 0; i < 2; i++) {
-		if (fd < 0 || ctl_pipe[i] != fd)
-			continue;
-		int moved = weft_park_fd_copy(fd);
-		if (moved >= 0)
-			ctl_pipe[i] = moved;
-	}
-}
-
-static void send_request(int op, pid_t sender)
-{
-	struct request r = { op, sender };
-	if (ctl_pipe[1] >= 0)
-		syscall(SYS_write, ctl_pipe[1], &r, sizeof r);
-}
-
-void weft_control_thread_exited(void)
-{
-	if (atomic_load(&ctl_running))
-		send_request(REQ_THREAD_EXITED, 0);
-}
-
-/* A buffer was queued for writing: 1 when the control thread will write
- * it (woken if the queue was empty, as it may be asleep), 0 when the
- * caller must write it itself. */
-int weft_control_wake_writer(int queue_was_empty)
-{
-	if (!atomic_load(&ctl_running))
-		return 0;
-	if (queue_was_empty)
-		send_request(REQ_DRAIN, 0);
-	return 1;
-}
 
 /* Fatal signals: the dying thread asks the control thread to complete the
  * trace (in an ordinary context, where every lock weft takes can be
@@ -118,10 +54,10 @@ static _Atomic uint32_t ends_done;
 
 int weft_control_end_and_wait(int timeout_ms)
 {
-	if (!atomic_load(&ctl_running) || weft_gettid() == ctl_tid)
+	if (!weft_channel_listening() || weft_gettid() == ctl_tid)
 		return 0;
 	uint32_t before = atomic_load(&ends_done);
-	send_request(REQ_END, 0);
+	weft_channel_send(WEFT_CHANNEL_END, 0);
 	struct timespec start, now;
 	clock_gettime(CLOCK_MONOTONIC, &start);
 	while (atomic_load(&ends_done) == before) {
@@ -139,7 +75,7 @@ int weft_control_end_and_wait(int timeout_ms)
 
 static void end_for_fatal_signal(void)
 {
-	weft_stop_and_flush("signal");
+	weft_end_trace(WEFT_END_FATAL_SIGNAL);
 	atomic_fetch_add(&ends_done, 1);
 	syscall(SYS_futex, &ends_done, FUTEX_WAKE_PRIVATE, INT32_MAX, NULL, NULL, 0);
 }
@@ -158,7 +94,7 @@ static void on_signal(int sig, siginfo_t *info, void *uctx)
 	int value = info ? info->si_value.sival_int : 0;
 	if (info && info->si_code == SI_QUEUE &&
 	    (value & (int)WEFT_MAGIC_MASK) == (int)WEFT_REQUEST_MAGIC) {
-		send_request(value & 0xff, info->si_pid);
+		weft_channel_send(value & 0xff, info->si_pid);
 	} else if (atomic_load(&program_has_handler)) {
 		errno = saved;
 		call_program_handler(sig, info, uctx);
@@ -166,7 +102,7 @@ static void on_signal(int sig, siginfo_t *info, void *uctx)
 	} else if (!(info && info->si_code == SI_QUEUE &&
 		     (value & (int)WEFT_MAGIC_MASK) == (int)WEFT_ACK_MAGIC)) {
 		/* A plain delivery (kill -s SIG PID) toggles. */
-		send_request(WEFT_REQ_TOGGLE, 0);
+		weft_channel_send(WEFT_REQ_TOGGLE, 0);
 	}
 	errno = saved;
 }
@@ -181,7 +117,7 @@ static void acknowledge(pid_t to, int outcome)
 	sigqueue(to, weft_config.signal, v);
 }
 
-static void perform(const struct request *r)
+static void perform(const struct weft_channel_request *r)
 {
 	weft_lock(&weft_control_lock);
 	uint32_t gen = atomic_load(&weft_generation);
@@ -299,7 +235,7 @@ static void *control_main(void *arg)
 			timeout_ms = weft_config.rotate_ms < 100 ? (int)weft_config.rotate_ms : 100;
 		if (watching_exit)
 			timeout_ms = watch_rounds < 2000 ? 1 : 50;
-		struct pollfd p = { ctl_pipe[0], POLLIN, 0 };
+		struct pollfd p = { weft_channel_read_end(), POLLIN, 0 };
 		struct timespec ts = { timeout_ms / 1000, (timeout_ms % 1000) * 1000000L };
 		syscall(SYS_ppoll, &p, 1, timeout_ms < 0 ? NULL : &ts, NULL, 0);
 
@@ -310,14 +246,14 @@ static void *control_main(void *arg)
 		 * each one queued during a drain sent another drain request,
 		 * and the generation was not rotated for the rest of the
 		 * run.) */
-		struct request reqs[64];
-		long n = syscall(SYS_read, ctl_pipe[0], reqs, sizeof reqs);
+		struct weft_channel_request reqs[64];
+		long n = syscall(SYS_read, weft_channel_read_end(), reqs, sizeof reqs);
 		for (long i = 0; n > 0 && i < n / (long)sizeof reqs[0]; i++) {
-			if (reqs[i].op == REQ_THREAD_EXITED)
+			if (reqs[i].op == WEFT_CHANNEL_THREAD_EXITED)
 				watching_exit = 1, watch_rounds = 0;
-			else if (reqs[i].op == REQ_END)
+			else if (reqs[i].op == WEFT_CHANNEL_END)
 				end_for_fatal_signal();
-			else if (reqs[i].op != REQ_DRAIN)
+			else if (reqs[i].op != WEFT_CHANNEL_DRAIN)
 				perform(&reqs[i]);
 			weft_output_drain();
 		}
@@ -331,7 +267,7 @@ static void *control_main(void *arg)
 				/* The program's last thread has gone: so does
 				 * this one, and the process ends as it would
 				 * have without weft. */
-				atomic_store(&ctl_running, 0);
+				weft_channel_set_listening(0);
 				weft_output_drain();
 				REAL(pthread_exit)(NULL);
 			}
@@ -363,14 +299,11 @@ static void install_handler(void)
 
 static void spawn_thread(void)
 {
-	int fds[2];
-	if (syscall(SYS_pipe2, fds, O_CLOEXEC | O_NONBLOCK) != 0) {
+	if (weft_channel_open() != 0) {
 		weft_warn("cannot create the control pipe (%s); start and stop by "
 			  "signal are off", strerror(errno));
 		return;
 	}
-	ctl_pipe[0] = weft_park_fd(fds[0]);
-	ctl_pipe[1] = weft_park_fd(fds[1]);
 	/* The thread starts with every signal but weft's blocked, so none of
 	 * the program's signals is ever delivered to it. */
 	sigset_t all, old;
@@ -393,7 +326,7 @@ static void spawn_thread(void)
 	/* Named before the program goes on, not when the thread first runs:
 	 * `weft start|stop` finds the thread by its name. */
 	REAL(pthread_setname_np)(th, WEFT_CONTROL_THREAD_NAME);
-	atomic_store(&ctl_running, 1);
+	weft_channel_set_listening(1);
 }
 
 void weft_control_start(void)
@@ -406,26 +339,23 @@ void weft_control_start(void)
  * gets its own of both. */
 void weft_control_after_fork(void)
 {
-	if (ctl_pipe[0] >= 0)
-		syscall(SYS_close, ctl_pipe[0]);
-	if (ctl_pipe[1] >= 0)
-		syscall(SYS_close, ctl_pipe[1]);
-	ctl_pipe[0] = ctl_pipe[1] = -1;
-	atomic_store(&ctl_running, 0);
+	weft_channel_close();
 	spawn_thread();
 }
 
 /* ---- the program's view of weft's signal ---- */
 
-WEFT_VISIBLE int sigaction(int sig, const struct sigaction *act,
-			   struct sigaction *old)
+int weft_control_covers(int sig)
 {
-	int rc;
-	if (weft_crash_sigaction(sig, act, old, &rc))
-		return rc;
-	if (sig != weft_config.signal || !atomic_load(&handler_installed))
-		return REAL(sigaction)(sig, act, old);
-	/* weft keeps its handler; the program sees and sets its own. */
+	return sig == weft_config.signal && atomic_load(&handler_installed);
+}
+
+/* sigaction() for weft's signal (weft_control_covers): weft keeps its
+ * handler; the program sees and sets its own action. */
+void weft_control_sigaction(int sig, const struct sigaction *act,
+			    struct sigaction *old)
+{
+	(void)sig;
 	if (old)
 		*old = program_action;
 	if (act) {
@@ -434,22 +364,4 @@ WEFT_VISIBLE int sigaction(int sig, const struct sigaction *act,
 			     (act->sa_flags & SA_SIGINFO) ||
 			     (act->sa_handler != SIG_DFL && act->sa_handler != SIG_IGN));
 	}
-	return 0;
-}
-
-WEFT_VISIBLE sighandler_t signal(int sig, sighandler_t handler)
-{
-	if ((sig != weft_config.signal || !atomic_load(&handler_installed)) &&
-	    !weft_crash_covers(sig))
-		return REAL(signal)(sig, handler);
-	/* As glibc's signal(): BSD semantics. */
-	struct sigaction act, old;
-	memset(&act, 0, sizeof act);
-	act.sa_handler = handler;
-	act.sa_flags = SA_RESTART;
-	sigaddset(&act.sa_mask, sig);
-	if (sigaction(sig, &act, &old) != 0)
-		return SIG_ERR;
-	return (old.sa_flags & SA_SIGINFO) ? (sighandler_t)(void *)old.sa_sigaction
-					   : old.sa_handler;
 }

@@ -27,7 +27,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "emit.h"
 #include "real.h"
 #include "weft.h"
 
@@ -74,7 +73,7 @@ static void on_fatal_signal(int sig, siginfo_t *info, void *uctx)
 		atomic_fetch_add(&self->seqlock, 1);
 	if (!atomic_exchange(&completion_claimed, 1)) {
 		if (!weft_control_end_and_wait(END_TIMEOUT_MS) && weft_busy == 0)
-			weft_stop_and_flush("signal"); /* no control thread */
+			weft_end_trace(WEFT_END_FATAL_SIGNAL); /* no control thread */
 		atomic_store(&completion_over, 1);
 	} else {
 		wait_for_completion();

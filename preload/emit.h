@@ -1,6 +1,6 @@
 /*
- * emit.h - the hot path: entering a wrapper, and writing one event into the
- * calling thread's buffer inside its seqlock.
+ * emit.h - the hot path: writing one event into the calling thread's buffer
+ * inside its seqlock.
  *
  * Every event is written between weft_ev_begin() and weft_ev_end().  Begin
  * makes the seqlock odd, reads the generation and makes sure the thread's
@@ -15,105 +15,10 @@
 #ifndef WEFT_EMIT_H
 #define WEFT_EMIT_H
 
-#include <time.h>
-#if defined(__x86_64__)
-#include <x86intrin.h>
-#endif
-
-#include "../format/wire.h"
+#include "put.h"
+#include "state.h"
 #include "testhook.h"
 #include "weft.h"
-
-/* Room one event may take (the longest is an EXEC path, written through the
- * slow path with its own check). */
-#define WEFT_EVENT_ROOM 96
-
-/* Now, in trace clock ticks (see clock.c). */
-static inline uint64_t weft_now(void)
-{
-#if defined(__x86_64__)
-	if (likely(weft_clock_is_tsc))
-		return __rdtsc();
-#endif
-	return weft_now_slow();
-}
-
-/* A thread's states are read by the advancer between two seqlock reads:
- * every field is stored and loaded as a relaxed atomic (the seqlock gives
- * the ordering).  Storing a state at its level makes it the innermost. */
-static inline void weft_state_store(struct weft_thread *t, struct weft_state v)
-{
-	if (v.level < WEFT_STATE_LEVELS) {
-		struct weft_state *s = &t->states[v.level];
-		__atomic_store_n(&s->state, v.state, __ATOMIC_RELAXED);
-		__atomic_store_n(&s->syscall, v.syscall, __ATOMIC_RELAXED);
-		__atomic_store_n(&s->object, v.object, __ATOMIC_RELAXED);
-		__atomic_store_n(&s->since, v.since, __ATOMIC_RELAXED);
-		__atomic_store_n(&s->level, v.level, __ATOMIC_RELAXED);
-	}
-	__atomic_store_n(&t->levels, (uint8_t)(v.level + 1), __ATOMIC_RELAXED);
-}
-
-static inline struct weft_state weft_state_load(struct weft_thread *t, unsigned level)
-{
-	const struct weft_state *s = &t->states[level];
-	return (struct weft_state){
-		__atomic_load_n(&s->state, __ATOMIC_RELAXED),
-		__atomic_load_n(&s->syscall, __ATOMIC_RELAXED),
-		__atomic_load_n(&s->object, __ATOMIC_RELAXED),
-		__atomic_load_n(&s->since, __ATOMIC_RELAXED), (uint8_t)level };
-}
-
-/* The innermost state (only its level is known when it is deeper than
- * the record keeps). */
-static inline struct weft_state weft_state_top(struct weft_thread *t)
-{
-	unsigned level = __atomic_load_n(&t->levels, __ATOMIC_RELAXED) - 1u;
-	if (level >= WEFT_STATE_LEVELS)
-		return (struct weft_state){ .level = (uint8_t)level };
-	return weft_state_load(t, level);
-}
-
-/* The thread is running (or has exited) with no wait open. */
-static inline void weft_state_reset(struct weft_thread *t, uint8_t state, uint64_t since)
-{
-	weft_state_store(t, (struct weft_state){ state, 0, 0, since, 0 });
-}
-
-/* The states a STATUS reports, outermost first: the waits above level 0,
- * or level 0 alone when there are none.  Returns how many, or 0 when the
- * waits nest deeper than the record keeps (the state is not known). */
-static inline unsigned weft_state_snapshot(struct weft_thread *t,
-					   struct weft_state out[WEFT_STATE_LEVELS])
-{
-	unsigned levels = __atomic_load_n(&t->levels, __ATOMIC_RELAXED);
-	if (levels > WEFT_STATE_LEVELS)
-		return 0;
-	unsigned first = levels > 1;
-	for (unsigned i = first; i < levels; i++)
-		out[i - first] = weft_state_load(t, i);
-	return levels - first;
-}
-
-/* The calling thread's record when this call should be traced, else NULL
- * (weft's own code is running on this thread, or the thread has exited). */
-static inline struct weft_thread *weft_enter(void)
-{
-	if (unlikely(weft_busy))
-		return weft_nested_enter();
-	struct weft_thread *t = weft_self_tls;
-	if (likely(t != NULL))
-		return t;
-	return weft_thread_attach();
-}
-
-/* Whether tracing is off, read outside any section: for the fast paths of
- * calls that change no thread state (an uncontended acquisition, a
- * release), which then record nothing and cost next to nothing. */
-static inline int weft_off(void)
-{
-	return atomic_load_explicit(&weft_generation, memory_order_relaxed) == 0;
-}
 
 /* Opens an event; returns the generation to write in, or 0 when the event
  * is not recorded (tracing off, or no buffer: then it is counted as lost). */
@@ -180,73 +85,13 @@ static inline void weft_ev_end(struct weft_thread *t)
 		weft_section_close(t);
 }
 
-/* Appends the record's code and timestamp delta.  A timestamp taken before
- * the buffer's latest one (a release stamped before its real call) is
- * clamped, so deltas never go negative. */
-static inline uint8_t *weft_put_head(struct weft_thread *t, uint32_t gen,
-				     uint8_t code, uint64_t ts)
-{
-	unsigned s = gen & 1;
-	uint8_t *p = t->buf[s] + t->pos[s];
-	*p++ = code;
-	uint64_t last = t->last_ts[s];
-	uint64_t delta = ts > last ? ts - last : 0;
-	if (ts > last)
-		t->last_ts[s] = ts;
-	return weft_put_uleb(p, delta);
-}
-
-static inline void weft_put_done(struct weft_thread *t, uint32_t gen,
-				 uint8_t *end)
-{
-	unsigned s = gen & 1;
-	t->pos[s] = (uint32_t)(end - t->buf[s]);
-}
-
-/* Each event's argument kinds, for the emitter (folded at compile time). */
-#define WEFT_EVENT(name, code, timed, kinds, names) \
-	__attribute__((unused)) static const char weft_kinds_##name[] = kinds;
-#include "../format/events.def"
-#undef WEFT_EVENT
-
-/* Appends one record of code with its arguments, as the table gives
- * their kinds: object addresses come as they are and are written as the
- * difference from the batch's previous object. */
-#define WEFT_PUT(t, gen, code, kinds, ts, args, nargs)                        \
-	do {                                                                  \
-		uint8_t *weft_p_ = weft_put_head(t, gen, code, ts);           \
-		for (unsigned weft_i_ = 0; weft_i_ < (nargs); weft_i_++) {    \
-			uint64_t weft_v_ = (args)[weft_i_];                   \
-			if ((kinds)[weft_i_] == 'o') {                        \
-				uint64_t *weft_last_ = &(t)->last_obj[(gen) & 1]; \
-				weft_v_ = weft_zigzag((int64_t)(weft_v_ - *weft_last_)); \
-				*weft_last_ = (args)[weft_i_];                \
-			}                                                     \
-			weft_p_ = weft_put_uleb(weft_p_, weft_v_);            \
-		}                                                             \
-		weft_put_done(t, gen, weft_p_);                               \
-	} while (0)
-
-#define WEFT_NARGS_OF(args) (sizeof(args) / sizeof((args)[0]))
-
 /*
- * WEFT_EMIT(t, gen, NAME, ts, args...): one timed event.  Signed arguments
- * come already zigzagged (weft_zigzag()); object addresses come as they
- * are.  The argument count is checked against events.def at compile time.
- * In a signal handler that interrupted a section, the event waits in the
+ * WEFT_EMIT(t, gen, NAME, ts, args...): one timed event, its arguments as
+ * WEFT_PUT takes them.  The argument count is checked against events.def
+ * at compile time.  In a signal handler that interrupted a section, the event waits in the
  * thread's nested slots; otherwise such waiting events are written first
- * (nested.c says which go before this one).  WEFT_EMIT_RAW is for the
- * records that open a batch (STATUS, LOST).
+ * (nested.c says which go before this one).
  */
-#define WEFT_EMIT_RAW(t, gen, NAME, ts, ...)                                  \
-	do {                                                                  \
-		const uint64_t weft_args_[] = { __VA_ARGS__ };                \
-		_Static_assert(WEFT_NARGS_OF(weft_args_) == WEFT_NARGS_##NAME, \
-			       "argument count of " #NAME);                   \
-		WEFT_PUT(t, gen, WEFT_EV_##NAME, weft_kinds_##NAME, ts,       \
-			 weft_args_, WEFT_NARGS_OF(weft_args_));              \
-	} while (0)
-
 /* The common part of WEFT_EMIT and WEFT_EMIT_PENDING: 1 when the event
  * goes into the buffer now.  The slow path gets a copy of the arguments,
  * so that on the fast path they stay in registers. */
@@ -270,7 +115,7 @@ static inline void weft_put_done(struct weft_thread *t, uint32_t gen,
 			       "argument count of " #NAME);                   \
 		if (WEFT_EMIT_NOW(t, gen, NAME, ts, weft_args_, NULL))        \
 			WEFT_PUT(t, gen, WEFT_EV_##NAME, weft_kinds_##NAME, ts, \
-				 weft_args_, WEFT_NARGS_OF(weft_args_));      \
+				 weft_args_, WEFT_NARGS_OF(weft_args_), ""); \
 	} while (0)
 
 #define WEFT_EMIT0(t, gen, NAME, ts)                                          \
@@ -281,6 +126,22 @@ static inline void weft_put_done(struct weft_thread *t, uint32_t gen,
 						  memory_order_relaxed)) ||   \
 		     weft_nested_emit(t, gen, WEFT_EV_##NAME, ts, NULL, 0, NULL))) \
 			weft_put_done(t, gen, weft_put_head(t, gen, WEFT_EV_##NAME, ts)); \
+	} while (0)
+
+/*
+ * WEFT_EMIT_BYTES(t, gen, NAME, ts, bytes, args...): an event whose last
+ * argument is a byte string, given as its length, its bytes at bytes.  A
+ * string longer than a thread name may not fit in WEFT_EVENT_ROOM: the
+ * caller checks the room for it.  The event is written at once, never
+ * kept for a signal handler's section.
+ */
+#define WEFT_EMIT_BYTES(t, gen, NAME, ts, bytes, ...)                         \
+	do {                                                                  \
+		const uint64_t weft_args_[] = { __VA_ARGS__ };                \
+		_Static_assert(WEFT_NARGS_OF(weft_args_) == WEFT_NARGS_##NAME, \
+			       "argument count of " #NAME);                   \
+		WEFT_PUT(t, gen, WEFT_EV_##NAME, weft_kinds_##NAME, ts,       \
+			 weft_args_, WEFT_NARGS_OF(weft_args_), bytes);       \
 	} while (0)
 
 /*
@@ -299,7 +160,7 @@ static inline void weft_put_done(struct weft_thread *t, uint32_t gen,
 			       "argument count of " #NAME);                   \
 		if (WEFT_EMIT_NOW(t, gen, NAME, ts, weft_args_, &(result_at))) { \
 			WEFT_PUT(t, gen, WEFT_EV_##NAME, weft_kinds_##NAME, ts, \
-				 weft_args_, WEFT_NARGS_OF(weft_args_));      \
+				 weft_args_, WEFT_NARGS_OF(weft_args_), ""); \
 			(result_at) = (t)->buf[(gen) & 1] + (t)->pos[(gen) & 1] - 1; \
 		}                                                             \
 	} while (0)
@@ -311,25 +172,6 @@ static inline void weft_settle(uint8_t *result_at, int r)
 {
 	if (result_at && r > 0)
 		*result_at = r < 128 ? (uint8_t)r : 127;
-}
-
-/* Enters a blocking state (inside a section), one level above the
- * current one; returns the state it covers, which weft_state_leave()
- * makes current again: a signal handler's waits nest inside the wait
- * they interrupted. */
-static inline struct weft_state weft_state_enter(struct weft_thread *t,
-						 uint8_t state, uint8_t syscall,
-						 uint64_t object, uint64_t ts)
-{
-	struct weft_state prev = weft_state_top(t);
-	weft_state_store(t, (struct weft_state){ state, syscall, object, ts,
-						 (uint8_t)(prev.level + 1) });
-	return prev;
-}
-
-static inline void weft_state_leave(struct weft_thread *t, struct weft_state prev)
-{
-	weft_state_store(t, prev);
 }
 
 /*
@@ -371,16 +213,6 @@ static inline uint64_t weft_stack(void)
 	if (likely(!weft_config.stacks))
 		return 0;
 	return weft_stack_capture();
-}
-
-static inline uint64_t weft_obj(const void *p)
-{
-	return (uint64_t)(uintptr_t)p;
-}
-
-static inline uint64_t weft_err(int r)
-{
-	return r < 0 ? 0 : (uint64_t)r;
 }
 
 #endif

@@ -15,6 +15,9 @@
  *   4. flush what is left of the old generation's buffers, report losses of
  *      threads that had no buffer, and write the old generation's tables
  *      and GEN_END.
+ *
+ * Completing the trace (at exit, before exec, on a fatal signal) is the
+ * same advance, END, made once the process is leaving.
  */
 #include <errno.h>
 #include <linux/membarrier.h>
@@ -24,12 +27,14 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "emit.h"
+#include "state.h"
 #include "tablebuf.h"
 #include "weft.h"
 
 _Atomic uint32_t weft_generation;
 int weft_membarrier;
+weft_lock_t weft_control_lock = WEFT_LOCK_INIT;
+int weft_initialized;
 
 /* Lets the advancer make every thread of the process execute a memory
  * barrier (membarrier(2), private expedited), so that event sections need
@@ -207,6 +212,20 @@ static void wait_for_writers(void)
 	}
 }
 
+/* With every thread quiescent for gen: writes out what is left of gen's
+ * buffers, and gives back those of threads that have exited. */
+static void retire_buffers(uint32_t gen)
+{
+	unsigned slot = gen & 1;
+	for (uint32_t s = 1; s <= weft_thread_count(); s++) {
+		struct weft_thread *t = weft_thread_by_serial(s);
+		if (t->buf_gen[slot] == gen)
+			weft_buffer_flush(t, slot);
+		if (atomic_load(&t->exited))
+			weft_buffer_release(t, slot);
+	}
+}
+
 /* Threads that dropped events and never got a buffer again to say so get
  * a batch holding just their LOST record, written here on their behalf.
  * No STATUS goes with it: the thread's state now is not its state when the
@@ -259,7 +278,7 @@ int weft_advance(enum weft_advance_op op)
 	struct weft_record r;
 	int write = 0;
 	if (old) {
-		weft_buffer_retire_all(old);
+		retire_buffers(old);
 		weft_output_drain(); /* every batch of old before its GEN_END */
 		write_unreported_losses(old);
 		weft_tb_begin(&tb, 0, old, weft_now());
@@ -290,3 +309,40 @@ int weft_advance(enum weft_advance_op op)
 	return 1;
 }
 
+/* Set when the trace was completed for an end the process may come back
+ * from (an exec or a daemon() that fails) while tracing was on. */
+static int end_may_resume;
+
+/* Stops tracing and makes the file complete.  After an exec or daemon()
+ * (the image may go on when the call fails) a later weft_resume_trace()
+ * starts tracing again; after any other end, nothing does. */
+void weft_end_trace(enum weft_end_reason why)
+{
+	if (!weft_initialized || weft_out_fd < 0)
+		return;
+	int resumable = why == WEFT_END_EXEC || why == WEFT_END_DAEMON;
+	end_may_resume = resumable && atomic_load(&weft_generation);
+	int saved = errno;
+	weft_busy++;
+	weft_lock(&weft_control_lock);
+	if (!resumable)
+		weft_ending = 1;
+	weft_advance(WEFT_ADVANCE_END);
+	weft_unlock(&weft_control_lock);
+	weft_busy--;
+	errno = saved;
+}
+
+/* The exec or daemon() the trace was completed for failed: the process
+ * goes on, and so does its trace, in a new generation if tracing was on. */
+void weft_resume_trace(void)
+{
+	if (!weft_initialized || weft_out_fd < 0)
+		return;
+	weft_busy++;
+	weft_lock(&weft_control_lock);
+	if (end_may_resume)
+		weft_advance(WEFT_ADVANCE_START);
+	weft_unlock(&weft_control_lock);
+	weft_busy--;
+}

@@ -143,7 +143,8 @@ static void put_kept(struct weft_thread *t, uint32_t gen,
 		     const struct weft_nested_event *e)
 {
 	if (room(t, gen))
-		WEFT_PUT(t, gen, e->code, kinds_of[e->code], e->ts, e->args, e->nargs);
+		WEFT_PUT(t, gen, e->code, kinds_of[e->code], e->ts, e->args, e->nargs,
+			 "");
 }
 
 /* Frees the slots once every one is written (a handler may take one

@@ -1,8 +1,8 @@
 /*
- * protocol.h - the two shapes of every synchronization wrapper: an
- * acquisition (mutexes, reader-writer locks, spin locks, semaphores) and a
- * release (unlock, post), each written once so that a fix lands in all
- * of them at once.
+ * protocol.h - the shapes of every synchronization wrapper: an acquisition
+ * (mutexes, reader-writer locks, spin locks, semaphores), a release
+ * (unlock, post, signal, broadcast) and an object's lifetime event (init,
+ * destroy), each written once so that a fix lands in all of them at once.
  *
  * A blocking acquisition ("lock"):
  *   1. tries the object without blocking;
@@ -49,6 +49,8 @@
 #include <errno.h>
 
 #include "emit.h"
+#include "enter.h"
+#include "real.h"
 
 #define WEFT_ACQUIRE(K, obj, arg, flags0, try_call, blocking_call)            \
 	int saved_errno_ = errno;                                             \
@@ -71,9 +73,10 @@
 		   &prev_);                                                   \
 	return r;
 
-/* Opens the section that records an acquisition's outcome; *seq gets the
- * object's next sequence number when it was acquired (ok), else 0.
- * Returns the generation to write in, 0 for none. */
+/* Opens the section that records an event on obj (an acquisition's
+ * outcome, a release, a lifetime event); *seq gets the object's next
+ * sequence number when the event takes one (ok), else 0.  Returns the
+ * generation to write in, 0 for none. */
 static inline uint32_t weft_outcome_open(struct weft_thread *self,
 					 const void *obj, int ok, uint64_t *seq)
 {
@@ -102,23 +105,67 @@ static inline void weft_outcome_close(struct weft_thread *self,
 	return r;
 
 /*
+ * WEFT_ACQUIRERS(K, type, arg, lock, timedlock, clocklock, trylock): the
+ * four entry points of a kind K whose objects (of type) can be waited for,
+ * without and with a time limit (on the realtime clock, or on a given
+ * one), or only tried, each on the protocol above, with the real
+ * functions they call.
+ */
+#define WEFT_ACQUIRERS(K, type, arg, lock, timedlock, clocklock, trylock)     \
+	WEFT_REAL(lock)                                                       \
+	WEFT_REAL(timedlock)                                                  \
+	WEFT_REAL(clocklock)                                                  \
+	WEFT_REAL(trylock)                                                    \
+	WEFT_VISIBLE int lock(type *o)                                        \
+	{                                                                     \
+		WEFT_ACQUIRE(K, o, arg, 0, REAL(trylock)(o), REAL(lock)(o))   \
+	}                                                                     \
+	WEFT_VISIBLE int timedlock(type *o, const struct timespec *abstime)   \
+	{                                                                     \
+		WEFT_ACQUIRE(K, o, arg, WEFT_FLAG_TIMED, REAL(trylock)(o),    \
+			     REAL(timedlock)(o, abstime))                     \
+	}                                                                     \
+	WEFT_VISIBLE int clocklock(type *o, clockid_t clock,                  \
+				   const struct timespec *abstime)            \
+	{                                                                     \
+		WEFT_ACQUIRE(K, o, arg, WEFT_FLAG_TIMED, REAL(trylock)(o),    \
+			     REAL(clocklock)(o, clock, abstime))              \
+	}                                                                     \
+	WEFT_VISIBLE int trylock(type *o)                                     \
+	{                                                                     \
+		WEFT_TRY(K, o, arg, REAL(trylock)(o))                         \
+	}
+
+/* The start of a wrapper that records nothing while tracing is off: the
+ * thread's record as self, or the real call made at once. */
+#define WEFT_ENTER_OR_CALL(call)                                              \
+	struct weft_thread *self = weft_off() ? NULL : weft_enter();          \
+	if (!self)                                                            \
+		return (call);
+
+/*
  * A release: stamped, numbered and written before the real call, in a
  * section that spans the call, so no generation boundary falls between the
  * event and the state change it records; the event's last argument, the
  * call's result, is settled when the call returns (result(r, err) gives
  * it: an error number, 0 for success).  With tracing off, one load.
+ * WEFT_RELEASE_UNSETTLED is the same for an event with no result (signal,
+ * broadcast).
  */
 #define WEFT_RELEASE(NAME, obj, result, call)                                 \
-	struct weft_thread *self = weft_off() ? NULL : weft_enter();          \
-	if (!self)                                                            \
-		return (call);                                                \
-	uint64_t ts_ = weft_now();                                            \
+	WEFT_RELEASE_WITH(WEFT_EMIT_PENDING, NAME, obj, result, call)
+#define WEFT_RELEASE_UNSETTLED(NAME, obj, call)                               \
+	WEFT_RELEASE_WITH(WEFT_EMIT_UNSETTLED, NAME, obj, weft_returned, call)
+#define WEFT_EMIT_UNSETTLED(t, gen, NAME, ts, result_at, ...)                 \
+	WEFT_EMIT(t, gen, NAME, ts, __VA_ARGS__)
+
+#define WEFT_RELEASE_WITH(EMITTER, NAME, obj, result, call)                   \
+	WEFT_ENTER_OR_CALL(call)                                              \
+	uint64_t ts_ = weft_now(), seq_;                                      \
 	uint8_t *result_at_ = NULL;                                           \
-	uint32_t g_ = weft_ev_begin(self);                                    \
-	uint64_t seq_ = weft_seq_take(self, &g_, obj);                        \
+	uint32_t g_ = weft_outcome_open(self, obj, 1, &seq_);                 \
 	if (g_)                                                               \
-		WEFT_EMIT_PENDING(self, g_, NAME, ts_, result_at_,            \
-				  weft_obj(obj), seq_);                       \
+		EMITTER(self, g_, NAME, ts_, result_at_, weft_obj(obj), seq_); \
 	WEFT_TEST_POINT(WEFT_POINT_CALL, obj);                                \
 	int r = (call);                                                       \
 	int err_ = errno;                                                     \
@@ -136,15 +183,12 @@ static inline void weft_outcome_close(struct weft_thread *self,
  * section 7.2).  With tracing off, one load.
  */
 #define WEFT_LIFETIME(NAME, obj, result, call)                                \
-	struct weft_thread *self = weft_off() ? NULL : weft_enter();          \
-	if (!self)                                                            \
-		return (call);                                                \
+	WEFT_ENTER_OR_CALL(call)                                              \
 	uint64_t stack_ = weft_stack();                                       \
 	int r = (call);                                                       \
 	int err_ = errno;                                                     \
-	uint64_t ts_ = weft_now();                                            \
-	uint32_t g_ = weft_ev_begin(self);                                    \
-	uint64_t seq_ = weft_seq_take(self, &g_, obj);                        \
+	uint64_t ts_ = weft_now(), seq_;                                      \
+	uint32_t g_ = weft_outcome_open(self, obj, 1, &seq_);                 \
 	if (g_)                                                               \
 		WEFT_EMIT(self, g_, NAME, ts_, weft_obj(obj), seq_, stack_,   \
 			  (uint64_t)result(r, err_));                         \

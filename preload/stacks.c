@@ -29,8 +29,8 @@
 #define UNW_LOCAL_ONLY
 #include <libunwind.h>
 
-#include "emit.h"
 #include "tablebuf.h"
+#include "testhook.h"
 #include "weft.h"
 
 #define STACK_DEPTH  32

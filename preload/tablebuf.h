@@ -1,7 +1,8 @@
 /*
  * tablebuf.h - a growable buffer for batches the tracer writes itself:
- * process batches (serial 0: the clock record, string/stack/symbol tables,
- * end markers) and LOST records for threads that had no buffer.  It never
+ * process batches (serial 0: the clock record, thread names, string/stack/
+ * symbol tables, shared objects, end markers) and, for a thread, the STATUS
+ * the advancer writes for it or a LOST record when it had no buffer.  It never
  * uses malloc's memory, because it is filled on the exit path while other
  * threads may hold malloc's locks, and it starts in memory weft has from
  * load on, so the exit path maps nothing (see tablebuf.c).

@@ -1,8 +1,9 @@
 /*
  * testhook.c - the test build's side of testhook.h: a thread can be parked
- * at a point of its event section, the generation can be advanced from
- * any thread, and a test program drives both through the functions below
- * (found with dlsym, so the program also runs without them).
+ * at a point of its event section, and a test program arms and releases
+ * the points through the functions below (found with dlsym, so the
+ * program also runs without them; testdrive.c has the test build's
+ * controls over generations).
  *
  *   weft_test_arm(point, object, tid)
  *                                 park the next thread that reaches point
@@ -12,11 +13,6 @@
  *                                 kernel thread id is tid (0: any thread)
  *   weft_test_parked()            1 once a thread is parked
  *   weft_test_release()           lets it go on
- *   weft_test_generation()        the current generation (0: off)
- *   weft_test_rotate()            closes the generation and opens the next
- *                                 (returns once the advance is complete,
- *                                 which waits for parked sections)
- *   weft_test_stop(), weft_test_start()   the same for stop and start
  *
  * Parking spins with raw system calls: a parked thread is inside weft's
  * own code, and nothing it does may reach a wrapper.
@@ -26,7 +22,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "emit.h"
+#include "testhook.h"
 #include "weft.h"
 
 static _Atomic int armed_point;
@@ -79,33 +75,4 @@ WEFT_VISIBLE int weft_test_parked(void)
 WEFT_VISIBLE void weft_test_release(void)
 {
 	atomic_store(&released, 1);
-}
-
-WEFT_VISIBLE unsigned weft_test_generation(void)
-{
-	return atomic_load(&weft_generation);
-}
-
-static void advance(enum weft_advance_op op)
-{
-	weft_busy++;
-	weft_lock(&weft_control_lock);
-	weft_advance(op);
-	weft_unlock(&weft_control_lock);
-	weft_busy--;
-}
-
-WEFT_VISIBLE void weft_test_rotate(void)
-{
-	advance(WEFT_ADVANCE_ROTATE);
-}
-
-WEFT_VISIBLE void weft_test_stop(void)
-{
-	advance(WEFT_ADVANCE_STOP);
-}
-
-WEFT_VISIBLE void weft_test_start(void)
-{
-	advance(WEFT_ADVANCE_START);
 }

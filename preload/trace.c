@@ -1,7 +1,8 @@
 /*
- * trace.c - the life of a trace: loading, the trace file and its header,
- * and the process's end (exit, exec, fork).  Generations are opened and
- * closed by generation.c; start and stop requests arrive through
+ * trace.c - the life of a trace: loading weft, the trace file and its
+ * header, the end of the process's run (weft's destructor) and fork (the
+ * child's own trace).  Generations are opened and closed, and the trace
+ * completed, by generation.c; start and stop requests are performed by
  * control.c.
  */
 #include <errno.h>
@@ -17,13 +18,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "emit.h"
-#include "tablebuf.h"
+#include "../format/wire.h"
 #include "weft.h"
-
-int weft_out_fd = -1;
-int weft_initialized;
-weft_lock_t weft_control_lock = WEFT_LOCK_INIT;
 
 static pid_t traced_pid;
 
@@ -38,10 +34,6 @@ static struct {
 	char cwd[4096];
 	char line[8400];
 } naming;
-
-void weft_output_lock_all(void);
-void weft_output_unlock_all(void);
-void weft_thread_start_created(struct weft_thread *t);
 
 static uint64_t wallclock_ns(void)
 {
@@ -74,29 +66,6 @@ static int expand_output(char *dst, size_t cap, pid_t pid)
 	}
 	dst[n] = 0;
 	return 0;
-}
-
-/* A close-on-exec copy of fd above the range programs commonly use, or
- * -1. */
-int weft_park_fd_copy(int fd)
-{
-	struct rlimit rl;
-	int floor = 512;
-	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
-	    rl.rlim_cur > 16 && (rlim_t)floor >= rl.rlim_cur - 8)
-		floor = (int)(rl.rlim_cur / 2);
-	return (int)syscall(SYS_fcntl, fd, F_DUPFD_CLOEXEC, floor);
-}
-
-/* Moves fd above the range programs commonly use, close-on-exec (weft's
- * descriptors stay out of the program's way). */
-int weft_park_fd(int fd)
-{
-	int high = weft_park_fd_copy(fd);
-	if (high < 0)
-		return fd;
-	syscall(SYS_close, fd);
-	return high;
 }
 
 /* A FIFO (not a link to one) at path is a reader waiting for the trace:
@@ -225,44 +194,12 @@ __attribute__((constructor(101))) void weft_init(void)
 	errno = saved;
 }
 
-static int exec_stopped_tracing;
-
-/* Stops tracing and makes the file complete: at exit, and before exec. */
-void weft_stop_and_flush(const char *why)
-{
-	if (!weft_initialized || weft_out_fd < 0)
-		return;
-	exec_stopped_tracing = !strcmp(why, "exec") && atomic_load(&weft_generation);
-	int saved = errno;
-	weft_busy++;
-	weft_lock(&weft_control_lock);
-	if (strcmp(why, "exec") != 0)
-		weft_ending = 1;
-	weft_advance(WEFT_ADVANCE_END);
-	weft_unlock(&weft_control_lock);
-	weft_busy--;
-	errno = saved;
-}
-
 __attribute__((destructor(101))) static void weft_fini(void)
 {
 	/* A vfork child shares our memory: it must not touch the parent's
 	 * trace (it can only get here through _exit's siblings, but be sure). */
 	if (weft_initialized && getpid() == traced_pid)
-		weft_stop_and_flush("exit");
-}
-
-/* exec failed: the process goes on, and so does its trace. */
-void weft_restart_after_exec_failure(void)
-{
-	if (!weft_initialized || weft_out_fd < 0)
-		return;
-	weft_busy++;
-	weft_lock(&weft_control_lock);
-	if (exec_stopped_tracing)
-		weft_advance(WEFT_ADVANCE_START);
-	weft_unlock(&weft_control_lock);
-	weft_busy--;
+		weft_end_trace(WEFT_END_EXIT);
 }
 
 int weft_is_vfork_child(void)

@@ -1,7 +1,27 @@
 /*
  * weft.h - the preload's internal interface: configuration, the per-thread
- * record, the global generation, and the slow paths behind the inline
- * emitters in emit.h.
+ * record, the global generation, and what each file offers the others.
+ *
+ * Layers, top first.  A file calls only into its own layer or those below
+ * it; what a lower layer needs done above it (the control thread writing
+ * full buffers, noticing a thread's end) it asks for through the control
+ * pipe (channel.c), which the control thread polls.
+ *   wrappers     wrap_*.c: the program's entry points (and the test
+ *                build's testdrive.c)
+ *   process      trace.c (loading, the trace file, fork), crash.c (fatal
+ *                signals), control.c (the control thread, weft's signal)
+ *   entry        enter.h, protocol.h: the shapes of the wrappers;
+ *                thread_events.c: a thread's first and last records
+ *   emit         emit.h, nested.c: event sections, the hot path
+ *   advance      generation.c: opening and closing generations, ending
+ *                the trace
+ *   records      thread.c (registry), objseq.c, stacks.c, shared.c,
+ *                tablebuf.c
+ *   output       buffer.c: buffers, the write queue, the trace file;
+ *                put.h, state.h: encoding records, a thread's states
+ *   base         channel.c (which parks its descriptors with park.c),
+ *                clock.c (which warns through config.c), real.c, lock.h,
+ *                testhook.c
  *
  * Lock order (outermost first; never take an earlier one while holding a
  * later one):
@@ -23,6 +43,9 @@
 #include <stdatomic.h>
 #include <stdint.h>
 #include <sys/types.h>
+#if defined(__x86_64__)
+#include <x86intrin.h>
+#endif
 
 #include "lock.h"
 
@@ -148,6 +171,14 @@ extern __thread struct weft_thread *weft_self_tls
 	__attribute__((tls_model("initial-exec")));
 extern __thread int weft_thread_done __attribute__((tls_model("initial-exec")));
 
+/*
+ * What each file offers the files above it, lowest layer first.
+ */
+
+/* config.c */
+void weft_config_load(void);
+void weft_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
 /* clock.c */
 extern int weft_clock_is_tsc;
 void weft_clock_init(void);
@@ -155,47 +186,75 @@ uint64_t weft_clock_source(void);
 uint64_t weft_clock_frequency(void);
 uint64_t weft_now_slow(void);
 
-/* thread.c */
-struct weft_thread *weft_thread_attach(void);
+/* Now, in trace clock ticks. */
+static inline uint64_t weft_now(void)
+{
+#if defined(__x86_64__)
+	if (likely(weft_clock_is_tsc))
+		return __rdtsc();
+#endif
+	return weft_now_slow();
+}
+
+/* The calling thread's kernel id. */
+static inline pid_t weft_gettid(void)
+{
+	return (pid_t)syscall(SYS_gettid);
+}
+
+/* park.c: weft's descriptors, moved out of the program's way */
+int weft_park_fd(int fd);
+int weft_park_fd_copy(int fd);
+
+/* channel.c: the control pipe.  A request is written whole (a pipe write
+ * of at most PIPE_BUF bytes is atomic); op is a WEFT_REQ_* of
+ * format/control.h or one of the WEFT_CHANNEL_* below. */
+struct weft_channel_request {
+	int32_t op;
+	int32_t sender; /* pid to acknowledge, 0 for none */
+};
+#define WEFT_CHANNEL_THREAD_EXITED 100 /* a traced thread has ended */
+#define WEFT_CHANNEL_DRAIN 101         /* full buffers wait in the write queue */
+#define WEFT_CHANNEL_END 102           /* a fatal signal: complete the trace */
+int weft_channel_open(void);
+void weft_channel_close(void);
+int weft_channel_read_end(void);
+void weft_channel_send(int op, pid_t sender);
+void weft_channel_set_listening(int listening);
+int weft_channel_listening(void);
+int weft_channel_wake_writer(int queue_was_empty);
+void weft_channel_thread_exited(void);
+int weft_channel_fd_is_ours(int fd);
+void weft_channel_fds(int *read_end, int *write_end);
+void weft_channel_move_fd(int fd);
+
+/* buffer.c: the buffer pool, the write queue and the trace file */
+extern int weft_out_fd;
+/* Bytes at the end of each pool buffer that events never use. */
+#define WEFT_BUFFER_TRAILER 16
+uint32_t weft_buffer_prepare(struct weft_thread *t, uint32_t gen);
+void weft_buffer_flush(struct weft_thread *t, unsigned slot);
+void weft_buffer_release(struct weft_thread *t, unsigned slot);
+uint8_t *weft_pool_get(void);
+void weft_pool_put(uint8_t *buf);
+void weft_pool_reset_after_fork(void);
+int weft_output_write(const uint8_t *p, size_t n);
+void weft_output_drain(void);
+void weft_output_move_fd(void);
+void weft_output_lock_all(void);
+void weft_output_unlock_all(void);
+uint64_t weft_output_bytes(void);
+uint32_t weft_batches_take(uint32_t gen);
+void weft_batches_add(uint32_t gen);
+
+/* thread.c: the registry of thread records */
 struct weft_thread *weft_thread_new(uint32_t parent);
 struct weft_thread *weft_thread_by_serial(uint32_t serial);
 struct weft_thread *weft_thread_find(pthread_t pthread);
 uint32_t weft_thread_count(void);
-void weft_thread_finish(struct weft_thread *t);
-void weft_thread_unwound(struct weft_thread *t);
 void weft_thread_reset_after_fork(struct weft_thread *survivor);
 void weft_thread_set_name(struct weft_thread *t, const char *name, size_t len);
 size_t weft_thread_get_name(struct weft_thread *t, char out[16]);
-pid_t weft_gettid(void);
-
-/* buffer.c */
-uint32_t weft_buffer_prepare(struct weft_thread *t, uint32_t gen);
-void weft_buffer_flush(struct weft_thread *t, unsigned slot);
-void weft_buffer_release(struct weft_thread *t, unsigned slot);
-void weft_buffer_retire_all(uint32_t gen);
-uint8_t *weft_pool_get(void);
-void weft_pool_put(uint8_t *buf);
-int weft_output_write(const uint8_t *p, size_t n);
-void weft_output_drain(void);
-void weft_output_move_fd(void);
-/* Bytes at the end of each pool buffer that events never use. */
-#define WEFT_BUFFER_TRAILER 16
-void weft_pool_reset_after_fork(void);
-uint32_t weft_batches_take(uint32_t gen);
-uint64_t weft_output_bytes(void);
-void weft_batches_add(uint32_t gen);
-
-/* nested.c: events of signal handlers that interrupted a section */
-/* section_gen while a section has not read the generation yet */
-#define WEFT_GEN_UNREAD UINT32_MAX
-struct weft_thread *weft_nested_enter(void);
-uint32_t weft_nested_begin(struct weft_thread *t);
-int weft_nested_emit(struct weft_thread *t, uint32_t gen, uint8_t code,
-		     uint64_t ts, const uint64_t *args, unsigned nargs,
-		     uint8_t **result_at);
-void weft_nested_close(struct weft_thread *t);
-uint64_t weft_nested_seq_late(uint32_t *gen, const void *object);
-void weft_nested_drop(struct weft_thread *t);
 
 /* objseq.c: per-object sequence numbers, restarting in each generation */
 #define WEFT_SEQ_LATE UINT64_MAX /* the object is already in a later generation */
@@ -214,7 +273,10 @@ void weft_stacks_write_tables(struct weft_tablebuf *tb);
 int weft_shared_note(const void *object, int shared, int r);
 void weft_shared_write_marks(struct weft_tablebuf *tb);
 
-/* generation.c */
+/* generation.c: the advancer, and completing the trace */
+extern weft_lock_t weft_control_lock;
+extern int weft_initialized; /* the trace file is open: tracing can start */
+extern int weft_ending;
 enum weft_advance_op {
 	WEFT_ADVANCE_START,   /* open a generation if none is open */
 	WEFT_ADVANCE_STOP,    /* close the open one */
@@ -225,39 +287,57 @@ int weft_advance(enum weft_advance_op op);
 void weft_generations_reset(void);
 uint64_t weft_generation_began(void);
 uint64_t weft_output_bytes_in_generation(void);
-extern int weft_ending;
+/* Why the trace is being completed. */
+enum weft_end_reason {
+	WEFT_END_EXIT,         /* exit(), or main returned: weft's destructor */
+	WEFT_END_QUICK_EXIT,   /* _exit or _Exit: no destructors will run */
+	WEFT_END_FATAL_SIGNAL, /* a signal is about to kill the process */
+	WEFT_END_EXEC,         /* an exec is about to replace the image */
+	WEFT_END_DAEMON,       /* daemon()'s original process is leaving */
+};
+void weft_end_trace(enum weft_end_reason why);
+void weft_resume_trace(void);
+
+/* nested.c: events of signal handlers that interrupted a section */
+/* section_gen while a section has not read the generation yet */
+#define WEFT_GEN_UNREAD UINT32_MAX
+struct weft_thread *weft_nested_enter(void);
+uint32_t weft_nested_begin(struct weft_thread *t);
+int weft_nested_emit(struct weft_thread *t, uint32_t gen, uint8_t code,
+		     uint64_t ts, const uint64_t *args, unsigned nargs,
+		     uint8_t **result_at);
+void weft_nested_close(struct weft_thread *t);
+uint64_t weft_nested_seq_late(uint32_t *gen, const void *object);
+void weft_nested_drop(struct weft_thread *t);
+
+/* thread_events.c: a thread's first and last records */
+struct weft_thread *weft_thread_attach(void);
+void weft_thread_start_created(struct weft_thread *t);
+void weft_thread_finish(struct weft_thread *t);
+void weft_thread_unwound(struct weft_thread *t);
 
 /* control.c */
+struct sigaction;
 void weft_control_start(void);
 void weft_control_after_fork(void);
-void weft_control_thread_exited(void);
-int weft_control_wake_writer(int queue_was_empty);
 int weft_control_end_and_wait(int timeout_ms);
+/* 1 for weft's control signal while weft's handler for it is installed. */
+int weft_control_covers(int sig);
+void weft_control_sigaction(int sig, const struct sigaction *act,
+			    struct sigaction *old);
 
 /* crash.c */
-struct sigaction;
 void weft_crash_install(void);
 /* 1 for a signal whose default action weft stands in for. */
 int weft_crash_covers(int sig);
 int weft_crash_sigaction(int sig, const struct sigaction *act,
 			 struct sigaction *old, int *rc);
-int weft_control_fd_is_ours(int fd);
-void weft_control_fds(int *read_end, int *write_end);
-void weft_control_move_fd(int fd);
 
 /* trace.c */
 void weft_init(void);
-int weft_park_fd(int fd);
-int weft_park_fd_copy(int fd);
-void weft_stop_and_flush(const char *why);
-void weft_restart_after_exec_failure(void);
-void weft_after_fork_child(void);
+int weft_is_vfork_child(void);
 void weft_fork_prepare(void);
 void weft_fork_parent(void);
-extern weft_lock_t weft_control_lock;
-
-/* config.c */
-void weft_config_load(void);
-void weft_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void weft_after_fork_child(void);
 
 #endif

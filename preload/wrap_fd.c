@@ -37,7 +37,7 @@ WEFT_REAL(dup3)
 static int weft_fds(int out[3])
 {
 	int fds[3] = { weft_out_fd, -1, -1 };
-	weft_control_fds(&fds[1], &fds[2]);
+	weft_channel_fds(&fds[1], &fds[2]);
 	int n = 0;
 	for (int i = 0; i < 3; i++)
 		if (fds[i] >= 0)
@@ -88,7 +88,7 @@ WEFT_VISIBLE void closefrom(int lowfd)
 
 static int is_ours(int fd)
 {
-	return fd >= 0 && (fd == weft_out_fd || weft_control_fd_is_ours(fd));
+	return fd >= 0 && (fd == weft_out_fd || weft_channel_fd_is_ours(fd));
 }
 
 /* Before newfd is replaced: if weft holds it, weft moves. */
@@ -99,7 +99,7 @@ static void vacate(int newfd)
 	if (newfd == weft_out_fd)
 		weft_output_move_fd();
 	else
-		weft_control_move_fd(newfd);
+		weft_channel_move_fd(newfd);
 }
 
 /* Every fcntl argument is an int or a pointer: passed on as a long. */

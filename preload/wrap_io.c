@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "emit.h"
+#include "enter.h"
 #include "real.h"
 
 /* glibc's fortify entry points, declared by no public header. */
@@ -43,7 +44,7 @@ static struct weft_state syscall_begin(struct weft_thread *self, unsigned id,
 	uint64_t ts = weft_now();
 	uint32_t g = weft_ev_begin(self);
 	if (g)
-		WEFT_EMIT(self, g, SYSCALL_BEGIN, ts, id, weft_zigzag(arg), stack);
+		WEFT_EMIT(self, g, SYSCALL_BEGIN, ts, id, (uint64_t)arg, stack);
 	struct weft_state prev = weft_state_enter(self, WEFT_STATE_SYSCALL, (uint8_t)id,
 						  (uint64_t)arg, ts);
 	weft_ev_end(self);
@@ -56,32 +57,34 @@ static void syscall_end(struct weft_thread *self, unsigned id, int64_t ret,
 	uint64_t ts = weft_now();
 	uint32_t g = weft_ev_begin(self);
 	if (g)
-		WEFT_EMIT(self, g, SYSCALL_END, ts, id, weft_zigzag(ret),
-			  (uint64_t)err);
+		WEFT_EMIT(self, g, SYSCALL_END, ts, id, (uint64_t)ret, (uint64_t)err);
 	weft_state_leave(self, prev);
 	weft_ev_end(self);
 }
 
-/*
- * WEFT_IO(type, name, id, arg, params, args...): a wrapper for a call that
- * returns -1 and sets errno on failure.
- */
+/* The body of a wrapper for a call that returns -1 and sets errno on
+ * failure: SYSCALL_BEGIN with arg, the call, SYSCALL_END. */
+#define WEFT_IO_BODY(type, id, arg, call)                                     \
+	struct weft_thread *self = weft_enter();                              \
+	if (!self)                                                            \
+		return (call);                                                \
+	int saved = errno;                                                    \
+	struct weft_state prev_ = syscall_begin(self, WEFT_SYS_##id,          \
+						(int64_t)(arg));              \
+	errno = saved;                                                        \
+	type ret_ = (call);                                                   \
+	int err_ = errno;                                                     \
+	syscall_end(self, WEFT_SYS_##id, (int64_t)ret_, ret_ == -1 ? err_ : 0, \
+		    prev_);                                                   \
+	errno = err_;                                                         \
+	return ret_;
+
+/* WEFT_IO(type, name, id, arg, params, args...): the wrapper of name. */
 #define WEFT_IO(type, name, id, arg, params, ...)                             \
 	WEFT_REAL(name)                                                       \
 	WEFT_VISIBLE type name params                                         \
 	{                                                                     \
-		struct weft_thread *self = weft_enter();                      \
-		if (!self)                                                    \
-			return REAL(name)(__VA_ARGS__);                       \
-		int saved = errno;                                            \
-		struct weft_state prev_ = syscall_begin(self, WEFT_SYS_##id, (int64_t)(arg));           \
-		errno = saved;                                                \
-		type ret_ = REAL(name)(__VA_ARGS__);                             \
-		int err_ = errno;                                                \
-		syscall_end(self, WEFT_SYS_##id, (int64_t)ret_,               \
-			    ret_ == -1 ? err_ : 0, prev_);                    \
-		errno = err_;                                                    \
-		return ret_;                                                    \
+		WEFT_IO_BODY(type, id, arg, REAL(name)(__VA_ARGS__))          \
 	}
 
 WEFT_IO(ssize_t, read, read, fd, (int fd, void *b, size_t n), fd, b, n)
@@ -203,9 +206,15 @@ static int takes_mode(int flags)
 	return (flags & O_CREAT) || (flags & O_TMPFILE) == O_TMPFILE;
 }
 
-#define WEFT_OPEN(name, id)                                                   \
+#define WEFT_UNPAREN(...) __VA_ARGS__
+
+/* WEFT_OPEN(name, id, arg, (leading params), (leading args)): open and
+ * openat, whose mode argument is there only when they may create a
+ * file. */
+#define WEFT_OPEN(name, id, arg, lead_params, lead_args)                      \
 	WEFT_REAL(name)                                                       \
-	WEFT_VISIBLE int name(const char *path, int flags, ...)               \
+	WEFT_VISIBLE int name(WEFT_UNPAREN lead_params const char *path,      \
+			      int flags, ...)                                 \
 	{                                                                     \
 		mode_t mode = 0;                                              \
 		if (takes_mode(flags)) {                                      \
@@ -214,66 +223,22 @@ static int takes_mode(int flags)
 			mode = va_arg(ap, mode_t);                            \
 			va_end(ap);                                           \
 		}                                                             \
-		struct weft_thread *self = weft_enter();                      \
-		if (!self)                                                    \
-			return REAL(name)(path, flags, mode);                 \
-		int saved = errno;                                            \
-		struct weft_state prev_ = syscall_begin(self, WEFT_SYS_##id, -1);                       \
-		errno = saved;                                                \
-		int r = REAL(name)(path, flags, mode);                        \
-		int e = errno;                                                \
-		syscall_end(self, WEFT_SYS_##id, r, r == -1 ? e : 0, prev_);         \
-		errno = e;                                                    \
-		return r;                                                     \
+		WEFT_IO_BODY(int, id, arg,                                    \
+			     REAL(name)(WEFT_UNPAREN lead_args path, flags, mode)) \
 	}
 
-#define WEFT_OPENAT(name, id)                                                 \
-	WEFT_REAL(name)                                                       \
-	WEFT_VISIBLE int name(int dirfd, const char *path, int flags, ...)    \
-	{                                                                     \
-		mode_t mode = 0;                                              \
-		if (takes_mode(flags)) {                                      \
-			va_list ap;                                           \
-			va_start(ap, flags);                                  \
-			mode = va_arg(ap, mode_t);                            \
-			va_end(ap);                                           \
-		}                                                             \
-		struct weft_thread *self = weft_enter();                      \
-		if (!self)                                                    \
-			return REAL(name)(dirfd, path, flags, mode);          \
-		int saved = errno;                                            \
-		struct weft_state prev_ = syscall_begin(self, WEFT_SYS_##id, dirfd);                    \
-		errno = saved;                                                \
-		int r = REAL(name)(dirfd, path, flags, mode);                 \
-		int e = errno;                                                \
-		syscall_end(self, WEFT_SYS_##id, r, r == -1 ? e : 0, prev_);         \
-		errno = e;                                                    \
-		return r;                                                     \
-	}
-
-WEFT_OPEN(open, open)
-WEFT_OPEN(open64, open)
-WEFT_OPENAT(openat, openat)
-WEFT_OPENAT(openat64, openat)
-
+WEFT_OPEN(open, open, -1, (), ())
+WEFT_OPEN(open64, open, -1, (), ())
+WEFT_OPEN(openat, openat, dirfd, (int dirfd,), (dirfd,))
+WEFT_OPEN(openat64, openat, dirfd, (int dirfd,), (dirfd,))
 /* close: the trace file's descriptor is not the program's to close; the
  * program sees EBADF, as it would if weft were not loaded. */
 WEFT_REAL(close)
 WEFT_VISIBLE int close(int fd)
 {
-	if ((weft_out_fd >= 0 && fd == weft_out_fd) || weft_control_fd_is_ours(fd)) {
+	if ((weft_out_fd >= 0 && fd == weft_out_fd) || weft_channel_fd_is_ours(fd)) {
 		errno = EBADF;
 		return -1;
 	}
-	struct weft_thread *self = weft_enter();
-	if (!self)
-		return REAL(close)(fd);
-	int saved = errno;
-	struct weft_state prev = syscall_begin(self, WEFT_SYS_close, fd);
-	errno = saved;
-	int r = REAL(close)(fd);
-	int e = errno;
-	syscall_end(self, WEFT_SYS_close, r, r == -1 ? e : 0, prev);
-	errno = e;
-	return r;
+	WEFT_IO_BODY(int, close, fd, REAL(close)(fd))
 }

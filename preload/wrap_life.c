@@ -36,44 +36,25 @@ WEFT_REAL(sem_destroy)
 		pshared_ == PTHREAD_PROCESS_SHARED;                           \
 	})
 
-WEFT_VISIBLE int pthread_mutex_init(pthread_mutex_t *m,
-				    const pthread_mutexattr_t *attr)
-{
-	WEFT_LIFETIME(MUTEX_INIT, m, weft_returned,
-		      weft_shared_note(m, PSHARED(pthread_mutexattr_getpshared, attr),
-				       REAL(pthread_mutex_init)(m, attr)))
-}
+/* The init and destroy of pthread_KIND_t objects, whose attributes say
+ * whether they are process-shared. */
+#define LIFETIMES(kind, KIND)                                                 \
+	WEFT_VISIBLE int pthread_##kind##_init(pthread_##kind##_t *o,         \
+					       const pthread_##kind##attr_t *attr) \
+	{                                                                     \
+		WEFT_LIFETIME(KIND##_INIT, o, weft_returned,                  \
+			      weft_shared_note(o, PSHARED(pthread_##kind##attr_getpshared, attr), \
+					       REAL(pthread_##kind##_init)(o, attr))) \
+	}                                                                     \
+	WEFT_VISIBLE int pthread_##kind##_destroy(pthread_##kind##_t *o)      \
+	{                                                                     \
+		WEFT_LIFETIME(KIND##_DESTROY, o, weft_returned,               \
+			      REAL(pthread_##kind##_destroy)(o))              \
+	}
 
-WEFT_VISIBLE int pthread_mutex_destroy(pthread_mutex_t *m)
-{
-	WEFT_LIFETIME(MUTEX_DESTROY, m, weft_returned, REAL(pthread_mutex_destroy)(m))
-}
-
-WEFT_VISIBLE int pthread_rwlock_init(pthread_rwlock_t *l,
-				     const pthread_rwlockattr_t *attr)
-{
-	WEFT_LIFETIME(RWLOCK_INIT, l, weft_returned,
-		      weft_shared_note(l, PSHARED(pthread_rwlockattr_getpshared, attr),
-				       REAL(pthread_rwlock_init)(l, attr)))
-}
-
-WEFT_VISIBLE int pthread_rwlock_destroy(pthread_rwlock_t *l)
-{
-	WEFT_LIFETIME(RWLOCK_DESTROY, l, weft_returned, REAL(pthread_rwlock_destroy)(l))
-}
-
-WEFT_VISIBLE int pthread_cond_init(pthread_cond_t *c,
-				   const pthread_condattr_t *attr)
-{
-	WEFT_LIFETIME(COND_INIT, c, weft_returned,
-		      weft_shared_note(c, PSHARED(pthread_condattr_getpshared, attr),
-				       REAL(pthread_cond_init)(c, attr)))
-}
-
-WEFT_VISIBLE int pthread_cond_destroy(pthread_cond_t *c)
-{
-	WEFT_LIFETIME(COND_DESTROY, c, weft_returned, REAL(pthread_cond_destroy)(c))
-}
+LIFETIMES(mutex, MUTEX)
+LIFETIMES(rwlock, RWLOCK)
+LIFETIMES(cond, COND)
 
 WEFT_VISIBLE int pthread_spin_init(pthread_spinlock_t *l, int pshared)
 {

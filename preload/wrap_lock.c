@@ -13,19 +13,7 @@
 #include "protocol.h"
 #include "real.h"
 
-WEFT_REAL(pthread_mutex_lock)
-WEFT_REAL(pthread_mutex_trylock)
-WEFT_REAL(pthread_mutex_timedlock)
-WEFT_REAL(pthread_mutex_clocklock)
 WEFT_REAL(pthread_mutex_unlock)
-WEFT_REAL(pthread_rwlock_rdlock)
-WEFT_REAL(pthread_rwlock_wrlock)
-WEFT_REAL(pthread_rwlock_tryrdlock)
-WEFT_REAL(pthread_rwlock_trywrlock)
-WEFT_REAL(pthread_rwlock_timedrdlock)
-WEFT_REAL(pthread_rwlock_timedwrlock)
-WEFT_REAL(pthread_rwlock_clockrdlock)
-WEFT_REAL(pthread_rwlock_clockwrlock)
 WEFT_REAL(pthread_rwlock_unlock)
 WEFT_REAL(pthread_spin_lock)
 WEFT_REAL(pthread_spin_trylock)
@@ -56,6 +44,20 @@ static int lock_busy(int r, int err)
 	weft_ev_end(self);                                                    \
 	return prev;
 
+/* Records the outcome of an acquisition of obj: ACQUIRE (the object, its
+ * number, the kind's arguments, flags) when ok, else FAIL (the object, the
+ * kind's arguments, flags, the error r). */
+#define LOCK_RESULT(ACQUIRE, FAIL, self, obj, ok, r, flags, prev, ...)        \
+	uint64_t ts = weft_now(), seq;                                        \
+	uint32_t g = weft_outcome_open(self, obj, ok, &seq);                  \
+	if (g && (ok))                                                        \
+		WEFT_EMIT(self, g, ACQUIRE, ts, weft_obj(obj), seq,           \
+			  ##__VA_ARGS__, flags);                              \
+	else if (g)                                                           \
+		WEFT_EMIT(self, g, FAIL, ts, weft_obj(obj), ##__VA_ARGS__,    \
+			  flags, weft_err(r));                                \
+	weft_outcome_close(self, prev);
+
 /* ---- mutexes ---- */
 
 #define mutex_busy lock_busy
@@ -71,41 +73,14 @@ static void mutex_result(struct weft_thread *self, void *m, int unused, int r,
 			 int err, uint64_t flags, const struct weft_state *prev)
 {
 	(void)unused, (void)err;
-	uint64_t ts = weft_now(), seq;
 	if (r == EOWNERDEAD)
 		flags |= WEFT_FLAG_OWNERDEAD;
-	uint32_t g = weft_outcome_open(self, m, acquired(r), &seq);
-	if (g && acquired(r))
-		WEFT_EMIT(self, g, MUTEX_ACQUIRE, ts, weft_obj(m), seq, flags);
-	else if (g)
-		WEFT_EMIT(self, g, MUTEX_FAIL, ts, weft_obj(m), flags, weft_err(r));
-	weft_outcome_close(self, prev);
+	LOCK_RESULT(MUTEX_ACQUIRE, MUTEX_FAIL, self, m, acquired(r), r, flags, prev)
 }
 
-WEFT_VISIBLE int pthread_mutex_lock(pthread_mutex_t *m)
-{
-	WEFT_ACQUIRE(mutex, m, 0, 0, REAL(pthread_mutex_trylock)(m),
-		     REAL(pthread_mutex_lock)(m))
-}
-
-WEFT_VISIBLE int pthread_mutex_timedlock(pthread_mutex_t *m,
-					 const struct timespec *abstime)
-{
-	WEFT_ACQUIRE(mutex, m, 0, WEFT_FLAG_TIMED, REAL(pthread_mutex_trylock)(m),
-		     REAL(pthread_mutex_timedlock)(m, abstime))
-}
-
-WEFT_VISIBLE int pthread_mutex_clocklock(pthread_mutex_t *m, clockid_t clock,
-					 const struct timespec *abstime)
-{
-	WEFT_ACQUIRE(mutex, m, 0, WEFT_FLAG_TIMED, REAL(pthread_mutex_trylock)(m),
-		     REAL(pthread_mutex_clocklock)(m, clock, abstime))
-}
-
-WEFT_VISIBLE int pthread_mutex_trylock(pthread_mutex_t *m)
-{
-	WEFT_TRY(mutex, m, 0, REAL(pthread_mutex_trylock)(m))
-}
+WEFT_ACQUIRERS(mutex, pthread_mutex_t, 0, pthread_mutex_lock,
+	       pthread_mutex_timedlock, pthread_mutex_clocklock,
+	       pthread_mutex_trylock)
 
 WEFT_VISIBLE int pthread_mutex_unlock(pthread_mutex_t *m)
 {
@@ -127,70 +102,17 @@ static void rwlock_result(struct weft_thread *self, void *l, int mode, int r,
 			  int err, uint64_t flags, const struct weft_state *prev)
 {
 	(void)err;
-	uint64_t ts = weft_now(), seq;
-	uint32_t g = weft_outcome_open(self, l, r == 0, &seq);
-	if (g && r == 0)
-		WEFT_EMIT(self, g, RWLOCK_ACQUIRE, ts, weft_obj(l), seq,
-			  (uint64_t)mode, flags);
-	else if (g)
-		WEFT_EMIT(self, g, RWLOCK_FAIL, ts, weft_obj(l), (uint64_t)mode,
-			  flags, weft_err(r));
-	weft_outcome_close(self, prev);
+	LOCK_RESULT(RWLOCK_ACQUIRE, RWLOCK_FAIL, self, l, r == 0, r, flags, prev,
+		    (uint64_t)mode)
 }
 
-WEFT_VISIBLE int pthread_rwlock_rdlock(pthread_rwlock_t *l)
-{
-	WEFT_ACQUIRE(rwlock, l, WEFT_RW_READ, 0, REAL(pthread_rwlock_tryrdlock)(l),
-		     REAL(pthread_rwlock_rdlock)(l))
-}
+WEFT_ACQUIRERS(rwlock, pthread_rwlock_t, WEFT_RW_READ, pthread_rwlock_rdlock,
+	       pthread_rwlock_timedrdlock, pthread_rwlock_clockrdlock,
+	       pthread_rwlock_tryrdlock)
 
-WEFT_VISIBLE int pthread_rwlock_wrlock(pthread_rwlock_t *l)
-{
-	WEFT_ACQUIRE(rwlock, l, WEFT_RW_WRITE, 0, REAL(pthread_rwlock_trywrlock)(l),
-		     REAL(pthread_rwlock_wrlock)(l))
-}
-
-WEFT_VISIBLE int pthread_rwlock_timedrdlock(pthread_rwlock_t *l,
-					    const struct timespec *t)
-{
-	WEFT_ACQUIRE(rwlock, l, WEFT_RW_READ, WEFT_FLAG_TIMED,
-		     REAL(pthread_rwlock_tryrdlock)(l),
-		     REAL(pthread_rwlock_timedrdlock)(l, t))
-}
-
-WEFT_VISIBLE int pthread_rwlock_timedwrlock(pthread_rwlock_t *l,
-					    const struct timespec *t)
-{
-	WEFT_ACQUIRE(rwlock, l, WEFT_RW_WRITE, WEFT_FLAG_TIMED,
-		     REAL(pthread_rwlock_trywrlock)(l),
-		     REAL(pthread_rwlock_timedwrlock)(l, t))
-}
-
-WEFT_VISIBLE int pthread_rwlock_clockrdlock(pthread_rwlock_t *l, clockid_t c,
-					    const struct timespec *t)
-{
-	WEFT_ACQUIRE(rwlock, l, WEFT_RW_READ, WEFT_FLAG_TIMED,
-		     REAL(pthread_rwlock_tryrdlock)(l),
-		     REAL(pthread_rwlock_clockrdlock)(l, c, t))
-}
-
-WEFT_VISIBLE int pthread_rwlock_clockwrlock(pthread_rwlock_t *l, clockid_t c,
-					    const struct timespec *t)
-{
-	WEFT_ACQUIRE(rwlock, l, WEFT_RW_WRITE, WEFT_FLAG_TIMED,
-		     REAL(pthread_rwlock_trywrlock)(l),
-		     REAL(pthread_rwlock_clockwrlock)(l, c, t))
-}
-
-WEFT_VISIBLE int pthread_rwlock_tryrdlock(pthread_rwlock_t *l)
-{
-	WEFT_TRY(rwlock, l, WEFT_RW_READ, REAL(pthread_rwlock_tryrdlock)(l))
-}
-
-WEFT_VISIBLE int pthread_rwlock_trywrlock(pthread_rwlock_t *l)
-{
-	WEFT_TRY(rwlock, l, WEFT_RW_WRITE, REAL(pthread_rwlock_trywrlock)(l))
-}
+WEFT_ACQUIRERS(rwlock, pthread_rwlock_t, WEFT_RW_WRITE, pthread_rwlock_wrlock,
+	       pthread_rwlock_timedwrlock, pthread_rwlock_clockwrlock,
+	       pthread_rwlock_trywrlock)
 
 WEFT_VISIBLE int pthread_rwlock_unlock(pthread_rwlock_t *l)
 {
@@ -215,13 +137,7 @@ static void spin_result(struct weft_thread *self, volatile void *l, int unused,
 {
 	(void)unused, (void)err;
 	const void *obj = (const void *)l;
-	uint64_t ts = weft_now(), seq;
-	uint32_t g = weft_outcome_open(self, obj, r == 0, &seq);
-	if (g && r == 0)
-		WEFT_EMIT(self, g, SPIN_ACQUIRE, ts, weft_obj(obj), seq, flags);
-	else if (g)
-		WEFT_EMIT(self, g, SPIN_FAIL, ts, weft_obj(obj), flags, weft_err(r));
-	weft_outcome_close(self, prev);
+	LOCK_RESULT(SPIN_ACQUIRE, SPIN_FAIL, self, obj, r == 0, r, flags, prev)
 }
 
 WEFT_VISIBLE int pthread_spin_lock(pthread_spinlock_t *l)

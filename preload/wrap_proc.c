@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "emit.h"
+#include "enter.h"
 #include "real.h"
 
 WEFT_REAL(fork)
@@ -38,14 +39,11 @@ WEFT_REAL(execv)
 WEFT_REAL(execvp)
 WEFT_REAL(execvpe)
 
-int weft_is_vfork_child(void);
-
 static void fork_marker(struct weft_thread *self, uint64_t ts, pid_t pid, int e)
 {
 	uint32_t g = weft_ev_begin(self);
 	if (g)
-		WEFT_EMIT(self, g, FORK, ts, weft_zigzag(pid),
-			  pid < 0 ? (uint64_t)e : 0);
+		WEFT_EMIT(self, g, FORK, ts, (uint64_t)pid, pid < 0 ? (uint64_t)e : 0);
 	weft_ev_end(self);
 }
 
@@ -76,9 +74,9 @@ static void fork_parent(void)
 	weft_fork_parent();
 	if (in_daemon && !daemon_ended_trace) {
 		/* The original process leaves through libc's _exit, which no
-		 * wrapper sees: its trace ends now, as before an exec (and
-		 * resumes if daemon() returns here after all). */
-		weft_stop_and_flush("exec");
+		 * wrapper sees: its trace ends now (and resumes if daemon()
+		 * returns here after all). */
+		weft_end_trace(WEFT_END_DAEMON);
 		daemon_ended_trace = 1;
 	}
 }
@@ -138,7 +136,7 @@ WEFT_VISIBLE int daemon(int nochdir, int noclose)
 	in_daemon = 0;
 	/* Back in the original process: the fork failed. */
 	if (daemon_ended_trace && getpid() == original)
-		weft_restart_after_exec_failure();
+		weft_resume_trace();
 	daemon_ended_trace = 0;
 	errno = e;
 	return r;
@@ -218,14 +216,10 @@ static int exec_begin(const char *path)
 		g = weft_buffer_prepare(self, g);
 	if (g && self->pos[g & 1] + len + 2 * WEFT_ULEB_MAX + 1 <=
 			 weft_config.buffer_size) {
-		unsigned s = g & 1;
-		uint8_t *p = weft_put_head(self, g, WEFT_EV_EXEC, ts);
-		p = weft_put_uleb(p, len);
-		memcpy(p, path, len);
-		self->pos[s] = (uint32_t)(p + len - self->buf[s]);
+		WEFT_EMIT_BYTES(self, g, EXEC, ts, path, len);
 	}
 	weft_ev_end(self);
-	weft_stop_and_flush("exec");
+	weft_end_trace(WEFT_END_EXEC);
 	errno = saved;
 	return 1;
 }
@@ -234,7 +228,7 @@ static void exec_failed(int traced, int e)
 {
 	if (!traced)
 		return;
-	weft_restart_after_exec_failure();
+	weft_resume_trace();
 	struct weft_thread *self = weft_enter();
 	if (self) {
 		uint64_t ts = weft_now();
@@ -319,7 +313,7 @@ WEFT_VISIBLE int execle(const char *path, const char *arg, ...)
 static void complete_before_exit(void)
 {
 	if (!weft_busy && !weft_is_vfork_child())
-		weft_stop_and_flush("_exit");
+		weft_end_trace(WEFT_END_QUICK_EXIT);
 }
 
 WEFT_VISIBLE void _exit(int status)

@@ -8,12 +8,10 @@
  * start routine, pthread_exit and cancellation all end the same way.
  *
  * A thread's destructors run after its start routine: first those of its
- * thread_local objects (registered with __cxa_thread_atexit_impl), then
- * those of its pthread keys.  Their calls are traced too, so THREAD_EXIT
- * waits for them: when the thread registered a thread_local destructor,
- * weft's own end is registered just before it (and so runs after it); the
- * end runs the keys' destructors itself, as libc would next, and then
- * records the exit.
+ * thread_local objects, then those of its pthread keys.  Their calls are
+ * traced too, so THREAD_EXIT waits for them: it is written by the
+ * destructor of a pthread key of weft's own, which keeps itself for the
+ * last rounds (see below).
  */
 #include <errno.h>
 #include <limits.h>
@@ -21,6 +19,7 @@
 #include <string.h>
 
 #include "emit.h"
+#include "enter.h"
 #include "real.h"
 
 WEFT_REAL(pthread_create)
@@ -30,8 +29,6 @@ WEFT_REAL(pthread_tryjoin_np)
 WEFT_REAL(pthread_timedjoin_np)
 WEFT_REAL(pthread_detach)
 WEFT_REAL(pthread_setname_np)
-
-void weft_thread_start_created(struct weft_thread *t);
 
 /* ---- the thread's end ---- */
 
@@ -207,47 +204,33 @@ static void join_end(struct weft_thread *self, uint32_t target, int r,
 	weft_ev_end(self);
 }
 
+/* A join of any kind: JOIN_BEGIN, the call, JOIN_END. */
+#define JOIN_BODY(call, ...)                                                 \
+	struct weft_thread *self = weft_enter();                             \
+	if (!self)                                                           \
+		return REAL(call)(th, __VA_ARGS__);                          \
+	uint32_t target = target_serial(th);                                 \
+	struct weft_state prev = join_begin(self, target);                   \
+	int r = REAL(call)(th, __VA_ARGS__);                                 \
+	int e = errno;                                                       \
+	join_end(self, target, r, prev);                                     \
+	errno = e;                                                           \
+	return r;
+
 WEFT_VISIBLE int pthread_join(pthread_t th, void **retval)
 {
-	struct weft_thread *self = weft_enter();
-	if (!self)
-		return REAL(pthread_join)(th, retval);
-	uint32_t target = target_serial(th);
-	struct weft_state prev = join_begin(self, target);
-	int r = REAL(pthread_join)(th, retval);
-	int e = errno;
-	join_end(self, target, r, prev);
-	errno = e;
-	return r;
+	JOIN_BODY(pthread_join, retval)
 }
 
 WEFT_VISIBLE int pthread_tryjoin_np(pthread_t th, void **retval)
 {
-	struct weft_thread *self = weft_enter();
-	if (!self)
-		return REAL(pthread_tryjoin_np)(th, retval);
-	uint32_t target = target_serial(th);
-	struct weft_state prev = join_begin(self, target);
-	int r = REAL(pthread_tryjoin_np)(th, retval);
-	int e = errno;
-	join_end(self, target, r, prev);
-	errno = e;
-	return r;
+	JOIN_BODY(pthread_tryjoin_np, retval)
 }
 
 WEFT_VISIBLE int pthread_timedjoin_np(pthread_t th, void **retval,
 				      const struct timespec *abstime)
 {
-	struct weft_thread *self = weft_enter();
-	if (!self)
-		return REAL(pthread_timedjoin_np)(th, retval, abstime);
-	uint32_t target = target_serial(th);
-	struct weft_state prev = join_begin(self, target);
-	int r = REAL(pthread_timedjoin_np)(th, retval, abstime);
-	int e = errno;
-	join_end(self, target, r, prev);
-	errno = e;
-	return r;
+	JOIN_BODY(pthread_timedjoin_np, retval, abstime)
 }
 
 WEFT_VISIBLE int pthread_detach(pthread_t th)
@@ -283,14 +266,8 @@ WEFT_VISIBLE int pthread_setname_np(pthread_t th, const char *name)
 		size_t len = strnlen(name, 15);
 		weft_thread_set_name(t, name, len);
 		uint32_t g = weft_ev_begin(self);
-		if (g) {
-			unsigned s = g & 1;
-			uint8_t *p = weft_put_head(self, g, WEFT_EV_THREAD_NAME, ts);
-			p = weft_put_uleb(p, t->serial);
-			p = weft_put_uleb(p, len);
-			memcpy(p, name, len);
-			self->pos[s] = (uint32_t)(p + len - self->buf[s]);
-		}
+		if (g)
+			WEFT_EMIT_BYTES(self, g, THREAD_NAME, ts, name, t->serial, len);
 		weft_ev_end(self);
 	}
 	errno = e;

@@ -29,10 +29,6 @@ WEFT_REAL(pthread_cond_clockwait)
 WEFT_REAL(pthread_barrier_wait)
 WEFT_REAL(pthread_barrier_init)
 WEFT_REAL(sem_init)
-WEFT_REAL(sem_wait)
-WEFT_REAL(sem_trywait)
-WEFT_REAL(sem_timedwait)
-WEFT_REAL(sem_clockwait)
 WEFT_REAL(sem_post)
 WEFT_REAL(sem_open)
 
@@ -116,30 +112,15 @@ WEFT_VISIBLE int pthread_cond_clockwait(pthread_cond_t *c, pthread_mutex_t *m,
 	COND_WAIT_BODY(pthread_cond_clockwait, c, m, clock, abstime)
 }
 
-/* Signal and broadcast are releases without a result argument: written
- * before the real call, in a section that spans it. */
-#define COND_RELEASE(NAME, call)                                             \
-	struct weft_thread *self = weft_off() ? NULL : weft_enter();         \
-	if (!self)                                                           \
-		return REAL(call)(c);                                        \
-	uint64_t ts = weft_now();                                            \
-	uint32_t g = weft_ev_begin(self);                                    \
-	uint64_t seq = weft_seq_take(self, &g, c);                           \
-	if (g)                                                               \
-		WEFT_EMIT(self, g, NAME, ts, weft_obj(c), seq);              \
-	WEFT_TEST_POINT(WEFT_POINT_CALL, c);                                 \
-	int r = REAL(call)(c);                                               \
-	weft_ev_end(self);                                                   \
-	return r;
-
+/* Signal and broadcast are releases without a result argument. */
 WEFT_VISIBLE int pthread_cond_signal(pthread_cond_t *c)
 {
-	COND_RELEASE(COND_SIGNAL, pthread_cond_signal)
+	WEFT_RELEASE_UNSETTLED(COND_SIGNAL, c, REAL(pthread_cond_signal)(c))
 }
 
 WEFT_VISIBLE int pthread_cond_broadcast(pthread_cond_t *c)
 {
-	COND_RELEASE(COND_BROADCAST, pthread_cond_broadcast)
+	WEFT_RELEASE_UNSETTLED(COND_BROADCAST, c, REAL(pthread_cond_broadcast)(c))
 }
 
 /* ---- barriers ---- */
@@ -255,28 +236,8 @@ static void sem_result(struct weft_thread *self, sem_t *s, int unused, int r,
 	errno = err;
 }
 
-WEFT_VISIBLE int sem_wait(sem_t *s)
-{
-	WEFT_ACQUIRE(sem, s, 0, 0, REAL(sem_trywait)(s), REAL(sem_wait)(s))
-}
-
-WEFT_VISIBLE int sem_timedwait(sem_t *s, const struct timespec *abstime)
-{
-	WEFT_ACQUIRE(sem, s, 0, WEFT_FLAG_TIMED, REAL(sem_trywait)(s),
-		     REAL(sem_timedwait)(s, abstime))
-}
-
-WEFT_VISIBLE int sem_clockwait(sem_t *s, clockid_t clock,
-			       const struct timespec *abstime)
-{
-	WEFT_ACQUIRE(sem, s, 0, WEFT_FLAG_TIMED, REAL(sem_trywait)(s),
-		     REAL(sem_clockwait)(s, clock, abstime))
-}
-
-WEFT_VISIBLE int sem_trywait(sem_t *s)
-{
-	WEFT_TRY(sem, s, 0, REAL(sem_trywait)(s))
-}
+WEFT_ACQUIRERS(sem, sem_t, 0, sem_wait, sem_timedwait, sem_clockwait,
+	       sem_trywait)
 
 WEFT_VISIBLE int sem_post(sem_t *s)
 {
