@@ -1,9 +1,13 @@
 /*
- * control.c - parsing the control signal's name (see control.h).
+ * control.c - what a controlling process needs (see control.h): the
+ * control signal parsed from its name, and the tid of a traced process's
+ * control thread.
  */
 #include "control.h"
 
+#include <dirent.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -53,4 +57,32 @@ int weft_parse_signal(const char *text)
 		sig = SIGRTMAX + off;
 	}
 	return acceptable(sig) ? sig : -1;
+}
+
+pid_t weft_control_thread(pid_t pid)
+{
+	char path[64];
+	snprintf(path, sizeof path, "/proc/%d/task", (int)pid);
+	DIR *d = opendir(path);
+	if (!d)
+		return 0;
+	pid_t found = 0;
+	struct dirent *e;
+	while (!found && (e = readdir(d))) {
+		if (e->d_name[0] < '0' || e->d_name[0] > '9')
+			continue;
+		char comm_path[512], comm[64] = { 0 };
+		snprintf(comm_path, sizeof comm_path, "%s/%s/comm", path, e->d_name);
+		FILE *f = fopen(comm_path, "r");
+		if (!f)
+			continue;
+		if (fgets(comm, sizeof comm, f)) {
+			comm[strcspn(comm, "\n")] = 0;
+			if (!strcmp(comm, WEFT_CONTROL_THREAD_NAME))
+				found = (pid_t)atoi(e->d_name);
+		}
+		fclose(f);
+	}
+	closedir(d);
+	return found;
 }

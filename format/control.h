@@ -12,6 +12,8 @@
 #ifndef WEFT_CONTROL_H
 #define WEFT_CONTROL_H
 
+#include <sys/types.h>
+
 #define WEFT_CONTROL_THREAD_NAME "weft-control"
 
 #define WEFT_REQUEST_MAGIC 0x57520000 /* "WR" */
@@ -40,5 +42,9 @@ enum weft_ack {
  * signals are accepted: the others mean something to every program.
  * Returns the signal number, or -1. */
 int weft_parse_signal(const char *text);
+
+/* The tid of process pid's weft control thread (the thread named
+ * WEFT_CONTROL_THREAD_NAME), found in /proc, or 0. */
+pid_t weft_control_thread(pid_t pid);
 
 #endif

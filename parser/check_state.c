@@ -8,15 +8,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "grow.h"
+
 void append_thread(struct thread ***v, uint32_t *n, uint32_t *cap,
 			  struct thread *t)
 {
-	if (*n == *cap) {
-		*cap = *cap ? *cap * 2 : 64;
-		*v = realloc(*v, *cap * sizeof **v);
-		if (!*v)
-			abort();
-	}
+	WEFT_GROW(*v, *n, *cap, 64);
 	(*v)[(*n)++] = t;
 }
 
@@ -52,12 +49,7 @@ struct object *object_get(struct checker *c, uint64_t addr)
 	uint32_t i = addr ? u64map_get(&c->object_index, addr) : c->null_object;
 	if (i)
 		return &c->objects[i - 1];
-	if (c->nobjects == c->objects_cap) {
-		c->objects_cap = c->objects_cap ? c->objects_cap * 2 : 256;
-		c->objects = realloc(c->objects, c->objects_cap * sizeof *c->objects);
-		if (!c->objects)
-			abort();
-	}
+	WEFT_GROW(c->objects, c->nobjects, c->objects_cap, 256);
 	struct object *o = &c->objects[c->nobjects++];
 	memset(o, 0, sizeof *o);
 	o->addr = addr;

@@ -11,17 +11,13 @@
 #include <inttypes.h>
 #include <stdlib.h>
 
+#include "grow.h"
 #include "order.h"
 
 void add_batch(struct gbatch **v, uint32_t *n, uint32_t *cap,
 		      const struct weft_batch *b)
 {
-	if (*n == *cap) {
-		*cap = *cap ? *cap * 2 : 256;
-		*v = realloc(*v, *cap * sizeof **v);
-		if (!*v)
-			abort();
-	}
+	WEFT_GROW(*v, *n, *cap, 256);
 	(*v)[*n].b = *b;
 	(*v)[*n].next = -1;
 	(*n)++;
@@ -94,13 +90,7 @@ static int prepass_record(struct checker *c, const struct weft_batch *b,
 	if (si >= 0 && rec->args[si] && rec->args[oi]) {
 		struct object *o = object_get(c, rec->args[oi]);
 		if (o->min_gen != g) {
-			if (c->ngen_objects == c->gen_objects_cap) {
-				c->gen_objects_cap = c->gen_objects_cap ? c->gen_objects_cap * 2 : 256;
-				c->gen_objects = realloc(c->gen_objects, c->gen_objects_cap *
-							 sizeof *c->gen_objects);
-				if (!c->gen_objects)
-					abort();
-			}
+			WEFT_GROW(c->gen_objects, c->ngen_objects, c->gen_objects_cap, 256);
 			c->gen_objects[c->ngen_objects++] = (uint32_t)(o - c->objects);
 		}
 		if (o->min_gen != g || rec->args[si] < o->min_seq) {

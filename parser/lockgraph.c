@@ -11,6 +11,7 @@
 #include <string.h>
 #include <uthash.h>
 
+#include "grow.h"
 #include "u64map.h"
 
 #define GATES 4        /* other locks remembered as held with every use */
@@ -61,12 +62,7 @@ static uint32_t node_of(struct lockgraph *o, uint64_t addr, enum tl_lock_kind ki
 	uint32_t i = u64map_get(&o->node_index, addr);
 	if (i)
 		return i - 1;
-	if (o->nnodes == o->nodes_cap) {
-		o->nodes_cap = o->nodes_cap ? o->nodes_cap * 2 : 64;
-		o->nodes = realloc(o->nodes, o->nodes_cap * sizeof *o->nodes);
-		if (!o->nodes)
-			abort();
-	}
+	WEFT_GROW(o->nodes, o->nnodes, o->nodes_cap, 64);
 	struct node *n = &o->nodes[o->nnodes];
 	memset(n, 0, sizeof *n);
 	n->addr = addr;
@@ -102,12 +98,7 @@ static void add_edge(struct lockgraph *o, const struct tl_item *it, const struct
 			.to_kind = o->nodes[e->to].kind,
 		};
 		struct node *n = &o->nodes[e->from];
-		if (n->nout == n->out_cap) {
-			n->out_cap = n->out_cap ? n->out_cap * 2 : 4;
-			n->out = realloc(n->out, n->out_cap * sizeof *n->out);
-			if (!n->out)
-				abort();
-		}
+		WEFT_GROW(n->out, n->nout, n->out_cap, 4);
 		n->out[n->nout++] = e;
 		HASH_ADD(hh, o->edges, key, sizeof e->key, e);
 		o->nedges++;
@@ -332,12 +323,7 @@ static void add_b(struct node *n, uint32_t v)
 	for (uint32_t i = 0; i < n->nb; i++)
 		if (n->b[i] == v)
 			return;
-	if (n->nb == n->b_cap) {
-		n->b_cap = n->b_cap ? n->b_cap * 2 : 4;
-		n->b = realloc(n->b, n->b_cap * sizeof *n->b);
-		if (!n->b)
-			abort();
-	}
+	WEFT_GROW(n->b, n->nb, n->b_cap, 4);
 	n->b[n->nb++] = v;
 }
 

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "grow.h"
 #include "rules.h"
 
 static void describe(char *buf, size_t cap, const struct weft_record *rec)
@@ -136,12 +137,7 @@ static void set_aside(struct checker *c, struct thread *t, uint64_t key)
 {
 	uint32_t i = u64map_get(&c->waiting_for, key);
 	if (!i) {
-		if (c->nwaiters == c->waiters_cap) {
-			c->waiters_cap = c->waiters_cap ? c->waiters_cap * 2 : 64;
-			c->waiters = realloc(c->waiters, c->waiters_cap * sizeof *c->waiters);
-			if (!c->waiters)
-				abort();
-		}
+		WEFT_GROW(c->waiters, c->nwaiters, c->waiters_cap, 64);
 		c->waiters[c->nwaiters++] = NULL;
 		i = c->nwaiters;
 		u64map_put(&c->waiting_for, key, i);

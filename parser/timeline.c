@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "grow.h"
 #include "text.h"
 #include "u64map.h"
 
@@ -188,12 +189,7 @@ static int64_t to_ns(const struct timeline *tl, uint32_t gen, uint64_t ts)
 
 static void thr_list_add(struct thr_list *l, struct thr *t)
 {
-	if (l->n == l->cap) {
-		l->cap = l->cap ? l->cap * 2 : 64;
-		l->v = realloc(l->v, l->cap * sizeof *l->v);
-		if (!l->v)
-			abort();
-	}
+	WEFT_GROW(l->v, l->n, l->cap, 64);
 	l->v[l->n++] = t;
 }
 
@@ -228,12 +224,7 @@ static struct obj *obj_get(struct timeline *tl, uint64_t addr)
 	uint32_t i = addr ? u64map_get(&tl->obj_index, addr) : 0;
 	if (i)
 		return &tl->objs[i - 1];
-	if (tl->nobjs == tl->objs_cap) {
-		tl->objs_cap = tl->objs_cap ? tl->objs_cap * 2 : 64;
-		tl->objs = realloc(tl->objs, tl->objs_cap * sizeof *tl->objs);
-		if (!tl->objs)
-			abort();
-	}
+	WEFT_GROW(tl->objs, tl->nobjs, tl->objs_cap, 64);
 	struct obj *o = &tl->objs[tl->nobjs++];
 	memset(o, 0, sizeof *o);
 	o->addr = addr;
@@ -254,12 +245,7 @@ static void add_waiter(struct timeline *tl, uint64_t addr, uint32_t serial,
 		       int64_t since)
 {
 	struct obj *o = obj_get(tl, addr);
-	if (o->nwaiters == o->waiters_cap) {
-		o->waiters_cap = o->waiters_cap ? o->waiters_cap * 2 : 4;
-		o->waiters = realloc(o->waiters, o->waiters_cap * sizeof *o->waiters);
-		if (!o->waiters)
-			abort();
-	}
+	WEFT_GROW(o->waiters, o->nwaiters, o->waiters_cap, 4);
 	o->waiters[o->nwaiters++] = (struct waiter){ serial, since };
 }
 
@@ -431,12 +417,7 @@ static void acquire(struct timeline *tl, struct thr *t, int64_t now,
 		h->depth++;
 		return;
 	}
-	if (t->nheld == t->held_cap) {
-		t->held_cap = t->held_cap ? t->held_cap * 2 : 8;
-		t->held = realloc(t->held, t->held_cap * sizeof *t->held);
-		if (!t->held)
-			abort();
-	}
+	WEFT_GROW(t->held, t->nheld, t->held_cap, 8);
 	t->held[t->nheld++] = (struct tl_held){
 		.lock = lock, .kind = kind, .shared = (uint8_t)shared,
 		.try_ = it.acq.try_, .depth = 1, .since_ns = now, .site = it.acq.site,

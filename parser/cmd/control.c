@@ -55,35 +55,6 @@ static const char control_usage[] =
 /* The process exited before it answered. */
 #define WEFT_EXIT_EXITED 3
 
-/* The tid of PID's weft control thread, or 0. */
-static pid_t control_thread(pid_t pid)
-{
-	char path[64];
-	snprintf(path, sizeof path, "/proc/%d/task", (int)pid);
-	DIR *d = opendir(path);
-	if (!d)
-		return 0;
-	pid_t found = 0;
-	struct dirent *e;
-	while (!found && (e = readdir(d))) {
-		if (e->d_name[0] < '0' || e->d_name[0] > '9')
-			continue;
-		char comm_path[512], comm[64] = { 0 };
-		snprintf(comm_path, sizeof comm_path, "%s/%s/comm", path, e->d_name);
-		FILE *f = fopen(comm_path, "r");
-		if (!f)
-			continue;
-		if (fgets(comm, sizeof comm, f)) {
-			comm[strcspn(comm, "\n")] = 0;
-			if (!strcmp(comm, WEFT_CONTROL_THREAD_NAME))
-				found = (pid_t)atoi(e->d_name);
-		}
-		fclose(f);
-	}
-	closedir(d);
-	return found;
-}
-
 /* PID's control signal: its WEFT_SIGNAL, or the default.  Read through
  * the control thread tid, which is alive even when the main thread has
  * left (pthread_exit) and /proc/PID shows nothing of the process's memory
@@ -364,7 +335,7 @@ static int request(const char *what, int op, struct target *t, double timeout)
 {
 	if (has_exited(t))
 		return report_exit(what, t, 0);
-	t->tid = control_thread(t->pid);
+	t->tid = weft_control_thread(t->pid);
 	if (!t->tid) {
 		if (has_exited(t))
 			return report_exit(what, t, 0);

@@ -25,14 +25,25 @@ static int report(const char *path, enum weft_verdict v,
 }
 
 /* Prints a trace in the validated global order. */
+/* Opens path for dumping and loads its id tables: NULL (having said why)
+ * with the exit status in *rc when it cannot be read. */
+static struct weft_tables *open_with_tables(struct weft_reader *r,
+					    const char *path, int *rc)
+{
+	*rc = weft_open_trace(r, path, "dump");
+	if (*rc)
+		return NULL;
+	int st;
+	return weft_tables_load(r, &st);
+}
+
 static int dump_ordered(const char *path)
 {
 	struct weft_reader r;
-	int rc = weft_open_trace(&r, path, "dump");
+	int rc;
+	struct weft_tables *t = open_with_tables(&r, path, &rc);
 	if (rc)
 		return rc;
-	int st;
-	struct weft_tables *t = weft_tables_load(&r, &st);
 	static struct weft_check_result res;
 	enum weft_verdict v = weft_print_ordered(&r, t, stdout, &res);
 	fflush(stdout);
@@ -47,11 +58,10 @@ static int dump_ordered(const char *path)
 static int summarize_file(const char *path, FILE *summary, FILE *records)
 {
 	struct weft_reader r;
-	int rc = weft_open_trace(&r, path, "dump");
+	int rc;
+	struct weft_tables *t = open_with_tables(&r, path, &rc);
 	if (rc)
 		return rc;
-	int st;
-	struct weft_tables *t = weft_tables_load(&r, &st);
 	struct weft_print_counts n;
 	memset(&n, 0, sizeof n);
 	weft_print_file_order(&r, t, records, &n);

@@ -18,7 +18,6 @@
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -43,35 +42,6 @@ static void pause_us(long us)
 	struct timespec ts = { us / 1000000, (us % 1000000) * 1000 };
 	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
 		;
-}
-
-/* The tid of pid's control thread, or 0. */
-static pid_t control_thread(pid_t pid)
-{
-	char path[64];
-	snprintf(path, sizeof path, "/proc/%d/task", (int)pid);
-	DIR *d = opendir(path);
-	if (!d)
-		return 0;
-	pid_t found = 0;
-	struct dirent *e;
-	while (!found && (e = readdir(d))) {
-		if (e->d_name[0] < '0' || e->d_name[0] > '9')
-			continue;
-		char comm_path[512], comm[64] = { 0 };
-		snprintf(comm_path, sizeof comm_path, "%s/%s/comm", path, e->d_name);
-		FILE *f = fopen(comm_path, "r");
-		if (!f)
-			continue;
-		if (fgets(comm, sizeof comm, f)) {
-			comm[strcspn(comm, "\n")] = 0;
-			if (!strcmp(comm, WEFT_CONTROL_THREAD_NAME))
-				found = (pid_t)atoi(e->d_name);
-		}
-		fclose(f);
-	}
-	closedir(d);
-	return found;
 }
 
 /* pid's control signal: its WEFT_SIGNAL, or the default. */
@@ -114,7 +84,7 @@ int main(int argc, char **argv)
 	}
 	double began = now_s();
 	pid_t tid = 0;
-	while (!(tid = control_thread((pid_t)pid))) {
+	while (!(tid = weft_control_thread((pid_t)pid))) {
 		if (now_s() - began > 5 || (kill((pid_t)pid, 0) != 0 && errno == ESRCH)) {
 			fprintf(stderr, "stress_toggle: process %ld has no %s thread\n",
 				pid, WEFT_CONTROL_THREAD_NAME);
