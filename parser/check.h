@@ -65,12 +65,16 @@ void weft_finding_describe(char *buf, size_t cap, const struct weft_finding *f);
  * that a consumer need not work ownership and waits out again:
  *
  *  - hold: the thread's hold on a lock.  ACQUIRED by an acquisition, and
- *    by the end of a condition wait that holds its mutex again; RELEASED
+ *    by the end of a condition wait that holds its mutex again (restored
+ *    when the wait failed before giving the mutex up, so that the thread
+ *    holds it as it did before the wait began); RELEASED
  *    by a successful unlock (of one level of a recursive hold, when depth
  *    is still above 0) and by the start of a condition wait, which gives
  *    its mutex up.  object is the lock (a condition wait's mutex), mode
  *    WEFT_RW_READ or WEFT_RW_WRITE for a reader-writer lock (0 for a mutex
- *    or spin lock), depth the levels the thread holds afterwards.
+ *    or spin lock), depth the levels the thread holds afterwards, flags
+ *    an acquisition's WEFT_FLAG_* as the event gives them (try,
+ *    contended, owner dead; 0 for the end of a condition wait).
  *  - began, ended: the thread state (WEFT_STATE_*, format/states.def) the
  *    event began or ended, as format/effects.def says, and also the state
  *    a STATUS or STATUS_NESTED record states; about is what the state is
@@ -93,6 +97,9 @@ struct weft_state_change {
 	uint64_t object;              /* the lock held or released */
 	uint8_t mode;                 /* of an rwlock hold; 0 otherwise */
 	uint32_t depth;               /* levels held afterwards */
+	uint8_t flags;                /* of an acquisition (WEFT_FLAG_*) */
+	uint8_t restored;             /* the acquisition is a failed condition
+					 wait's end: its mutex is as before */
 	uint8_t began, ended;         /* WEFT_STATE_*, 0 for none */
 	uint64_t about;               /* of the state begun or ended */
 };

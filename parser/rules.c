@@ -293,12 +293,14 @@ static enum verdict applies(struct pending *x)
 
 /* The thread's hold on lock o changed (applied events only). */
 static void hold_changed(struct pending *x, enum weft_hold_change hold,
-			 const struct object *o, uint8_t mode, uint32_t depth)
+			 const struct object *o, uint8_t mode, uint32_t depth,
+			 uint64_t flags)
 {
 	x->j->change.hold = hold;
 	x->j->change.object = o->addr;
 	x->j->change.mode = mode;
 	x->j->change.depth = depth;
+	x->j->change.flags = (uint8_t)flags;
 }
 
 /* The object at addr, which the pending event names. */
@@ -428,7 +430,7 @@ static enum verdict exclusive_acquire(struct pending *x, uint64_t addr, uint64_t
 		o->known = 1;
 		if (t->relock_object == o->addr)
 			t->relock_object = 0;
-		hold_changed(x, WEFT_HOLD_ACQUIRED, o, 0, o->depth);
+		hold_changed(x, WEFT_HOLD_ACQUIRED, o, 0, o->depth, flags);
 	}
 	return applies(x);
 }
@@ -457,7 +459,7 @@ static enum verdict exclusive_unlock(struct pending *x, uint64_t addr, uint64_t 
 			o->holder = o->depth = 0;
 		o->known = 1;
 		hold_changed(x, WEFT_HOLD_RELEASED, o, 0,
-			     o->holder == t->serial ? o->depth : 0);
+			     o->holder == t->serial ? o->depth : 0, 0);
 	}
 	return applies(x);
 }
@@ -521,7 +523,8 @@ static enum verdict rwlock_acquire(struct pending *x)
 			o->readers++;
 		}
 		o->known = 1;
-		hold_changed(x, WEFT_HOLD_ACQUIRED, o, (uint8_t)mode, 1);
+		hold_changed(x, WEFT_HOLD_ACQUIRED, o, (uint8_t)mode, 1,
+			     ARG(x, RWLOCK_ACQUIRE, FLAGS));
 	}
 	return applies(x);
 }
@@ -533,7 +536,7 @@ static enum verdict rwlock_unlock(struct pending *x)
 	if (!x->apply || ARG(x, RWLOCK_UNLOCK, RESULT) != 0)
 		return applies(x);
 	hold_changed(x, WEFT_HOLD_RELEASED, o,
-		     o->writer == t->serial ? WEFT_RW_WRITE : WEFT_RW_READ, 0);
+		     o->writer == t->serial ? WEFT_RW_WRITE : WEFT_RW_READ, 0, 0);
 	if (o->known && o->writer != t->serial && !o->readers && !o->early_readers &&
 	    !x->c->relaxed) {
 		/* Not held: what glibc made of it is unknown. */
@@ -568,7 +571,7 @@ static enum verdict cond_wait_begin(struct pending *x)
 	x->begins.begin_seq = ARG(x, COND_WAIT_BEGIN, SEQ);
 	m->holder = m->depth = 0;
 	m->known = 1;
-	hold_changed(x, WEFT_HOLD_RELEASED, m, 0, 0);
+	hold_changed(x, WEFT_HOLD_RELEASED, m, 0, 0, 0);
 	return applies(x);
 }
 
@@ -597,7 +600,8 @@ static void end_cond_wait(struct pending *x, struct object *m)
 	if (ours && result != EPERM && w->prior_holder != HOLDER_UNKNOWN &&
 	    w->prior_holder != t->serial && !x->c->relaxed)
 		finding_wait_unheld(x->c, t, m, w->prior_holder);
-	if (holds_mutex_again(result)) {
+	int again = holds_mutex_again(result);
+	if (again) {
 		/* (Unsequenced, it says nothing about the mutex.) */
 		if (ARG(x, COND_WAIT_END, SEQ)) {
 			m->holder = t->serial;
@@ -611,8 +615,12 @@ static void end_cond_wait(struct pending *x, struct object *m)
 		m->holder = m->known ? w->prior_holder : 0;
 		m->depth = m->known ? w->prior_depth : 0;
 	}
-	if (m->known && m->holder == t->serial)
-		hold_changed(x, WEFT_HOLD_ACQUIRED, m, 0, m->depth);
+	/* (The thread holds it again on the event's word alone when the
+	 * wait is unsequenced.) */
+	int holds = m->known && m->holder == t->serial;
+	if (again || holds)
+		hold_changed(x, WEFT_HOLD_ACQUIRED, m, 0, holds ? m->depth : 1, 0);
+	x->j->change.restored = !again && holds;
 }
 
 static enum verdict cond_wait_end(struct pending *x)

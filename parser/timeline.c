@@ -6,12 +6,12 @@
  */
 #include "timeline.h"
 
-#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "event_args.h"
 #include "grow.h"
 #include "text.h"
 #include "u64map.h"
@@ -144,12 +144,12 @@ static void load_clocks(struct timeline *tl)
 		struct weft_record rec;
 		weft_cursor_init(&c, &b);
 		while (weft_cursor_next(r, &c, &rec) == WEFT_READ_OK) {
-			if (rec.code != WEFT_EV_CLOCK || rec.args[1] == 0)
+			if (rec.code != WEFT_EV_CLOCK || rec.args[WEFT_ARG_CLOCK_FREQUENCY] == 0)
 				continue;
 			grow_clocks(tl, b.header.generation);
 			struct gen_clock *gc = &tl->clocks[b.header.generation];
-			gc->base = rec.args[0];
-			gc->freq = rec.args[1];
+			gc->base = rec.args[WEFT_ARG_CLOCK_BASE];
+			gc->freq = rec.args[WEFT_ARG_CLOCK_FREQUENCY];
 			gc->known = 1;
 		}
 	}
@@ -498,15 +498,54 @@ static enum tl_kind state_kind(uint64_t state, uint64_t sys)
 	return TL_RUNNING;
 }
 
+/* STATUS_NESTED states a wait as STATUS does. */
+_Static_assert(WEFT_ARG_STATUS_NESTED_STATE == WEFT_ARG_STATUS_STATE &&
+	       WEFT_ARG_STATUS_NESTED_SYSCALL == WEFT_ARG_STATUS_SYSCALL &&
+	       WEFT_ARG_STATUS_NESTED_OBJECT == WEFT_ARG_STATUS_OBJECT &&
+	       WEFT_ARG_STATUS_NESTED_SINCE == WEFT_ARG_STATUS_SINCE,
+	       "STATUS_NESTED's arguments are where STATUS's are");
+
+/* When the state a STATUS or STATUS_NESTED record states began. */
+static int64_t stated_since(const struct timeline *tl, const struct weft_record *rec)
+{
+	return to_ns(tl, tl->gen, rec->args[WEFT_ARG_STATUS_SINCE]);
+}
+
+/* Enters the wait a STATUS or STATUS_NESTED record states, accounting
+ * the thread's time until from; f is the wait's frame, or NULL when the
+ * record states none. */
+static void enter_stated(struct timeline *tl, struct thr *t, const struct frame *f,
+			 int64_t from)
+{
+	push(t, from, f);
+	t->status_open = 1;
+	if (f->kind == TL_MUTEX || f->kind == TL_RWLOCK)
+		add_waiter(tl, f->object, t->pub.serial, f->begin_ns);
+}
+
+/* The frame of the wait a STATUS or STATUS_NESTED record states (kind
+ * TL_RUNNING when it states none). */
+static struct frame stated_frame(const struct timeline *tl, const struct thr *t,
+				 const struct weft_record *rec, size_t offset)
+{
+	const uint64_t *a = rec->args;
+	int64_t since = stated_since(tl, rec);
+	return (struct frame){
+		.kind = state_kind(a[WEFT_ARG_STATUS_STATE], a[WEFT_ARG_STATUS_SYSCALL]),
+		.syscall = (uint8_t)a[WEFT_ARG_STATUS_SYSCALL], .from_status = 1,
+		.object = a[WEFT_ARG_STATUS_OBJECT], .arg = -1, .begin_ns = since,
+		.site = { tl->gen, t->pub.serial, 0, offset, since },
+	};
+}
+
 static void on_status(struct timeline *tl, struct thr *t, const struct weft_record *rec,
 		      int64_t now, size_t offset)
 {
-	const uint64_t *a = rec->args;
 	/* Within a session the STATUS only repeats what the thread's own
 	 * records say (the validator checked that). */
 	if (t->in_session && !t->unknown)
 		return;
-	int64_t since = to_ns(tl, tl->gen, (uint64_t)(int64_t)a[3]);
+	int64_t since = stated_since(tl, rec);
 	/* A new session's accounting starts when its generation began (or
 	 * when the thread entered its state, if later). */
 	const struct gen_clock *gc = clock_of(tl, tl->gen);
@@ -517,32 +556,24 @@ static void on_status(struct timeline *tl, struct thr *t, const struct weft_reco
 		cut_states(tl, t, now);
 		from = now;
 	}
-	if (a[0] == WEFT_STATE_EXITED) {
+	if (rec->args[WEFT_ARG_STATUS_STATE] == WEFT_STATE_EXITED) {
 		t->pub.exited = 1;
 		return;
 	}
 	begin_thread(tl, t, now, from);
-	enum tl_kind k = state_kind(a[0], a[1]);
-	if (k == TL_RUNNING)
+	struct frame f = stated_frame(tl, t, rec, offset);
+	if (f.kind == TL_RUNNING)
 		return;
-	struct frame f = {
-		.kind = k, .syscall = (uint8_t)a[1], .from_status = 1, .object = a[2],
-		.arg = -1, .begin_ns = since,
-		.site = { tl->gen, t->pub.serial, 0, offset, since },
-	};
 	/* The same wait, cut short when tracing stopped, goes on. */
 	const struct frame *c = &t->last_cut;
-	if (c->kind == k && c->object == f.object && c->syscall == f.syscall &&
+	if (c->kind == f.kind && c->object == f.object && c->syscall == f.syscall &&
 	    c->begin_ns == since && t->last_cut_end >= since) {
 		f.delivered_ns = t->last_cut_end - since;
 		f.continued = 1;
 		f.arg = c->arg;
 		f.site = c->site;
 	}
-	push(t, t->acct_since, &f);
-	t->status_open = 1;
-	if (k == TL_MUTEX || k == TL_RWLOCK)
-		add_waiter(tl, a[2], t->pub.serial, since);
+	enter_stated(tl, t, &f, t->acct_since);
 }
 
 /* A wait nested in the one its STATUS began with (a signal handler's):
@@ -550,26 +581,15 @@ static void on_status(struct timeline *tl, struct thr *t, const struct weft_reco
 static void on_status_nested(struct timeline *tl, struct thr *t,
 			     const struct weft_record *rec, size_t offset)
 {
-	const uint64_t *a = rec->args;
-	int64_t since = to_ns(tl, tl->gen, (uint64_t)(int64_t)a[3]);
-	enum tl_kind k = state_kind(a[0], a[1]);
-	if (k == TL_RUNNING)
-		return;
-	struct frame f = {
-		.kind = k, .syscall = (uint8_t)a[1], .from_status = 1, .object = a[2],
-		.arg = -1, .begin_ns = since,
-		.site = { tl->gen, t->pub.serial, 0, offset, since },
-	};
-	push(t, since, &f);
-	t->status_open = 1;
-	if (k == TL_MUTEX || k == TL_RWLOCK)
-		add_waiter(tl, a[2], t->pub.serial, since);
+	struct frame f = stated_frame(tl, t, rec, offset);
+	if (f.kind != TL_RUNNING)
+		enter_stated(tl, t, &f, f.begin_ns);
 }
 
 static void on_lost(struct timeline *tl, struct thr *t, const struct weft_record *rec,
 		    int64_t now)
 {
-	t->pub.lost += rec->args[0];
+	t->pub.lost += rec->args[WEFT_ARG_LOST_COUNT];
 	if (!t->in_session)
 		begin_thread(tl, t, now, now);
 	cut_states(tl, t, now);
@@ -577,10 +597,181 @@ static void on_lost(struct timeline *tl, struct thr *t, const struct weft_record
 	t->unknown = 1;
 }
 
-static void thread_record(struct timeline *tl, struct thr *t,
-			  const struct weft_record *rec, size_t offset)
+/* How the wait an event ends turned out: whether it succeeded, and the
+ * call's return value and error. */
+struct outcome {
+	uint8_t ok;
+	int64_t ret;
+	uint64_t err;
+};
+
+static struct outcome result_outcome(uint64_t result)
+{
+	return (struct outcome){ result == 0, 0, result };
+}
+
+static struct outcome wait_outcome(const struct weft_record *rec)
 {
 	const uint64_t *a = rec->args;
+	switch (rec->code) {
+	case WEFT_EV_JOIN_END:
+		return result_outcome(a[WEFT_ARG_JOIN_END_RESULT]);
+	case WEFT_EV_MUTEX_FAIL:
+		return (struct outcome){ 0, 0, a[WEFT_ARG_MUTEX_FAIL_RESULT] };
+	case WEFT_EV_RWLOCK_FAIL:
+		return (struct outcome){ 0, 0, a[WEFT_ARG_RWLOCK_FAIL_RESULT] };
+	case WEFT_EV_COND_WAIT_END:
+		return result_outcome(a[WEFT_ARG_COND_WAIT_END_RESULT]);
+	case WEFT_EV_SEM_WAIT_END:
+		return result_outcome(a[WEFT_ARG_SEM_WAIT_END_RESULT]);
+	case WEFT_EV_SYSCALL_END:
+		return (struct outcome){ a[WEFT_ARG_SYSCALL_END_ERRNO] == 0,
+					 (int64_t)a[WEFT_ARG_SYSCALL_END_RETURN],
+					 a[WEFT_ARG_SYSCALL_END_ERRNO] };
+	}
+	return (struct outcome){ 1, 0, 0 };  /* an acquisition, a departure */
+}
+
+/* The joined thread's exit enabled the join that waited since done. */
+static void join_flow(struct timeline *tl, struct thr *t, int64_t now,
+		      uint64_t target, const struct frame *done)
+{
+	const struct thr *joined = target <= UINT32_MAX ? thr_find(tl, target) : NULL;
+	if (!joined || !joined->pub.exited || !joined->exit_ns ||
+	    joined->exit_ns < done->begin_ns)
+		return;
+	struct tl_item it = { .type = TL_FLOW, .ns = now };
+	it.flow = (struct tl_flow){ (uint32_t)target, t->pub.serial, joined->exit_ns,
+				    now, target, "exit" };
+	deliver(tl, &it, t);
+}
+
+/* The event ended the wait ch says: its interval, and the flow from what
+ * woke it.  Returns the wait's frame (NULL when the thread was not in
+ * it). */
+static const struct frame *end_wait(struct timeline *tl, struct thr *t,
+				    const struct weft_record *rec,
+				    const struct weft_state_change *ch, int64_t now)
+{
+	struct outcome out = wait_outcome(rec);
+	int call = ch->ended == WEFT_STATE_SYSCALL;
+	enum tl_kind kind = state_kind(ch->ended, ch->about);
+	/* (A call's frame is known by its kind alone.) */
+	const struct frame *done = pop(tl, t, now, kind, call ? 0 : ch->about,
+				       out.ok, out.ret, out.err);
+	if (kind == TL_MUTEX || kind == TL_RWLOCK)
+		remove_waiter(tl, ch->about, t->pub.serial);
+	if (!done || !out.ok || call)
+		return done;
+	if (kind == TL_JOIN)
+		join_flow(tl, t, now, ch->about, done);
+	else
+		flow(tl, t, now, ch->about, done->begin_ns);
+	return done;
+}
+
+/* The kind of the lock an acquisition took. */
+static enum tl_lock_kind lock_kind(uint8_t code, uint8_t mode)
+{
+	if (mode)
+		return TL_LOCK_RWLOCK;
+	return code == WEFT_EV_SPIN_ACQUIRE ? TL_LOCK_SPIN : TL_LOCK_MUTEX;
+}
+
+/* The thread's hold changed as ch says.  A condition wait gives up its
+ * mutex whole, and takes it back when it ends; an acquisition after a
+ * wait (blocked, its frame) took that long.  A failed wait that never
+ * gave its mutex up starts no new hold: the hold shown ends where the
+ * wait began, and the unlock after it releases nothing. */
+static void change_hold(struct timeline *tl, struct thr *t, const struct weft_record *rec,
+			const struct weft_state_change *ch, const struct frame *blocked,
+			int64_t now, size_t offset)
+{
+	if (ch->hold == WEFT_HOLD_RELEASED) {
+		int wait = ch->began == WEFT_STATE_BLOCKED_COND;
+		release(tl, t, now, ch->object, wait ? "wait" : "unlock", wait);
+	} else if (ch->hold == WEFT_HOLD_ACQUIRED && !ch->restored) {
+		int reacquire = ch->ended == WEFT_STATE_BLOCKED_COND;
+		acquire(tl, t, now, ch->object, lock_kind(rec->code, ch->mode), ch->flags,
+			ch->mode == WEFT_RW_READ, reacquire ? NULL : blocked, offset,
+			reacquire);
+	}
+}
+
+/* The event began the wait ch says. */
+static void begin_wait(struct timeline *tl, struct thr *t, const struct weft_record *rec,
+		       const struct weft_state_change *ch, int64_t now, size_t offset)
+{
+	const uint64_t *a = rec->args;
+	int stack = weft_events[rec->code].stack_arg;
+	int call = ch->began == WEFT_STATE_SYSCALL;
+	struct frame f = {
+		.kind = state_kind(ch->began, ch->about),
+		.syscall = call ? (uint8_t)ch->about : 0,
+		.rw_mode = rec->code == WEFT_EV_RWLOCK_BLOCK
+			   ? (uint8_t)a[WEFT_ARG_RWLOCK_BLOCK_MODE] : 0,
+		.object = call ? 0 : ch->about,
+		.arg = call ? (int64_t)a[WEFT_ARG_SYSCALL_BEGIN_ARG] : -1,
+		.begin_ns = now,
+		.site = { tl->gen, t->pub.serial, stack >= 0 ? a[stack] : 0, offset, now },
+	};
+	push(t, now, &f);
+	if (f.kind == TL_MUTEX || f.kind == TL_RWLOCK)
+		add_waiter(tl, ch->about, t->pub.serial, now);
+}
+
+/* An event given unchecked (after the validator's guess failed in a
+ * generation that lost events or was cut short): what it did to the
+ * thread's waits and holds is not known, so the timeline stops following
+ * them, as after a LOST record, until the thread's next STATUS: its
+ * states and holds are cut there and its time counts as unknown. */
+static void stop_following(struct timeline *tl, struct thr *t, int64_t now)
+{
+	cut_states(tl, t, now);
+	drop_holds(tl, t, now);
+	t->unknown = 1;
+}
+
+/* What the timeline alone makes of an event: a wake-up's instant, a
+ * barrier arrival as what releases its waiters. */
+static void mark_wakeup(struct timeline *tl, struct thr *t,
+			const struct weft_record *rec, int64_t now)
+{
+	const uint64_t *a = rec->args;
+	const char *what;
+	switch (rec->code) {
+	case WEFT_EV_BARRIER_BEGIN:
+		set_release(tl, a[WEFT_ARG_BARRIER_BEGIN_BARRIER], t->pub.serial, now,
+			    "arrive");
+		return;
+	case WEFT_EV_COND_SIGNAL:
+		what = "signal";
+		break;
+	case WEFT_EV_COND_BROADCAST:
+		what = "broadcast";
+		break;
+	case WEFT_EV_SEM_POST:
+		if (a[WEFT_ARG_SEM_POST_RESULT])
+			return;
+		what = "post";
+		break;
+	default:
+		return;
+	}
+	_Static_assert(WEFT_ARG_COND_BROADCAST_COND == WEFT_ARG_COND_SIGNAL_COND &&
+		       WEFT_ARG_SEM_POST_SEM == WEFT_ARG_COND_SIGNAL_COND,
+		       "signal, broadcast and post name their object in one place");
+	uint64_t object = a[WEFT_ARG_COND_SIGNAL_COND];
+	set_release(tl, object, t->pub.serial, now, what);
+	struct tl_item it = { .type = TL_INSTANT, .ns = now };
+	it.inst = (struct tl_instant){ object, what };
+	deliver(tl, &it, t);
+}
+
+static void thread_record(struct timeline *tl, struct thr *t,
+			  const struct weft_record *rec, size_t offset,
+			  const struct weft_state_change *ch)
+{
 	int64_t now = to_ns(tl, tl->gen, rec->ts);
 	if (now > tl->gen_max_ns)
 		tl->gen_max_ns = now;
@@ -589,10 +780,6 @@ static void thread_record(struct timeline *tl, struct thr *t,
 	if (!tl->any_event || now > tl->last_ns)
 		tl->last_ns = now;
 	tl->any_event = 1;
-	struct tl_item it = { .ns = now };
-	struct frame f = { .arg = -1, .begin_ns = now,
-			   .site = { tl->gen, t->pub.serial, 0, offset, now } };
-	const struct frame *done;
 	int status_open = t->status_open;
 	t->status_open = 0;
 	switch (rec->code) {
@@ -607,152 +794,33 @@ static void thread_record(struct timeline *tl, struct thr *t,
 		on_lost(tl, t, rec, now);
 		return;
 	case WEFT_EV_THREAD_START:
-		t->pub.parent = (uint32_t)a[0];
-		t->pub.tid = a[1];
+		t->pub.parent = (uint32_t)rec->args[WEFT_ARG_THREAD_START_PARENT];
+		t->pub.tid = rec->args[WEFT_ARG_THREAD_START_TID];
 		begin_thread(tl, t, now, now);
 		return;
-	case WEFT_EV_THREAD_EXIT:
+	case WEFT_EV_THREAD_EXIT: {
 		cut_states(tl, t, now);
 		drop_holds(tl, t, now);
 		t->pub.exited = 1;
 		t->exit_ns = now;
-		it.type = TL_THREAD_END;
+		struct tl_item it = { .type = TL_THREAD_END, .ns = now };
 		deliver(tl, &it, t);
 		return;
+	}
 	default:
 		break;
 	}
 	if (!t->in_session)
 		begin_thread(tl, t, now, now);
-	switch (rec->code) {
-	case WEFT_EV_JOIN_BEGIN:
-		f.kind = TL_JOIN;
-		f.object = a[0];
-		f.site.stack = a[1];
-		push(t, now, &f);
-		break;
-	case WEFT_EV_JOIN_END: {
-		done = pop(tl, t, now, TL_JOIN, a[0], a[1] == 0, 0, a[1]);
-		const struct thr *joined = a[0] <= UINT32_MAX ? thr_find(tl, a[0]) : NULL;
-		if (done && a[1] == 0 && joined && joined->exit_ns >= done->begin_ns &&
-		    joined->pub.exited && joined->exit_ns) {
-			it.type = TL_FLOW;
-			it.flow = (struct tl_flow){ (uint32_t)a[0], t->pub.serial,
-						    joined->exit_ns, now, a[0], "exit" };
-			deliver(tl, &it, t);
-		}
-		break;
+	if (ch) {
+		const struct frame *done = ch->ended ? end_wait(tl, t, rec, ch, now) : NULL;
+		change_hold(tl, t, rec, ch, done, now, offset);
+		if (ch->began)
+			begin_wait(tl, t, rec, ch, now, offset);
+	} else {
+		stop_following(tl, t, now);
 	}
-	case WEFT_EV_MUTEX_BLOCK:
-	case WEFT_EV_RWLOCK_BLOCK:
-		f.kind = rec->code == WEFT_EV_MUTEX_BLOCK ? TL_MUTEX : TL_RWLOCK;
-		f.object = a[0];
-		f.rw_mode = rec->code == WEFT_EV_RWLOCK_BLOCK ? (uint8_t)a[1] : 0;
-		f.site.stack = rec->code == WEFT_EV_MUTEX_BLOCK ? a[1] : a[2];
-		push(t, now, &f);
-		add_waiter(tl, a[0], t->pub.serial, now);
-		break;
-	case WEFT_EV_MUTEX_ACQUIRE:
-	case WEFT_EV_SPIN_ACQUIRE:
-	case WEFT_EV_RWLOCK_ACQUIRE: {
-		int rw = rec->code == WEFT_EV_RWLOCK_ACQUIRE;
-		uint64_t flags = rw ? a[3] : a[2];
-		done = NULL;
-		if ((flags & WEFT_FLAG_CONTENDED) && rec->code != WEFT_EV_SPIN_ACQUIRE) {
-			done = pop(tl, t, now, rw ? TL_RWLOCK : TL_MUTEX, a[0], 1, 0, 0);
-			remove_waiter(tl, a[0], t->pub.serial);
-			if (done)
-				flow(tl, t, now, a[0], done->begin_ns);
-		}
-		acquire(tl, t, now, a[0],
-			rw ? TL_LOCK_RWLOCK : rec->code == WEFT_EV_SPIN_ACQUIRE
-			? TL_LOCK_SPIN : TL_LOCK_MUTEX,
-			flags, rw && a[2] == WEFT_RW_READ, done, offset, 0);
-		break;
-	}
-	case WEFT_EV_MUTEX_UNLOCK:
-	case WEFT_EV_SPIN_UNLOCK:
-	case WEFT_EV_RWLOCK_UNLOCK:
-		if (a[2] == 0)
-			release(tl, t, now, a[0], "unlock", 0);
-		break;
-	case WEFT_EV_MUTEX_FAIL:
-	case WEFT_EV_RWLOCK_FAIL: {
-		uint64_t flags = rec->code == WEFT_EV_MUTEX_FAIL ? a[1] : a[2];
-		uint64_t err = rec->code == WEFT_EV_MUTEX_FAIL ? a[2] : a[3];
-		if (flags & WEFT_FLAG_CONTENDED) {
-			pop(tl, t, now, rec->code == WEFT_EV_MUTEX_FAIL ? TL_MUTEX : TL_RWLOCK,
-			    a[0], 0, 0, err);
-			remove_waiter(tl, a[0], t->pub.serial);
-		}
-		break;
-	}
-	case WEFT_EV_COND_WAIT_BEGIN:
-		release(tl, t, now, a[1], "wait", 1);
-		f.kind = TL_COND;
-		f.object = a[0];
-		f.site.stack = a[3];
-		push(t, now, &f);
-		break;
-	case WEFT_EV_COND_WAIT_END:
-		done = pop(tl, t, now, TL_COND, a[0], a[3] == 0, 0, a[3]);
-		if (done && a[3] == 0)
-			flow(tl, t, now, a[0], done->begin_ns);
-		if (a[3] == 0 || a[3] == ETIMEDOUT || a[3] == EOWNERDEAD ||
-		    a[3] == ECANCELED)
-			acquire(tl, t, now, a[1], TL_LOCK_MUTEX, 0, 0, NULL, offset, 1);
-		break;
-	case WEFT_EV_COND_SIGNAL:
-	case WEFT_EV_COND_BROADCAST:
-	case WEFT_EV_SEM_POST: {
-		const char *what = rec->code == WEFT_EV_COND_SIGNAL ? "signal"
-			: rec->code == WEFT_EV_COND_BROADCAST ? "broadcast" : "post";
-		if (rec->code == WEFT_EV_SEM_POST && a[2])
-			break;
-		set_release(tl, a[0], t->pub.serial, now, what);
-		it.type = TL_INSTANT;
-		it.inst = (struct tl_instant){ a[0], what };
-		deliver(tl, &it, t);
-		break;
-	}
-	case WEFT_EV_BARRIER_BEGIN:
-		set_release(tl, a[0], t->pub.serial, now, "arrive");
-		f.kind = TL_BARRIER;
-		f.object = a[0];
-		f.site.stack = a[2];
-		push(t, now, &f);
-		break;
-	case WEFT_EV_BARRIER_END:
-		done = pop(tl, t, now, TL_BARRIER, a[0], 1, 0, 0);
-		if (done)
-			flow(tl, t, now, a[0], done->begin_ns);
-		break;
-	case WEFT_EV_SEM_WAIT_BEGIN:
-		f.kind = TL_SEM;
-		f.object = a[0];
-		f.site.stack = a[1];
-		push(t, now, &f);
-		break;
-	case WEFT_EV_SEM_WAIT_END:
-		if (a[2] & WEFT_FLAG_CONTENDED) {
-			done = pop(tl, t, now, TL_SEM, a[0], a[3] == 0, 0, a[3]);
-			if (done && a[3] == 0)
-				flow(tl, t, now, a[0], done->begin_ns);
-		}
-		break;
-	case WEFT_EV_SYSCALL_BEGIN:
-		f.kind = syscall_kind(a[0]);
-		f.syscall = (uint8_t)a[0];
-		f.arg = (int64_t)a[1];
-		f.site.stack = a[2];
-		push(t, now, &f);
-		break;
-	case WEFT_EV_SYSCALL_END:
-		pop(tl, t, now, syscall_kind(a[0]), 0, a[2] == 0, (int64_t)a[1], a[2]);
-		break;
-	default:
-		break;
-	}
+	mark_wakeup(tl, t, rec, now);
 }
 
 static int by_serial(const void *x, const void *y)
@@ -795,10 +863,10 @@ static void on_event(void *p, const struct weft_check_event *ev)
 	if (ev->serial) {
 		struct thr *t = thr_get(tl, ev->serial);
 		if (t)
-			thread_record(tl, t, ev->rec, ev->offset);
+			thread_record(tl, t, ev->rec, ev->offset, ev->change);
 		return;
 	}
-	if (ev->rec->code == WEFT_EV_GEN_END && ev->rec->args[2]) {
+	if (ev->rec->code == WEFT_EV_GEN_END && ev->rec->args[WEFT_ARG_GEN_END_STOPPED]) {
 		end_session(tl);
 		tl->session_pending = 1;
 	}
