@@ -4,6 +4,7 @@
  * mode and how deep, and the waits and calls begun and ended.
  */
 #include <criterion/criterion.h>
+#include <errno.h>
 #include <string.h>
 
 #include "tracegen.h"
@@ -90,6 +91,7 @@ Test(changes, holds_and_waits)
 	cr_assert_eq(c->hold, WEFT_HOLD_ACQUIRED);
 	cr_assert_eq(c->object, M1);
 	cr_assert_eq(c->depth, 1);
+	cr_assert_eq(c->flags, WEFT_FLAG_CONTENDED);
 	c = change_of(&s, 3, WEFT_EV_MUTEX_ACQUIRE);
 	cr_assert_eq(c->ended, 0, "an uncontended acquisition ends no wait");
 	cr_assert_eq(c->depth, 2);
@@ -105,6 +107,7 @@ Test(changes, holds_and_waits)
 	cr_assert_eq(c->hold, WEFT_HOLD_ACQUIRED);
 	cr_assert_eq(c->object, M1);
 	cr_assert_eq(c->ended, WEFT_STATE_BLOCKED_COND);
+	cr_assert_eq(c->restored, 0);
 	c = change_of(&s, 7, WEFT_EV_MUTEX_UNLOCK);
 	cr_assert_eq(c->hold, WEFT_HOLD_RELEASED);
 	cr_assert_eq(c->depth, 0);
@@ -141,4 +144,26 @@ Test(changes, status_states_the_wait_it_begins)
 	c = change_of(&s, 1, WEFT_EV_MUTEX_ACQUIRE);
 	cr_assert_eq(c->ended, WEFT_STATE_BLOCKED_MUTEX);
 	cr_assert_eq(c->hold, WEFT_HOLD_ACQUIRED);
+}
+
+Test(changes, failed_wait_restores_its_mutex)
+{
+	struct tg t;
+	tg_init(&t);
+	tg_clock(&t, 1);
+	tg_batch(&t, 1, 1, 1000);
+	TG(&t, THREAD_START, 1000, 0, 101, 0);
+	TG(&t, MUTEX_ACQUIRE, 1010, M1, 1, WEFT_FLAG_TRY);
+	TG(&t, COND_WAIT_BEGIN, 1020, C1, M1, 2, 0);
+	TG(&t, COND_WAIT_END, 1030, C1, M1, 3, EINVAL);
+	TG(&t, MUTEX_UNLOCK, 1040, M1, 4, 0);
+	tg_gen_end(&t, 1, 1);
+	struct seen s;
+	check_with_changes(&t, &s);
+	const struct weft_state_change *c = change_of(&s, 1, WEFT_EV_MUTEX_ACQUIRE);
+	cr_assert_eq(c->flags, WEFT_FLAG_TRY);
+	c = change_of(&s, 3, WEFT_EV_COND_WAIT_END);
+	cr_assert_eq(c->hold, WEFT_HOLD_ACQUIRED, "the wait failed before giving it up");
+	cr_assert_eq(c->restored, 1);
+	cr_assert_eq(c->depth, 1);
 }
