@@ -14,7 +14,8 @@ const struct weft_event_desc weft_events[256] = {
 		   .seq_arg = WEFT_SEQ_ARG_##name_,                      \
 		   .seq_object_arg = WEFT_SEQ_OBJECT_ARG_##name_,        \
 		   .stack_arg = WEFT_STACK_ARG_##name_,                  \
-		   .flags_arg = WEFT_FLAGS_ARG_##name_ },
+		   .flags_arg = WEFT_FLAGS_ARG_##name_,                  \
+		   .result_arg = WEFT_RESULT_ARG_##name_ },
 #include "events.def"
 #undef WEFT_EVENT
 };

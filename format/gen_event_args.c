@@ -3,7 +3,7 @@
  * "arg names" and "kinds" columns of events.def: for every event, the
  * index of each of its arguments by name (WEFT_ARG_<EVENT>_<NAME>), and of
  * the arguments generic code looks up by role (its sequence number, the
- * object that number sequences, its stack, its flags).  So code says which
+ * object that number sequences, its stack, its flags, its result).  So code says which
  * argument it reads, and no one works the places out again at run time.
  */
 #include <stdio.h>
@@ -72,6 +72,7 @@ int main(void)
 		printf("#define WEFT_SEQ_OBJECT_ARG_%s %d\n", ev, object);
 		printf("#define WEFT_STACK_ARG_%s %d\n", ev, last_of(k, 'k'));
 		printf("#define WEFT_FLAGS_ARG_%s %d\n", ev, last_of(k, 'x'));
+		printf("#define WEFT_RESULT_ARG_%s %d\n", ev, last_of(k, 'e'));
 	}
 	printf("\n#endif\n");
 	return ferror(stdout) ? 1 : 0;

@@ -166,14 +166,21 @@ enum weft_syscall_id {
 
 /* What a syscall record's argument holds, and what the call waits for
  * (the ARG and CLASS columns of syscalls.def). */
+#define WEFT_SYSCALL(name, id, arg, class)
 enum weft_syscall_arg {
-	WEFT_SYSARG_NONE, WEFT_SYSARG_FD, WEFT_SYSARG_COUNT, WEFT_SYSARG_PID,
-	WEFT_SYSARG_CLOCK, WEFT_SYSARG_USEC, WEFT_SYSARG_SECONDS,
+#define WEFT_SYSCALL_ARG(arg, words) WEFT_SYSARG_##arg,
+#include "syscalls.def"
+#undef WEFT_SYSCALL_ARG
+	WEFT_SYSARG_COUNT_
 };
 enum weft_syscall_class {
-	WEFT_SYSCLASS_UNKNOWN, WEFT_SYSCLASS_IO, WEFT_SYSCLASS_POLL,
-	WEFT_SYSCLASS_SLEEP, WEFT_SYSCLASS_FILE, WEFT_SYSCLASS_WAIT,
+	WEFT_SYSCLASS_UNKNOWN,
+#define WEFT_SYSCALL_CLASS(class, word) WEFT_SYSCLASS_##class,
+#include "syscalls.def"
+#undef WEFT_SYSCALL_CLASS
+	WEFT_SYSCLASS_COUNT_
 };
+#undef WEFT_SYSCALL
 
 enum weft_thread_state {
 #define WEFT_STATE(name, id) WEFT_STATE_##name = id,
@@ -199,8 +206,8 @@ struct weft_event_desc {
 	uint8_t nargs;
 	/* Where the arguments some code looks up by role are, -1 when the
 	 * event has none: its sequence number, the object that number
-	 * sequences, its stack id, its flags (event_args.h). */
-	int8_t seq_arg, seq_object_arg, stack_arg, flags_arg;
+	 * sequences, its stack id, its flags, its result (event_args.h). */
+	int8_t seq_arg, seq_object_arg, stack_arg, flags_arg, result_arg;
 };
 
 extern const struct weft_event_desc weft_events[256];

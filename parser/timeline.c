@@ -17,8 +17,13 @@
 #include "u64map.h"
 
 const char *const tl_kind_names[TL_NKINDS] = {
-	"running", "syscall", "sleep", "mutex", "rwlock", "cond", "barrier",
-	"sem", "join", "unknown",
+	"running", "syscall", "sleep",
+#define WEFT_STATE(name, id)
+#define WEFT_WAIT_STATE(name, id, kind, word) word,
+#include "states.def"
+#undef WEFT_WAIT_STATE
+#undef WEFT_STATE
+	"unknown",
 };
 
 const char *const tl_lock_names[3] = { "mutex", "rwlock", "spin" };
@@ -488,12 +493,11 @@ static enum tl_kind state_kind(uint64_t state, uint64_t sys)
 {
 	switch (state) {
 	case WEFT_STATE_SYSCALL: return syscall_kind(sys);
-	case WEFT_STATE_BLOCKED_MUTEX: return TL_MUTEX;
-	case WEFT_STATE_BLOCKED_RWLOCK: return TL_RWLOCK;
-	case WEFT_STATE_BLOCKED_COND: return TL_COND;
-	case WEFT_STATE_BLOCKED_BARRIER: return TL_BARRIER;
-	case WEFT_STATE_BLOCKED_SEM: return TL_SEM;
-	case WEFT_STATE_BLOCKED_JOIN: return TL_JOIN;
+#define WEFT_STATE(name, id)
+#define WEFT_WAIT_STATE(name, id, kind, word) case id: return TL_##kind;
+#include "states.def"
+#undef WEFT_WAIT_STATE
+#undef WEFT_STATE
 	}
 	return TL_RUNNING;
 }
@@ -605,31 +609,17 @@ struct outcome {
 	uint64_t err;
 };
 
-static struct outcome result_outcome(uint64_t result)
-{
-	return (struct outcome){ result == 0, 0, result };
-}
-
+/* A wait ended well when the event ending it has no result argument (an
+ * acquisition, a departure) or a result of 0; a call's outcome also has
+ * its return value. */
 static struct outcome wait_outcome(const struct weft_record *rec)
 {
 	const uint64_t *a = rec->args;
-	switch (rec->code) {
-	case WEFT_EV_JOIN_END:
-		return result_outcome(a[WEFT_ARG_JOIN_END_RESULT]);
-	case WEFT_EV_MUTEX_FAIL:
-		return (struct outcome){ 0, 0, a[WEFT_ARG_MUTEX_FAIL_RESULT] };
-	case WEFT_EV_RWLOCK_FAIL:
-		return (struct outcome){ 0, 0, a[WEFT_ARG_RWLOCK_FAIL_RESULT] };
-	case WEFT_EV_COND_WAIT_END:
-		return result_outcome(a[WEFT_ARG_COND_WAIT_END_RESULT]);
-	case WEFT_EV_SEM_WAIT_END:
-		return result_outcome(a[WEFT_ARG_SEM_WAIT_END_RESULT]);
-	case WEFT_EV_SYSCALL_END:
-		return (struct outcome){ a[WEFT_ARG_SYSCALL_END_ERRNO] == 0,
-					 (int64_t)a[WEFT_ARG_SYSCALL_END_RETURN],
-					 a[WEFT_ARG_SYSCALL_END_ERRNO] };
-	}
-	return (struct outcome){ 1, 0, 0 };  /* an acquisition, a departure */
+	int result = weft_events[rec->code].result_arg;
+	uint64_t err = result >= 0 ? a[result] : 0;
+	int64_t ret = rec->code == WEFT_EV_SYSCALL_END
+		      ? (int64_t)a[WEFT_ARG_SYSCALL_END_RETURN] : 0;
+	return (struct outcome){ err == 0, ret, err };
 }
 
 /* The joined thread's exit enabled the join that waited since done. */

@@ -27,13 +27,14 @@
 enum tl_kind {
 	TL_RUNNING,
 	TL_SYSCALL,   /* a blocking call other than a sleep */
-	TL_SLEEP,     /* nanosleep, clock_nanosleep, usleep, sleep */
-	TL_MUTEX,
-	TL_RWLOCK,
-	TL_COND,
-	TL_BARRIER,
-	TL_SEM,
-	TL_JOIN,
+	TL_SLEEP,     /* a call of class SLEEP (syscalls.def) */
+	/* A wait on an object or a thread: TL_MUTEX, TL_RWLOCK, ... (the
+	 * wait states of states.def). */
+#define WEFT_STATE(name, id)
+#define WEFT_WAIT_STATE(name, id, kind, word) TL_##kind,
+#include "states.def"
+#undef WEFT_WAIT_STATE
+#undef WEFT_STATE
 	TL_UNKNOWN,   /* after lost events, until the next STATUS */
 	TL_NKINDS
 };

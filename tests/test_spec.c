@@ -142,17 +142,18 @@ Test(spec, event_table_matches_events_def)
 static int syscalls_seen[256];
 
 /* What SPEC.md calls each ARG and CLASS of syscalls.def. */
+#define WEFT_SYSCALL(name, id, arg, class)
 static const char *const arg_words[] = {
-	[WEFT_SYSARG_NONE] = "none (-1)", [WEFT_SYSARG_FD] = "descriptor",
-	[WEFT_SYSARG_COUNT] = "descriptors watched", [WEFT_SYSARG_PID] = "process id",
-	[WEFT_SYSARG_CLOCK] = "clock id", [WEFT_SYSARG_USEC] = "microseconds",
-	[WEFT_SYSARG_SECONDS] = "seconds",
+#define WEFT_SYSCALL_ARG(arg, words) [WEFT_SYSARG_##arg] = words,
+#include "syscalls.def"
+#undef WEFT_SYSCALL_ARG
 };
 static const char *const class_words[] = {
-	[WEFT_SYSCLASS_IO] = "io", [WEFT_SYSCLASS_POLL] = "poll",
-	[WEFT_SYSCLASS_SLEEP] = "sleep", [WEFT_SYSCLASS_FILE] = "file",
-	[WEFT_SYSCLASS_WAIT] = "wait",
+#define WEFT_SYSCALL_CLASS(class, word) [WEFT_SYSCLASS_##class] = word,
+#include "syscalls.def"
+#undef WEFT_SYSCALL_CLASS
 };
+#undef WEFT_SYSCALL
 
 /* A row: id, name, what the argument holds, class. */
 static void syscall_row(char **cell, int n)
