@@ -164,24 +164,41 @@ WEFT_IO(int, __open64_2, open, -1, (const char *p, int f), p, f)
 WEFT_IO(int, __openat_2, openat, d, (int d, const char *p, int f), d, p, f)
 WEFT_IO(int, __openat64_2, openat, d, (int d, const char *p, int f), d, p, f)
 
-/* clock_nanosleep returns its error number instead of setting errno. */
-WEFT_REAL(clock_nanosleep)
-WEFT_VISIBLE int clock_nanosleep(clockid_t clock, int flags,
-				 const struct timespec *req,
-				 struct timespec *rem)
-{
-	struct weft_thread *self = weft_enter();
-	if (!self)
-		return REAL(clock_nanosleep)(clock, flags, req, rem);
-	int saved = errno;
-	struct weft_state prev = syscall_begin(self, WEFT_SYS_clock_nanosleep, clock);
-	errno = saved;
-	int r = REAL(clock_nanosleep)(clock, flags, req, rem);
-	int e = errno;
-	syscall_end(self, WEFT_SYS_clock_nanosleep, r, r, prev);
-	errno = e;
-	return r;
-}
+/* Calls that wait for a signal; pause and sigsuspend return only when a
+ * handler has run (-1, EINTR). */
+WEFT_IO(int, pause, pause, -1, (void))
+WEFT_IO(int, sigsuspend, sigsuspend, -1, (const sigset_t *m), m)
+WEFT_IO(int, sigwaitinfo, sigwaitinfo, -1, (const sigset_t *s, siginfo_t *i),
+	s, i)
+WEFT_IO(int, sigtimedwait, sigtimedwait, -1,
+	(const sigset_t *s, siginfo_t *i, const struct timespec *t), s, i, t)
+
+/* WEFT_IO_RETURNING_ERROR(name, id, arg, params, args...): the wrapper of
+ * a call that returns its error number (0 on success) instead of setting
+ * errno. */
+#define WEFT_IO_RETURNING_ERROR(name, id, arg, params, ...)                   \
+	WEFT_REAL(name)                                                       \
+	WEFT_VISIBLE int name params                                          \
+	{                                                                     \
+		struct weft_thread *self = weft_enter();                      \
+		if (!self)                                                    \
+			return REAL(name)(__VA_ARGS__);                       \
+		int saved = errno;                                            \
+		struct weft_state prev = syscall_begin(self, WEFT_SYS_##id,   \
+						       (int64_t)(arg));       \
+		errno = saved;                                                \
+		int r = REAL(name)(__VA_ARGS__);                              \
+		int e = errno;                                                \
+		syscall_end(self, WEFT_SYS_##id, r, r, prev);                 \
+		errno = e;                                                    \
+		return r;                                                     \
+	}
+
+WEFT_IO_RETURNING_ERROR(clock_nanosleep, clock_nanosleep, clock,
+			(clockid_t clock, int flags, const struct timespec *req,
+			 struct timespec *rem), clock, flags, req, rem)
+WEFT_IO_RETURNING_ERROR(sigwait, sigwait, -1, (const sigset_t *s, int *sig),
+			s, sig)
 
 /* sleep cannot fail; it returns the seconds left. */
 WEFT_REAL(sleep)

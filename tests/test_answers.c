@@ -160,6 +160,54 @@ Test(answers, stats_text_headline_and_filters, .timeout = 60)
 	h_free(&r);
 }
 
+/* Per call name in argv[2:]: the waiter thread of that name's time in
+ * system calls and running, and that call's count in the syscall table. */
+static const char signal_waits_script[] =
+	"import json, sys\n"
+	"d = json.load(open(sys.argv[1]))\n"
+	"th = {t['name']: t for t in d['threads'] if t['name']}\n"
+	"calls = {s['call']: s['calls'] for s in d['syscalls']}\n"
+	"print(' '.join('%d,%d,%d' % (th[n]['syscall_ns'], th[n]['running_ns'],\n"
+	"               calls.get(n, 0)) for n in sys.argv[2].split(',')))\n";
+
+/* Calls that wait for a signal are system calls (class signal): each
+ * waiter's ~50 ms in them shows as time in a system call, not running. */
+Test(answers, signal_waits_are_system_calls, .timeout = 60)
+{
+	static const char *const calls[] = { "pause", "sigsuspend", "sigwait",
+					      "sigwaitinfo", "sigtimedwait" };
+	char out[64], line[512], want[64];
+	char *trace = record("signal_waits", NULL, out, sizeof out);
+	struct run_result r;
+	weft(&r, "dump", trace, NULL, NULL);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	for (size_t i = 0; i < 5; i++) {
+		snprintf(want, sizeof want, "SYSCALL_BEGIN syscall=%s arg=-1", calls[i]);
+		cr_assert(strstr(r.out, want), "no \"%s\" in the dump", want);
+		snprintf(want, sizeof want, "SYSCALL_END syscall=%s ", calls[i]);
+		cr_assert(strstr(r.out, want), "no \"%s\" in the dump", want);
+	}
+	h_free(&r);
+	weft(&r, "stats", "--json", trace, NULL);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	char *json = save("signal_waits", r.out, r.out_len);
+	h_free(&r);
+	python(signal_waits_script, json, "pause,sigsuspend,sigwait,sigwaitinfo,sigtimedwait",
+	       NULL, line, sizeof line);
+	const char *p = line;
+	for (size_t i = 0; i < 5; i++) {
+		long long in_call, running, count;
+		int used = 0;
+		cr_assert_eq(sscanf(p, "%lld,%lld,%lld%n", &in_call, &running, &count, &used),
+			     3, "%s", line);
+		p += used;
+		cr_assert(in_call >= 40000000, "%s: %lld ns in the call, not ~50 ms",
+			  calls[i], in_call);
+		cr_assert_lt(running, in_call, "%s: more time running than waiting", calls[i]);
+		cr_assert_eq(count, 1, "%s: %lld calls", calls[i], count);
+	}
+}
+
 /* ---- lockorder ---- */
 
 static void lockorder(const char *mode, int fail_status, const char *expect)

@@ -25,6 +25,9 @@
  *   sleeping nanosleep, clock_nanosleep (relative and absolute), usleep,
  *            sleep(0)
  *   procs    fork + wait (child exits 7), fork + waitpid (child exits 9)
+ *   signals  pause (woken by a handled signal), sigsuspend, sigwait,
+ *            sigwaitinfo and sigtimedwait (each on a signal already
+ *            pending)
  *
  * A trace must hold at least one record of every kind those calls produce,
  * with the results listed above (the EBUSY / ETIMEDOUT / EAGAIN failures
@@ -672,6 +675,59 @@ static void zoo_sleep(void)
 	EXPECT_RET(sleep(0), 0);
 }
 
+/* ---- signals ------------------------------------------------------------- */
+
+static atomic_int paused_done;
+
+static void on_usr1(int sig)
+{
+	(void)sig;
+}
+
+/* Signals the main thread until its pause has returned (a signal sent
+ * before it paused is handled and missed; the next one wakes it). */
+static void *pause_waker(void *arg)
+{
+	pthread_t main_thread = *(pthread_t *)arg;
+	while (!atomic_load(&paused_done)) {
+		pthread_kill(main_thread, SIGUSR1);
+		sleep_ms(1);
+	}
+	return NULL;
+}
+
+static void zoo_signals(void)
+{
+	struct sigaction sa;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_usr1;
+	EXPECT_RET(sigaction(SIGUSR1, &sa, NULL), 0);
+	pthread_t self = pthread_self(), waker;
+	EXPECT(pthread_create(&waker, NULL, pause_waker, &self), 0);
+	EXPECT_ERRNO(pause(), EINTR);
+	atomic_store(&paused_done, 1);
+	EXPECT(pthread_join(waker, NULL), 0);
+
+	sigset_t usr, none, old;
+	sigemptyset(&usr);
+	sigaddset(&usr, SIGUSR1);
+	sigaddset(&usr, SIGUSR2);
+	sigemptyset(&none);
+	EXPECT(pthread_sigmask(SIG_BLOCK, &usr, &old), 0);
+	EXPECT(raise(SIGUSR1), 0);
+	EXPECT_ERRNO(sigsuspend(&none), EINTR);
+	sigdelset(&usr, SIGUSR1);
+	int sig = 0;
+	EXPECT(raise(SIGUSR2), 0);
+	EXPECT(sigwait(&usr, &sig), 0);
+	EXPECT(raise(SIGUSR2), 0);
+	EXPECT_RET(sigwaitinfo(&usr, NULL), SIGUSR2);
+	struct timespec limit = { 5, 0 };
+	EXPECT(raise(SIGUSR2), 0);
+	EXPECT_RET(sigtimedwait(&usr, NULL, &limit), SIGUSR2);
+	EXPECT(pthread_sigmask(SIG_SETMASK, &old, NULL), 0);
+}
+
 /* ---- processes ----------------------------------------------------------- */
 
 static void zoo_fork(void)
@@ -716,6 +772,7 @@ int main(void)
 	zoo_sockets();
 	zoo_poll();
 	zoo_sleep();
+	zoo_signals();
 	zoo_fork();
 	printf("sync_zoo ok\n");
 	return 0;
