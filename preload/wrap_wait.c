@@ -1,5 +1,6 @@
 /*
- * wrap_wait.c - condition variables, barriers and semaphores.
+ * wrap_wait.c - condition variables, barriers, semaphores and once
+ * controls.
  *
  * A condition wait releases its mutex (COND_WAIT_BEGIN carries the mutex's
  * sequence number, taken while it is still held) and re-holds it
@@ -8,7 +9,10 @@
  * (the acquisition protocol of protocol.h).  Signal, broadcast and post
  * are releases: stamped, sequenced and written before the real call, in a
  * section that spans it.  sem_open records nothing but marks its semaphore
- * as shared between processes (shared.c).
+ * as shared between processes (shared.c).  A pthread_once call that finds
+ * its init routine done costs one load and records nothing; one that does
+ * not is a wait (ONCE_BEGIN), which for the thread that runs the routine
+ * ends as the routine starts, and for the others when the call returns.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -31,6 +35,7 @@ WEFT_REAL(pthread_barrier_init)
 WEFT_REAL(sem_init)
 WEFT_REAL(sem_post)
 WEFT_REAL(sem_open)
+WEFT_REAL(pthread_once)
 
 /* ---- condition variables ---- */
 
@@ -264,4 +269,70 @@ WEFT_VISIBLE sem_t *sem_open(const char *name, int oflag, ...)
 		weft_shared_note(s, 1, 0);
 	errno = saved;
 	return s;
+}
+
+/* ---- once controls ---- */
+
+/* glibc's once control has this bit set once the init routine has run. */
+#define ONCE_DONE 2
+
+/* A pthread_once call waiting on this thread, for the init routine the
+ * real call may run here (the calls nest when an init routine calls
+ * pthread_once). */
+struct once_call {
+	pthread_once_t *once;
+	void (*init)(void);
+	struct weft_thread *self;
+	struct weft_state prev;
+	int ran;
+	struct once_call *outer;
+};
+
+static __thread struct once_call *once_current;
+
+static void once_end(struct once_call *c, int r)
+{
+	uint64_t ts = weft_now();
+	uint32_t g = weft_ev_begin(c->self);
+	if (g)
+		WEFT_EMIT(c->self, g, ONCE_END, ts, weft_obj(c->once), (uint64_t)r,
+			  (uint64_t)c->ran);
+	weft_state_leave(c->self, c->prev);
+	weft_ev_end(c->self);
+}
+
+/* The init routine as the real call runs it: this thread's wait ends,
+ * and the routine runs in the state the thread was in before. */
+static void once_run_init(void)
+{
+	struct once_call *c = once_current;
+	c->ran = 1;
+	once_end(c, 0);
+	c->init();
+}
+
+WEFT_VISIBLE int pthread_once(pthread_once_t *once, void (*init)(void))
+{
+	if (likely(__atomic_load_n(once, __ATOMIC_ACQUIRE) & ONCE_DONE))
+		return 0;
+	struct weft_thread *self = weft_enter();
+	if (!self)
+		return REAL(pthread_once)(once, init);
+	struct once_call c = { .once = once, .init = init, .self = self,
+			       .outer = once_current };
+	uint64_t stack = weft_stack();
+	uint64_t ts = weft_now();
+	uint32_t g = weft_ev_begin(self);
+	if (g)
+		WEFT_EMIT(self, g, ONCE_BEGIN, ts, weft_obj(once), stack);
+	c.prev = weft_state_enter(self, WEFT_STATE_BLOCKED_ONCE, 0, weft_obj(once), ts);
+	weft_ev_end(self);
+	once_current = &c;
+	int r = REAL(pthread_once)(once, once_run_init);
+	int e = errno;
+	once_current = c.outer;
+	if (!c.ran)
+		once_end(&c, r);
+	errno = e;
+	return r;
 }

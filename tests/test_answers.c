@@ -208,6 +208,68 @@ Test(answers, signal_waits_are_system_calls, .timeout = 60)
 	}
 }
 
+/* The waiter's and the runner's time in the once wait and running, and
+ * the once control's row among the objects. */
+static const char once_script[] =
+	"import json, sys\n"
+	"d = json.load(open(sys.argv[1]))\n"
+	"th = {t['name']: t for t in d['threads'] if t['name']}\n"
+	"o = [o for o in d['objects'] if o['address'] == sys.argv[2]][0]\n"
+	"print(th['waiter']['once_ns'], th['waiter']['running_ns'],\n"
+	"      th['runner']['once_ns'], th['runner']['sleep_ns'], o['kind'], o['waits'])\n";
+
+static size_t count_of(const char *text, const char *what)
+{
+	size_t n = 0;
+	for (const char *p = text; (p = strstr(p, what)); p++)
+		n++;
+	return n;
+}
+
+/* A thread that calls pthread_once while another runs the init routine
+ * waits for it: ONCE_BEGIN and ONCE_END (ran 0) around ~50 ms shown as a
+ * once wait; the runner's wait ends as the routine starts (ran 1), and
+ * the routine's sleep is its own; a call that finds it done records
+ * nothing. */
+Test(answers, once_wait_is_a_wait, .timeout = 60)
+{
+	char out[64], once[32], line[512], want[64];
+	char *trace = record("once_wait", NULL, out, sizeof out);
+	cr_assert_eq(sscanf(out, "once=%31s", once), 1, "%s", out);
+	struct run_result r;
+	weft(&r, "dump", trace, NULL, NULL);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	snprintf(want, sizeof want, "ONCE_BEGIN once=%s ", once);
+	cr_assert_eq(count_of(r.out, want), 2, "two ONCE_BEGINs, none for the done call");
+	snprintf(want, sizeof want, "ONCE_END once=%s result=0 ran=1", once);
+	cr_assert_eq(count_of(r.out, want), 1, "the runner's end");
+	snprintf(want, sizeof want, "ONCE_END once=%s result=0 ran=0", once);
+	cr_assert_eq(count_of(r.out, want), 1, "the waiter's end");
+	h_free(&r);
+
+	weft(&r, "stats", "--json", trace, NULL);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	char *json = save("once_wait", r.out, r.out_len);
+	h_free(&r);
+	python(once_script, json, once, NULL, line, sizeof line);
+	long long waited, running, runner_once, runner_sleep, waits;
+	char kind[16];
+	cr_assert_eq(sscanf(line, "%lld %lld %lld %lld %15s %lld", &waited, &running,
+			    &runner_once, &runner_sleep, kind, &waits), 6, "%s", line);
+	cr_assert(waited >= 40000000, "the waiter waited %lld ns, not ~50 ms", waited);
+	cr_assert_lt(running, waited, "%s", line);
+	cr_assert_lt(runner_once, 40000000, "the runner ran the routine: %s", line);
+	cr_assert(runner_sleep >= 40000000, "the routine's sleep: %s", line);
+	cr_assert_str_eq(kind, "once");
+	cr_assert_eq(waits, 2, "%s", line);
+
+	weft(&r, "export", trace, NULL, NULL);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	snprintf(want, sizeof want, "\"once %s\"", once);
+	cr_assert(strstr(r.out, want), "no %s slice in the export", want);
+	h_free(&r);
+}
+
 /* ---- lockorder ---- */
 
 static void lockorder(const char *mode, int fail_status, const char *expect)

@@ -370,6 +370,40 @@ Test(check, syscall_end_without_begin_or_status)
 	expect_bad(&t, WEFT_CHECK_INCONSISTENT, "SYSCALL_END read without its SYSCALL_BEGIN or a STATUS");
 }
 
+#define O1 0x5000u  /* a once control */
+
+/* A pthread_once wait: begun by its ONCE_BEGIN (variant 0) or by a
+ * STATUS in BLOCKED_ONCE (1), or an ONCE_END with neither (2); or an
+ * ONCE_END on another control than the one waited on (3). */
+static void build_once(struct tg *t, int variant)
+{
+	tg_init(t);
+	tg_clock(t, 1);
+	tg_batch(t, 1, 1, 1000);
+	if (variant == 1) {
+		TG(t, STATUS, 1000, WEFT_STATE_BLOCKED_ONCE, 0, O1, 500);
+	} else {
+		TG(t, THREAD_START, 1000, 0, 101, 0);
+		if (variant != 2)
+			TG(t, ONCE_BEGIN, 1010, variant == 3 ? O1 + 8 : O1, 0);
+	}
+	TG(t, ONCE_END, 1020, O1, 0, 0);
+	tg_gen_end(t, 1, 1);
+}
+
+Test(check, once_end_without_begin_or_status)
+{
+	struct tg t;
+	build_once(&t, 0);
+	expect_ok(&t);
+	build_once(&t, 1);
+	expect_ok(&t);
+	build_once(&t, 2);
+	expect_bad(&t, WEFT_CHECK_INCONSISTENT, "no ONCE_BEGIN before it (the thread is RUNNING)");
+	build_once(&t, 3);
+	expect_bad(&t, WEFT_CHECK_INCONSISTENT, "no ONCE_BEGIN before it (the thread is BLOCKED_ONCE)");
+}
+
 static void build_status_continuity(struct tg *t, int broken)
 {
 	tg_init(t);
