@@ -11,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 static int parse_offset(const char *s, int *out)
 {
@@ -85,4 +87,16 @@ pid_t weft_control_thread(pid_t pid)
 	}
 	closedir(d);
 	return found;
+}
+
+int weft_send_request(pid_t pid, pid_t tid, int sig, int op)
+{
+	siginfo_t info;
+	memset(&info, 0, sizeof info);
+	info.si_signo = sig;
+	info.si_code = SI_QUEUE;
+	info.si_pid = getpid();
+	info.si_uid = getuid();
+	info.si_value.sival_int = (int)WEFT_REQUEST_MAGIC | op;
+	return (int)syscall(SYS_rt_tgsigqueueinfo, pid, tid, sig, &info);
 }

@@ -47,4 +47,8 @@ int weft_parse_signal(const char *text);
  * WEFT_CONTROL_THREAD_NAME), found in /proc, or 0. */
 pid_t weft_control_thread(pid_t pid);
 
+/* Sends request op to thread tid of process pid with signal sig, as
+ * `weft start|stop` do: 0, or -1 with errno set. */
+int weft_send_request(pid_t pid, pid_t tid, int sig, int op);
+
 #endif

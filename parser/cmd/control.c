@@ -237,18 +237,6 @@ static int report_exit(const char *what, const struct target *t, int sent)
 
 /* ---- the request and its answer ---- */
 
-static int send_request(pid_t pid, pid_t tid, int sig, int op)
-{
-	siginfo_t info;
-	memset(&info, 0, sizeof info);
-	info.si_signo = sig;
-	info.si_code = SI_QUEUE;
-	info.si_pid = getpid();
-	info.si_uid = getuid();
-	info.si_value.sival_int = (int)WEFT_REQUEST_MAGIC | op;
-	return (int)syscall(SYS_rt_tgsigqueueinfo, pid, tid, sig, &info);
-}
-
 /* The outcome of an acknowledgement from pid waiting on sigfd, or -1. */
 static int read_ack(int sigfd, pid_t pid)
 {
@@ -352,7 +340,7 @@ static int request(const char *what, int op, struct target *t, double timeout)
 			strerror(errno));
 		return WEFT_EXIT_BAD;
 	}
-	if (send_request(t->pid, t->tid, sig, op) != 0) {
+	if (weft_send_request(t->pid, t->tid, sig, op) != 0) {
 		int e = errno;
 		close(sigfd);
 		if (e == ESRCH && has_exited(t))

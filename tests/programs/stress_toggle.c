@@ -104,15 +104,8 @@ int main(int argc, char **argv)
 	int op = WEFT_REQ_START, status = 0;
 	while (now_s() - began < seconds) {
 		pause_us(rand_r(&seed) % (max_ms * 1000 + 1));
-		siginfo_t info;
-		memset(&info, 0, sizeof info);
-		info.si_signo = sig;
-		info.si_code = SI_QUEUE;
-		info.si_pid = getpid();
-		info.si_uid = getuid();
-		info.si_value.sival_int = (int)WEFT_REQUEST_MAGIC | op;
 		double sent = now_s();
-		if (syscall(SYS_rt_tgsigqueueinfo, (pid_t)pid, tid, sig, &info) != 0)
+		if (weft_send_request((pid_t)pid, tid, sig, op) != 0)
 			break; /* the process has ended */
 		int outcome = 0;
 		while (!outcome) {
