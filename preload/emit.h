@@ -177,7 +177,8 @@ static inline void weft_settle(uint8_t *result_at, int r)
 /*
  * The next number of object's sequence, for an event about to be written
  * in generation *gen inside the open section (nothing of the event written
- * yet).  When the object's counter is already in a later generation
+ * yet); hold says whether the thread has just taken the object
+ * exclusively or is releasing it (objseq.c).  When the object's counter is already in a later generation
  * (another thread numbered an event of the object after a boundary that
  * this section straddles), the event belongs in that generation too: the
  * section is closed and opened again, and *gen becomes the generation it
@@ -186,15 +187,15 @@ static inline void weft_settle(uint8_t *result_at, int r)
  * counter.  See objseq.c and format/SPEC.md, section 7.2.
  */
 static inline uint64_t weft_seq_take(struct weft_thread *t, uint32_t *gen,
-				     const void *object)
+				     const void *object, enum weft_hold hold)
 {
 	while (*gen) {
 		WEFT_TEST_POINT(WEFT_POINT_SEQ, object);
-		uint64_t seq = weft_objseq_next(object, *gen);
+		uint64_t seq = weft_objseq_next(t, object, *gen, hold);
 		if (likely(seq != WEFT_SEQ_LATE))
 			return seq;
 		if (unlikely(weft_nesting))
-			return weft_nested_seq_late(gen, object);
+			return weft_nested_seq_late(t, gen, object, hold);
 		uint32_t late = *gen;
 		weft_ev_end(t);
 		*gen = weft_ev_begin(t);

@@ -226,10 +226,12 @@ void weft_nested_close(struct weft_thread *t)
 	}
 }
 
-uint64_t weft_nested_seq_late(uint32_t *gen, const void *object)
+uint64_t weft_nested_seq_late(struct weft_thread *t, uint32_t *gen,
+			      const void *object, enum weft_hold hold)
 {
 	uint32_t now = atomic_load_explicit(&weft_generation, memory_order_acquire);
-	uint64_t seq = now > *gen ? weft_objseq_next(object, now) : WEFT_SEQ_LATE;
+	uint64_t seq = now > *gen ? weft_objseq_next(t, object, now, hold)
+				  : WEFT_SEQ_LATE;
 	if (seq == WEFT_SEQ_LATE) {
 		*gen = 0;
 		return 0;

@@ -75,13 +75,15 @@
 
 /* Opens the section that records an event on obj (an acquisition's
  * outcome, a release, a lifetime event); *seq gets the object's next
- * sequence number when the event takes one (ok), else 0.  Returns the
- * generation to write in, 0 for none. */
+ * sequence number when the event takes one (ok), else 0; hold says what
+ * the event does to an exclusive hold (objseq.c).  Returns the generation
+ * to write in, 0 for none. */
 static inline uint32_t weft_outcome_open(struct weft_thread *self,
-					 const void *obj, int ok, uint64_t *seq)
+					 const void *obj, int ok,
+					 enum weft_hold hold, uint64_t *seq)
 {
 	uint32_t g = weft_ev_begin(self);
-	*seq = ok ? weft_seq_take(self, &g, obj) : 0;
+	*seq = ok ? weft_seq_take(self, &g, obj, hold) : 0;
 	return g;
 }
 
@@ -144,7 +146,8 @@ static inline void weft_outcome_close(struct weft_thread *self,
 		return (call);
 
 /*
- * A release: stamped, numbered and written before the real call, in a
+ * A release: stamped, numbered (hold: WEFT_HOLD_RELEASED for a lock,
+ * whose holder numbers it cheaply) and written before the real call, in a
  * section that spans the call, so no generation boundary falls between the
  * event and the state change it records; the event's last argument, the
  * call's result, is settled when the call returns (result(r, err) gives
@@ -152,18 +155,19 @@ static inline void weft_outcome_close(struct weft_thread *self,
  * WEFT_RELEASE_UNSETTLED is the same for an event with no result (signal,
  * broadcast).
  */
-#define WEFT_RELEASE(NAME, obj, result, call)                                 \
-	WEFT_RELEASE_WITH(WEFT_EMIT_PENDING, NAME, obj, result, call)
+#define WEFT_RELEASE(NAME, obj, hold, result, call)                           \
+	WEFT_RELEASE_WITH(WEFT_EMIT_PENDING, NAME, obj, hold, result, call)
 #define WEFT_RELEASE_UNSETTLED(NAME, obj, call)                               \
-	WEFT_RELEASE_WITH(WEFT_EMIT_UNSETTLED, NAME, obj, weft_returned, call)
+	WEFT_RELEASE_WITH(WEFT_EMIT_UNSETTLED, NAME, obj, WEFT_HOLD_NONE,    \
+			  weft_returned, call)
 #define WEFT_EMIT_UNSETTLED(t, gen, NAME, ts, result_at, ...)                 \
 	WEFT_EMIT(t, gen, NAME, ts, __VA_ARGS__)
 
-#define WEFT_RELEASE_WITH(EMITTER, NAME, obj, result, call)                   \
+#define WEFT_RELEASE_WITH(EMITTER, NAME, obj, hold, result, call)             \
 	WEFT_ENTER_OR_CALL(call)                                              \
 	uint64_t ts_ = weft_now(), seq_;                                      \
 	uint8_t *result_at_ = NULL;                                           \
-	uint32_t g_ = weft_outcome_open(self, obj, 1, &seq_);                 \
+	uint32_t g_ = weft_outcome_open(self, obj, 1, hold, &seq_);           \
 	if (g_)                                                               \
 		EMITTER(self, g_, NAME, ts_, result_at_, weft_obj(obj), seq_); \
 	WEFT_TEST_POINT(WEFT_POINT_CALL, obj);                                \
@@ -188,7 +192,7 @@ static inline void weft_outcome_close(struct weft_thread *self,
 	int r = (call);                                                       \
 	int err_ = errno;                                                     \
 	uint64_t ts_ = weft_now(), seq_;                                      \
-	uint32_t g_ = weft_outcome_open(self, obj, 1, &seq_);                 \
+	uint32_t g_ = weft_outcome_open(self, obj, 1, WEFT_HOLD_NONE, &seq_); \
 	if (g_)                                                               \
 		WEFT_EMIT(self, g_, NAME, ts_, weft_obj(obj), seq_, stack_,   \
 			  (uint64_t)result(r, err_));                         \

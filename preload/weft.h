@@ -99,6 +99,13 @@ struct weft_nested_event {
 	uint64_t args[8];
 };
 
+/* The slots of the last objects a thread numbered (objseq.c). */
+#define WEFT_SEQ_CACHE 4
+struct weft_seq_cache {
+	uint64_t key;
+	struct objseq_slot *slot;
+};
+
 /*
  * One traced thread.  Its buffers are written only by the thread itself,
  * inside its seqlock, while the generation they belong to is current; once
@@ -123,6 +130,7 @@ struct weft_thread {
 	 * losses only: one counted after a generation began is not written
 	 * into the one before). */
 	_Atomic uint64_t lost[2];
+	struct weft_seq_cache seq_cache[WEFT_SEQ_CACHE];
 
 	/* Current states, kept even while tracing is off, for STATUS:
 	 * states[levels - 1] is the innermost (levels may exceed
@@ -256,9 +264,14 @@ void weft_thread_reset_after_fork(struct weft_thread *survivor);
 void weft_thread_set_name(struct weft_thread *t, const char *name, size_t len);
 size_t weft_thread_get_name(struct weft_thread *t, char out[16]);
 
-/* objseq.c: per-object sequence numbers, restarting in each generation */
+/* objseq.c: per-object sequence numbers, restarting in each generation.
+ * What the numbering thread knows about holding the object: it has just
+ * acquired it exclusively, it is releasing it (exclusively held, if it
+ * took it so), or neither (a shared object, or a read hold). */
+enum weft_hold { WEFT_HOLD_NONE, WEFT_HOLD_TAKEN, WEFT_HOLD_RELEASED };
 #define WEFT_SEQ_LATE UINT64_MAX /* the object is already in a later generation */
-uint64_t weft_objseq_next(const void *object, uint32_t gen);
+uint64_t weft_objseq_next(struct weft_thread *t, const void *object,
+			  uint32_t gen, enum weft_hold hold);
 void weft_objseq_init(void);
 void weft_objseq_reset_after_fork(void);
 
@@ -307,7 +320,8 @@ int weft_nested_emit(struct weft_thread *t, uint32_t gen, uint8_t code,
 		     uint64_t ts, const uint64_t *args, unsigned nargs,
 		     uint8_t **result_at);
 void weft_nested_close(struct weft_thread *t);
-uint64_t weft_nested_seq_late(uint32_t *gen, const void *object);
+uint64_t weft_nested_seq_late(struct weft_thread *t, uint32_t *gen,
+			      const void *object, enum weft_hold hold);
 void weft_nested_drop(struct weft_thread *t);
 
 /* thread_events.c: a thread's first and last records */

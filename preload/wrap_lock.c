@@ -46,10 +46,11 @@ static int lock_busy(int r, int err)
 
 /* Records the outcome of an acquisition of obj: ACQUIRE (the object, its
  * number, the kind's arguments, flags) when ok, else FAIL (the object, the
- * kind's arguments, flags, the error r). */
-#define LOCK_RESULT(ACQUIRE, FAIL, self, obj, ok, r, flags, prev, ...)        \
+ * kind's arguments, flags, the error r).  hold: WEFT_HOLD_TAKEN when an
+ * acquisition holds the object exclusively. */
+#define LOCK_RESULT(ACQUIRE, FAIL, self, obj, ok, hold, r, flags, prev, ...)  \
 	uint64_t ts = weft_now(), seq;                                        \
-	uint32_t g = weft_outcome_open(self, obj, ok, &seq);                  \
+	uint32_t g = weft_outcome_open(self, obj, ok, hold, &seq);            \
 	if (g && (ok))                                                        \
 		WEFT_EMIT(self, g, ACQUIRE, ts, weft_obj(obj), seq,           \
 			  ##__VA_ARGS__, flags);                              \
@@ -75,7 +76,8 @@ static void mutex_result(struct weft_thread *self, void *m, int unused, int r,
 	(void)unused, (void)err;
 	if (r == EOWNERDEAD)
 		flags |= WEFT_FLAG_OWNERDEAD;
-	LOCK_RESULT(MUTEX_ACQUIRE, MUTEX_FAIL, self, m, acquired(r), r, flags, prev)
+	LOCK_RESULT(MUTEX_ACQUIRE, MUTEX_FAIL, self, m, acquired(r),
+		    WEFT_HOLD_TAKEN, r, flags, prev)
 }
 
 WEFT_ACQUIRERS(mutex, pthread_mutex_t, 0, pthread_mutex_lock,
@@ -84,7 +86,8 @@ WEFT_ACQUIRERS(mutex, pthread_mutex_t, 0, pthread_mutex_lock,
 
 WEFT_VISIBLE int pthread_mutex_unlock(pthread_mutex_t *m)
 {
-	WEFT_RELEASE(MUTEX_UNLOCK, m, weft_returned, REAL(pthread_mutex_unlock)(m))
+	WEFT_RELEASE(MUTEX_UNLOCK, m, WEFT_HOLD_RELEASED, weft_returned,
+		      REAL(pthread_mutex_unlock)(m))
 }
 
 /* ---- reader-writer locks: arg is the mode ---- */
@@ -102,8 +105,10 @@ static void rwlock_result(struct weft_thread *self, void *l, int mode, int r,
 			  int err, uint64_t flags, const struct weft_state *prev)
 {
 	(void)err;
-	LOCK_RESULT(RWLOCK_ACQUIRE, RWLOCK_FAIL, self, l, r == 0, r, flags, prev,
-		    (uint64_t)mode)
+	enum weft_hold hold = mode == WEFT_RW_WRITE ? WEFT_HOLD_TAKEN
+						    : WEFT_HOLD_NONE;
+	LOCK_RESULT(RWLOCK_ACQUIRE, RWLOCK_FAIL, self, l, r == 0, hold, r, flags,
+		    prev, (uint64_t)mode)
 }
 
 WEFT_ACQUIRERS(rwlock, pthread_rwlock_t, WEFT_RW_READ, pthread_rwlock_rdlock,
@@ -116,7 +121,8 @@ WEFT_ACQUIRERS(rwlock, pthread_rwlock_t, WEFT_RW_WRITE, pthread_rwlock_wrlock,
 
 WEFT_VISIBLE int pthread_rwlock_unlock(pthread_rwlock_t *l)
 {
-	WEFT_RELEASE(RWLOCK_UNLOCK, l, weft_returned, REAL(pthread_rwlock_unlock)(l))
+	WEFT_RELEASE(RWLOCK_UNLOCK, l, WEFT_HOLD_RELEASED, weft_returned,
+		      REAL(pthread_rwlock_unlock)(l))
 }
 
 /* ---- spin locks: they never block in the kernel, so no BLOCK record
@@ -137,7 +143,8 @@ static void spin_result(struct weft_thread *self, volatile void *l, int unused,
 {
 	(void)unused, (void)err;
 	const void *obj = (const void *)l;
-	LOCK_RESULT(SPIN_ACQUIRE, SPIN_FAIL, self, obj, r == 0, r, flags, prev)
+	LOCK_RESULT(SPIN_ACQUIRE, SPIN_FAIL, self, obj, r == 0, WEFT_HOLD_TAKEN,
+		    r, flags, prev)
 }
 
 WEFT_VISIBLE int pthread_spin_lock(pthread_spinlock_t *l)
@@ -154,5 +161,6 @@ WEFT_VISIBLE int pthread_spin_trylock(pthread_spinlock_t *l)
 WEFT_VISIBLE int pthread_spin_unlock(pthread_spinlock_t *l)
 {
 	const void *obj = (const void *)l;
-	WEFT_RELEASE(SPIN_UNLOCK, obj, weft_returned, REAL(pthread_spin_unlock)(l))
+	WEFT_RELEASE(SPIN_UNLOCK, obj, WEFT_HOLD_RELEASED, weft_returned,
+		      REAL(pthread_spin_unlock)(l))
 }

@@ -44,7 +44,7 @@ static struct weft_state cond_begin(struct weft_thread *self, void *c, void *m)
 	uint64_t stack = weft_stack();
 	uint64_t ts = weft_now();
 	uint32_t g = weft_ev_begin(self);
-	uint64_t seq = weft_seq_take(self, &g, m);
+	uint64_t seq = weft_seq_take(self, &g, m, WEFT_HOLD_RELEASED);
 	if (g)
 		WEFT_EMIT(self, g, COND_WAIT_BEGIN, ts, weft_obj(c), weft_obj(m),
 			  seq, stack);
@@ -64,7 +64,9 @@ static void cond_end(struct weft_thread *self, void *c, void *m, int r,
 	 * wait that failed before releasing it (EINVAL, EPERM) is numbered
 	 * right after its begin, while the thread still holds it, so the
 	 * reader can give it back (format/SPEC.md, section 7.4). */
-	uint32_t g = weft_outcome_open(self, m, 1, &seq);
+	int reheld = r == 0 || r == ETIMEDOUT || r == ECANCELED || r == EOWNERDEAD;
+	uint32_t g = weft_outcome_open(self, m, 1,
+				       reheld ? WEFT_HOLD_TAKEN : WEFT_HOLD_NONE, &seq);
 	if (g)
 		WEFT_EMIT(self, g, COND_WAIT_END, ts, weft_obj(c), weft_obj(m), seq,
 			  weft_err(r));
@@ -138,7 +140,7 @@ WEFT_VISIBLE int pthread_barrier_wait(pthread_barrier_t *b)
 	uint64_t stack = weft_stack();
 	uint64_t ts = weft_now();
 	uint32_t g = weft_ev_begin(self);
-	uint64_t seq = weft_seq_take(self, &g, b);
+	uint64_t seq = weft_seq_take(self, &g, b, WEFT_HOLD_NONE);
 	if (g)
 		WEFT_EMIT(self, g, BARRIER_BEGIN, ts, weft_obj(b), seq, stack);
 	struct weft_state prev = weft_state_enter(self, WEFT_STATE_BLOCKED_BARRIER, 0,
@@ -233,7 +235,7 @@ static void sem_result(struct weft_thread *self, sem_t *s, int unused, int r,
 {
 	(void)unused;
 	uint64_t ts = weft_now(), seq;
-	uint32_t g = weft_outcome_open(self, s, r == 0, &seq);
+	uint32_t g = weft_outcome_open(self, s, r == 0, WEFT_HOLD_NONE, &seq);
 	if (g)
 		WEFT_EMIT(self, g, SEM_WAIT_END, ts, weft_obj(s), seq, flags,
 			  r == 0 ? 0 : (uint64_t)err);
@@ -246,7 +248,7 @@ WEFT_ACQUIRERS(sem, sem_t, 0, sem_wait, sem_timedwait, sem_clockwait,
 
 WEFT_VISIBLE int sem_post(sem_t *s)
 {
-	WEFT_RELEASE(SEM_POST, s, weft_errno_result, REAL(sem_post)(s))
+	WEFT_RELEASE(SEM_POST, s, WEFT_HOLD_NONE, weft_errno_result, REAL(sem_post)(s))
 }
 
 /* Every semaphore sem_open gives is shared with whatever other process

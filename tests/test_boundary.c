@@ -14,6 +14,7 @@
  */
 #include <criterion/criterion.h>
 #include <criterion/parameterized.h>
+#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -118,4 +119,38 @@ Test(boundary, hooks_only_in_the_test_build, .timeout = 30)
 	cr_assert_eq(res.status, 2, "exit %d", res.status);
 	cr_assert(strstr(res.err, "libweft-test.so"), "%s", res.err);
 	h_free(&res);
+}
+
+/* A fork child starts from an empty table of sequence counters but keeps
+ * its thread's cache of counter slots: a cached slot must be checked
+ * against the object before use, or two objects share a counter (see
+ * tests/programs/fork_collide.c). */
+Test(boundary, fork_child_counts_each_object_apart, .timeout = 60)
+{
+	char pattern[4096], preload[4200], output[4200];
+	snprintf(pattern, sizeof pattern, "%s/collide-%%p.trace", h_tmpdir());
+	snprintf(preload, sizeof preload, "LD_PRELOAD=%s",
+		 getenv("WEFT_TEST_HOOKED_PRELOAD"));
+	snprintf(output, sizeof output, "WEFT_OUTPUT=%s", pattern);
+	char *env[] = { preload, output, NULL };
+	char *argv[] = { (char *)h_program("fork_collide"), NULL };
+	struct run_result res;
+	h_run(argv, env, &res);
+	cr_assert_eq(res.status, 0, "exit %d: %s", res.status, res.err);
+	cr_assert_str_eq(res.out, "ok\n");
+	h_free(&res);
+
+	DIR *dir = opendir(h_tmpdir());
+	cr_assert(dir);
+	int traces = 0;
+	for (struct dirent *e; (e = readdir(dir));) {
+		if (strncmp(e->d_name, "collide-", 8))
+			continue;
+		char path[8192];
+		snprintf(path, sizeof path, "%s/%s", h_tmpdir(), e->d_name);
+		h_assert_checks(path);
+		traces++;
+	}
+	closedir(dir);
+	cr_assert_eq(traces, 2, "the parent's trace and the child's");
 }
