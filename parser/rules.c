@@ -114,12 +114,14 @@ SAME_ARG(STATUS_NESTED, STATUS, STATE);
 SAME_ARG(STATUS_NESTED, STATUS, SYSCALL);
 SAME_ARG(STATUS_NESTED, STATUS, OBJECT);
 
-/* The state a STATUS or STATUS_NESTED record with arguments a states. */
+/* The state a STATUS or STATUS_NESTED record with arguments a states.  A
+ * condition wait stated so began in an earlier generation: how it found
+ * its mutex is not known. */
 static struct state stated(const uint64_t *a)
 {
 	return (struct state){ (uint8_t)a[WEFT_ARG_STATUS_STATE],
 			       (uint8_t)a[WEFT_ARG_STATUS_SYSCALL],
-			       a[WEFT_ARG_STATUS_OBJECT], 0, 0, 0 };
+			       a[WEFT_ARG_STATUS_OBJECT], HOLDER_UNKNOWN, 0, 0 };
 }
 
 /* A STATUS or STATUS_NESTED record (arguments a) states s (a syscall's
