@@ -28,6 +28,11 @@
  * code built with them, and a frame pointer used as a plain register is
  * never followed.
  *
+ * A cached rule is kept for the life of the process: code unloaded with
+ * dlclose and other code loaded at the same address later would be
+ * stepped with the old code's rules: its stacks may be wrong from there,
+ * and a step may read a wrong slot of the stack.
+ *
  * x86_64 only: the DWARF register numbers and the trampoline are that
  * architecture's.
  */
