@@ -548,20 +548,44 @@ static uint64_t rule_for(uintptr_t at, uintptr_t pc)
 	return learn(at, pc); /* the neighbourhood is full: not cached */
 }
 
-/* Starts from the frame of the caller of weft_unwind: this function keeps
- * a frame pointer (GCC keeps one in any function that asks for its frame
- * address), so its CFA is its frame pointer plus 16. */
-__attribute__((noinline)) int weft_unwind(uintptr_t *pcs, int max)
+/* The rules of the calling thread's last capture, frame by frame: a
+ * thread blocks again and again at the same few call sites, and these
+ * few lines of its own are reached faster than the shared cache's.  A
+ * capture nested in another (a signal handler's, while its thread was
+ * capturing) neither reads nor writes them, so an entry is never seen
+ * half-written. */
+#define MEMO_FRAMES 16
+
+struct memo_entry {
+	uintptr_t at;
+	uint64_t rule;
+};
+
+static __thread struct memo_entry memo[MEMO_FRAMES]
+	__attribute__((tls_model("initial-exec")));
+static __thread int capturing __attribute__((tls_model("initial-exec")));
+
+/* Walks up from a frame (its pc, stack pointer, frame pointer). */
+static int walk(uintptr_t pc, uintptr_t sp, uintptr_t fp, uintptr_t *pcs, int max,
+		int use_memo)
 {
-	const uintptr_t *frame = __builtin_frame_address(0);
-	uintptr_t pc = frame[1], sp = (uintptr_t)(frame + 2), fp = frame[0];
 	int fp_known = 1, exact = 0, n = 0;
 	while (n < max && pc) {
-		pcs[n++] = pc;
 		/* A return address is one past its call: the call's rule is
 		 * the one at the address before it. */
 		uintptr_t at = exact ? pc : pc - 1;
-		uint64_t r = rule_for(at, pc);
+		uint64_t r;
+		if (use_memo && n < MEMO_FRAMES) {
+			struct memo_entry *m = &memo[n];
+			if (m->at != at) {
+				m->rule = rule_for(at, pc);
+				m->at = at;
+			}
+			r = m->rule;
+		} else {
+			r = rule_for(at, pc);
+		}
+		pcs[n++] = pc;
 		uintptr_t cfa;
 		switch (RULE_KIND(r)) {
 		case RULE_STEP:
@@ -595,5 +619,19 @@ __attribute__((noinline)) int weft_unwind(uintptr_t *pcs, int max)
 			return n;
 		}
 	}
+	return n;
+}
+
+/* Starts from the frame of the caller of weft_unwind: this function keeps
+ * a frame pointer (GCC keeps one in any function that asks for its frame
+ * address), so its CFA is its frame pointer plus 16. */
+__attribute__((noinline)) int weft_unwind(uintptr_t *pcs, int max)
+{
+	const uintptr_t *frame = __builtin_frame_address(0);
+	int outermost = capturing++ == 0;
+	atomic_signal_fence(memory_order_seq_cst);
+	int n = walk(frame[1], (uintptr_t)(frame + 2), frame[0], pcs, max, outermost);
+	atomic_signal_fence(memory_order_seq_cst);
+	capturing--;
 	return n;
 }
