@@ -203,7 +203,8 @@ static uintptr_t rd_encoded(struct cur *c, uint8_t enc, uintptr_t datarel)
 struct cfi_state {
 	int cfa_reg;         /* REG_SP or REG_FP; anything else: unusable */
 	int64_t cfa_off;
-	int cfa_expr;        /* the CFA is a DWARF expression */
+	const uint8_t *cfa_expr; /* the CFA is this DWARF expression... */
+	uint64_t cfa_expr_len;   /* ...of this many bytes */
 	int fp_saved;        /* the caller's frame pointer is at CFA + fp_off */
 	int64_t fp_off;
 	int fp_other;        /* ...or somewhere this unwinder does not follow */
@@ -366,16 +367,16 @@ static int run_cfi(const uint8_t *p, const uint8_t *end, const struct cie *cie,
 		case 0x0c: /* def_cfa */
 			s->cfa_reg = (int)rd_uleb(&c);
 			s->cfa_off = (int64_t)rd_uleb(&c);
-			s->cfa_expr = 0;
+			s->cfa_expr = NULL;
 			break;
 		case 0x12: /* def_cfa_sf */
 			s->cfa_reg = (int)rd_uleb(&c);
 			s->cfa_off = rd_sleb(&c) * cie->data_align;
-			s->cfa_expr = 0;
+			s->cfa_expr = NULL;
 			break;
 		case 0x0d: /* def_cfa_register */
 			s->cfa_reg = (int)rd_uleb(&c);
-			s->cfa_expr = 0;
+			s->cfa_expr = NULL;
 			break;
 		case 0x0e: /* def_cfa_offset */
 			s->cfa_off = (int64_t)rd_uleb(&c);
@@ -387,8 +388,9 @@ static int run_cfi(const uint8_t *p, const uint8_t *end, const struct cie *cie,
 			uint64_t n = rd_uleb(&c);
 			if (n > (uint64_t)(c.end - c.p))
 				return -1;
+			s->cfa_expr = c.p;
+			s->cfa_expr_len = n;
 			c.p += n;
-			s->cfa_expr = 1;
 			break;
 		}
 		case 0x2e: /* GNU_args_size */
@@ -440,6 +442,24 @@ static int is_sigreturn(uintptr_t pc)
 	static const uint8_t code[] = { 0x48, 0xc7, 0xc0, 0x0f, 0x00, 0x00, 0x00,
 					0x0f, 0x05 };
 	return memcmp((const void *)pc, code, sizeof code) == 0;
+}
+
+/* The linker's CFA expression for a PLT entry: rsp + 8, plus 8 more once
+ * past the entry's push (its address's low four bits at least K):
+ * breg7 8; breg16 0; lit15; and; litK; ge; lit3; shl; plus.  A frame is
+ * in a PLT entry only when a signal interrupted it there, at an exact
+ * address, so the rule for that address is a plain one: made so, 1. */
+static int plt_cfa(struct cfi_state *s, uintptr_t at)
+{
+	static const uint8_t head[] = { 0x77, 0x08, 0x80, 0x00, 0x3f, 0x1a };
+	static const uint8_t tail[] = { 0x2a, 0x33, 0x24, 0x22 };
+	const uint8_t *e = s->cfa_expr;
+	if (s->cfa_expr_len != 11 || memcmp(e, head, sizeof head) != 0 ||
+	    e[6] < 0x30 || e[6] > 0x4f || memcmp(e + 7, tail, sizeof tail) != 0)
+		return 0;
+	s->cfa_reg = REG_SP;
+	s->cfa_off = (at & 15) >= (uintptr_t)(e[6] - 0x30) ? 16 : 8;
+	return 1;
 }
 
 /* The rule at code address `at` (a return address less one, or an
@@ -503,6 +523,8 @@ static uint64_t learn(uintptr_t at, uintptr_t pc)
 		return RULE_ONLY(RULE_STOP);
 	if (s.ra_undefined)
 		return RULE_ONLY(RULE_LAST);
+	if (s.cfa_expr && plt_cfa(&s, at))
+		s.cfa_expr = NULL;
 	if (s.cfa_expr)
 		return cie.signal_frame && is_sigreturn(pc)
 			       ? RULE_ONLY(RULE_SIGNAL)

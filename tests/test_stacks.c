@@ -3,7 +3,8 @@
  * with tests/programs/stack_shapes.c: what a capture costs in system
  * calls (none), and stacks an unwinder may trip on (deep recursion, code
  * without unwind information and a garbage frame pointer, a signal
- * handler's frame) captured without a crash and as far as they can be.
+ * handler's frame, a capture interrupted by a handler that captures)
+ * captured without a crash and as far as they can be.
  */
 #include <criterion/criterion.h>
 #include <stdint.h>
@@ -38,6 +39,8 @@ struct stacks_seen {
 	int stacks, deepest;
 	int in_range;      /* stacks with a pc in [lo, hi) */
 	int range_last;    /* ...where it is the outermost pc */
+	uint64_t outermost; /* the outermost pc of the first stack... */
+	int other_end;      /* ...and how many stacks end elsewhere */
 };
 
 static void see_stack(const struct weft_batch *b, const struct weft_record *rec,
@@ -47,7 +50,10 @@ static void see_stack(const struct weft_batch *b, const struct weft_record *rec,
 	struct stacks_seen *s = ctx;
 	if (rec->code != WEFT_EV_STACK)
 		return;
-	s->stacks++;
+	if (s->stacks++ == 0)
+		s->outermost = rec->pcs[rec->npcs - 1];
+	else
+		s->other_end += rec->pcs[rec->npcs - 1] != s->outermost;
 	if ((int)rec->npcs > s->deepest)
 		s->deepest = (int)rec->npcs;
 	for (uint32_t i = 0; i < rec->npcs; i++) {
@@ -116,6 +122,23 @@ Test(stacks, a_handler_stack_goes_on_into_the_interrupted_code, .timeout = 60)
 	walk_stacks(trace, &s);
 	cr_assert_eq(s.in_range, 1, "%d stacks pass through spin()", s.in_range);
 	cr_assert_eq(s.range_last, 0, "the stack ends in spin(), not in main");
+}
+
+/* Signals every 100 us, whose handler captures, interrupting the program
+ * anywhere, in a capture and in PLT entries too: every stack, the
+ * handler's through the signal frame included, goes on to the program's
+ * entry point. */
+Test(stacks, captures_interrupted_by_capturing_handlers, .timeout = 120)
+{
+	char *trace;
+	struct run_result r;
+	run_shape((char *[]){ "storm", "200000", NULL }, "storm", &trace, &r);
+	h_free(&r);
+	struct stacks_seen s = { 0 };
+	walk_stacks(trace, &s);
+	cr_assert_gt(s.stacks, 8, "%d stacks", s.stacks);
+	cr_assert_eq(s.other_end, 0, "%d of %d stacks end short of the entry point",
+		     s.other_end, s.stacks);
 }
 
 /* The system calls stack_shapes `calls N` makes under strace -f -c,

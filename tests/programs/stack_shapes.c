@@ -11,6 +11,9 @@
  *   stack_shapes signal    a write from a SIGALRM handler that interrupted
  *                          spin(); prints "spin 0xSTART 0xEND", where
  *                          spin's code lies
+ *   stack_shapes storm N   N writes from calls nested 1 to 8 deep, while a
+ *                          timer's SIGALRM handler writes every 100 us,
+ *                          interrupting them anywhere (in a capture too)
  *
  * Exit 0, or 1 when a call fails; 2 on bad arguments.
  */
@@ -21,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 static int devnull;
@@ -93,6 +97,32 @@ static int signal_shape(void)
 	return 0;
 }
 
+static void on_storm(int sig)
+{
+	(void)sig;
+	one_write();
+}
+
+static int storm(long n)
+{
+	struct sigaction sa;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_storm;
+	sa.sa_flags = SA_RESTART;
+	struct itimerval every = { { 0, 100 }, { 0, 100 } }, off = { { 0, 0 }, { 0, 0 } };
+	/* A first write binds write's PLT entry before the timer starts: the
+	 * dynamic linker's resolver keeps its CFA in a register no unwinder
+	 * following the stack and frame pointers can step from. */
+	if (one_write() || sigaction(SIGALRM, &sa, NULL) != 0 ||
+	    setitimer(ITIMER_REAL, &every, NULL) != 0)
+		return 1;
+	int r = 0;
+	for (long i = 0; i < n && !r; i++)
+		r = recurse((int)(i % 8));
+	setitimer(ITIMER_REAL, &off, NULL);
+	return r;
+}
+
 int main(int argc, char **argv)
 {
 	devnull = open("/dev/null", O_WRONLY);
@@ -110,6 +140,8 @@ int main(int argc, char **argv)
 	}
 	if (argc == 2 && !strcmp(argv[1], "signal"))
 		return signal_shape();
-	fprintf(stderr, "usage: stack_shapes deep N | nocfi | calls N | signal\n");
+	if (argc == 3 && !strcmp(argv[1], "storm"))
+		return storm(atol(argv[2]));
+	fprintf(stderr, "usage: stack_shapes deep N | nocfi | calls N | signal | storm N\n");
 	return 2;
 }
