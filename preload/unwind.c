@@ -2,7 +2,8 @@
  * unwind.c - the call stack of the calling thread, read from the call
  * frame information (CFI) the compiler leaves in every object's
  * .eh_frame, with each code address's rule learned once and kept in a
- * process-wide, lock-free cache.
+ * process-wide, lock-free cache (and the rules of a thread's last capture
+ * in a few lines of its own, nearer at hand).
  *
  * A frame is stepped with one rule: where its canonical frame address
  * (CFA) is (the stack pointer or the frame pointer plus an offset), where
@@ -20,8 +21,9 @@
  * Only what the CFI vouches for is read: stepping stops at an address with
  * no FDE (code without unwind information: generated code, some
  * hand-written assembly), at a rule this unwinder does not follow (a CFA
- * or a register given by a DWARF expression, other than the kernel's
- * signal return trampoline, whose saved context is read instead), at the
+ * based on another register, a CFA or a register given by a DWARF
+ * expression, other than the linker's for a PLT entry and the signal
+ * return trampoline's, whose saved context is read instead), at the
  * outermost frame (the CFI marks its return address undefined), and when
  * a step would not move up the stack.  Frame pointers are never guessed
  * at, so code built without them (-O2 omits them) unwinds as well as
