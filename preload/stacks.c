@@ -154,9 +154,10 @@ uint64_t weft_stack_capture(void)
 			}
 			st = expected;
 		}
-		while (st == SLOT_FILLING)
-			st = atomic_load_explicit(&s->state, memory_order_acquire);
-		if (same_stack(s, hash, pcs, depth))
+		/* A slot being filled is passed over, never waited for: its
+		 * filler may be the code this signal handler interrupted.  The
+		 * same stack may then get a second slot (and id). */
+		if (st == SLOT_READY && same_stack(s, hash, pcs, depth))
 			return idx + 1;
 	}
 	return 0; /* table crowded: no stack for this event */
