@@ -1,0 +1,16 @@
+/*
+ * unwind.h - the calling thread's call stack, from the compiler's call
+ * frame information (unwind.c says how and why).
+ */
+#ifndef WEFT_UNWIND_H
+#define WEFT_UNWIND_H
+
+#include <stdint.h>
+
+/* Stores the return addresses of the calling thread's frames, innermost
+ * first and starting with weft_unwind's caller's own, into pcs (at most
+ * max); returns how many.  No system call, lock or allocation;
+ * async-signal-safe and reentrant. */
+int weft_unwind(uintptr_t *pcs, int max);
+
+#endif
