@@ -1,0 +1,62 @@
+/*
+ * lockcount.h - contention mode's hot path: an acquisition of a mutex,
+ * rwlock or spin lock whose try found the lock free is counted in the
+ * thread's table, by lock, instead of recorded (no clock read, no event).
+ * The counts reach the trace as LOCK_COUNTS records (lockcount.c).
+ */
+#ifndef WEFT_LOCKCOUNT_H
+#define WEFT_LOCKCOUNT_H
+
+#include "emit.h"
+#include "enter.h"
+
+/* Whether tracing runs in contention mode (WEFT_MODE). */
+static inline int weft_light(void)
+{
+	return weft_config.mode == WEFT_MODE_CONTENTION;
+}
+
+/* The slot of (object, kind) in a thread's table. */
+static inline unsigned weft_count_slot(uint64_t object, uint64_t kind)
+{
+	return (unsigned)(((object >> 3) + kind) * 0x9e3779b97f4a7c15ull >> 60) %
+	       WEFT_COUNT_SLOTS;
+}
+
+/*
+ * Counts an uncontended acquisition of object (kind: a WEFT_COUNT_*) by
+ * the calling thread, in a section of its own, so the generation the count
+ * belongs to cannot be retired while the count changes.  Returns 1 when it
+ * is done with (counted, or not traced at all), 0 when the caller must
+ * record it as an event instead: a signal handler that interrupted one of
+ * its thread's sections (which may be changing the same table).
+ */
+static inline int weft_count_acquired(const volatile void *object, uint64_t kind)
+{
+	if (unlikely(weft_busy))
+		return 0;
+	struct weft_thread *t = weft_enter();
+	if (unlikely(!t))
+		return 1;
+	uint32_t g = weft_ev_begin(t);
+	if (likely(g)) {
+		unsigned s = g & 1;
+		if (unlikely(t->counts_gen[s] != g)) {
+			/* What the table holds belongs to a retired
+			 * generation, which has written it out. */
+			for (unsigned i = 0; i < WEFT_COUNT_SLOTS; i++)
+				t->counts[s][i].acquisitions = 0;
+			t->counts_gen[s] = g;
+		}
+		uint64_t key = weft_obj((const void *)object);
+		struct weft_lock_count *c = &t->counts[s][weft_count_slot(key, kind)];
+		if (likely(c->object == key && c->kind == kind && c->acquisitions))
+			c->acquisitions++;
+		else
+			weft_counts_evict(t, g, c, key, kind);
+	}
+	weft_ev_end(t);
+	return 1;
+}
+
+#endif
