@@ -17,19 +17,38 @@
 #include "lockcount.h"
 #include "tablebuf.h"
 
-/* In the thread's open section of gen: writes the count in slot c out and
- * gives the slot to (object, kind), counted once. */
-void weft_counts_evict(struct weft_thread *t, uint32_t gen,
-		       struct weft_lock_count *c, uint64_t object, uint64_t kind)
+/*
+ * In the thread's open section of gen, which has not looked at its buffer:
+ * counts an acquisition of (object, kind) that is not in slot c.  The
+ * thread's first count in gen makes sure its buffer for gen is started (so
+ * the thread's records of gen open with its STATUS before the advancer
+ * writes any count for it) and empties what an earlier generation left in
+ * the table; a count in slot c for another lock is written out.  When the
+ * buffer cannot be had, the acquisition is counted as lost.
+ */
+void weft_counts_miss(struct weft_thread *t, uint32_t gen,
+		      struct weft_lock_count *c, uint64_t object, uint64_t kind)
 {
-	if (c->acquisitions) {
+	unsigned s = gen & 1;
+	int first = t->counts_gen[s] != gen;
+	if ((first || c->acquisitions) && !weft_buffer_ready(t, gen) &&
+	    weft_buffer_prepare(t, gen) == 0)
+		return;
+	if (first) {
+		for (unsigned i = 0; i < WEFT_COUNT_SLOTS; i++)
+			t->counts[s][i].acquisitions = 0;
+		t->counts_gen[s] = gen;
+	} else if (c->acquisitions && !(c->object == object && c->kind == kind)) {
 		uint64_t ts = weft_now();
 		WEFT_EMIT(t, gen, LOCK_COUNTS, ts, c->object, c->kind,
 			  c->acquisitions);
+		c->acquisitions = 0;
 	}
-	c->object = object;
-	c->kind = kind;
-	c->acquisitions = 1;
+	if (c->acquisitions == 0) {
+		c->object = object;
+		c->kind = kind;
+	}
+	c->acquisitions++;
 }
 
 /* The calling thread is exiting: its counts of the current generation

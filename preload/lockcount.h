@@ -29,32 +29,26 @@ static inline unsigned weft_count_slot(uint64_t object, uint64_t kind)
  * belongs to cannot be retired while the count changes.  Returns 1 when it
  * is done with (counted, or not traced at all), 0 when the caller must
  * record it as an event instead: a signal handler that interrupted one of
- * its thread's sections (which may be changing the same table).
+ * its thread's sections (which may be changing the same table).  The
+ * common case, a lock already in the table, looks at no buffer: the
+ * thread's first count in a generation and an eviction do (lockcount.c).
  */
-static inline int weft_count_acquired(const volatile void *object, uint64_t kind)
+static inline __attribute__((always_inline)) int
+weft_count_acquired(const volatile void *object, uint64_t kind)
 {
 	if (unlikely(weft_busy))
 		return 0;
 	struct weft_thread *t = weft_enter();
 	if (unlikely(!t))
 		return 1;
-	uint32_t g = weft_ev_begin(t);
-	if (likely(g)) {
-		unsigned s = g & 1;
-		if (unlikely(t->counts_gen[s] != g)) {
-			/* What the table holds belongs to a retired
-			 * generation, which has written it out. */
-			for (unsigned i = 0; i < WEFT_COUNT_SLOTS; i++)
-				t->counts[s][i].acquisitions = 0;
-			t->counts_gen[s] = g;
-		}
-		uint64_t key = weft_obj((const void *)object);
-		struct weft_lock_count *c = &t->counts[s][weft_count_slot(key, kind)];
-		if (likely(c->object == key && c->kind == kind && c->acquisitions))
-			c->acquisitions++;
-		else
-			weft_counts_evict(t, g, c, key, kind);
-	}
+	uint32_t g = weft_section_open(t);
+	uint64_t key = weft_obj((const void *)object);
+	struct weft_lock_count *c = &t->counts[g & 1][weft_count_slot(key, kind)];
+	if (likely(g && t->counts_gen[g & 1] == g && c->object == key &&
+		   c->kind == kind && c->acquisitions))
+		c->acquisitions++;
+	else if (g)
+		weft_counts_miss(t, g, c, key, kind);
 	weft_ev_end(t);
 	return 1;
 }

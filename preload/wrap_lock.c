@@ -64,6 +64,23 @@ static int lock_busy(int r, int err)
 			  flags, weft_err(r));                                \
 	weft_outcome_close(self, prev);
 
+/* The unlock function name of a lock of type, recorded as NAME on obj
+ * (an expression of its argument l).  In contention mode, and with
+ * tracing off, it is the real call alone; the recording is a function of
+ * its own, so that the real call alone pays for none of its frame. */
+#define LOCK_RELEASE(name, type, NAME, l, obj)                                \
+	static __attribute__((noinline)) int name##_recorded(type *l)         \
+	{                                                                     \
+		WEFT_RELEASE(NAME, obj, WEFT_HOLD_RELEASED, weft_returned,    \
+			     REAL(name)(l))                                   \
+	}                                                                     \
+	WEFT_VISIBLE int name(type *l)                                        \
+	{                                                                     \
+		if (weft_light() || likely(weft_off()))                       \
+			return REAL(name)(l);                                 \
+		return name##_recorded(l);                                    \
+	}
+
 /* ---- mutexes ---- */
 
 #define mutex_busy lock_busy
@@ -90,13 +107,7 @@ WEFT_ACQUIRERS(mutex, pthread_mutex_t, 0, pthread_mutex_lock,
 	       pthread_mutex_timedlock, pthread_mutex_clocklock,
 	       pthread_mutex_trylock)
 
-WEFT_VISIBLE int pthread_mutex_unlock(pthread_mutex_t *m)
-{
-	if (weft_light())
-		return REAL(pthread_mutex_unlock)(m);
-	WEFT_RELEASE(MUTEX_UNLOCK, m, WEFT_HOLD_RELEASED, weft_returned,
-		      REAL(pthread_mutex_unlock)(m))
-}
+LOCK_RELEASE(pthread_mutex_unlock, pthread_mutex_t, MUTEX_UNLOCK, m, m)
 
 /* ---- reader-writer locks: arg is the mode ---- */
 
@@ -129,13 +140,7 @@ WEFT_ACQUIRERS(rwlock, pthread_rwlock_t, WEFT_RW_WRITE, pthread_rwlock_wrlock,
 	       pthread_rwlock_timedwrlock, pthread_rwlock_clockwrlock,
 	       pthread_rwlock_trywrlock)
 
-WEFT_VISIBLE int pthread_rwlock_unlock(pthread_rwlock_t *l)
-{
-	if (weft_light())
-		return REAL(pthread_rwlock_unlock)(l);
-	WEFT_RELEASE(RWLOCK_UNLOCK, l, WEFT_HOLD_RELEASED, weft_returned,
-		      REAL(pthread_rwlock_unlock)(l))
-}
+LOCK_RELEASE(pthread_rwlock_unlock, pthread_rwlock_t, RWLOCK_UNLOCK, l, l)
 
 /* ---- spin locks: they never block in the kernel, so no BLOCK record
  * and no blocked state; CONTENDED means the thread had to spin ---- */
@@ -171,11 +176,5 @@ WEFT_VISIBLE int pthread_spin_trylock(pthread_spinlock_t *l)
 	WEFT_TRY(spin, l, 0, REAL(pthread_spin_trylock)(l))
 }
 
-WEFT_VISIBLE int pthread_spin_unlock(pthread_spinlock_t *l)
-{
-	if (weft_light())
-		return REAL(pthread_spin_unlock)(l);
-	const void *obj = (const void *)l;
-	WEFT_RELEASE(SPIN_UNLOCK, obj, WEFT_HOLD_RELEASED, weft_returned,
-		      REAL(pthread_spin_unlock)(l))
-}
+LOCK_RELEASE(pthread_spin_unlock, pthread_spinlock_t, SPIN_UNLOCK, l,
+	     (const void *)l)
