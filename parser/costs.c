@@ -208,6 +208,10 @@ void costs_add(void *p, const struct tl_item *it)
 		o->acquisitions++;
 		o->contended += it->acq.contended;
 		break;
+	case TL_COUNTS:
+		o = object(c, it->counts.lock, tl_lock_names[it->counts.kind], 1);
+		o->acquisitions += it->counts.acquisitions;
+		break;
 	case TL_HOLD:
 		o = object(c, it->hold.lock, tl_lock_names[it->hold.kind], 1);
 		if (!it->hold.cut) {

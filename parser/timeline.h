@@ -76,6 +76,8 @@ enum tl_item_type {
 	TL_ACQUIRE,      /* a lock acquisition (also a cond wait taking its mutex back) */
 	TL_HOLD,         /* a lock hold ended */
 	TL_INSTANT,      /* cond signal or broadcast, sem post */
+	TL_COUNTS,       /* uncontended acquisitions counted, not recorded
+			    (contention mode: LOCK_COUNTS) */
 };
 
 struct tl_interval {
@@ -142,6 +144,13 @@ struct tl_hold {
 	int64_t caused_wait_ns;
 };
 
+struct tl_counts {
+	uint64_t lock;
+	enum tl_lock_kind kind;
+	uint8_t shared;           /* rwlock taken for reading */
+	uint64_t acquisitions;
+};
+
 struct tl_instant {
 	uint64_t object;
 	const char *what;         /* "signal", "broadcast", "post" */
@@ -158,6 +167,7 @@ struct tl_item {
 		struct tl_acquire acq;
 		struct tl_hold hold;
 		struct tl_instant inst;
+		struct tl_counts counts;
 	};
 };
 
