@@ -127,6 +127,8 @@ struct tl_acquire {
 	enum tl_lock_kind kind;
 	uint8_t shared, try_, contended, recursive;
 	uint8_t cond_reacquire;   /* a cond wait taking its mutex back */
+	uint8_t unheld;           /* starts no hold (contention mode: the
+				     lock's releases are not recorded) */
 	int64_t wait_ns;          /* blocked before it (0 when not seen) */
 	struct tl_site site;      /* the BLOCK's stack when it blocked */
 	const struct tl_held *held; /* what the thread held before it */
