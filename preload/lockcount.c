@@ -19,18 +19,22 @@
 
 /*
  * In the thread's open section of gen, which has not looked at its buffer:
- * counts an acquisition of (object, kind) that is not in slot c.  The
- * thread's first count in gen makes sure its buffer for gen is started (so
- * the thread's records of gen open with its STATUS before the advancer
- * writes any count for it) and empties what an earlier generation left in
- * the table; a count in slot c for another lock is written out.  When the
+ * counts an acquisition of (object, kind) that is in neither of its slots,
+ * c and other.  The thread's first count in gen makes sure its buffer for
+ * gen is started (so the thread's records of gen open with its STATUS
+ * before the advancer writes any count for it) and empties what an
+ * earlier generation left in the table.  The count takes an empty slot of
+ * the two, else c, whose count for another lock is written out.  When the
  * buffer cannot be had, the acquisition is counted as lost.
  */
 void weft_counts_miss(struct weft_thread *t, uint32_t gen,
-		      struct weft_lock_count *c, uint64_t object, uint64_t kind)
+		      struct weft_lock_count *c, struct weft_lock_count *other,
+		      uint64_t object, uint64_t kind)
 {
 	unsigned s = gen & 1;
 	int first = t->counts_gen[s] != gen;
+	if (!first && c->acquisitions && !other->acquisitions)
+		c = other;
 	if ((first || c->acquisitions) && !weft_buffer_ready(t, gen) &&
 	    weft_buffer_prepare(t, gen) == 0)
 		return;
@@ -115,3 +119,12 @@ void weft_counts_write_mode(struct weft_tablebuf *tb)
 	r.args[0] = (uint64_t)weft_config.mode;
 	weft_tb_record(tb, &r);
 }
+
+#ifdef WEFT_TEST_HOOKS
+/* The test build says which slot a lock's counts take first, so a test
+ * can make two locks compete for one. */
+WEFT_VISIBLE unsigned weft_test_count_slot(const void *object, unsigned kind)
+{
+	return weft_count_slot(weft_obj(object), kind);
+}
+#endif

@@ -16,7 +16,9 @@ static inline int weft_light(void)
 	return weft_config.mode == WEFT_MODE_CONTENTION;
 }
 
-/* The slot of (object, kind) in a thread's table. */
+/* The first slot of (object, kind) in a thread's table; its second is
+ * the other of the pair (slot ^ 1), so two locks used in turn that hash
+ * to one slot do not write each other out. */
 static inline unsigned weft_count_slot(uint64_t object, uint64_t kind)
 {
 	return (unsigned)(((object >> 3) + kind) * 0x9e3779b97f4a7c15ull >> 60) %
@@ -43,12 +45,17 @@ weft_count_acquired(const volatile void *object, uint64_t kind)
 		return 1;
 	uint32_t g = weft_section_open(t);
 	uint64_t key = weft_obj((const void *)object);
-	struct weft_lock_count *c = &t->counts[g & 1][weft_count_slot(key, kind)];
-	if (likely(g && t->counts_gen[g & 1] == g && c->object == key &&
-		   c->kind == kind && c->acquisitions))
+	unsigned i = weft_count_slot(key, kind);
+	struct weft_lock_count *c = &t->counts[g & 1][i];
+	struct weft_lock_count *other = &t->counts[g & 1][i ^ 1];
+	int current = g && t->counts_gen[g & 1] == g;
+	if (likely(current && c->object == key && c->kind == kind && c->acquisitions))
 		c->acquisitions++;
+	else if (current && other->object == key && other->kind == kind &&
+		 other->acquisitions)
+		other->acquisitions++;
 	else if (g)
-		weft_counts_miss(t, g, c, key, kind);
+		weft_counts_miss(t, g, c, other, key, kind);
 	weft_ev_end(t);
 	return 1;
 }

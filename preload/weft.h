@@ -295,7 +295,8 @@ void weft_objseq_reset_after_fork(void);
 /* lockcount.c: contention mode's lock counts */
 struct weft_tablebuf;
 void weft_counts_miss(struct weft_thread *t, uint32_t gen,
-		      struct weft_lock_count *c, uint64_t object, uint64_t kind);
+		      struct weft_lock_count *c, struct weft_lock_count *other,
+		      uint64_t object, uint64_t kind);
 void weft_counts_flush(struct weft_thread *t);
 void weft_counts_retire(uint32_t gen);
 void weft_counts_write_mode(struct weft_tablebuf *tb);

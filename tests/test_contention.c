@@ -4,7 +4,8 @@
  * with exactly the numbers it did, its one forced contention as BLOCK and
  * a contended ACQUIRE, no release of a lock is recorded, every generation
  * says its mode, the counts of a rotated run land in the generations they
- * were made in, and the traces check.  Also: full mode is unchanged, a bad
+ * were made in, two locks used in turn whose counts take the same slot of
+ * the thread's table are each written once, and the traces check.  Also: full mode is unchanged, a bad
  * WEFT_MODE is one line and full mode, stats adds the counts, and a
  * misuse program runs and checks unchanged.
  */
@@ -175,6 +176,56 @@ Test(contention, counts_belong_to_their_generation, .timeout = 120)
 	cr_assert_eq(s.releases, 0);
 	for (uint32_t g = 1; g <= s.last_gen; g++)
 		cr_assert_eq(s.modes[g & 15], 1, "generation %u: no MODE", g);
+	assert_checks_light(trace);
+}
+
+/* The LOCK_COUNTS records of two mutexes, X and Y. */
+struct pair_seen {
+	uint64_t x, y;
+	uint64_t x_records, y_records, x_count, y_count;
+};
+
+static void on_pair_record(const struct weft_batch *b, const struct weft_record *rec,
+			   void *ctx)
+{
+	struct pair_seen *s = ctx;
+	(void)b;
+	if (rec->code != WEFT_EV_LOCK_COUNTS)
+		return;
+	uint64_t lock = rec->args[WEFT_ARG_LOCK_COUNTS_LOCK];
+	uint64_t n = rec->args[WEFT_ARG_LOCK_COUNTS_ACQUISITIONS];
+	if (lock == s->x) {
+		s->x_records++;
+		s->x_count += n;
+	} else if (lock == s->y) {
+		s->y_records++;
+		s->y_count += n;
+	}
+}
+
+Test(contention, two_locks_in_one_slot_do_not_evict_each_other, .timeout = 60)
+{
+	char *trace = h_trace_path("pair");
+	char preload_env[4200], output_env[4200];
+	snprintf(preload_env, sizeof preload_env, "LD_PRELOAD=%s",
+		 getenv("WEFT_TEST_HOOKED_PRELOAD"));
+	snprintf(output_env, sizeof output_env, "WEFT_OUTPUT=%s", trace);
+	char *env[] = { preload_env, output_env, "WEFT_MODE=contention", NULL };
+	char *argv[] = { (char *)h_program("lock_counts"), "pair", NULL };
+	struct run_result run;
+	h_run(argv, env, &run);
+	cr_assert_eq(run.status, 0, "%s", run.err);
+	struct pair_seen s = { 0 };
+	cr_assert_eq(sscanf(run.out, "X %" SCNx64 " Y %" SCNx64, &s.x, &s.y), 2, "%s",
+		     run.out);
+	h_free(&run);
+	char err[512];
+	cr_assert_eq(h_walk(trace, on_pair_record, &s, err, sizeof err), WEFT_READ_OK,
+		     "%s", err);
+	cr_assert_eq(s.x_count, 1000);
+	cr_assert_eq(s.y_count, 1000);
+	cr_assert_eq(s.x_records, 1, "X written out %" PRIu64 " times", s.x_records);
+	cr_assert_eq(s.y_records, 1, "Y written out %" PRIu64 " times", s.y_records);
 	assert_checks_light(trace);
 }
 

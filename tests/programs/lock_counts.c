@@ -16,6 +16,11 @@
  * pairs on A, so each of the generations 1 to 10 holds exactly 100 of
  * them.
  *
+ * With "pair" as argument (under the test build), the program instead
+ * finds two mutexes X and Y whose counts take the same first slot in the
+ * thread's table (weft_test_count_slot), locks and unlocks them in turn
+ * 1000 times each, and prints "X 0x... Y 0x...".
+ *
  * stdout: the addresses, "A 0x... B 0x... C 0x... R 0x... S 0x...".
  */
 #include <dlfcn.h>
@@ -30,6 +35,37 @@ static pthread_mutex_t c = PTHREAD_MUTEX_INITIALIZER;
 static pthread_rwlock_t rw = PTHREAD_RWLOCK_INITIALIZER;
 static pthread_spinlock_t spin;
 static pthread_barrier_t meet;
+static pthread_mutex_t pool[64];
+
+/* X and Y of "pair". */
+static int pair(void)
+{
+	unsigned (*slot)(const void *, unsigned) =
+		(unsigned (*)(const void *, unsigned))dlsym(RTLD_DEFAULT,
+							     "weft_test_count_slot");
+	if (!slot) {
+		fprintf(stderr, "no weft_test_count_slot: not the test build\n");
+		return 2;
+	}
+	for (int i = 0; i < 64; i++)
+		pthread_mutex_init(&pool[i], NULL);
+	pthread_mutex_t *x = &pool[0], *y = NULL;
+	for (int i = 1; i < 64 && !y; i++)
+		if (slot(&pool[i], 1) == slot(x, 1))
+			y = &pool[i];
+	if (!y) {
+		fprintf(stderr, "no two mutexes share a slot\n");
+		return 2;
+	}
+	for (int i = 0; i < 1000; i++) {
+		pthread_mutex_lock(x);
+		pthread_mutex_unlock(x);
+		pthread_mutex_lock(y);
+		pthread_mutex_unlock(y);
+	}
+	printf("X %p Y %p\n", (void *)x, (void *)y);
+	return 0;
+}
 
 static void *holder(void *arg)
 {
@@ -46,6 +82,8 @@ static void *holder(void *arg)
 int main(int argc, char **argv)
 {
 	void (*rotate)(void) = NULL;
+	if (argc > 1 && strcmp(argv[1], "pair") == 0)
+		return pair();
 	if (argc > 1 && strcmp(argv[1], "rotate") == 0) {
 		rotate = (void (*)(void))dlsym(RTLD_DEFAULT, "weft_test_rotate");
 		if (!rotate) {
