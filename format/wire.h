@@ -195,6 +195,14 @@ enum weft_thread_state {
 #define WEFT_FLAG_OWNERDEAD  0x8
 #define WEFT_RW_READ  1
 #define WEFT_RW_WRITE 2
+/* MODE.mode: how a generation was recorded (format/SPEC.md, section 7.7). */
+#define WEFT_MODE_FULL       0
+#define WEFT_MODE_CONTENTION 1
+/* LOCK_COUNTS.kind: the acquisitions it counts. */
+#define WEFT_COUNT_MUTEX    1
+#define WEFT_COUNT_RW_READ  2
+#define WEFT_COUNT_RW_WRITE 3
+#define WEFT_COUNT_SPIN     4
 
 /* The descriptor table: one entry per code, NULL name for unused codes. */
 #define WEFT_MAX_ARGS 8

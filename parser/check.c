@@ -66,13 +66,14 @@ void check_note(struct checker *c, const char *fmt, ...)
 static int check_generation(struct checker *c, int cut_short)
 {
 	c->relaxed = c->cut_short = cut_short;
-	c->relief = c->guessed = 0;
+	c->relief = c->guessed = c->light = 0;
 	c->gen_lost = 0;
 	u64map_free(&c->strings);
 	u64map_free(&c->stacks);
 	u64map_free(&c->stack_uses);
 	if (prepass(c) < 0)
 		return -1;
+	c->res->contention_generations += c->light != 0;
 	if (start_sequences(c) < 0)
 		return -1;
 	if (merge_generation(c) < 0)

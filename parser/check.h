@@ -100,6 +100,9 @@ struct weft_state_change {
 	uint8_t flags;                /* of an acquisition (WEFT_FLAG_*) */
 	uint8_t restored;             /* the acquisition is a failed condition
 					 wait's end: its mutex is as before */
+	uint8_t unheld;               /* the acquisition starts no hold to
+					 follow: in contention mode no
+					 release of the lock is recorded */
 	uint8_t began, ended;         /* WEFT_STATE_*, 0 for none */
 	uint64_t about;               /* of the state begun or ended */
 };
@@ -126,6 +129,8 @@ struct weft_check_result {
 	uint32_t threads;             /* distinct thread serials */
 	uint64_t events, batches, bytes, lost;
 	uint64_t first_ts, last_ts, frequency;
+	uint32_t contention_generations; /* of them, recorded in contention
+					    mode (format/SPEC.md, 7.7) */
 	int complete;                 /* ends with TRACE_END */
 	/* The first WEFT_MAX_FINDINGS findings, in the validated order, and
 	 * how many there were in all. */

@@ -129,6 +129,9 @@ struct checker {
 					 of its batches may be missing */
 	int relaxed;                  /* this generation may lack events
 					 (cut short, or it lost some) */
+	int light;                    /* this generation was recorded in
+					 contention mode: no lock's holders
+					 are known */
 	int relief;                   /* the merge is stuck: let one missing
 					 cause go (relaxed generations only) */
 	int guessed;                  /* a missing cause was let go */

@@ -207,6 +207,12 @@ void costs_add(void *p, const struct tl_item *it)
 		o = object(c, it->acq.lock, tl_lock_names[it->acq.kind], 1);
 		o->acquisitions++;
 		o->contended += it->acq.contended;
+		o->holds_unseen |= it->acq.unheld;
+		break;
+	case TL_COUNTS:
+		o = object(c, it->counts.lock, tl_lock_names[it->counts.kind], 1);
+		o->acquisitions += it->counts.acquisitions;
+		o->holds_unseen = 1;
 		break;
 	case TL_HOLD:
 		o = object(c, it->hold.lock, tl_lock_names[it->hold.kind], 1);

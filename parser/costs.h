@@ -36,6 +36,8 @@ struct costs_object {
 	int is_lock;
 	uint64_t acquisitions, contended, waits;
 	int64_t wait_total, wait_max, hold_total, hold_max;
+	int holds_unseen;          /* some of its holds were not recorded
+				      (contention mode): hold times unknown */
 	const struct costs_blame *worst_blame;   /* NULL when nobody waited */
 	const struct costs_site *top_site;       /* NULL without stacks */
 	char symbol[160];          /* of top_site's frame ("" when none) */

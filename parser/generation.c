@@ -61,6 +61,15 @@ static int prepass_record(struct checker *c, const struct weft_batch *b,
 			forget_state(o);
 			break;
 		}
+		case WEFT_EV_MODE:
+			if (rec->args[0] != WEFT_MODE_FULL &&
+			    rec->args[0] != WEFT_MODE_CONTENTION) {
+				check_fail(c, "offset %zu: generation %u: unknown mode %"
+				     PRIu64, off, g, rec->args[0]);
+				return -1;
+			}
+			c->light = rec->args[0] == WEFT_MODE_CONTENTION;
+			break;
 		case WEFT_EV_SYMBOL:
 			if (!u64map_get(&c->strings, rec->args[1])) {
 				check_fail(c, "offset %zu: generation %u: SYMBOL names string id "

@@ -4,7 +4,9 @@
  * A thread's states nest (a signal handler may wait inside a wait); an
  * object is a lock with holders, a semaphore with a value, a barrier with
  * rounds, each with a sequence of numbered events.  What the program did
- * that POSIX leaves undefined is handed to findings.c.
+ * that POSIX leaves undefined is handed to findings.c.  In a generation
+ * recorded in contention mode (format/SPEC.md, 7.7) the holders of locks
+ * are never known: their rules check nothing about holding.
  */
 #include "rules.h"
 
@@ -284,6 +286,8 @@ struct pending {
 	struct object *m;                  /* a condition wait's mutex, likewise */
 	struct state begins;               /* the state it begins (effects.def),
 					      to which its rule may add */
+	uint8_t unseen;                    /* its lock's holders are not
+					      recorded (contention mode) */
 };
 
 typedef enum verdict (*rule_fn)(struct pending *x);
@@ -299,6 +303,7 @@ static void hold_changed(struct pending *x, enum weft_hold_change hold,
 			 uint64_t flags)
 {
 	x->j->change.hold = hold;
+	x->j->change.unheld = x->unseen;
 	x->j->change.object = o->addr;
 	x->j->change.mode = mode;
 	x->j->change.depth = depth;
@@ -313,11 +318,29 @@ static struct object *named(struct pending *x, uint64_t addr)
 	return x->o;
 }
 
+/* In a generation recorded in contention mode, lock o's holders are not
+ * recorded: nothing is known of them before or after the pending event. */
+static struct object *unseen_holders(struct pending *x, struct object *o)
+{
+	if (x->c->light) {
+		forget_state(o);
+		x->unseen = 1;
+	}
+	return o;
+}
+
+/* The lock at addr, which the pending event names. */
+static struct object *lock_named(struct pending *x, uint64_t addr)
+{
+	return unseen_holders(x, named(x, addr));
+}
+
 /* A condition wait's mutex (the object its sequence number is on). */
 static struct object *wait_mutex(struct pending *x)
 {
 	if (!x->m)
-		x->m = x->o ? x->o : object_get(x->c, ARG(x, COND_WAIT_BEGIN, MUTEX));
+		x->m = unseen_holders(x, x->o ? x->o :
+				  object_get(x->c, ARG(x, COND_WAIT_BEGIN, MUTEX)));
 	return x->m;
 }
 
@@ -404,7 +427,7 @@ static enum verdict mutex_block(struct pending *x)
 	struct thread *t = x->t;
 	if (!x->apply)
 		return applies(x);
-	struct object *o = named(x, ARG(x, MUTEX_BLOCK, MUTEX));
+	struct object *o = lock_named(x, ARG(x, MUTEX_BLOCK, MUTEX));
 	if (o->known && o->holder == t->serial && !x->c->relaxed) {
 		t->relock_object = o->addr;
 		t->relock_offset = t->peek_offset;
@@ -417,7 +440,7 @@ static enum verdict mutex_block(struct pending *x)
 static enum verdict exclusive_acquire(struct pending *x, uint64_t addr, uint64_t flags)
 {
 	struct thread *t = x->t;
-	struct object *o = named(x, addr);
+	struct object *o = lock_named(x, addr);
 	/* (With OWNERDEAD, the holder died holding it: a robust mutex
 	 * passes to the next thread.) */
 	if (o->known && o->holder && o->holder != t->serial &&
@@ -441,7 +464,7 @@ static enum verdict exclusive_unlock(struct pending *x, uint64_t addr, uint64_t 
 				     uint64_t result)
 {
 	struct thread *t = x->t;
-	struct object *o = named(x, addr);
+	struct object *o = lock_named(x, addr);
 	if (result == 0 && o->known && o->holder != t->serial) {
 		/* Unsequenced: the holder's own unlock may come first. */
 		if (seq == 0 && !lenient(x->c))
@@ -504,7 +527,7 @@ static enum verdict rwlock_acquire(struct pending *x)
 	uint64_t mode = ARG(x, RWLOCK_ACQUIRE, MODE);
 	if (mode != WEFT_RW_READ && mode != WEFT_RW_WRITE)
 		return say(x->j, BAD, "rwlock mode %" PRIu64 " is neither read nor write", mode);
-	struct object *o = named(x, ARG(x, RWLOCK_ACQUIRE, RWLOCK));
+	struct object *o = lock_named(x, ARG(x, RWLOCK_ACQUIRE, RWLOCK));
 	if (o->known && !lenient(x->c)) {
 		if (o->writer)
 			return wait_for(x->j, object_key(o->addr), "0x%" PRIx64 " is "
@@ -534,7 +557,7 @@ static enum verdict rwlock_acquire(struct pending *x)
 static enum verdict rwlock_unlock(struct pending *x)
 {
 	struct thread *t = x->t;
-	struct object *o = named(x, ARG(x, RWLOCK_UNLOCK, RWLOCK));
+	struct object *o = lock_named(x, ARG(x, RWLOCK_UNLOCK, RWLOCK));
 	if (!x->apply || ARG(x, RWLOCK_UNLOCK, RESULT) != 0)
 		return applies(x);
 	hold_changed(x, WEFT_HOLD_RELEASED, o,
@@ -777,6 +800,21 @@ static enum verdict lifetime_destroy(struct pending *x)
 	return applies(x);
 }
 
+/* -- contention mode's counts -- */
+
+static enum verdict lock_counts(struct pending *x)
+{
+	uint64_t kind = ARG(x, LOCK_COUNTS, KIND);
+	if (!x->c->light)
+		return say(x->j, BAD, "LOCK_COUNTS in a generation not recorded in "
+			   "contention mode");
+	if (kind < WEFT_COUNT_MUTEX || kind > WEFT_COUNT_SPIN)
+		return say(x->j, BAD, "LOCK_COUNTS of unknown kind %" PRIu64, kind);
+	if (ARG(x, LOCK_COUNTS, ACQUISITIONS) == 0)
+		return say(x->j, BAD, "LOCK_COUNTS of no acquisitions");
+	return applies(x);
+}
+
 /* What each event kind means beyond its sequence number and the state it
  * begins or ends (effects.def); events with no rule have no more. */
 static const rule_fn rules[256] = {
@@ -812,6 +850,7 @@ static const rule_fn rules[256] = {
 	[WEFT_EV_COND_DESTROY] = lifetime_destroy,
 	[WEFT_EV_BARRIER_DESTROY] = lifetime_destroy,
 	[WEFT_EV_SEM_DESTROY] = lifetime_destroy,
+	[WEFT_EV_LOCK_COUNTS] = lock_counts,
 };
 
 /* ---- states begun and ended (effects.def) ---- */
@@ -890,6 +929,7 @@ enum verdict judge(struct checker *c, struct thread *t, struct judgement *j,
 	x.apply = apply;
 	x.o = o;
 	x.m = NULL;
+	x.unseen = 0;
 	if (ends && in_ended_state(&x) != APPLY)
 		return j->v;
 	/* (x.begins is set only here: zeroing it for every event shows.) */
@@ -912,9 +952,9 @@ enum verdict judge(struct checker *c, struct thread *t, struct judgement *j,
 	o = x.o;
 	if (o && si >= 0 && a[si])
 		o->last_seq = a[si];
-	if (o && o->shared)
+	if (o && (o->shared || x.unseen))
 		forget_state(o);
-	if (x.m && x.m->shared)
+	if (x.m && (x.m->shared || x.unseen))
 		forget_state(x.m);
 	if (d->stack_arg >= 0) {
 		t->site_offset = t->peek_offset;

@@ -403,7 +403,7 @@ static struct tl_held *find_held(struct thr *t, uint64_t lock)
 static void acquire(struct timeline *tl, struct thr *t, int64_t now,
 		    uint64_t lock, enum tl_lock_kind kind, uint64_t flags,
 		    int shared, const struct frame *blocked, size_t offset,
-		    int cond_reacquire)
+		    int cond_reacquire, int unheld)
 {
 	struct tl_held *h = find_held(t, lock);
 	struct tl_item it = { .type = TL_ACQUIRE, .ns = now };
@@ -412,12 +412,15 @@ static void acquire(struct timeline *tl, struct thr *t, int64_t now,
 		.try_ = !!(flags & WEFT_FLAG_TRY),
 		.contended = !!(flags & WEFT_FLAG_CONTENDED),
 		.recursive = h != NULL, .cond_reacquire = (uint8_t)cond_reacquire,
+		.unheld = (uint8_t)unheld,
 		.wait_ns = blocked ? now - blocked->begin_ns : 0,
 		.site = { tl->gen, t->pub.serial, blocked ? blocked->site.stack : 0,
 			  offset, now },
 		.held = t->held, .nheld = t->nheld,
 	};
 	deliver(tl, &it, t);
+	if (unheld)
+		return;
 	if (h) {
 		h->depth++;
 		return;
@@ -684,7 +687,7 @@ static void change_hold(struct timeline *tl, struct thr *t, const struct weft_re
 		int reacquire = ch->ended == WEFT_STATE_BLOCKED_COND;
 		acquire(tl, t, now, ch->object, lock_kind(rec->code, ch->mode), ch->flags,
 			ch->mode == WEFT_RW_READ, reacquire ? NULL : blocked, offset,
-			reacquire);
+			reacquire, ch->unheld);
 	}
 }
 
@@ -758,6 +761,23 @@ static void mark_wakeup(struct timeline *tl, struct thr *t,
 	deliver(tl, &it, t);
 }
 
+/* A thread's uncontended acquisitions of a lock, counted (LOCK_COUNTS). */
+static void counted(struct timeline *tl, struct thr *t, const struct weft_record *rec,
+		    int64_t now)
+{
+	const uint64_t *a = rec->args;
+	uint64_t kind = a[WEFT_ARG_LOCK_COUNTS_KIND];
+	struct tl_item it = { .type = TL_COUNTS, .ns = now };
+	it.counts = (struct tl_counts){
+		.lock = a[WEFT_ARG_LOCK_COUNTS_LOCK],
+		.kind = kind == WEFT_COUNT_MUTEX ? TL_LOCK_MUTEX
+			: kind == WEFT_COUNT_SPIN ? TL_LOCK_SPIN : TL_LOCK_RWLOCK,
+		.shared = kind == WEFT_COUNT_RW_READ,
+		.acquisitions = a[WEFT_ARG_LOCK_COUNTS_ACQUISITIONS],
+	};
+	deliver(tl, &it, t);
+}
+
 static void thread_record(struct timeline *tl, struct thr *t,
 			  const struct weft_record *rec, size_t offset,
 			  const struct weft_state_change *ch)
@@ -787,6 +807,9 @@ static void thread_record(struct timeline *tl, struct thr *t,
 		t->pub.parent = (uint32_t)rec->args[WEFT_ARG_THREAD_START_PARENT];
 		t->pub.tid = rec->args[WEFT_ARG_THREAD_START_TID];
 		begin_thread(tl, t, now, now);
+		return;
+	case WEFT_EV_LOCK_COUNTS:
+		counted(tl, t, rec, now);
 		return;
 	case WEFT_EV_THREAD_EXIT: {
 		cut_states(tl, t, now);

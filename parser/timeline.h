@@ -76,6 +76,8 @@ enum tl_item_type {
 	TL_ACQUIRE,      /* a lock acquisition (also a cond wait taking its mutex back) */
 	TL_HOLD,         /* a lock hold ended */
 	TL_INSTANT,      /* cond signal or broadcast, sem post */
+	TL_COUNTS,       /* uncontended acquisitions counted, not recorded
+			    (contention mode: LOCK_COUNTS) */
 };
 
 struct tl_interval {
@@ -125,6 +127,8 @@ struct tl_acquire {
 	enum tl_lock_kind kind;
 	uint8_t shared, try_, contended, recursive;
 	uint8_t cond_reacquire;   /* a cond wait taking its mutex back */
+	uint8_t unheld;           /* starts no hold (contention mode: the
+				     lock's releases are not recorded) */
 	int64_t wait_ns;          /* blocked before it (0 when not seen) */
 	struct tl_site site;      /* the BLOCK's stack when it blocked */
 	const struct tl_held *held; /* what the thread held before it */
@@ -140,6 +144,13 @@ struct tl_hold {
 	/* Time other threads spent waiting for the lock while this hold
 	 * lasted, summed over the waiters. */
 	int64_t caused_wait_ns;
+};
+
+struct tl_counts {
+	uint64_t lock;
+	enum tl_lock_kind kind;
+	uint8_t shared;           /* rwlock taken for reading */
+	uint64_t acquisitions;
 };
 
 struct tl_instant {
@@ -158,6 +169,7 @@ struct tl_item {
 		struct tl_acquire acq;
 		struct tl_hold hold;
 		struct tl_instant inst;
+		struct tl_counts counts;
 	};
 };
 

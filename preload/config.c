@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "../format/control.h"
+#include "../format/wire.h"
 #include "weft.h"
 
 struct weft_config weft_config;
@@ -96,6 +97,18 @@ static void env_path(const char *name, char *dst, size_t cap, const char *dflt)
 		dst[0] = 0;
 }
 
+/* WEFT_MODE: how much of the locking is recorded. */
+static int env_trace_mode(void)
+{
+	const char *s = getenv("WEFT_MODE");
+	if (!s || strcmp(s, "full") == 0)
+		return WEFT_MODE_FULL;
+	if (strcmp(s, "contention") == 0)
+		return WEFT_MODE_CONTENTION;
+	weft_warn("WEFT_MODE=\"%.64s\" is not full or contention; using full", s);
+	return WEFT_MODE_FULL;
+}
+
 void weft_config_load(void)
 {
 	struct weft_config *c = &weft_config;
@@ -118,6 +131,7 @@ void weft_config_load(void)
 		c->signal = weft_parse_signal(WEFT_DEFAULT_SIGNAL);
 	}
 	c->stacks = (int)env_number("WEFT_STACKS", 0, 1, 0);
+	c->mode = env_trace_mode();
 	uint32_t buffer_kb = (uint32_t)env_number("WEFT_BUFFER_KB", 4, 65536, 64);
 	c->buffer_size = buffer_kb * 1024 - WEFT_BUFFER_TRAILER;
 	unsigned long mb = env_number("WEFT_MEMORY_MB", 1, 1048576, 256);

@@ -20,13 +20,11 @@
 #include "testhook.h"
 #include "weft.h"
 
-/* Opens an event; returns the generation to write in, or 0 when the event
- * is not recorded (tracing off, or no buffer: then it is counted as lost). */
-static inline uint32_t weft_ev_begin(struct weft_thread *t)
+/* Opens the thread's outermost section (weft_busy is 0): the seqlock is
+ * odd; returns the generation it read, 0 when tracing is off.  Nothing is
+ * known of the thread's buffer yet (see weft_ev_begin()). */
+static inline uint32_t weft_section_open(struct weft_thread *t)
 {
-	/* A signal handler inside the thread's open section: see nested.c. */
-	if (unlikely(weft_busy))
-		return weft_nested_begin(t);
 	__atomic_store_n(&t->section_gen, WEFT_GEN_UNREAD, __ATOMIC_RELAXED);
 	atomic_signal_fence(memory_order_seq_cst);
 	weft_busy++;
@@ -51,14 +49,31 @@ static inline uint32_t weft_ev_begin(struct weft_thread *t)
 	 * happens before the thread writes into it again. */
 	uint32_t gen = atomic_load_explicit(&weft_generation, memory_order_acquire);
 	__atomic_store_n(&t->section_gen, gen, __ATOMIC_RELAXED);
+	return gen;
+}
+
+/* Whether the thread's buffer for gen is started and has room for one
+ * more record, with no dropped events left to report first (those are
+ * reported before its next record). */
+static inline int weft_buffer_ready(const struct weft_thread *t, uint32_t gen)
+{
+	unsigned s = gen & 1;
+	return t->buf_gen[s] == gen && t->buf[s] != NULL &&
+	       t->pos[s] + WEFT_EVENT_ROOM <= weft_config.buffer_size &&
+	       !atomic_load_explicit(&t->lost[s], memory_order_relaxed);
+}
+
+/* Opens an event; returns the generation to write in, or 0 when the event
+ * is not recorded (tracing off, or no buffer: then it is counted as lost). */
+static inline uint32_t weft_ev_begin(struct weft_thread *t)
+{
+	/* A signal handler inside the thread's open section: see nested.c. */
+	if (unlikely(weft_busy))
+		return weft_nested_begin(t);
+	uint32_t gen = weft_section_open(t);
 	if (unlikely(gen == 0))
 		return 0;
-	unsigned s = gen & 1;
-	/* Events dropped since the thread's last record are reported
-	 * before its next one. */
-	if (unlikely(t->buf_gen[s] != gen || t->buf[s] == NULL ||
-		     t->pos[s] + WEFT_EVENT_ROOM > weft_config.buffer_size ||
-		     atomic_load_explicit(&t->lost[s], memory_order_relaxed)))
+	if (unlikely(!weft_buffer_ready(t, gen)))
 		return weft_buffer_prepare(t, gen);
 	return gen;
 }

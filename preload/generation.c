@@ -99,6 +99,7 @@ static uint32_t generation_prepare(void)
 	r.args[1] = weft_clock_frequency();
 	r.args[2] = wallclock_ns();
 	weft_tb_record(&tb, &r);
+	weft_counts_write_mode(&tb);
 	weft_tb_write(&tb);
 	return gen;
 }
@@ -280,6 +281,7 @@ int weft_advance(enum weft_advance_op op)
 	if (old) {
 		retire_buffers(old);
 		weft_output_drain(); /* every batch of old before its GEN_END */
+		weft_counts_retire(old);
 		write_unreported_losses(old);
 		weft_tb_begin(&tb, 0, old, weft_now());
 		weft_stacks_write_tables(&tb);

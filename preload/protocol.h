@@ -18,9 +18,15 @@
  *      even while tracing is off, for a STATUS written meanwhile), makes
  *      the blocking call, and records the result with CONTENDED.
  * A try-only call ("trylock") is steps 1 to 3.
+ * In contention mode (WEFT_MODE=contention, lockcount.h), a lock kind's
+ * acquisition that succeeded at step 2 or 3 without blocking is counted
+ * instead of recorded: no clock read and no event.
  *
- * Each kind K supplies three functions:
+ * Each kind K supplies four functions:
  *   int K_busy(int r, int err)              the try found the object busy
+ *   uint64_t K_counted(arg)                 the WEFT_COUNT_* its uncontended
+ *                                           acquisitions count as in
+ *                                           contention mode, 0 for none
  *   struct weft_state K_blocked(self, obj, arg)   records the block
  *   void K_result(self, obj, arg, r, err, flags, prev)  records the result
  * where arg is a kind's extra argument (the rwlock mode), err the errno
@@ -50,6 +56,7 @@
 
 #include "emit.h"
 #include "enter.h"
+#include "lockcount.h"
 #include "real.h"
 
 #define WEFT_ACQUIRE(K, obj, arg, flags0, try_call, blocking_call)            \
@@ -57,6 +64,9 @@
 	int r = (try_call);                                                   \
 	int busy_ = K##_busy(r, errno);                                       \
 	if (!busy_ && likely(weft_off()))                                     \
+		return r;                                                     \
+	if (!busy_ && r == 0 && K##_counted(arg) && weft_light() &&           \
+	    weft_count_acquired(obj, K##_counted(arg)))                       \
 		return r;                                                     \
 	struct weft_thread *self = weft_enter();                              \
 	if (!busy_) {                                                         \
@@ -100,6 +110,9 @@ static inline void weft_outcome_close(struct weft_thread *self,
 #define WEFT_TRY(K, obj, arg, try_call)                                       \
 	int r = (try_call);                                                   \
 	if (likely(weft_off()))                                               \
+		return r;                                                     \
+	if (r == 0 && K##_counted(arg) && weft_light() &&                     \
+	    weft_count_acquired(obj, K##_counted(arg)))                       \
 		return r;                                                     \
 	struct weft_thread *self = weft_enter();                              \
 	if (self)                                                             \

@@ -142,6 +142,9 @@ void weft_thread_reset_after_fork(struct weft_thread *survivor)
 		}
 	}
 	if (survivor) {
+		/* Its lock counts are the parent's, of the parent's
+		 * generations. */
+		survivor->counts_gen[0] = survivor->counts_gen[1] = 0;
 		survivor->tid = weft_gettid();
 		atomic_store(&survivor->status_gen, 0);
 	}

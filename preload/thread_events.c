@@ -6,6 +6,7 @@
  * when it is unwound out of weft's own code, closing what it left open.
  */
 #include "emit.h"
+#include "lockcount.h"
 #include "weft.h"
 
 /* Writes THREAD_START for the calling thread, whose record is t. */
@@ -59,6 +60,8 @@ void weft_thread_finish(struct weft_thread *t)
 	weft_self_tls = NULL;
 	weft_thread_done = 1;
 	atomic_signal_fence(memory_order_seq_cst);
+	if (weft_light())
+		weft_counts_flush(t);
 	uint64_t ts = weft_now();
 	uint32_t g = weft_ev_begin(t);
 	if (g) {

@@ -66,6 +66,7 @@ struct weft_config {
 	int verbose;           /* WEFT_VERBOSE */
 	uint32_t rotate_ms;    /* WEFT_ROTATE_MS: generation length */
 	uint64_t rotate_bytes; /* WEFT_ROTATE_MB: generation size */
+	int mode;              /* WEFT_MODE: a WEFT_MODE_* of format/wire.h */
 };
 
 extern struct weft_config weft_config;
@@ -106,6 +107,15 @@ struct weft_seq_cache {
 	struct objseq_slot *slot;
 };
 
+/* Contention mode's counts of a thread's uncontended acquisitions, by lock
+ * (lockcount.h): a small direct-mapped table per generation parity. */
+#define WEFT_COUNT_SLOTS 16
+struct weft_lock_count {
+	uint64_t object;
+	uint64_t acquisitions;     /* 0: the slot is empty */
+	uint64_t kind;             /* WEFT_COUNT_* */
+};
+
 /*
  * One traced thread.  Its buffers are written only by the thread itself,
  * inside its seqlock, while the generation they belong to is current; once
@@ -131,6 +141,13 @@ struct weft_thread {
 	 * into the one before). */
 	_Atomic uint64_t lost[2];
 	struct weft_seq_cache seq_cache[WEFT_SEQ_CACHE];
+	/* Lock counts, by the parity of the generation they belong to, and
+	 * which generation each table holds (it holds nothing for any
+	 * other).  Like buf[], the thread changes a table only inside a
+	 * section that read its generation; once that generation is
+	 * retired, the advancer writes out what is left (lockcount.c). */
+	struct weft_lock_count counts[2][WEFT_COUNT_SLOTS];
+	uint32_t counts_gen[2];
 
 	/* Current states, kept even while tracing is off, for STATUS:
 	 * states[levels - 1] is the innermost (levels may exceed
@@ -274,6 +291,15 @@ uint64_t weft_objseq_next(struct weft_thread *t, const void *object,
 			  uint32_t gen, enum weft_hold hold);
 void weft_objseq_init(void);
 void weft_objseq_reset_after_fork(void);
+
+/* lockcount.c: contention mode's lock counts */
+struct weft_tablebuf;
+void weft_counts_miss(struct weft_thread *t, uint32_t gen,
+		      struct weft_lock_count *c, struct weft_lock_count *other,
+		      uint64_t object, uint64_t kind);
+void weft_counts_flush(struct weft_thread *t);
+void weft_counts_retire(uint32_t gen);
+void weft_counts_write_mode(struct weft_tablebuf *tb);
 
 /* stacks.c */
 uint64_t weft_stack_capture(void);

@@ -6,6 +6,10 @@
  * and then ACQUIRE with the contended flag (or FAIL); a release is written
  * in a section that spans the real unlock.  Return values and errno pass
  * through unchanged; EOWNERDEAD counts as acquired.
+ *
+ * In contention mode (lockcount.h) an acquisition that did not block is
+ * only counted, a release is not recorded, and no lock event is numbered
+ * (not every event of the lock is in the trace).
  */
 #include <errno.h>
 #include <pthread.h>
@@ -50,7 +54,8 @@ static int lock_busy(int r, int err)
  * acquisition holds the object exclusively. */
 #define LOCK_RESULT(ACQUIRE, FAIL, self, obj, ok, hold, r, flags, prev, ...)  \
 	uint64_t ts = weft_now(), seq;                                        \
-	uint32_t g = weft_outcome_open(self, obj, ok, hold, &seq);            \
+	uint32_t g = weft_outcome_open(self, obj, (ok) && !weft_light(), hold, \
+				       &seq);                                 \
 	if (g && (ok))                                                        \
 		WEFT_EMIT(self, g, ACQUIRE, ts, weft_obj(obj), seq,           \
 			  ##__VA_ARGS__, flags);                              \
@@ -59,9 +64,27 @@ static int lock_busy(int r, int err)
 			  flags, weft_err(r));                                \
 	weft_outcome_close(self, prev);
 
+/* The unlock function name of a lock of type, recorded as NAME on obj
+ * (an expression of its argument l).  In contention mode, and with
+ * tracing off, it is the real call alone; the recording is a function of
+ * its own, so that the real call alone pays for none of its frame. */
+#define LOCK_RELEASE(name, type, NAME, l, obj)                                \
+	static __attribute__((noinline)) int name##_recorded(type *l)         \
+	{                                                                     \
+		WEFT_RELEASE(NAME, obj, WEFT_HOLD_RELEASED, weft_returned,    \
+			     REAL(name)(l))                                   \
+	}                                                                     \
+	WEFT_VISIBLE int name(type *l)                                        \
+	{                                                                     \
+		if (weft_light() || likely(weft_off()))                       \
+			return REAL(name)(l);                                 \
+		return name##_recorded(l);                                    \
+	}
+
 /* ---- mutexes ---- */
 
 #define mutex_busy lock_busy
+#define mutex_counted(arg) WEFT_COUNT_MUTEX
 
 static struct weft_state mutex_blocked(struct weft_thread *self, void *m,
 				       int unused)
@@ -84,15 +107,13 @@ WEFT_ACQUIRERS(mutex, pthread_mutex_t, 0, pthread_mutex_lock,
 	       pthread_mutex_timedlock, pthread_mutex_clocklock,
 	       pthread_mutex_trylock)
 
-WEFT_VISIBLE int pthread_mutex_unlock(pthread_mutex_t *m)
-{
-	WEFT_RELEASE(MUTEX_UNLOCK, m, WEFT_HOLD_RELEASED, weft_returned,
-		      REAL(pthread_mutex_unlock)(m))
-}
+LOCK_RELEASE(pthread_mutex_unlock, pthread_mutex_t, MUTEX_UNLOCK, m, m)
 
 /* ---- reader-writer locks: arg is the mode ---- */
 
 #define rwlock_busy lock_busy
+#define rwlock_counted(mode)                                                  \
+	((mode) == WEFT_RW_WRITE ? WEFT_COUNT_RW_WRITE : WEFT_COUNT_RW_READ)
 
 static struct weft_state rwlock_blocked(struct weft_thread *self, void *l,
 					int mode)
@@ -119,16 +140,13 @@ WEFT_ACQUIRERS(rwlock, pthread_rwlock_t, WEFT_RW_WRITE, pthread_rwlock_wrlock,
 	       pthread_rwlock_timedwrlock, pthread_rwlock_clockwrlock,
 	       pthread_rwlock_trywrlock)
 
-WEFT_VISIBLE int pthread_rwlock_unlock(pthread_rwlock_t *l)
-{
-	WEFT_RELEASE(RWLOCK_UNLOCK, l, WEFT_HOLD_RELEASED, weft_returned,
-		      REAL(pthread_rwlock_unlock)(l))
-}
+LOCK_RELEASE(pthread_rwlock_unlock, pthread_rwlock_t, RWLOCK_UNLOCK, l, l)
 
 /* ---- spin locks: they never block in the kernel, so no BLOCK record
  * and no blocked state; CONTENDED means the thread had to spin ---- */
 
 #define spin_busy lock_busy
+#define spin_counted(arg) WEFT_COUNT_SPIN
 
 static struct weft_state spin_blocked(struct weft_thread *self,
 				      volatile void *l, int unused)
@@ -158,9 +176,5 @@ WEFT_VISIBLE int pthread_spin_trylock(pthread_spinlock_t *l)
 	WEFT_TRY(spin, l, 0, REAL(pthread_spin_trylock)(l))
 }
 
-WEFT_VISIBLE int pthread_spin_unlock(pthread_spinlock_t *l)
-{
-	const void *obj = (const void *)l;
-	WEFT_RELEASE(SPIN_UNLOCK, obj, WEFT_HOLD_RELEASED, weft_returned,
-		      REAL(pthread_spin_unlock)(l))
-}
+LOCK_RELEASE(pthread_spin_unlock, pthread_spinlock_t, SPIN_UNLOCK, l,
+	     (const void *)l)

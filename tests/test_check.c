@@ -947,3 +947,119 @@ Test(check, version_1_numbers_run_on_across_generations)
 	tg_version(&t, 2);
 	expect_bad(&t, WEFT_CHECK_INCONSISTENT, "not 1");
 }
+
+/* ---- contention mode (format/SPEC.md, section 7.7) ---- */
+
+/* A generation's CLOCK, then its MODE when mode is not full. */
+static void clock_and_mode(struct tg *t, uint64_t mode)
+{
+	tg_clock(t, 1);
+	if (mode != WEFT_MODE_FULL) {
+		tg_batch(t, 0, 1, 1000);
+		TG(t, MODE, 0, mode);
+	}
+}
+
+/* T1 takes M1 after blocking, T2 takes it at once while T1, having
+ * released it unrecorded, seems to hold it; T2's count of M1. */
+static void build_unseen_holder(struct tg *t, uint64_t mode)
+{
+	tg_init(t);
+	clock_and_mode(t, mode);
+	start_thread(t, 1, 0, 1000);
+	TG(t, MUTEX_BLOCK, 1010, M1, 0);
+	TG(t, MUTEX_ACQUIRE, 1020, M1, 0, WEFT_FLAG_CONTENDED);
+	start_thread(t, 2, 0, 1030);
+	TG(t, MUTEX_ACQUIRE, 1040, M1, 0, 0);
+	if (mode == WEFT_MODE_CONTENTION)
+		TG(t, LOCK_COUNTS, 1050, M1, WEFT_COUNT_MUTEX, 3);
+	tg_gen_end(t, 1, 1);
+}
+
+Test(check, contention_mode_knows_no_lock_holder)
+{
+	struct tg t;
+	build_unseen_holder(&t, WEFT_MODE_CONTENTION);
+	struct weft_check_result res;
+	cr_assert_eq(tg_check(&t, &res), WEFT_CHECK_OK, "%s", res.error);
+	cr_assert_eq(res.contention_generations, 1);
+	tg_free(&t);
+	build_unseen_holder(&t, WEFT_MODE_FULL);
+	expect_bad(&t, WEFT_CHECK_INCONSISTENT, "0x1000 is held by T1");
+}
+
+static void build_counts_in_full(struct tg *t, int broken)
+{
+	tg_init(t);
+	clock_and_mode(t, broken ? WEFT_MODE_FULL : WEFT_MODE_CONTENTION);
+	start_thread(t, 1, 0, 1000);
+	TG(t, LOCK_COUNTS, 1010, M1, WEFT_COUNT_RW_WRITE, 7);
+	tg_gen_end(t, 1, 1);
+}
+
+Test(check, lock_counts_only_in_contention_mode)
+{
+	struct tg t;
+	build_counts_in_full(&t, 0);
+	expect_ok(&t);
+	build_counts_in_full(&t, 1);
+	expect_bad(&t, WEFT_CHECK_INCONSISTENT,
+		   "LOCK_COUNTS in a generation not recorded in contention mode");
+}
+
+static void build_counts_kind(struct tg *t, int broken)
+{
+	tg_init(t);
+	clock_and_mode(t, WEFT_MODE_CONTENTION);
+	start_thread(t, 1, 0, 1000);
+	TG(t, LOCK_COUNTS, 1010, M1, broken ? 5 : WEFT_COUNT_SPIN, 7);
+	tg_gen_end(t, 1, 1);
+}
+
+Test(check, lock_counts_of_unknown_kind)
+{
+	struct tg t;
+	build_counts_kind(&t, 0);
+	expect_ok(&t);
+	build_counts_kind(&t, 1);
+	expect_bad(&t, WEFT_CHECK_INCONSISTENT, "LOCK_COUNTS of unknown kind 5");
+}
+
+static void build_bad_mode(struct tg *t, int broken)
+{
+	tg_init(t);
+	clock_and_mode(t, broken ? 7 : WEFT_MODE_CONTENTION);
+	start_thread(t, 1, 0, 1000);
+	tg_gen_end(t, 1, 1);
+}
+
+Test(check, unknown_mode)
+{
+	struct tg t;
+	build_bad_mode(&t, 0);
+	expect_ok(&t);
+	build_bad_mode(&t, 1);
+	expect_bad(&t, WEFT_CHECK_INCONSISTENT, "unknown mode 7");
+}
+
+/* What contention mode keeps: a contended acquisition follows its
+ * thread's BLOCK of the same lock. */
+static void build_contended_without_block(struct tg *t, int broken)
+{
+	tg_init(t);
+	clock_and_mode(t, WEFT_MODE_CONTENTION);
+	start_thread(t, 1, 0, 1000);
+	if (!broken)
+		TG(t, MUTEX_BLOCK, 1010, M1, 0);
+	TG(t, MUTEX_ACQUIRE, 1020, M1, 0, WEFT_FLAG_CONTENDED);
+	tg_gen_end(t, 1, 1);
+}
+
+Test(check, contention_mode_keeps_block_before_contended_acquire)
+{
+	struct tg t;
+	build_contended_without_block(&t, 0);
+	expect_ok(&t);
+	build_contended_without_block(&t, 1);
+	expect_bad(&t, WEFT_CHECK_INCONSISTENT, "no MUTEX_BLOCK before it");
+}

@@ -141,10 +141,11 @@ int weft_check_file(const char *path, int json, int quiet, uint64_t *findings)
 		weft_json_string(stdout, path);
 		printf(",\"verdict\":\"%s\",\"generations\":%u,\"threads\":%u,"
 		       "\"events\":%" PRIu64 ",\"batches\":%" PRIu64 ",\"bytes\":%" PRIu64
-		       ",\"duration_s\":%.9f,\"lost\":%" PRIu64 ",\"complete\":%s",
+		       ",\"duration_s\":%.9f,\"lost\":%" PRIu64 ",\"complete\":%s"
+		       ",\"contention_generations\":%u",
 		       verdict_word(res.verdict), res.generations, res.threads,
 		       res.events, res.batches, res.bytes, secs, res.lost,
-		       res.complete ? "true" : "false");
+		       res.complete ? "true" : "false", res.contention_generations);
 		if (res.error[0]) {
 			printf(",\"error\":");
 			weft_json_string(stdout, res.error);
@@ -170,6 +171,10 @@ int weft_check_file(const char *path, int json, int quiet, uint64_t *findings)
 	else if (res.note[0] && !quiet)
 		fprintf(stderr, "weft check: %s: note: %s\n", path, res.note);
 	print_findings(path, &res);
+	if (!quiet && res.contention_generations)
+		printf("%s: %u of %u generations recorded in contention mode: "
+		       "lock holders and lock numbering not checked there\n", path,
+		       res.contention_generations, res.generations);
 	if (!quiet)
 		printf("%s: %s: %u generations, %u threads, %" PRIu64 " events, "
 		       "%.3f s, %" PRIu64 " lost, %" PRIu64 " findings\n", path,

@@ -164,6 +164,12 @@ int weft_cmd_lockorder(int argc, char **argv)
 	} else {
 		printf("%s: %u locks, %u lock-order edges\n", path, lockgraph_locks(g),
 		       lockgraph_edges(g));
+		/* (No lock is held in the timeline of such a generation.) */
+		const struct weft_check_result *res = tl_result(o.tl);
+		if (res->contention_generations)
+			printf("%s: %u of %u generations recorded in contention mode: "
+			       "no lock orders there\n", path,
+			       res->contention_generations, res->generations);
 	}
 	struct lock_search found;
 	lockgraph_find_cycles(g, max_cycles, print_cycle, &o, &found);

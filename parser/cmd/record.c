@@ -37,7 +37,8 @@
 #endif
 
 static const char record_usage[] =
-	"usage: weft record [-o PATH] [--stacks] [--check] -- COMMAND [ARGS...]\n"
+	"usage: weft record [-o PATH] [--stacks] [--mode=MODE] [--check] -- COMMAND\n"
+	"                   [ARGS...]\n"
 	"\n"
 	"Run COMMAND with weft's tracer preloaded and write a trace for every\n"
 	"process it starts.\n"
@@ -47,6 +48,12 @@ static const char record_usage[] =
 	"                     at PATH is renamed PATH.old; any other file there\n"
 	"                     is kept and the command is not run.\n"
 	"      --stacks       record a call stack on every blocking event\n"
+	"      --mode=MODE    full (the default) records every event; contention\n"
+	"                     records a mutex, rwlock or spin lock acquisition\n"
+	"                     only when it has to wait, counts the others per\n"
+	"                     thread and lock, and records no release of those\n"
+	"                     locks: cheaper for programs that lock a lot, with\n"
+	"                     no hold times and no lock order (WEFT_MODE)\n"
 	"      --check        check every trace the run wrote (as weft check)\n"
 	"  -h, --help         show this help\n"
 	"  -V, --version      show weft's version\n"
@@ -392,18 +399,28 @@ int weft_cmd_record(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "output", required_argument, NULL, 'o' },
 		{ "stacks", no_argument, NULL, 'S' },
+		{ "mode", required_argument, NULL, 'M' },
 		{ "check", no_argument, NULL, 'C' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ 0 },
 	};
 	const char *output = "weft-%p.trace";
+	const char *mode = NULL;
 	int stacks = 0, check = 0, c;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "+o:hV", opts, NULL)) != -1) {
 		switch (c) {
 		case 'o': output = optarg; break;
 		case 'S': stacks = 1; break;
+		case 'M':
+			if (strcmp(optarg, "full") && strcmp(optarg, "contention")) {
+				fprintf(stderr, "weft record: --mode=%s: the mode is full "
+					"or contention\n", optarg);
+				return WEFT_EXIT_RECORD_FAILED;
+			}
+			mode = optarg;
+			break;
 		case 'C': check = 1; break;
 		case 'h': fputs(record_usage, stdout); return 0;
 		case 'V': return weft_print_version();
@@ -462,7 +479,8 @@ int weft_cmd_record(int argc, char **argv)
 	pid_t pid = -1;
 	if (prepend_env("LD_PRELOAD", preload) || setenv("WEFT_OUTPUT", output, 1) ||
 	    setenv("WEFT_MANIFEST", manifest, 1) ||
-	    (stacks && setenv("WEFT_STACKS", "1", 1)))
+	    (stacks && setenv("WEFT_STACKS", "1", 1)) ||
+	    (mode && setenv("WEFT_MODE", mode, 1)))
 		fprintf(stderr, "weft record: cannot set the environment\n");
 	else if ((pid = fork()) < 0)
 		fprintf(stderr, "weft record: fork: %s\n", strerror(errno));

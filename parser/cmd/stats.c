@@ -224,9 +224,10 @@ static void print_locks(struct stats *st, int width, int top)
 		       o->kind, o->acquisitions, o->contended, dur(o->wait_total, b[0]));
 		if (maxima)
 			printf(" %9s", dur(o->wait_max, b[1]));
-		printf(" %9s", dur(o->hold_total, b[2]));
+		/* (Contention mode records no releases: no hold times.) */
+		printf(" %9s", o->holds_unseen ? "-" : dur(o->hold_total, b[2]));
 		if (maxima)
-			printf(" %9s", dur(o->hold_max, b[3]));
+			printf(" %9s", o->holds_unseen ? "-" : dur(o->hold_max, b[3]));
 		putchar('\n');
 		const struct costs_blame *w = o->worst_blame;
 		if (w) {
@@ -363,10 +364,11 @@ static void print_json(struct stats *st, const char *head, int top)
 		printf("%s\n{\"address\":\"0x%" PRIx64 "\",\"kind\":\"%s\",\"lock\":%s,"
 		       "\"acquisitions\":%" PRIu64 ",\"contended\":%" PRIu64 ",\"waits\":%"
 		       PRIu64 ",\"wait_ns\":%" PRId64 ",\"max_wait_ns\":%" PRId64
-		       ",\"hold_ns\":%" PRId64 ",\"max_hold_ns\":%" PRId64,
+		       ",\"hold_ns\":%" PRId64 ",\"max_hold_ns\":%" PRId64
+		       ",\"holds_known\":%s",
 		       i++ ? "," : "", o->addr, o->kind, o->is_lock ? "true" : "false",
 		       o->acquisitions, o->contended, o->waits, o->wait_total, o->wait_max,
-		       o->hold_total, o->hold_max);
+		       o->hold_total, o->hold_max, o->holds_unseen ? "false" : "true");
 		const struct costs_blame *w = o->worst_blame;
 		if (w)
 			printf(",\"longest_holder\":{\"serial\":%u,\"caused_wait_ns\":%"
