@@ -1,12 +1,14 @@
 /*
  * check_state.c - the validator's threads and objects: each made the first
  * time it is named, found again by serial or address, and forgotten when
- * nothing more is known of it (see check_state.h).
+ * nothing more is known of it (see check_state.h); and the memory of the
+ * records decoding keeps (reccache.h).
  */
 #include "check_state.h"
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "grow.h"
 
@@ -66,4 +68,27 @@ void forget_state(struct object *o)
 	o->holder = o->depth = o->writer = o->readers = 0;
 	o->early_readers = 0;
 	o->barrier_count = 0;
+}
+
+/* The cache is mapped, not allocated: it grows in place where it can
+ * (mremap), and in huge pages where the system gives them, since a big
+ * generation's cache is hundreds of megabytes touched once. */
+void reccache_grow(struct reccache *c)
+{
+	size_t cap = c->cap ? c->cap * 2 : (size_t)4 << 20;
+	void *p = c->cap ? mremap(c->p, c->cap, cap, MREMAP_MAYMOVE)
+			 : mmap(NULL, cap, PROT_READ | PROT_WRITE,
+				MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		abort();
+	madvise(p, cap, MADV_HUGEPAGE);
+	c->p = p;
+	c->cap = cap;
+}
+
+void reccache_free(struct reccache *c)
+{
+	if (c->cap)
+		munmap(c->p, c->cap);
+	*c = (struct reccache){ 0 };
 }
