@@ -180,7 +180,7 @@ static void *worker(void *arg)
 static void pipeline_open(struct pipeline *p, unsigned jobs)
 {
 	memset(p, 0, sizeof *p);
-	p->cap = jobs ? jobs : 1;
+	p->cap = jobs < 1 ? 1 : jobs > WEFT_MAX_JOBS ? WEFT_MAX_JOBS : jobs;
 	p->slots = calloc(p->cap, sizeof *p->slots);
 	p->state = calloc(p->cap, sizeof *p->state);
 	p->spare = calloc(p->cap, sizeof *p->spare);

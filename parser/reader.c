@@ -142,6 +142,14 @@ void weft_reader_release(struct weft_reader *r, size_t offset)
 	}
 }
 
+void weft_reader_rewind(struct weft_reader *r, size_t offset)
+{
+	size_t page = (size_t)sysconf(_SC_PAGESIZE);
+	if (r->released > offset / page * page)
+		r->released = offset / page * page;
+	r->pos = offset;
+}
+
 void weft_reader_close(struct weft_reader *r)
 {
 	if (r->mapped && r->data)

@@ -59,6 +59,10 @@ void weft_reader_close(struct weft_reader *r);
  * are given back, so reading a trace takes memory for what is still in use
  * (one or two generations), not for the file. */
 void weft_reader_release(struct weft_reader *r, size_t offset);
+/* Reads again from offset (a batch's, or r->pos as it was): pages given
+ * back before it are read back in as they are needed, and released again
+ * as reading passes them. */
+void weft_reader_rewind(struct weft_reader *r, size_t offset);
 
 /* The next batch in file order: WEFT_READ_OK, WEFT_READ_END,
  * WEFT_READ_TRUNCATED (the file ends inside it) or WEFT_READ_CORRUPT, the

@@ -67,6 +67,8 @@ struct weft_tables *weft_tables_load(struct weft_reader *r, int *status)
 		struct weft_cursor c;
 		struct weft_record rec;
 		uint32_t gen = b.header.generation;
+		/* A pass over the whole file holds one batch at a time. */
+		weft_reader_release(r, b.offset);
 		weft_cursor_init(&c, &b);
 		while ((rc = weft_cursor_next(r, &c, &rec)) == WEFT_READ_OK) {
 			struct entry *e;
@@ -108,7 +110,7 @@ struct weft_tables *weft_tables_load(struct weft_reader *r, int *status)
 		if (rc != WEFT_READ_END)
 			break;
 	}
-	r->pos = rewind;
+	weft_reader_rewind(r, rewind);
 	*status = rc == WEFT_READ_END ? WEFT_READ_OK : rc;
 	return t;
 }
