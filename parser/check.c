@@ -8,7 +8,11 @@
  *
  *  1. decode every record once (generation.c): structure, tables (ids
  *     defined once, ids used are defined), the lowest sequence number of
- *     each object, and each thread's batches in order;
+ *     each object, and the thread records kept in a compact form for the
+ *     merge (reccache.h).  This needs nothing but the generation, so with
+ *     jobs > 1 later generations are decoded on other threads while an
+ *     earlier one is merged; then, in file order, each thread's batches
+ *     are linked and the decoding's findings applied to the checker;
  *  2. merge the threads (order.c, judging each event by rules.c): repeatedly take the thread whose next event has
  *     the earliest timestamp and whose event can apply now (its sequence
  *     number is the next one for its object, the lock is free, its thread
@@ -16,6 +20,11 @@
  *     apply, later ones are tried; when none can, the trace has no
  *     consistent order and every thread's pending event is reported with
  *     the reason it waits.
+ *
+ * A problem is reported where the file order puts it: one in a generation
+ * comes before anything met while reading later batches, however far
+ * ahead reading and decoding have gone, and the counts in the result are
+ * those when that generation was read.
  *
  * Thread and object state outlive a generation so that STATUS records can
  * be checked against how the previous generation left each thread.  The
