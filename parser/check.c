@@ -115,6 +115,7 @@ static void forget_session(struct checker *c)
 	findings_report_relocks(c);
 	c->nobjects = 0;
 	c->null_object = 0;
+	c->last_addr = 0;
 	u64map_free(&c->object_index);
 }
 

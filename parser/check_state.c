@@ -6,6 +6,7 @@
  */
 #include "check_state.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -48,9 +49,16 @@ struct thread *thread_get(struct checker *c, uint32_t serial)
 
 struct object *object_get(struct checker *c, uint64_t addr)
 {
+	/* An event is judged, then judged again as it applies: the same
+	 * object twice in a row. */
+	if (addr && addr == c->last_addr)
+		return &c->objects[c->last_index];
 	uint32_t i = addr ? u64map_get(&c->object_index, addr) : c->null_object;
-	if (i)
+	if (i) {
+		c->last_addr = addr;
+		c->last_index = i - 1;
 		return &c->objects[i - 1];
+	}
 	WEFT_GROW(c->objects, c->nobjects, c->objects_cap, 256);
 	struct object *o = &c->objects[c->nobjects++];
 	memset(o, 0, sizeof *o);
@@ -84,6 +92,28 @@ void reccache_grow(struct reccache *c)
 	madvise(p, cap, MADV_HUGEPAGE);
 	c->p = p;
 	c->cap = cap;
+}
+
+static struct reccache_kinds kinds;
+
+static void find_kinds(void)
+{
+	for (unsigned code = 0; code < 256; code++) {
+		const struct weft_event_desc *d = &weft_events[code];
+		for (unsigned i = 0; d->name && i < d->nargs; i++) {
+			if (d->kinds[i] == 'o')
+				kinds.objects[code] |= (uint8_t)(1u << i);
+			if (d->kinds[i] == 'b' || d->kinds[i] == 'P')
+				kinds.extra[code] = 1;
+		}
+	}
+}
+
+const struct reccache_kinds *reccache_kinds(void)
+{
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+	pthread_once(&once, find_kinds);
+	return &kinds;
 }
 
 void reccache_free(struct reccache *c)

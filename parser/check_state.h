@@ -106,7 +106,7 @@ struct thread {
 	uint32_t gen;          /* the generation the fields below are for */
 	int32_t first_batch, last_batch, cur_batch;
 	size_t cache_pos, cache_end;   /* its batch's records in the cache */
-	uint64_t cache_ts;     /* the timestamp of the last one read */
+	struct reccache_state cache_state; /* of the last one read */
 	size_t cache_offset;   /* the file offset of the next one */
 	uint8_t saw_first, has_peek;
 	size_t peek_offset;
@@ -161,6 +161,8 @@ struct checker {
 	uint32_t null_object;         /* index + 1 of address 0, which the
 					 map cannot hold (a program that
 					 passed NULL, then crashed) */
+	uint64_t last_addr;           /* the object found last (0: none) */
+	uint32_t last_index;          /* and its index */
 	uint32_t *gen_objects;        /* indexes of the objects the
 					 generation sequences */
 	uint32_t ngen_objects, gen_objects_cap;
@@ -168,6 +170,7 @@ struct checker {
 	/* The generation being checked. */
 	struct gen *g;
 	struct gbatch *batches;       /* g's */
+	const struct reccache_kinds *kinds;
 	uint32_t gen;                 /* g's number */
 	int numbers_restart;          /* sequence numbers restart at 1 in
 					 each generation (format version 2) */

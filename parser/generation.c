@@ -126,6 +126,7 @@ static int decode_record(struct gen *g, uint32_t i, const struct weft_record *re
  * but g, and its thread records into g's cache. */
 void decode_generation(struct gen *g)
 {
+	const struct reccache_kinds *kinds = reccache_kinds();
 	g->fail_batch = g->nbatches;
 	for (uint32_t i = 0; i < g->nbatches; i++) {
 		struct gbatch *gb = &g->batches[i];
@@ -136,7 +137,7 @@ void decode_generation(struct gen *g)
 		int rc;
 		weft_cursor_init(&cur, b);
 		size_t off = weft_cursor_offset(&cur);
-		uint64_t prev_ts = b->header.base_ts;
+		struct reccache_state st = { b->header.base_ts, 0 };
 		gb->has_timed = gb->starts_with_status = 0;
 		gb->events = 0;
 		gb->cache_begin = g->cache.len;
@@ -145,8 +146,7 @@ void decode_generation(struct gen *g)
 				break;
 			size_t next = weft_cursor_offset(&cur);
 			if (thread) {
-				reccache_put(&g->cache, &rec, next - off, prev_ts);
-				prev_ts = rec.ts;
+				reccache_put(&g->cache, kinds, &st, &rec, next - off);
 			}
 			if (!gb->events)
 				gb->starts_with_status = rec.code == WEFT_EV_STATUS;

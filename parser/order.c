@@ -49,7 +49,7 @@ static void start_batch(struct checker *c, struct thread *t, int32_t i)
 	t->cur_batch = i;
 	t->cache_pos = gb->cache_begin;
 	t->cache_end = gb->cache_end;
-	t->cache_ts = gb->b.header.base_ts;
+	t->cache_state = (struct reccache_state){ gb->b.header.base_ts, 0 };
 	t->cache_offset = gb->b.offset + WEFT_BATCH_HEADER_SIZE;
 }
 
@@ -62,8 +62,9 @@ static int advance(struct checker *c, struct thread *t)
 			return t->has_peek = 0;
 		if (t->cache_pos < t->cache_end) {
 			t->peek_offset = t->cache_offset;
-			t->cache_offset += reccache_get(c->g->cache.p, &t->cache_pos,
-							&t->cache_ts, &t->peek);
+			t->cache_offset += reccache_get(c->g->cache.p, c->kinds,
+							&t->cache_pos,
+							&t->cache_state, &t->peek);
 			return t->has_peek = 1;
 		}
 		int32_t next = c->batches[t->cur_batch].next;
@@ -258,6 +259,7 @@ int merge_generation(struct checker *c)
 	if (!c->heap || !c->aside)
 		abort();
 	c->nheap = c->naside = 0;
+	c->kinds = reccache_kinds();
 	u64map_free(&c->waiting_for);
 	c->nwaiters = 0;
 	for (uint32_t s = 0; s < c->nactive; s++) {
