@@ -187,6 +187,25 @@ static void *worker(void *arg)
 	return NULL;
 }
 
+/* The record decoder (format/record.c) fills its tables the first time
+ * it meets each event code: decoding one record of every code here, on
+ * one thread, fills them before other threads decode. */
+static void prepare_decoder(void)
+{
+	for (unsigned code = 0; code < 256; code++) {
+		if (!weft_events[code].name)
+			continue;
+		/* The code, then zeros: a timestamp and every argument 0 (an
+		 * empty byte string, an empty stack). */
+		uint8_t rec[2 + WEFT_MAX_ARGS] = { (uint8_t)code };
+		const uint8_t *q = rec;
+		struct weft_batch_state st = { 0, 0 };
+		struct weft_record out;
+		const char *why;
+		weft_decode_record(&q, rec + sizeof rec, &st, &out, &why);
+	}
+}
+
 static void pipeline_open(struct pipeline *p, unsigned jobs)
 {
 	memset(p, 0, sizeof *p);
@@ -200,6 +219,8 @@ static void pipeline_open(struct pipeline *p, unsigned jobs)
 	pthread_cond_init(&p->work, NULL);
 	pthread_cond_init(&p->decoded, NULL);
 	if (p->cap > 1) {
+		static pthread_once_t decoder_ready = PTHREAD_ONCE_INIT;
+		pthread_once(&decoder_ready, prepare_decoder);
 		p->workers = calloc(p->cap - 1, sizeof *p->workers);
 		if (!p->workers)
 			abort();

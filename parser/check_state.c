@@ -80,7 +80,9 @@ void forget_state(struct object *o)
 
 /* The cache is mapped, not allocated: it grows in place where it can
  * (mremap), and in huge pages where the system gives them, since a big
- * generation's cache is hundreds of megabytes touched once. */
+ * generation's cache is hundreds of megabytes touched once.  (Thread
+ * sanitizers that do not follow mremap may take a later mapping at the
+ * old address for the same memory and report a race that is not.) */
 void reccache_grow(struct reccache *c)
 {
 	size_t cap = c->cap ? c->cap * 2 : (size_t)4 << 20;
