@@ -78,20 +78,22 @@ void forget_state(struct object *o)
 	o->barrier_count = 0;
 }
 
-/* The cache is mapped, not allocated: it grows in place where it can
- * (mremap), and in huge pages where the system gives them, since a big
- * generation's cache is hundreds of megabytes touched once.  (Thread
- * sanitizers that do not follow mremap may take a later mapping at the
- * old address for the same memory and report a race that is not.) */
+/* The cache is mapped, not allocated, in huge pages where the system
+ * gives them: a big generation's cache is a hundred megabytes or more,
+ * touched once and then kept for the next generation.  It grows by a new
+ * mapping and a copy (not mremap, which thread sanitizers do not follow). */
 void reccache_grow(struct reccache *c)
 {
 	size_t cap = c->cap ? c->cap * 2 : (size_t)4 << 20;
-	void *p = c->cap ? mremap(c->p, c->cap, cap, MREMAP_MAYMOVE)
-			 : mmap(NULL, cap, PROT_READ | PROT_WRITE,
-				MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	uint8_t *p = mmap(NULL, cap, PROT_READ | PROT_WRITE,
+			  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (p == MAP_FAILED)
 		abort();
 	madvise(p, cap, MADV_HUGEPAGE);
+	if (c->cap) {
+		memcpy(p, c->p, c->len);
+		munmap(c->p, c->cap);
+	}
 	c->p = p;
 	c->cap = cap;
 }
