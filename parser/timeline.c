@@ -143,9 +143,11 @@ static void load_clocks(struct timeline *tl)
 	struct weft_reader *r = &tl->r;
 	size_t rewind = r->pos;
 	struct weft_batch b;
-	while (weft_reader_next_batch(r, &b) == WEFT_READ_OK) {
-		weft_reader_release(r, b.offset);
-		if (b.header.serial != 0)
+	/* Only process batches are read, each into memory: the pass that
+	 * maps the file comes after. */
+	struct weft_batch_buffer buf = { 0 };
+	while (weft_reader_next_batch_copy(r, NULL, &b) == WEFT_READ_OK) {
+		if (b.header.serial != 0 || weft_reader_read_payload(r, &buf, &b))
 			continue;
 		struct weft_cursor c;
 		struct weft_record rec;
@@ -160,6 +162,7 @@ static void load_clocks(struct timeline *tl)
 			gc->known = 1;
 		}
 	}
+	weft_batch_buffer_free(&buf);
 	weft_reader_rewind(r, rewind);
 	uint64_t base = r->header.start_ts, freq = r->header.frequency;
 	int64_t offset = 0;
