@@ -142,5 +142,17 @@ struct weft_check_result {
 /* Checks the trace r holds (opened, header read).  fn may be NULL. */
 enum weft_verdict weft_check(struct weft_reader *r, weft_check_fn fn, void *ctx,
 			     struct weft_check_result *res);
+/* The most threads weft_check_jobs() uses. */
+#define WEFT_MAX_JOBS 256
+
+/* The same, with jobs threads (1 or more): generations are decoded by
+ * jobs - 1 helper threads and by the caller, ahead of their turn, and
+ * checked in file order by the caller, which makes every call of fn.
+ * The result and the calls of fn are those of weft_check() for any jobs;
+ * up to jobs generations are held at once.  jobs is taken as 1 to
+ * WEFT_MAX_JOBS. */
+enum weft_verdict weft_check_jobs(struct weft_reader *r, weft_check_fn fn,
+				  void *ctx, struct weft_check_result *res,
+				  unsigned jobs);
 
 #endif

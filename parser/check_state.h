@@ -9,6 +9,7 @@
 #define WEFT_CHECK_STATE_H
 
 #include "check.h"
+#include "reccache.h"
 #include "u64map.h"
 
 #define MAX_SERIAL   (1u << 22)
@@ -19,6 +20,51 @@ struct gbatch {
 	int32_t next;          /* the thread's next batch, -1 at the end */
 	uint64_t first_ts, last_ts; /* of its timed records */
 	uint8_t has_timed, starts_with_status;
+	uint32_t events;       /* records decoded (up to a bad one) */
+	size_t cache_begin, cache_end; /* its records in the generation's
+					  cache (thread batches) */
+};
+
+/* An object the generation sequences, and its lowest number there. */
+struct seq_start {
+	uint64_t addr, min_seq;
+};
+
+/*
+ * One generation, gathered, and what decoding it found.  Decoding
+ * (decode_generation, generation.c) reads nothing but this and the
+ * file's bytes, so generations can be decoded on other threads while
+ * an earlier one is checked; all that depends on the state earlier
+ * generations left is done afterwards, in file order (link_generation).
+ */
+struct gen {
+	uint32_t gen;
+	int cut_short;         /* no GEN_END: any of its batches may be missing */
+	int stopped;           /* its GEN_END says tracing stopped after it */
+	int light;             /* its MODE says contention mode */
+	struct gbatch *batches;
+	uint32_t nbatches, batches_cap;
+	/* The result's counts when it was gathered, which are the counts a
+	 * failure in it leaves. */
+	uint64_t batches_read, bytes_read;
+	int complete_read;
+
+	/* Decoding's findings. */
+	struct reccache cache;         /* its thread records */
+	struct seq_start *seqs;        /* in the order first met */
+	uint32_t nseqs, seqs_cap;
+	struct u64map seq_index;       /* addr -> index + 1 into seqs */
+	uint64_t *shared;              /* OBJECT_SHARED addresses */
+	uint32_t nshared, shared_cap;
+	int lost_records;              /* it has LOST records */
+	uint64_t lost;                 /* the events they count */
+	struct u64map strings, stacks, stack_uses;
+	/* The first problem decoding met: in batch fail_batch (nbatches
+	 * when none), or, after every batch, an undefined stack. */
+	uint32_t fail_batch;
+	int stack_undefined;
+	char error[1024];
+	struct weft_reader r;          /* the checker's, for its error text */
 };
 
 struct state {
@@ -60,7 +106,9 @@ struct thread {
 	/* This generation. */
 	uint32_t gen;          /* the generation the fields below are for */
 	int32_t first_batch, last_batch, cur_batch;
-	struct weft_cursor cur;
+	size_t cache_pos, cache_end;   /* its batch's records in the cache */
+	struct reccache_state cache_state; /* of the last one read */
+	size_t cache_offset;   /* the file offset of the next one */
 	uint8_t saw_first, has_peek;
 	size_t peek_offset;
 	struct weft_record peek;
@@ -114,15 +162,17 @@ struct checker {
 	uint32_t null_object;         /* index + 1 of address 0, which the
 					 map cannot hold (a program that
 					 passed NULL, then crashed) */
+	uint64_t last_addr;           /* the object found last (0: none) */
+	uint32_t last_index;          /* and its index */
 	uint32_t *gen_objects;        /* indexes of the objects the
 					 generation sequences */
 	uint32_t ngen_objects, gen_objects_cap;
 
-	/* The generation being gathered and checked. */
-	struct gbatch *batches;
-	uint32_t nbatches, batches_cap;
-	uint32_t gen;                 /* lowest generation not yet checked */
-	uint32_t last_checked;
+	/* The generation being checked. */
+	struct gen *g;
+	struct gbatch *batches;       /* g's */
+	const struct reccache_kinds *kinds;
+	uint32_t gen;                 /* g's number */
 	int numbers_restart;          /* sequence numbers restart at 1 in
 					 each generation (format version 2) */
 	int cut_short;                /* this generation has no GEN_END: any
@@ -136,10 +186,6 @@ struct checker {
 					 cause go (relaxed generations only) */
 	int guessed;                  /* a missing cause was let go */
 	uint64_t gen_lost;
-	struct u64map strings, stacks, stack_uses;
-	/* Batches of the following generation read before this one ended. */
-	struct gbatch *later;
-	uint32_t nlater, later_cap;
 
 	struct thread **heap, **aside;
 	uint32_t nheap, naside;

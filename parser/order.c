@@ -42,21 +42,36 @@ static void describe(char *buf, size_t cap, const struct weft_record *rec)
 	}
 }
 
-/* Reads the thread's next record into peek; 0 when there is none. */
+/* Starts reading t's records from batch i of the generation. */
+static void start_batch(struct checker *c, struct thread *t, int32_t i)
+{
+	const struct gbatch *gb = &c->batches[i];
+	t->cur_batch = i;
+	t->cache_pos = gb->cache_begin;
+	t->cache_end = gb->cache_end;
+	t->cache_state = (struct reccache_state){ gb->b.header.base_ts, 0 };
+	t->cache_offset = gb->b.offset + WEFT_BATCH_HEADER_SIZE;
+}
+
+/* Reads the thread's next record into peek, from the records decoding
+ * kept; 0 when there is none. */
 static int advance(struct checker *c, struct thread *t)
 {
 	for (;;) {
 		if (t->cur_batch < 0)
 			return t->has_peek = 0;
-		size_t off = weft_cursor_offset(&t->cur);
-		int rc = weft_cursor_next(c->r, &t->cur, &t->peek);
-		if (rc == WEFT_READ_OK) {
-			t->peek_offset = off;
+		if (t->cache_pos < t->cache_end) {
+			t->peek_offset = t->cache_offset;
+			t->cache_offset += reccache_get(c->g->cache.p, c->kinds,
+							&t->cache_pos,
+							&t->cache_state, &t->peek);
 			return t->has_peek = 1;
 		}
-		t->cur_batch = c->batches[t->cur_batch].next;
-		if (t->cur_batch >= 0)
-			weft_cursor_init(&t->cur, &c->batches[t->cur_batch].b);
+		int32_t next = c->batches[t->cur_batch].next;
+		if (next < 0)
+			t->cur_batch = -1;
+		else
+			start_batch(c, t, next);
 	}
 }
 
@@ -244,12 +259,12 @@ int merge_generation(struct checker *c)
 	if (!c->heap || !c->aside)
 		abort();
 	c->nheap = c->naside = 0;
+	c->kinds = reccache_kinds();
 	u64map_free(&c->waiting_for);
 	c->nwaiters = 0;
 	for (uint32_t s = 0; s < c->nactive; s++) {
 		struct thread *t = c->active[s];
-		t->cur_batch = t->first_batch;
-		weft_cursor_init(&t->cur, &c->batches[t->cur_batch].b);
+		start_batch(c, t, t->first_batch);
 		if (advance(c, t))
 			heap_push(c, t);
 	}

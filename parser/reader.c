@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -83,6 +84,7 @@ int weft_reader_open_memory(struct weft_reader *r, const uint8_t *data,
 			    size_t size)
 {
 	memset(r, 0, sizeof *r);
+	r->fd = -1;
 	r->data = data;
 	r->size = size;
 	return read_header(r);
@@ -91,6 +93,7 @@ int weft_reader_open_memory(struct weft_reader *r, const uint8_t *data,
 int weft_reader_open(struct weft_reader *r, const char *path)
 {
 	memset(r, 0, sizeof *r);
+	r->fd = -1;
 	/* Non-blocking: opening a FIFO for reading would otherwise wait for
 	 * a writer.  Only regular files are read. */
 	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
@@ -118,12 +121,12 @@ int weft_reader_open(struct weft_reader *r, const char *path)
 		return WEFT_READ_CORRUPT;
 	}
 	void *p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
-	int e = errno;
-	close(fd);
 	if (p == MAP_FAILED) {
-		snprintf(r->error, sizeof r->error, "%s", strerror(e));
+		snprintf(r->error, sizeof r->error, "%s", strerror(errno));
+		close(fd);
 		return WEFT_READ_IOERR;
 	}
+	r->fd = fd;
 	r->data = p;
 	r->size = (size_t)st.st_size;
 	r->mapped = 1;
@@ -142,24 +145,30 @@ void weft_reader_release(struct weft_reader *r, size_t offset)
 	}
 }
 
+void weft_reader_rewind(struct weft_reader *r, size_t offset)
+{
+	size_t page = (size_t)sysconf(_SC_PAGESIZE);
+	if (r->released > offset / page * page)
+		r->released = offset / page * page;
+	r->pos = offset;
+}
+
 void weft_reader_close(struct weft_reader *r)
 {
 	if (r->mapped && r->data)
 		munmap((void *)r->data, r->size);
+	if (r->fd >= 0)
+		close(r->fd);
+	r->fd = -1;
 	r->data = NULL;
 	r->mapped = 0;
 }
 
-int weft_reader_next_batch(struct weft_reader *r, struct weft_batch *b)
+/* Checks the batch header h, read at offset off, and fills b from it
+ * (all but its payload). */
+static int parse_batch_header(struct weft_reader *r, const uint8_t *h, size_t off,
+			      struct weft_batch *b)
 {
-	size_t off = r->pos;
-	if (off == r->size)
-		return WEFT_READ_END;
-	if (r->size - off < WEFT_BATCH_HEADER_SIZE)
-		return cut(r, "offset %zu: batch header truncated (%zu bytes "
-			    "left, a header is %d)", off, r->size - off,
-			    WEFT_BATCH_HEADER_SIZE);
-	const uint8_t *h = r->data + off;
 	if (h[0] != WEFT_BATCH_TAG)
 		return fail(r, "offset %zu: missing batch header (byte 0x%02x "
 			    "where a batch must start)", off, h[0]);
@@ -185,9 +194,94 @@ int weft_reader_next_batch(struct weft_reader *r, struct weft_batch *b)
 	if (b->header.generation == 0 && b->header.serial != 0)
 		return fail(r, "offset %zu: batch of thread %u has generation 0",
 			    off, b->header.serial);
+	return WEFT_READ_OK;
+}
+
+int weft_reader_next_batch(struct weft_reader *r, struct weft_batch *b)
+{
+	size_t off = r->pos;
+	if (off == r->size)
+		return WEFT_READ_END;
+	if (r->size - off < WEFT_BATCH_HEADER_SIZE)
+		return cut(r, "offset %zu: batch header truncated (%zu bytes "
+			    "left, a header is %d)", off, r->size - off,
+			    WEFT_BATCH_HEADER_SIZE);
+	const uint8_t *h = r->data + off;
+	int rc = parse_batch_header(r, h, off, b);
+	if (rc != WEFT_READ_OK)
+		return rc;
 	b->payload = h + WEFT_BATCH_HEADER_SIZE;
 	r->pos = off + WEFT_BATCH_HEADER_SIZE + b->header.length;
 	return WEFT_READ_OK;
+}
+
+/* Reads len bytes at off into p: 0, or -1 with the reason in r->error. */
+static int read_at(struct weft_reader *r, void *p, size_t len, size_t off)
+{
+	while (len) {
+		ssize_t n = pread(r->fd, p, len, (off_t)off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			snprintf(r->error, sizeof r->error, "offset %zu: %s", off,
+				 n < 0 ? strerror(errno) : "the file shrank");
+			return -1;
+		}
+		p = (uint8_t *)p + n;
+		len -= (size_t)n;
+		off += (size_t)n;
+	}
+	return 0;
+}
+
+int weft_reader_next_batch_copy(struct weft_reader *r, struct weft_batch_buffer *buf,
+				struct weft_batch *b)
+{
+	if (r->fd < 0)
+		return weft_reader_next_batch(r, b);
+	size_t off = r->pos;
+	if (off == r->size)
+		return WEFT_READ_END;
+	if (r->size - off < WEFT_BATCH_HEADER_SIZE)
+		return cut(r, "offset %zu: batch header truncated (%zu bytes "
+			    "left, a header is %d)", off, r->size - off,
+			    WEFT_BATCH_HEADER_SIZE);
+	uint8_t h[WEFT_BATCH_HEADER_SIZE];
+	if (read_at(r, h, sizeof h, off) < 0)
+		return WEFT_READ_IOERR;
+	int rc = parse_batch_header(r, h, off, b);
+	if (rc != WEFT_READ_OK)
+		return rc;
+	b->payload = NULL;
+	r->pos = off + WEFT_BATCH_HEADER_SIZE + b->header.length;
+	return buf ? weft_reader_read_payload(r, buf, b) : WEFT_READ_OK;
+}
+
+int weft_reader_read_payload(struct weft_reader *r, struct weft_batch_buffer *buf,
+			     struct weft_batch *b)
+{
+	if (b->payload)
+		return WEFT_READ_OK;
+	if (buf->cap < b->header.length) {
+		size_t cap = buf->cap ? buf->cap : 1 << 16;
+		while (cap < b->header.length)
+			cap *= 2;
+		free(buf->p);
+		buf->p = malloc(cap);
+		if (!buf->p)
+			abort();
+		buf->cap = cap;
+	}
+	if (read_at(r, buf->p, b->header.length, b->offset + WEFT_BATCH_HEADER_SIZE) < 0)
+		return WEFT_READ_IOERR;
+	b->payload = buf->p;
+	return WEFT_READ_OK;
+}
+
+void weft_batch_buffer_free(struct weft_batch_buffer *buf)
+{
+	free(buf->p);
+	*buf = (struct weft_batch_buffer){ 0 };
 }
 
 void weft_cursor_init(struct weft_cursor *c, const struct weft_batch *b)

@@ -27,6 +27,7 @@ struct weft_reader {
 	size_t size;
 	size_t pos;       /* offset of the next batch */
 	int mapped;
+	int fd;           /* the file, -1 for memory */
 	size_t released;  /* bytes before this are given back (page-aligned) */
 	struct weft_file_header header;
 	char error[512];  /* the last error, with its byte offset */
@@ -59,11 +60,32 @@ void weft_reader_close(struct weft_reader *r);
  * are given back, so reading a trace takes memory for what is still in use
  * (one or two generations), not for the file. */
 void weft_reader_release(struct weft_reader *r, size_t offset);
+/* Reads again from offset (a batch's, or r->pos as it was): pages given
+ * back before it are read back in as they are needed, and released again
+ * as reading passes them. */
+void weft_reader_rewind(struct weft_reader *r, size_t offset);
 
 /* The next batch in file order: WEFT_READ_OK, WEFT_READ_END,
  * WEFT_READ_TRUNCATED (the file ends inside it) or WEFT_READ_CORRUPT, the
  * last two with the reason in r->error. */
 int weft_reader_next_batch(struct weft_reader *r, struct weft_batch *b);
+
+/* The same, but the batch is read into buf (pread), not used where the
+ * file is mapped: for a pass over the whole file before the pass that
+ * reads it through the mapping, which then finds the file's pages not
+ * yet mapped and maps each once.  With buf NULL only the header is read
+ * (b->payload is NULL), and weft_reader_read_payload() reads the payload
+ * of the batch when it is wanted.  A reader of memory reads in place. */
+struct weft_batch_buffer {
+	uint8_t *p;
+	size_t cap;
+};
+int weft_reader_next_batch_copy(struct weft_reader *r,
+				struct weft_batch_buffer *buf,
+				struct weft_batch *b);
+int weft_reader_read_payload(struct weft_reader *r, struct weft_batch_buffer *buf,
+			     struct weft_batch *b);
+void weft_batch_buffer_free(struct weft_batch_buffer *buf);
 
 /* Walks the records of one batch. */
 struct weft_cursor {

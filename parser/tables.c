@@ -63,7 +63,10 @@ struct weft_tables *weft_tables_load(struct weft_reader *r, int *status)
 	size_t rewind = r->pos;
 	struct weft_batch b;
 	int rc;
-	while ((rc = weft_reader_next_batch(r, &b)) == WEFT_READ_OK) {
+	/* A pass over the whole file, before the one that maps it: one
+	 * batch at a time is read into memory. */
+	struct weft_batch_buffer buf = { 0 };
+	while ((rc = weft_reader_next_batch_copy(r, &buf, &b)) == WEFT_READ_OK) {
 		struct weft_cursor c;
 		struct weft_record rec;
 		uint32_t gen = b.header.generation;
@@ -108,7 +111,8 @@ struct weft_tables *weft_tables_load(struct weft_reader *r, int *status)
 		if (rc != WEFT_READ_END)
 			break;
 	}
-	r->pos = rewind;
+	weft_batch_buffer_free(&buf);
+	weft_reader_rewind(r, rewind);
 	*status = rc == WEFT_READ_END ? WEFT_READ_OK : rc;
 	return t;
 }

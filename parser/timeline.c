@@ -89,6 +89,7 @@ struct timeline {
 	struct weft_reader r;
 	struct weft_tables *tables;
 	struct weft_check_result res;
+	unsigned jobs;                 /* weft_check_jobs()'s */
 	tl_fn fn;
 	void *ctx;
 
@@ -142,8 +143,11 @@ static void load_clocks(struct timeline *tl)
 	struct weft_reader *r = &tl->r;
 	size_t rewind = r->pos;
 	struct weft_batch b;
-	while (weft_reader_next_batch(r, &b) == WEFT_READ_OK) {
-		if (b.header.serial != 0)
+	/* Only process batches are read, each into memory: the pass that
+	 * maps the file comes after. */
+	struct weft_batch_buffer buf = { 0 };
+	while (weft_reader_next_batch_copy(r, NULL, &b) == WEFT_READ_OK) {
+		if (b.header.serial != 0 || weft_reader_read_payload(r, &buf, &b))
 			continue;
 		struct weft_cursor c;
 		struct weft_record rec;
@@ -158,7 +162,8 @@ static void load_clocks(struct timeline *tl)
 			gc->known = 1;
 		}
 	}
-	r->pos = rewind;
+	weft_batch_buffer_free(&buf);
+	weft_reader_rewind(r, rewind);
 	uint64_t base = r->header.start_ts, freq = r->header.frequency;
 	int64_t offset = 0;
 	for (uint32_t g = 0; g < tl->nclocks; g++) {
@@ -893,6 +898,7 @@ struct timeline *tl_new(const struct weft_reader *r)
 	if (!tl)
 		abort();
 	tl->r = *r;
+	tl->jobs = 1;
 	int st;
 	tl->tables = weft_tables_load(&tl->r, &st);
 	load_clocks(tl);
@@ -905,7 +911,8 @@ enum weft_verdict tl_run(struct timeline *tl, tl_fn fn, void *ctx)
 	tl->ctx = ctx;
 	tl->session_pending = 1;
 	tl->gen_max_ns = INT64_MIN;
-	enum weft_verdict v = weft_check(&tl->r, on_event, tl, &tl->res);
+	enum weft_verdict v = weft_check_jobs(&tl->r, on_event, tl, &tl->res,
+					      tl->jobs);
 	/* Whatever is still open ends with the trace (a truncated one, or
 	 * one whose last generation says tracing went on). */
 	end_session(tl);
@@ -930,6 +937,11 @@ void tl_close(struct timeline *tl)
 	weft_tables_free(tl->tables);
 	weft_reader_close(&tl->r);
 	free(tl);
+}
+
+void tl_set_jobs(struct timeline *tl, unsigned jobs)
+{
+	tl->jobs = jobs;
 }
 
 const struct weft_check_result *tl_result(const struct timeline *tl) { return &tl->res; }

@@ -189,6 +189,9 @@ void tl_close(struct timeline *tl);
  * in tl_result().  What the trace holds up to a problem is still
  * delivered, so consumers work on the valid part. */
 enum weft_verdict tl_run(struct timeline *tl, tl_fn fn, void *ctx);
+/* tl_run() checks the trace on jobs threads (weft_check_jobs(); 1 unless
+ * set), which changes nothing in what it gives. */
+void tl_set_jobs(struct timeline *tl, unsigned jobs);
 const struct weft_check_result *tl_result(const struct timeline *tl);
 const struct weft_tables *tl_tables(const struct timeline *tl);
 const struct weft_file_header *tl_header(const struct timeline *tl);

@@ -20,7 +20,9 @@ struct tg {
 	int in_batch;
 	uint32_t serial, gen;
 	struct weft_batch_state state;
-	uint32_t thread_batches[64]; /* per generation, for GEN_END */
+	uint32_t thread_batches[64]; /* per generation (modulo 64: a
+					generation ends before the one 64
+					later starts), for GEN_END */
 };
 
 void tg_init(struct tg *t);
@@ -37,13 +39,17 @@ void tg_ev(struct tg *t, uint8_t code, uint64_t ts, const uint64_t *args, int na
 	tg_ev(t, WEFT_EV_##NAME, ts, (const uint64_t[]){ __VA_ARGS__ }, \
 	      (int)(sizeof((const uint64_t[]){ __VA_ARGS__ }) / sizeof(uint64_t)))
 #define TG0(t, NAME, ts) tg_ev(t, WEFT_EV_##NAME, ts, NULL, 0)
+/* Appends n raw bytes (to damage a trace on purpose). */
+void tg_bytes(struct tg *t, const void *p, size_t n);
 /* A process batch with CLOCK for gen. */
 void tg_clock(struct tg *t, uint32_t gen);
 /* A process batch with GEN_END (counting gen's thread batches), and
  * TRACE_END when last. */
 void tg_gen_end(struct tg *t, uint32_t gen, int last);
 
-/* Checks the bytes; returns the verdict with the result in *res. */
+/* Checks the bytes; returns the verdict with the result in *res.  The
+ * check is made on one thread and on four, and the test fails unless both
+ * give the same. */
 enum weft_verdict tg_check(struct tg *t, struct weft_check_result *res);
 
 #endif

@@ -15,7 +15,7 @@
 #include "text.h"
 
 static const char check_usage[] =
-	"usage: weft check [--json] [--quiet] [--strict] FILE...\n"
+	"usage: weft check [--json] [--quiet] [--strict] [--jobs N] FILE...\n"
 	"\n"
 	"Prove that each trace is consistently ordered: every generation's\n"
 	"events can be put in one order that respects each thread's own order,\n"
@@ -28,6 +28,9 @@ static const char check_usage[] =
 	"  -j, --json     one JSON object per file, one per line\n"
 	"  -q, --quiet    print only problems\n"
 	"  -s, --strict   findings fail (exit status 4)\n"
+	"      --jobs N   decode generations on N threads (default: the number\n"
+	"                 of online processors); the output is the same for\n"
+	"                 every N\n"
 	"  -h, --help     show this help\n"
 	"  -V, --version  show weft's version\n"
 	"\n"
@@ -119,14 +122,15 @@ static void print_findings(const char *path, const struct weft_check_result *res
 
 /* Checks one file and reports it; returns its verdict, and adds its
  * findings to *findings. */
-int weft_check_file(const char *path, int json, int quiet, uint64_t *findings)
+int weft_check_file(const char *path, int json, int quiet, unsigned jobs,
+		    uint64_t *findings)
 {
 	struct weft_reader r;
 	struct weft_check_result res;
 	memset(&res, 0, sizeof res);
 	int rc = weft_reader_open(&r, path);
 	if (rc == WEFT_READ_OK) {
-		weft_check(&r, NULL, NULL, &res);
+		weft_check_jobs(&r, NULL, NULL, &res, jobs);
 	} else {
 		res.verdict = weft_open_status(rc, &r) == WEFT_EXIT_USAGE
 			? WEFT_CHECK_UNREADABLE : WEFT_CHECK_INCONSISTENT;
@@ -189,17 +193,23 @@ int weft_cmd_check(int argc, char **argv)
 		{ "json", no_argument, NULL, 'j' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "strict", no_argument, NULL, 's' },
+		{ "jobs", required_argument, NULL, 'J' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ 0 },
 	};
 	int json = 0, quiet = 0, strict = 0, c;
+	unsigned jobs = weft_default_jobs();
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "+jqshV", opts, NULL)) != -1) {
 		switch (c) {
 		case 'j': json = 1; break;
 		case 'q': quiet = 1; break;
 		case 's': strict = 1; break;
+		case 'J':
+			if (weft_parse_jobs("check", optarg, &jobs) < 0)
+				return WEFT_EXIT_USAGE;
+			break;
 		case 'h': fputs(check_usage, stdout); return 0;
 		case 'V': return weft_print_version();
 		default: fputs(check_usage, stderr); return WEFT_EXIT_USAGE;
@@ -214,7 +224,7 @@ int weft_cmd_check(int argc, char **argv)
 	uint64_t findings = 0;
 	for (int i = optind; i < argc; i++)
 		worst = weft_check_exit(worst, weft_check_file(argv[i], json, quiet,
-							       &findings));
+							       jobs, &findings));
 	if (strict && findings && worst == WEFT_CHECK_OK)
 		worst = WEFT_EXIT_FINDINGS;
 	return weft_output_written("check", worst);

@@ -16,8 +16,9 @@ int weft_cmd_export(int argc, char **argv);
 int weft_cmd_lockorder(int argc, char **argv);
 
 /* Checks and reports one file as `weft check` does (weft record --check
- * uses it); returns its enum weft_verdict and adds the number of its
- * findings to *findings. */
-int weft_check_file(const char *path, int json, int quiet, uint64_t *findings);
+ * uses it), on jobs threads; returns its enum weft_verdict and adds the
+ * number of its findings to *findings. */
+int weft_check_file(const char *path, int json, int quiet, unsigned jobs,
+		    uint64_t *findings);
 
 #endif

@@ -4,7 +4,9 @@
 #include "common.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "wire.h"
 
@@ -33,6 +35,26 @@ int weft_open_trace(struct weft_reader *r, const char *path, const char *cmd)
 	fprintf(stderr, "weft %s: %s: %s\n", cmd, path, r->error);
 	weft_reader_close(r);
 	return weft_open_status(rc, r);
+}
+
+unsigned weft_default_jobs(void)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+	return n < 1 ? 1 : n > WEFT_MAX_JOBS ? WEFT_MAX_JOBS : (unsigned)n;
+}
+
+int weft_parse_jobs(const char *cmd, const char *arg, unsigned *jobs)
+{
+	char *end;
+	errno = 0;
+	unsigned long n = strtoul(arg, &end, 10);
+	if (!*arg || *end || errno || *arg == '-' || n < 1 || n > WEFT_MAX_JOBS) {
+		fprintf(stderr, "weft %s: --jobs wants a number from 1 to %d, not "
+			"\"%s\"\n", cmd, WEFT_MAX_JOBS, arg);
+		return -1;
+	}
+	*jobs = (unsigned)n;
+	return 0;
 }
 
 int weft_check_exit(int worst_so_far, int verdict)

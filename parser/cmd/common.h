@@ -1,6 +1,6 @@
 /*
  * common.h - what the subcommands of `weft` share: exit statuses, the
- * version line, opening a trace with a one-line error, the status for
+ * version line, opening a trace with a one-line error, --jobs, the status for
  * the worst of several verdicts, making sure stdout was written, and the
  * one JSON string writer every --json output uses.
  */
@@ -35,6 +35,13 @@ int weft_open_status(int rc, const struct weft_reader *r);
 /* Opens path for `weft cmd`: 0, or (having said why on stderr, in one
  * line, and closed r) the exit status. */
 int weft_open_trace(struct weft_reader *r, const char *path, const char *cmd);
+
+/* The number of threads a reading command uses by default: the online
+ * processors. */
+unsigned weft_default_jobs(void);
+/* Parses --jobs's argument for `weft cmd` into *jobs: 0, or -1 having
+ * said why on stderr. */
+int weft_parse_jobs(const char *cmd, const char *arg, unsigned *jobs);
 
 /* The worse of two verdicts (enum weft_verdict): unreadable, then
  * inconsistent, then truncated, then ok. */

@@ -210,7 +210,7 @@ static void on_item(void *p, const struct tl_item *it)
 }
 
 static const char export_usage[] =
-	"usage: weft export [--format=chrome] [-o OUT.json] FILE\n"
+	"usage: weft export [--format=chrome] [-o OUT.json] [--jobs N] FILE\n"
 	"\n"
 	"Write the trace as Trace Event JSON, which Perfetto UI\n"
 	"(ui.perfetto.dev) and chrome://tracing open: a track per thread\n"
@@ -222,6 +222,7 @@ static const char export_usage[] =
 	"\n"
 	"  -f, --format=FMT  chrome (the only format)\n"
 	"  -o, --output=OUT  write to OUT instead of standard output\n"
+	"      --jobs N      check the trace on N threads, as weft check\n"
 	"  -h, --help        show this help\n"
 	"  -V, --version     show weft's version\n"
 	"\n"
@@ -233,12 +234,14 @@ int weft_cmd_export(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "format", required_argument, NULL, 'f' },
 		{ "output", required_argument, NULL, 'o' },
+		{ "jobs", required_argument, NULL, 'J' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ 0 },
 	};
 	const char *output = NULL;
 	int c;
+	unsigned jobs = weft_default_jobs();
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "f:o:hV", opts, NULL)) != -1) {
 		switch (c) {
@@ -250,6 +253,10 @@ int weft_cmd_export(int argc, char **argv)
 			}
 			break;
 		case 'o': output = optarg; break;
+		case 'J':
+			if (weft_parse_jobs("export", optarg, &jobs) < 0)
+				return WEFT_EXIT_USAGE;
+			break;
 		case 'h': fputs(export_usage, stdout); return 0;
 		case 'V': return weft_print_version();
 		default: fputs(export_usage, stderr); return WEFT_EXIT_USAGE;
@@ -268,6 +275,7 @@ int weft_cmd_export(int argc, char **argv)
 	if (status)
 		return status;
 	ex.tl = tl_new(&r);
+	tl_set_jobs(ex.tl, jobs);
 	ex.out = output && strcmp(output, "-") ? fopen(output, "w") : stdout;
 	if (!ex.out) {
 		fprintf(stderr, "weft export: %s: %s\n", output, strerror(errno));

@@ -88,7 +88,7 @@ static void print_cycle(void *p, const struct lock_cycle *c)
 }
 
 static const char lockorder_usage[] =
-	"usage: weft lockorder [--fail] [--json] [--max-cycles N] FILE\n"
+	"usage: weft lockorder [--fail] [--json] [--max-cycles N] [--jobs N] FILE\n"
 	"\n"
 	"Build the lock-order graph of a trace, over all its threads and\n"
 	"sessions: an edge A -> B each time a thread takes lock B (mutex, spin\n"
@@ -103,6 +103,7 @@ static const char lockorder_usage[] =
 	"  -f, --fail           exit 1 when there is a cycle that is not guarded\n"
 	"  -j, --json           one JSON object instead of text\n"
 	"  -m, --max-cycles N   stop after N cycles (default 100)\n"
+	"      --jobs N         check the trace on N threads, as weft check\n"
 	"  -h, --help           show this help\n"
 	"  -V, --version        show weft's version\n"
 	"\n"
@@ -116,6 +117,7 @@ int weft_cmd_lockorder(int argc, char **argv)
 		{ "fail", no_argument, NULL, 'f' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "max-cycles", required_argument, NULL, 'm' },
+		{ "jobs", required_argument, NULL, 'J' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ 0 },
@@ -123,6 +125,7 @@ int weft_cmd_lockorder(int argc, char **argv)
 	struct lockorder o = { 0 };
 	uint64_t max_cycles = 100;
 	int fail = 0, c;
+	unsigned jobs = weft_default_jobs();
 	char *end;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "fjm:hV", opts, NULL)) != -1) {
@@ -136,6 +139,10 @@ int weft_cmd_lockorder(int argc, char **argv)
 					"number, not '%s'\n", optarg);
 				return WEFT_EXIT_USAGE;
 			}
+			break;
+		case 'J':
+			if (weft_parse_jobs("lockorder", optarg, &jobs) < 0)
+				return WEFT_EXIT_USAGE;
 			break;
 		case 'h': fputs(lockorder_usage, stdout); return 0;
 		case 'V': return weft_print_version();
@@ -154,6 +161,7 @@ int weft_cmd_lockorder(int argc, char **argv)
 	if (status)
 		return status;
 	o.tl = tl_new(&r);
+	tl_set_jobs(o.tl, jobs);
 	struct lockgraph *g = lockgraph_new();
 	tl_run(o.tl, lockgraph_add, g);
 	if (o.json) {

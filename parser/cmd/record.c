@@ -379,6 +379,7 @@ static int report_traces(char *manifest, int check)
 			fflush(stdout);
 			uint64_t findings = 0;
 			worst = weft_check_exit(worst, weft_check_file(path, 0, 0,
+								       weft_default_jobs(),
 								       &findings));
 		}
 	}

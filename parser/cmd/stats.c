@@ -405,7 +405,7 @@ static void print_json(struct stats *st, const char *head, int top)
 
 static const char stats_usage[] =
 	"usage: weft stats [--json] [--top N] [--thread SERIAL|NAME]\n"
-	"                  [--lock ADDRESS|SYMBOL] FILE\n"
+	"                  [--lock ADDRESS|SYMBOL] [--jobs N] FILE\n"
 	"\n"
 	"Where the time of a trace went.  A headline names the lock threads\n"
 	"waited for longest; then tables, sorted by cost and sized to the\n"
@@ -421,6 +421,7 @@ static const char stats_usage[] =
 	"  -t, --thread T       only the events of thread T (serial or name)\n"
 	"  -l, --lock L         only lock or object L (hex address, or a text in\n"
 	"                       the symbol of its blocking site)\n"
+	"      --jobs N         check the trace on N threads, as weft check\n"
 	"  -h, --help           show this help\n"
 	"  -V, --version        show weft's version\n"
 	"\n"
@@ -435,6 +436,7 @@ int weft_cmd_stats(int argc, char **argv)
 		{ "top", required_argument, NULL, 'n' },
 		{ "thread", required_argument, NULL, 't' },
 		{ "lock", required_argument, NULL, 'l' },
+		{ "jobs", required_argument, NULL, 'J' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ 0 },
@@ -442,6 +444,7 @@ int weft_cmd_stats(int argc, char **argv)
 	struct stats st = { 0 };
 	const char *thread_filter = NULL;
 	int json = 0, top = -1, c;
+	unsigned jobs = weft_default_jobs();
 	char *end;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "jn:t:l:hV", opts, NULL)) != -1) {
@@ -459,6 +462,10 @@ int weft_cmd_stats(int argc, char **argv)
 			break;
 		case 't': thread_filter = optarg; break;
 		case 'l': st.lock_filter = optarg; break;
+		case 'J':
+			if (weft_parse_jobs("stats", optarg, &jobs) < 0)
+				return WEFT_EXIT_USAGE;
+			break;
 		case 'h': fputs(stats_usage, stdout); return 0;
 		case 'V': return weft_print_version();
 		default: fputs(stats_usage, stderr); return WEFT_EXIT_USAGE;
@@ -478,6 +485,7 @@ int weft_cmd_stats(int argc, char **argv)
 	if (status)
 		return status;
 	struct timeline *tl = tl_new(&r);
+	tl_set_jobs(tl, jobs);
 	struct costs *costs = costs_new(tl, thread_filter);
 	tl_run(tl, costs_add, costs);
 	costs_finish(costs);
