@@ -103,15 +103,20 @@ Test(records, every_event_kind_round_trips)
 		if (!weft_events[code].name)
 			continue;
 		kinds++;
-		for (uint64_t seed = 0; seed < 40; seed++) {
+		for (uint64_t seed = 0; seed < 80; seed++) {
 			static uint8_t bytes[WEFT_MAX_BYTES], buf[WEFT_RECORD_MAX];
 			struct weft_record in, out;
 			sample_record((uint8_t)code, seed, &in, bytes);
 			/* (Kept below 2^62 so the absolute time cannot wrap.) */
 			uint64_t delta = edge_values[seed % 17] & 0x3fffffffffffffffull;
-			/* Both sides start from the same batch state. */
-			struct weft_batch_state wst = { 1000, 0x7f0000001000 + seed };
-			struct weft_batch_state rst = wst;
+			/* Both sides start from the same batch state, of
+			 * version 5 (even seeds) or 4 (odd ones), with one
+			 * object in the table. */
+			struct weft_batch_state wst;
+			weft_batch_state_init(&wst, seed & 1 ? 4 : 5, 1000);
+			wst.obj = 0x7f0000001000 + seed;
+			wst.objects[weft_object_slot(wst.obj)].addr = wst.obj;
+			struct weft_batch_state rst = wst, start = wst;
 			in.ts = 1000 + delta;
 			uint8_t *end = weft_encode_record(buf, &in, &wst);
 			const uint8_t *p = buf;
@@ -126,7 +131,9 @@ Test(records, every_event_kind_round_trips)
 			else
 				cr_assert_eq(rst.ts, 1000, "untimed records carry no delta");
 			cr_assert_eq(rst.ts, wst.ts, "reader and writer agree on time");
-			cr_assert_eq(rst.obj, wst.obj, "and on the last object");
+			cr_assert_eq(rst.obj, wst.obj, "and on the last object (%s seed %llu)", weft_events[code].name, (unsigned long long)seed);
+			cr_assert_arr_eq(rst.objects, wst.objects, sizeof rst.objects,
+					 "and on the object table");
 			for (unsigned i = 0; i < weft_events[code].nargs; i++)
 				cr_assert_eq(out.args[i], in.args[i], "%s arg %u",
 					     weft_events[code].name, i);
@@ -139,7 +146,7 @@ Test(records, every_event_kind_round_trips)
 			/* Every proper prefix is reported truncated, never read past. */
 			for (const uint8_t *cut = buf; cut < end; cut++) {
 				const uint8_t *q = buf;
-				struct weft_batch_state st2 = { 0, 0 };
+				struct weft_batch_state st2 = start;
 				cr_assert_eq(weft_decode_record(&q, cut, &st2, &out, &err), -1);
 				cr_assert(err && *err);
 			}
@@ -155,7 +162,8 @@ Test(records, unknown_code_is_an_error)
 			continue;
 		uint8_t buf[4] = { (uint8_t)code, 0, 0, 0 };
 		const uint8_t *p = buf;
-		struct weft_batch_state st = { 0, 0 };
+		struct weft_batch_state st;
+		weft_batch_state_init(&st, code & WEFT_COMPACT_BIT ? 4 : 5, 0);
 		struct weft_record r;
 		const char *err = NULL;
 		cr_assert_eq(weft_decode_record(&p, buf + 4, &st, &r, &err), -1);
@@ -170,7 +178,8 @@ Test(records, limits_are_enforced)
 	p = weft_put_uleb(p, 1);
 	p = weft_put_uleb(p, WEFT_MAX_BYTES + 1);
 	const uint8_t *q = buf;
-	struct weft_batch_state st = { 0, 0 };
+	struct weft_batch_state st;
+	weft_batch_state_init(&st, WEFT_FORMAT_VERSION, 0);
 	struct weft_record r;
 	const char *err = NULL;
 	cr_assert_eq(weft_decode_record(&q, p, &st, &r, &err), -1);
@@ -227,7 +236,8 @@ static size_t t_batch(struct tbuf *t, uint32_t serial, uint32_t gen,
 {
 	size_t off = t->len;
 	uint8_t *p = t->data + off + WEFT_BATCH_HEADER_SIZE;
-	struct weft_batch_state st = { 1000, 0 };
+	struct weft_batch_state st;
+	weft_batch_state_init(&st, weft_get_le32(t->data + 8), 1000);
 	for (int i = 0; i < n; i++) {
 		struct weft_record r = recs[i];
 		r.ts = st.ts + 10;
@@ -394,7 +404,8 @@ Test(reader, missing_batch_header)
 	t_batch(&t, 1, 1, two_mutex_events, 2);
 	size_t off = t.len;
 	/* Records with no batch header before them. */
-	struct weft_batch_state st = { 0, 0 };
+	struct weft_batch_state st;
+	weft_batch_state_init(&st, 1, 0);
 	uint8_t *p = weft_encode_record(t.data + t.len, &two_mutex_events[0], &st);
 	memset(p, 0, 24);
 	t.len = (size_t)(p - t.data) + 24;

@@ -425,7 +425,8 @@ Test(trace, small_buffers_flush_often_and_lose_nothing, .timeout = 120)
 		assert_complete(trace);
 		struct h_counts c;
 		h_count(trace, &c);
-		cr_assert_gt(c.thread_batches[1], 20, "%s: many batches", sizes[i]);
+		/* (About 50 kB of records: a pair takes 5 bytes.) */
+		cr_assert_gt(c.thread_batches[1], 12, "%s: many batches", sizes[i]);
 		cr_assert_eq(c.lost, 0, "%s", sizes[i]);
 		struct objects *os = calloc(1, sizeof *os);
 		load_objects(trace, os);
