@@ -189,7 +189,7 @@ enum weft_thread_state {
 };
 
 /*
- * Object coding (format version 5, SPEC.md section 4.1).  Each batch keeps
+ * Object coding (format version 5, SPEC.md section 4.2).  Each batch keeps
  * a table of WEFT_OBJECT_TABLE entries, the same on both sides: an object
  * address and the last sequence number coded for it.  An address has one
  * place in it, weft_object_slot(); every entry starts as address 0, number
@@ -224,7 +224,7 @@ static inline uint64_t weft_object_miss(uint64_t zigzag)
 }
 
 /*
- * Compact records (format version 5, SPEC.md section 4.2): a code byte
+ * Compact records (format version 5, SPEC.md section 4.3): a code byte
  * with bit 7 set is 1fff fiii: form f of compact.def, about the object in
  * table entry i, followed by the timestamp delta and the arguments its
  * pattern marks '.', nothing else.
