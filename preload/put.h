@@ -99,7 +99,7 @@ WEFT_INLINE int weft_put_fits(const char *pattern, unsigned n,
 	return 1;
 }
 
-/* The record in compact form, its object at slot e of the table. */
+/* The record in compact form, its object in table entry slot. */
 WEFT_INLINE uint8_t *weft_put_compact(struct weft_thread *t, uint32_t gen,
 				      unsigned form, unsigned slot,
 				      const char *pattern, unsigned n,
