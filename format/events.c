@@ -39,6 +39,13 @@ const struct weft_event_effect weft_effects[256] = {
 #include "events.def"
 #undef WEFT_EVENT
 
+/* A compact pattern has one character per argument of its event. */
+#define WEFT_COMPACT(form, EVENT, pattern)                                   \
+	_Static_assert(sizeof(pattern) - 1 == WEFT_NARGS_##EVENT,            \
+		       "compact form " #form " of " #EVENT ": pattern length");
+#include "compact.def"
+#undef WEFT_COMPACT
+
 const char *weft_syscall_name(uint64_t id)
 {
 	switch (id) {

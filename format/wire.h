@@ -13,7 +13,7 @@
 
 #define WEFT_MAGIC          "WEFTRACE"
 #define WEFT_MAGIC_LEN      8
-#define WEFT_FORMAT_VERSION 4
+#define WEFT_FORMAT_VERSION 5
 
 /* File header: magic, u32 version, u32 length of the varint fields that
  * follow (so newer writers may add fields an older reader skips). */
@@ -187,6 +187,55 @@ enum weft_thread_state {
 #include "states.def"
 #undef WEFT_STATE
 };
+
+/*
+ * Object coding (format version 5, SPEC.md section 4.2).  Each batch keeps
+ * a table of WEFT_OBJECT_TABLE entries, the same on both sides: an object
+ * address and the last sequence number coded for it.  An address has one
+ * place in it, weft_object_slot(); every entry starts as address 0, number
+ * 0, when a batch starts.  An 'o' argument is one ULEB128 v: v below
+ * WEFT_OBJECT_TABLE names the entry at v; otherwise the object is not in
+ * its place and v - WEFT_OBJECT_TABLE is the zigzag difference from the
+ * batch's previous object (WEFT_OBJECT_ESCAPE then a ULEB128 zigzag
+ * difference, for the few differences too large for that), and the object
+ * takes its place with number 0.  An 's' argument is the zigzag difference
+ * from one more than the last number of its object's entry.
+ */
+#define WEFT_OBJECT_TABLE  8
+#define WEFT_OBJECT_ESCAPE UINT64_MAX
+
+struct weft_object_entry {
+	uint64_t addr;
+	uint64_t seq;
+};
+
+static inline unsigned weft_object_slot(uint64_t addr)
+{
+	return (unsigned)((addr * 0x9e3779b97f4a7c15ull) >> 61);
+}
+
+/* The ULEB128 value of an object that is not in the table, from its
+ * zigzag difference; WEFT_OBJECT_ESCAPE when the difference follows. */
+static inline uint64_t weft_object_miss(uint64_t zigzag)
+{
+	return zigzag < WEFT_OBJECT_ESCAPE - WEFT_OBJECT_TABLE
+		       ? zigzag + WEFT_OBJECT_TABLE
+		       : WEFT_OBJECT_ESCAPE;
+}
+
+/*
+ * Compact records (format version 5, SPEC.md section 4.3): a code byte
+ * with bit 7 set is 1fff fiii: form f of compact.def, about the object in
+ * table entry i, followed by the timestamp delta and the arguments its
+ * pattern marks '.', nothing else.
+ */
+#define WEFT_COMPACT_BIT 0x80
+#define WEFT_COMPACT_FORMS 16
+
+static inline uint8_t weft_compact_code(unsigned form, unsigned entry)
+{
+	return (uint8_t)(WEFT_COMPACT_BIT | form << 3 | entry);
+}
 
 /* MUTEX_ACQUIRE / RWLOCK / SPIN / SEM flags. */
 #define WEFT_FLAG_CONTENDED  0x1

@@ -201,7 +201,8 @@ static void prepare_decoder(void)
 		 * empty byte string, an empty stack). */
 		uint8_t rec[2 + WEFT_MAX_ARGS] = { (uint8_t)code };
 		const uint8_t *q = rec;
-		struct weft_batch_state st = { 0, 0 };
+		struct weft_batch_state st;
+		weft_batch_state_init(&st, WEFT_FORMAT_VERSION, 0);
 		struct weft_record out;
 		const char *why;
 		weft_decode_record(&q, rec + sizeof rec, &st, &out, &why);

@@ -180,6 +180,7 @@ static int parse_batch_header(struct weft_reader *r, const uint8_t *h, size_t of
 	b->header.length = weft_get_le32(h + 12);
 	b->header.base_ts = weft_get_le64(h + 16);
 	b->offset = off;
+	b->version = r->header.version;
 	if (b->header.length > WEFT_MAX_BATCH)
 		return fail(r, "offset %zu: batch of thread %u, generation %u, "
 			    "claims %u bytes, which exceeds the format's limit "
@@ -289,8 +290,7 @@ void weft_cursor_init(struct weft_cursor *c, const struct weft_batch *b)
 	c->start = c->p = b->payload;
 	c->end = b->payload + b->header.length;
 	c->file_offset = b->offset + WEFT_BATCH_HEADER_SIZE;
-	c->state.ts = b->header.base_ts;
-	c->state.obj = 0;
+	weft_batch_state_init(&c->state, b->version, b->header.base_ts);
 }
 
 size_t weft_cursor_offset(const struct weft_cursor *c)
@@ -306,11 +306,11 @@ int weft_cursor_next(struct weft_reader *r, struct weft_cursor *c,
 	size_t off = weft_cursor_offset(c);
 	const char *why;
 	if (weft_decode_record(&c->p, c->end, &c->state, rec, &why) != 0) {
-		if (!weft_events[*c->p].name)
+		const char *name = weft_code_name(*c->p, &c->state);
+		if (!name)
 			return fail(r, "offset %zu: unknown event code 0x%02x",
 				    off, *c->p);
-		return fail(r, "offset %zu: %s (%s)", off, why,
-			    weft_events[*c->p].name);
+		return fail(r, "offset %zu: %s (%s)", off, why, name);
 	}
 	return WEFT_READ_OK;
 }

@@ -35,6 +35,8 @@ struct weft_reader {
 
 struct weft_batch {
 	struct weft_batch_header header;
+	uint32_t version;        /* the file's format version: how its
+				    records are coded */
 	size_t offset;           /* of the batch header in the file */
 	const uint8_t *payload;  /* header.length bytes */
 };

@@ -244,6 +244,7 @@ static void start_batch(struct weft_thread *t, unsigned slot, uint32_t gen)
 	t->buf_gen[slot] = gen;
 	t->last_ts[slot] = base;
 	t->last_obj[slot] = 0;
+	memset(t->objects[slot], 0, sizeof t->objects[slot]);
 }
 
 /* A thread's STATUS for gen, at the head of its buffer: one record per

@@ -58,7 +58,7 @@ void weft_tb_begin(struct weft_tablebuf *tb, uint32_t serial, uint32_t gen,
 				       .length = 0, .base_ts = base_ts };
 	weft_put_batch_header(tb->p, &h);
 	tb->len = WEFT_BATCH_HEADER_SIZE;
-	tb->state = (struct weft_batch_state){ base_ts, 0 };
+	weft_batch_state_init(&tb->state, WEFT_FORMAT_VERSION, base_ts);
 }
 
 void weft_tb_record(struct weft_tablebuf *tb, const struct weft_record *r)

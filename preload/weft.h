@@ -47,6 +47,7 @@
 #include <x86intrin.h>
 #endif
 
+#include "../format/wire.h"
 #include "lock.h"
 
 #define WEFT_VISIBLE __attribute__((visibility("default")))
@@ -135,6 +136,8 @@ struct weft_thread {
 	uint32_t buf_gen[2];
 	uint64_t last_ts[2];
 	uint64_t last_obj[2];       /* objects are coded as deltas from it */
+	/* The batch's object table (format/wire.h), as the reader keeps it. */
+	struct weft_object_entry objects[2][WEFT_OBJECT_TABLE];
 	/* Events dropped since the last LOST, by the parity of the
 	 * generation they were dropped in (a LOST names its generation's
 	 * losses only: one counted after a generation began is not written

@@ -273,8 +273,19 @@ Test(cli, dump_reports_damage_with_offsets, .timeout = 60)
 	struct stat st;
 	cr_assert_eq(stat(good, &st), 0);
 
-	/* Cut in the middle of a batch. */
-	char *cut = truncated_copy(good, "cut", st.st_size / 2);
+	/* Cut in the middle of the payload of the batch that spans the
+	 * file's middle (not in its header, which is other damage). */
+	struct weft_reader rd;
+	cr_assert_eq(weft_reader_open(&rd, good), WEFT_READ_OK, "%s", rd.error);
+	struct weft_batch b;
+	off_t at = 0;
+	while (!at && weft_reader_next_batch(&rd, &b) == WEFT_READ_OK)
+		if (b.offset + WEFT_BATCH_HEADER_SIZE + b.header.length > (size_t)st.st_size / 2 &&
+		    b.header.length > 2)
+			at = (off_t)(b.offset + WEFT_BATCH_HEADER_SIZE + b.header.length / 2);
+	weft_reader_close(&rd);
+	cr_assert_gt(at, 0, "a batch with records spans the middle");
+	char *cut = truncated_copy(good, "cut", at);
 	char *dump[] = { (char *)h_weft(), "dump", "--file-order", cut, NULL };
 	h_run(dump, NULL, &r);
 	cr_assert_eq(r.status, 3, "%s", r.err);

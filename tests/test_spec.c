@@ -1,8 +1,10 @@
 /*
  * test_spec.c - format/SPEC.md against the tables the code is built from:
  * its event table (code, name, timed, each argument's name and kind) says
- * what events.def says, and its syscall and thread state tables what
- * syscalls.def and states.def say, entry for entry.
+ * what events.def says, its compact forms what compact.def says, and its
+ * syscall and thread state tables what syscalls.def and states.def say,
+ * entry for entry; its worked example is the bytes the encoder writes and
+ * a valid trace.
  */
 #include <criterion/criterion.h>
 #include <stdio.h>
@@ -10,7 +12,9 @@
 #include <string.h>
 #include <strings.h>
 
-#include "wire.h"
+#include "check.h"
+#include "reader.h"
+#include "record.h"
 
 #define MAX_SPEC (256 * 1024)
 
@@ -205,7 +209,8 @@ Test(spec, state_table_matches_states_def)
 }
 
 /* The fuzzer's dictionary (tests/fuzz/trace.dict) offers every event code
- * under its name, and the current format version. */
+ * under its name, a code byte of every compact form, and the current
+ * format version. */
 Test(spec, fuzz_dictionary_has_every_event_code)
 {
 	char path[4096], line[256];
@@ -214,12 +219,18 @@ Test(spec, fuzz_dictionary_has_every_event_code)
 		 slash ? (int)(slash - __FILE__) : 1, slash ? __FILE__ : ".");
 	FILE *f = fopen(path, "r");
 	cr_assert(f, "cannot open %s", path);
-	int seen[256] = { 0 }, version = 0;
+	int seen[256] = { 0 }, forms_seen[WEFT_COMPACT_FORMS] = { 0 }, version = 0;
 	while (fgets(line, sizeof line, f)) {
 		char name[64];
 		unsigned code;
+		unsigned form;
 		if (sscanf(line, "version=\"\\x%x\\x00\\x00\\x00\"", &code) == 1)
 			version = (int)code;
+		else if (sscanf(line, "form_%u_%63[a-z_]=\"\\x%x\"", &form, name, &code) == 3 &&
+			 form < WEFT_COMPACT_FORMS && code >= WEFT_COMPACT_BIT &&
+			 ((code >> 3) & 15) == form && weft_compact_forms[form].code &&
+			 !strcasecmp(name, weft_events[weft_compact_forms[form].code].name))
+			forms_seen[form] = 1;
 		else if (sscanf(line, "%63[a-z_]=\"\\x%x\"", name, &code) == 2 && code < 256 &&
 			 weft_events[code].name && strcasecmp(name, weft_events[code].name) == 0)
 			seen[code] = 1;
@@ -229,4 +240,188 @@ Test(spec, fuzz_dictionary_has_every_event_code)
 	for (int code = 0; code < 256; code++)
 		cr_assert(!weft_events[code].name || seen[code],
 			  "%s (0x%02x) is missing from trace.dict", weft_events[code].name, code);
+	for (int form = 0; form < WEFT_COMPACT_FORMS; form++)
+		cr_assert(!weft_compact_forms[form].code || forms_seen[form],
+			  "compact form %d is missing from trace.dict", form);
+}
+
+static int forms_seen[WEFT_COMPACT_FORMS];
+
+/* A row: form, its code bytes, its event, its pattern. */
+static void form_row(char **cell, int n)
+{
+	cr_assert_eq(n, 4, "compact form row with %d cells", n);
+	unsigned form = (unsigned)atoi(cell[0]), first, last;
+	cr_assert_lt(form, WEFT_COMPACT_FORMS, "form \"%s\"", cell[0]);
+	const struct weft_compact_form *f = &weft_compact_forms[form];
+	cr_assert(f->code, "SPEC.md has compact form %u, compact.def does not", form);
+	cr_assert_eq(sscanf(cell[1], "0x%x%*[^0]0x%x", &first, &last), 2,
+		     "the code bytes of form %u", form);
+	cr_assert_eq(first, weft_compact_code(form, 0), "the first code of form %u", form);
+	cr_assert_eq(last, weft_compact_code(form, WEFT_OBJECT_TABLE - 1),
+		     "the last code of form %u", form);
+	cr_assert_str_eq(cell[2], weft_events[f->code].name, "the event of form %u", form);
+	cr_assert_str_eq(cell[3], f->pattern, "the pattern of form %u", form);
+	cr_assert_not(forms_seen[form], "form %u twice in SPEC.md", form);
+	forms_seen[form] = 1;
+}
+
+Test(spec, compact_forms_match_compact_def)
+{
+	char *text = read_spec();
+	each_row(section(text, "The forms (`format/compact.def`):"), form_row);
+	for (unsigned form = 0; form < WEFT_COMPACT_FORMS; form++)
+		cr_assert(!weft_compact_forms[form].code || forms_seen[form],
+			  "compact form %u is missing from SPEC.md", form);
+	free(text);
+}
+
+/* What the forms may say: an 'o' first, on the event's object, and only
+ * there; an 's' only on its sequence number; values on any other
+ * argument but a byte string or a list; kept arguments coded as values. */
+Test(spec, compact_forms_are_well_formed)
+{
+	for (unsigned form = 0; form < WEFT_COMPACT_FORMS; form++) {
+		const struct weft_compact_form *f = &weft_compact_forms[form];
+		if (!f->code)
+			continue;
+		const struct weft_event_desc *d = &weft_events[f->code];
+		cr_assert(d->timed, "form %u: %s is timed", form, d->name);
+		cr_assert_eq(strlen(f->pattern), d->nargs, "form %u: pattern length", form);
+		for (unsigned i = 0; i < d->nargs; i++) {
+			char c = f->pattern[i], k = d->kinds[i];
+			if (i == 0)
+				cr_assert(c == 'o' && k == 'o', "form %u: object first", form);
+			else if (c == 's')
+				cr_assert(k == 's' && (int)i == d->seq_arg &&
+					  d->seq_object_arg == 0,
+					  "form %u: s on the object's number", form);
+			else
+				cr_assert(((c >= '0' && c <= '9') || c == '.') &&
+					  k != 'o' && k != 's' && k != 'b' && k != 'P',
+					  "form %u: argument %u", form, i);
+		}
+		/* A form is not shadowed by an earlier one of its event. */
+		for (unsigned g = 0; g < form; g++)
+			cr_assert(weft_compact_forms[g].code != f->code ||
+				  strcmp(weft_compact_forms[g].pattern, f->pattern),
+				  "form %u repeats form %u", form, g);
+	}
+}
+
+/* The bytes of the code blocks of SPEC.md's worked example, in order,
+ * each block's bytes those at the start of its lines (up to two spaces);
+ * a line that starts with something else holds none, and the thread
+ * batch's placeholder is replaced by that batch. */
+static size_t example_bytes(char *text, uint8_t *out, size_t cap)
+{
+	char *s = section(text, "## 13. Worked example");
+	uint8_t blocks[3][256];
+	size_t len[3] = { 0 }, nblocks = 0, n = 0;
+	int in_block = 0;
+	char *save = NULL;
+	for (char *line = strtok_r(s, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save)) {
+		if (!strncmp(line, "```", 3)) {
+			if (in_block)
+				nblocks++;
+			in_block = !in_block;
+			cr_assert_leq(nblocks, 3, "the example has three blocks");
+			continue;
+		}
+		if (!in_block)
+			continue;
+		cr_assert_lt(nblocks, 3, "the example has three blocks");
+		if (strstr(line, "thread batch above")) {
+			cr_assert_eq(nblocks, 2);
+			memcpy(blocks[2] + len[2], blocks[1], len[1]);
+			len[2] += len[1];
+			continue;
+		}
+		const char *p = line + strspn(line, " ");
+		uint8_t bytes[64];
+		size_t k = 0;
+		unsigned v;
+		int used;
+		while (k < sizeof bytes && sscanf(p, "%2x%n", &v, &used) == 1 && used == 2 &&
+		       (p[2] == ' ' || p[2] == 0)) {
+			bytes[k++] = (uint8_t)v;
+			p += 2;
+			if (*p == ' ' && p[1] != ' ')
+				p++;
+			else
+				break;
+		}
+		if (*p && *p != ' ')
+			k = 0; /* a comment line */
+		memcpy(blocks[nblocks] + len[nblocks], bytes, k);
+		len[nblocks] += k;
+	}
+	cr_assert_eq(nblocks, 3, "the example has three blocks");
+	for (size_t b = 0; b < 3; b++) {
+		if (b == 1)
+			continue; /* the thread batch, inside block 2 */
+		cr_assert_leq(n + len[b], cap);
+		memcpy(out + n, blocks[b], len[b]);
+		n += len[b];
+	}
+	return n;
+}
+
+Test(spec, worked_example_is_what_the_encoder_writes)
+{
+	char *text = read_spec();
+	uint8_t file[1024];
+	size_t size = example_bytes(text, file, sizeof file);
+	free(text);
+	cr_assert_eq(size, 169, "the example's file is 169 bytes");
+
+	/* The thread batch, written by the encoder. */
+	const uint64_t mutex = 0x55d0c0a04040ull;
+	const struct weft_record recs[] = {
+		{ .code = WEFT_EV_STATUS, .ts = 5000001000ull,
+		  .args = { WEFT_STATE_RUNNING, 0, 0, 5000000000ull } },
+		{ .code = WEFT_EV_MUTEX_ACQUIRE, .ts = 5000001250ull, .args = { mutex, 1, 0 } },
+		{ .code = WEFT_EV_MUTEX_UNLOCK, .ts = 5000002450ull, .args = { mutex, 2, 0 } },
+		{ .code = WEFT_EV_MUTEX_ACQUIRE, .ts = 5000002500ull, .args = { mutex, 3, 0 } },
+		{ .code = WEFT_EV_MUTEX_UNLOCK, .ts = 5000002600ull, .args = { mutex, 4, 0 } },
+	};
+	uint8_t batch[256], *p = batch + WEFT_BATCH_HEADER_SIZE;
+	struct weft_batch_state st;
+	weft_batch_state_init(&st, WEFT_FORMAT_VERSION, 5000001000ull);
+	for (size_t i = 0; i < sizeof recs / sizeof recs[0]; i++)
+		p = weft_encode_record(p, &recs[i], &st);
+	struct weft_batch_header h = { 1, 1, (uint32_t)(p - batch - WEFT_BATCH_HEADER_SIZE),
+				       5000001000ull };
+	weft_put_batch_header(batch, &h);
+	size_t blen = (size_t)(p - batch);
+	cr_assert_eq(blen, 55);
+	cr_assert_eq(weft_get_le32(file + 8), WEFT_FORMAT_VERSION, "the example's version");
+	cr_assert_arr_eq(file + 40 + 44, batch, blen, "the thread batch's bytes");
+
+	/* The reader reads it back, and the checker finds it complete and
+	 * consistent. */
+	struct weft_reader r;
+	cr_assert_eq(weft_reader_open_memory(&r, file, size), WEFT_READ_OK, "%s", r.error);
+	struct weft_batch b;
+	size_t got = 0;
+	while (weft_reader_next_batch(&r, &b) == WEFT_READ_OK) {
+		if (b.header.serial != 1)
+			continue;
+		struct weft_cursor c;
+		struct weft_record rec;
+		weft_cursor_init(&c, &b);
+		while (weft_cursor_next(&r, &c, &rec) == WEFT_READ_OK) {
+			cr_assert_lt(got, sizeof recs / sizeof recs[0]);
+			cr_assert_eq(rec.code, recs[got].code);
+			cr_assert_eq(rec.ts, recs[got].ts);
+			for (unsigned i = 0; i < weft_events[rec.code].nargs; i++)
+				cr_assert_eq(rec.args[i], recs[got].args[i]);
+			got++;
+		}
+	}
+	cr_assert_eq(got, sizeof recs / sizeof recs[0]);
+	struct weft_check_result res;
+	cr_assert_eq(weft_reader_open_memory(&r, file, size), WEFT_READ_OK);
+	cr_assert_eq(weft_check(&r, NULL, NULL, &res), WEFT_CHECK_OK, "%s", res.error);
 }

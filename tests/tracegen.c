@@ -66,7 +66,7 @@ void tg_batch(struct tg *t, uint32_t serial, uint32_t gen, uint64_t base_ts)
 	t->in_batch = 1;
 	t->serial = serial;
 	t->gen = gen;
-	t->state = (struct weft_batch_state){ base_ts, 0 };
+	weft_batch_state_init(&t->state, weft_get_le32(t->data + 8), base_ts);
 	if (serial)
 		t->thread_batches[gen % 64]++;
 }

@@ -27,7 +27,8 @@ struct tg {
 
 void tg_init(struct tg *t);
 void tg_free(struct tg *t);
-/* Sets the header's format version (tg_init writes the current one). */
+/* Sets the header's format version (tg_init writes the current one);
+ * the batches opened after it are coded as that version codes them. */
 void tg_version(struct tg *t, uint32_t version);
 /* Opens a batch (closing any open one). */
 void tg_batch(struct tg *t, uint32_t serial, uint32_t gen, uint64_t base_ts);

@@ -98,7 +98,10 @@ static void on_event(void *ctx, const struct weft_check_event *ev)
 	const struct weft_event_desc *d = &weft_events[rec->code];
 	PROMISE(d->name != NULL);
 	PROMISE(ev->offset >= WEFT_FILE_HEADER_FIXED && ev->offset < w->size);
-	PROMISE(w->data[ev->offset] == rec->code);
+	/* The record's code byte, or a compact one that stands for it. */
+	uint8_t c = w->data[ev->offset];
+	PROMISE(c == rec->code ||
+		(c >= WEFT_COMPACT_BIT && weft_compact_forms[(c >> 3) & 15].code == rec->code));
 	PROMISE(ev->generation >= w->last_generation);
 	PROMISE(d->timed ? ev->serial != 0 : ev->serial == 0);
 	PROMISE(rec->nbytes <= WEFT_MAX_BYTES && rec->npcs <= WEFT_MAX_STACK);
