@@ -97,12 +97,12 @@ static long peak_rss_kib(char *const argv[], int *status)
 	return kib;
 }
 
-/* A 45 MB trace of 160 generations of 280 KB: each reading command stays
- * under 20 MB (the whole file mapped and touched was 45 MB and more). */
+/* A 48 MB trace of 160 generations of 300 KB: each reading command stays
+ * under 20 MB (the whole file mapped and touched was 48 MB and more). */
 Test(readers, memory_bounded_by_a_generation, .timeout = 300)
 {
 	struct tg t;
-	build(&t, 160, 20000, NULL);
+	build(&t, 160, 60000, NULL);
 	const char *path = save(&t, "many-generations");
 	size_t size = t.len;
 	tg_free(&t);
