@@ -15,8 +15,8 @@
  *   emit         emit.h, nested.c: event sections, the hot path
  *   advance      generation.c: opening and closing generations, ending
  *                the trace
- *   records      thread.c (registry), objseq.c, stacks.c, shared.c,
- *                tablebuf.c
+ *   records      thread.c (registry), objseq.c, lockcount.c, stacks.c
+ *                (with unwind.c), shared.c, tablebuf.c
  *   output       buffer.c: buffers, the write queue, the trace file;
  *                put.h, state.h: encoding records, a thread's states
  *   base         channel.c (which parks its descriptors with park.c),
