@@ -121,7 +121,7 @@ void weft_config_load(void)
 	 * it can go: a setting for testing the generation boundaries, not
 	 * for use (the control thread never sleeps while tracing). */
 	c->rotate_ms = (uint32_t)env_number("WEFT_ROTATE_MS", 0, 3600000, 1000);
-	c->rotate_bytes = (uint64_t)env_number("WEFT_ROTATE_MB", 1, 65536, 64) << 20;
+	c->rotate_bytes = (uint64_t)env_number("WEFT_ROTATE_MB", 1, 65536, 8) << 20;
 	const char *sig = getenv("WEFT_SIGNAL");
 	c->signal = weft_parse_signal(sig ? sig : WEFT_DEFAULT_SIGNAL);
 	if (c->signal < 0) {
