@@ -198,7 +198,9 @@ static int parse_batch_header(struct weft_reader *r, const uint8_t *h, size_t of
 	return WEFT_READ_OK;
 }
 
-int weft_reader_next_batch(struct weft_reader *r, struct weft_batch *b)
+/* Whether a batch header starts at the reading position: WEFT_READ_OK,
+ * WEFT_READ_END at the end of the file, or the truncation. */
+static int batch_follows(struct weft_reader *r)
 {
 	size_t off = r->pos;
 	if (off == r->size)
@@ -207,6 +209,15 @@ int weft_reader_next_batch(struct weft_reader *r, struct weft_batch *b)
 		return cut(r, "offset %zu: batch header truncated (%zu bytes "
 			    "left, a header is %d)", off, r->size - off,
 			    WEFT_BATCH_HEADER_SIZE);
+	return WEFT_READ_OK;
+}
+
+int weft_reader_next_batch(struct weft_reader *r, struct weft_batch *b)
+{
+	size_t off = r->pos;
+	int follows = batch_follows(r);
+	if (follows != WEFT_READ_OK)
+		return follows;
 	const uint8_t *h = r->data + off;
 	int rc = parse_batch_header(r, h, off, b);
 	if (rc != WEFT_READ_OK)
@@ -241,12 +252,9 @@ int weft_reader_next_batch_copy(struct weft_reader *r, struct weft_batch_buffer 
 	if (r->fd < 0)
 		return weft_reader_next_batch(r, b);
 	size_t off = r->pos;
-	if (off == r->size)
-		return WEFT_READ_END;
-	if (r->size - off < WEFT_BATCH_HEADER_SIZE)
-		return cut(r, "offset %zu: batch header truncated (%zu bytes "
-			    "left, a header is %d)", off, r->size - off,
-			    WEFT_BATCH_HEADER_SIZE);
+	int follows = batch_follows(r);
+	if (follows != WEFT_READ_OK)
+		return follows;
 	uint8_t h[WEFT_BATCH_HEADER_SIZE];
 	if (read_at(r, h, sizeof h, off) < 0)
 		return WEFT_READ_IOERR;
