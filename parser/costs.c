@@ -215,13 +215,14 @@ void costs_add(void *p, const struct tl_item *it)
 		o->holds_unseen = 1;
 		break;
 	case TL_HOLD:
+		/* A hold whose release was not seen (the trace ends, tracing
+		 * stopped, events were lost) counts up to where it was cut:
+		 * the lock was held at least that long. */
 		o = object(c, it->hold.lock, tl_lock_names[it->hold.kind], 1);
-		if (!it->hold.cut) {
-			int64_t d = it->hold.end_ns - it->hold.begin_ns;
-			o->hold_total += d;
-			if (d > o->hold_max)
-				o->hold_max = d;
-		}
+		int64_t d = it->hold.end_ns - it->hold.begin_ns;
+		o->hold_total += d;
+		if (d > o->hold_max)
+			o->hold_max = d;
 		if (it->hold.caused_wait_ns)
 			add_blame(o, it->serial, it->hold.caused_wait_ns);
 		break;

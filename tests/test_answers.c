@@ -513,6 +513,36 @@ Test(answers, stats_counts_the_mutex_a_cancelled_wait_takes_back, .timeout = 60)
 	cr_assert_str_eq(line, "[('cond', 0), ('mutex', 2)]");
 }
 
+/* A lock still held when the trace ends was held until then: its hold
+ * counts, as a wait still in progress does (it counted 0 ns). */
+Test(answers, stats_counts_a_hold_the_trace_ends_in, .timeout = 60)
+{
+	char line[256];
+	struct run_result r;
+	struct tg t;
+	tg_init(&t);
+	tg_clock(&t, 1);
+	start(&t, 1, 1000);
+	TG(&t, MUTEX_ACQUIRE, 1100, M1, 1, 0);
+	TG(&t, MUTEX_ACQUIRE, 1200, 0x7000, 1, 0);
+	TG(&t, MUTEX_UNLOCK, 1300, 0x7000, 2, 0);
+	TG(&t, SYSCALL_BEGIN, 5000, 1, 3, 0);
+	TG(&t, SYSCALL_END, 5100, 1, 1, 0);
+	tg_close(&t);
+	gen_end(&t, 1, 0, 1);
+	char *trace = save("hold-at-end", (const char *)t.data, t.len);
+	tg_free(&t);
+	weft(&r, "stats", "--json", trace, NULL);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	python("import json, sys\n"
+	       "d = json.load(open(sys.argv[1]))\n"
+	       "print(sorted((o['address'], o['hold_ns'], o['max_hold_ns']) for o in d['objects']))\n",
+	       save("hold-at-end-json", r.out, r.out_len), NULL, NULL, line, sizeof line);
+	h_free(&r);
+	/* Held from 1100 to the trace's last event, at 5100. */
+	cr_assert_str_eq(line, "[('0x5000', 4000, 4000), ('0x7000', 100, 100)]");
+}
+
 /* A slice is named by what its call's argument holds (syscalls.def):
  * poll's is a count of descriptors, waitpid's a process id, read's a
  * descriptor. */
