@@ -193,12 +193,12 @@ static inline void weft_settle(uint8_t *result_at, int r)
  * The next number of object's sequence, for an event about to be written
  * in generation *gen inside the open section (nothing of the event written
  * yet); hold says whether the thread has just taken the object
- * exclusively or is releasing it (objseq.c).  When the object's counter is already in a later generation
- * (another thread numbered an event of the object after a boundary that
- * this section straddles), the event belongs in that generation too: the
- * section is closed and opened again, and *gen becomes the generation it
- * now writes in, or 0 when tracing stopped meanwhile (the event is then not
- * recorded).  Returns 0 when nothing is recorded or the object has no
+ * exclusively or is releasing it (objseq.c).  When the object's counter
+ * is already in a later generation (another thread numbered an event of
+ * the object after a boundary that this section straddles), the event
+ * belongs in that generation too: the section is closed and opened again,
+ * and *gen becomes the generation it now writes in, or 0 when tracing
+ * stopped meanwhile (the event is then not recorded).  Returns 0 when nothing is recorded or the object has no
  * counter.  See objseq.c and format/SPEC.md, section 7.2.
  */
 static inline uint64_t weft_seq_take(struct weft_thread *t, uint32_t *gen,

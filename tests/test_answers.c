@@ -484,13 +484,33 @@ Test(answers, stats_across_sessions_lost_and_truncated, .timeout = 60)
 	cr_assert_str_eq(line, "[('mutex 0x5000', 0.2, 0.0, 0), ('mutex 0x5000', 0.2, 1998.9, 200)]");
 }
 
+/* Ends the one-thread trace t (started with start()), saves it as name,
+ * and runs `weft stats --json` on it; puts in line what the Python
+ * expression printed prints of the JSON as d. */
+static void stats_of_built(struct tg *t, const char *name, const char *printed,
+			   char *line, size_t cap)
+{
+	struct run_result r;
+	char json_name[128], script[512];
+	tg_close(t);
+	gen_end(t, 1, 0, 1);
+	char *trace = save(name, (const char *)t->data, t->len);
+	tg_free(t);
+	weft(&r, "stats", "--json", trace, NULL);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	snprintf(json_name, sizeof json_name, "%s-json", name);
+	snprintf(script, sizeof script, "import json, sys\n"
+		 "d = json.load(open(sys.argv[1]))\nprint(%s)\n", printed);
+	python(script, save(json_name, r.out, r.out_len), NULL, NULL, line, cap);
+	h_free(&r);
+}
+
 /* A thread cancelled in a condition wait holds the mutex again before its
  * cleanup handlers run (the wait ends with ECANCELED), and its later
  * unlock releases that hold: the mutex was acquired twice. */
 Test(answers, stats_counts_the_mutex_a_cancelled_wait_takes_back, .timeout = 60)
 {
 	char line[256];
-	struct run_result r;
 	struct tg t;
 	tg_init(&t);
 	tg_clock(&t, 1);
@@ -499,17 +519,9 @@ Test(answers, stats_counts_the_mutex_a_cancelled_wait_takes_back, .timeout = 60)
 	TG(&t, COND_WAIT_BEGIN, 1200, 0x6000, M1, 2, 0);
 	TG(&t, COND_WAIT_END, 5200, 0x6000, M1, 3, ECANCELED);
 	TG(&t, MUTEX_UNLOCK, 5300, M1, 4, 0);
-	tg_close(&t);
-	gen_end(&t, 1, 0, 1);
-	char *trace = save("cancelled-wait", (const char *)t.data, t.len);
-	tg_free(&t);
-	weft(&r, "stats", "--json", trace, NULL);
-	cr_assert_eq(r.status, 0, "%s", r.err);
-	python("import json, sys\n"
-	       "d = json.load(open(sys.argv[1]))\n"
-	       "print([(o['kind'], o['acquisitions']) for o in d['objects']])\n",
-	       save("cancelled-wait-json", r.out, r.out_len), NULL, NULL, line, sizeof line);
-	h_free(&r);
+	stats_of_built(&t, "cancelled-wait",
+		       "[(o['kind'], o['acquisitions']) for o in d['objects']]",
+		       line, sizeof line);
 	cr_assert_str_eq(line, "[('cond', 0), ('mutex', 2)]");
 }
 
@@ -518,7 +530,6 @@ Test(answers, stats_counts_the_mutex_a_cancelled_wait_takes_back, .timeout = 60)
 Test(answers, stats_counts_a_hold_the_trace_ends_in, .timeout = 60)
 {
 	char line[256];
-	struct run_result r;
 	struct tg t;
 	tg_init(&t);
 	tg_clock(&t, 1);
@@ -528,17 +539,9 @@ Test(answers, stats_counts_a_hold_the_trace_ends_in, .timeout = 60)
 	TG(&t, MUTEX_UNLOCK, 1300, 0x7000, 2, 0);
 	TG(&t, SYSCALL_BEGIN, 5000, 1, 3, 0);
 	TG(&t, SYSCALL_END, 5100, 1, 1, 0);
-	tg_close(&t);
-	gen_end(&t, 1, 0, 1);
-	char *trace = save("hold-at-end", (const char *)t.data, t.len);
-	tg_free(&t);
-	weft(&r, "stats", "--json", trace, NULL);
-	cr_assert_eq(r.status, 0, "%s", r.err);
-	python("import json, sys\n"
-	       "d = json.load(open(sys.argv[1]))\n"
-	       "print(sorted((o['address'], o['hold_ns'], o['max_hold_ns']) for o in d['objects']))\n",
-	       save("hold-at-end-json", r.out, r.out_len), NULL, NULL, line, sizeof line);
-	h_free(&r);
+	stats_of_built(&t, "hold-at-end",
+		       "sorted((o['address'], o['hold_ns'], o['max_hold_ns']) "
+		       "for o in d['objects'])", line, sizeof line);
 	/* Held from 1100 to the trace's last event, at 5100. */
 	cr_assert_str_eq(line, "[('0x5000', 4000, 4000), ('0x7000', 100, 100)]");
 }
