@@ -13,7 +13,7 @@
 
 #define WEFT_MAGIC          "WEFTRACE"
 #define WEFT_MAGIC_LEN      8
-#define WEFT_FORMAT_VERSION 5
+#define WEFT_FORMAT_VERSION 6
 
 /* File header: magic, u32 version, u32 length of the varint fields that
  * follow (so newer writers may add fields an older reader skips). */
