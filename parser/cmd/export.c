@@ -87,13 +87,16 @@ static void interval_name(const struct tl_interval *iv, char *buf, size_t cap)
 	case TL_SYSCALL:
 	case TL_SLEEP:
 		/* The argument names the slice when it says what was waited
-		 * for: a descriptor, a process. */
+		 * for: a descriptor, a process, a message queue. */
 		switch (iv->arg < 0 ? WEFT_SYSARG_NONE : weft_syscall_arg(iv->syscall)) {
 		case WEFT_SYSARG_FD:
 			snprintf(buf, cap, "%s fd %" PRId64, sys ? sys : "?", iv->arg);
 			break;
 		case WEFT_SYSARG_PID:
 			snprintf(buf, cap, "%s pid %" PRId64, sys ? sys : "?", iv->arg);
+			break;
+		case WEFT_SYSARG_QUEUE:
+			snprintf(buf, cap, "%s queue %" PRId64, sys ? sys : "?", iv->arg);
 			break;
 		default:
 			snprintf(buf, cap, "%s", sys ? sys : "?");
