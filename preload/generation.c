@@ -11,10 +11,10 @@
  *      still inside an event section that read the old number;
  *   3. write a STATUS for every started thread that has not written its own
  *      in the new generation (a CAS on its status word decides who does),
- *      then a THREAD_INFO for each that names it;
+ *      then a THREAD_INFO for each that names it and its THREAD_CPU;
  *   4. flush what is left of the old generation's buffers, report losses of
- *      threads that had no buffer, and write the old generation's tables
- *      and GEN_END.
+ *      threads that had no buffer, and write the old generation's tables,
+ *      its threads' THREAD_CPU and GEN_END.
  *
  * Completing the trace (at exit, before exec, on a fatal signal) is the
  * same advance, END, made once the process is leaving.
@@ -185,6 +185,7 @@ static void write_thread_infos(uint32_t gen)
 		r.nbytes = (uint32_t)weft_thread_get_name(t, name);
 		r.bytes = (const uint8_t *)name;
 		weft_tb_record(&tb, &r);
+		weft_cpu_record_begin(&tb, t);
 	}
 	if (any)
 		weft_tb_write(&tb);
@@ -286,6 +287,7 @@ int weft_advance(enum weft_advance_op op)
 		weft_tb_begin(&tb, 0, old, weft_now());
 		weft_stacks_write_tables(&tb);
 		weft_shared_write_marks(&tb);
+		weft_cpu_record_ends(&tb, old);
 		r = (struct weft_record){ .code = WEFT_EV_GEN_END };
 		r.args[0] = old;
 		r.args[1] = weft_batches_take(old);

@@ -175,6 +175,10 @@ struct weft_thread {
 	 * for THREAD_INFO; name_seq is odd while it is being changed. */
 	_Atomic uint32_t name_seq;
 	_Atomic uint64_t name[2];
+	/* Its CPU time when it exited, and the generation it exited in (0:
+	 * none, or not known); written before `exited` is set. */
+	uint64_t cpu_at_exit;
+	uint32_t cpu_exit_gen;
 	uint8_t via_trampoline;     /* started by weft's pthread_create */
 	_Atomic uint8_t started;    /* its THREAD_START is written (or due) */
 	_Atomic uint8_t exited;
@@ -283,6 +287,12 @@ uint32_t weft_thread_count(void);
 void weft_thread_reset_after_fork(struct weft_thread *survivor);
 void weft_thread_set_name(struct weft_thread *t, const char *name, size_t len);
 size_t weft_thread_get_name(struct weft_thread *t, char out[16]);
+
+/* cputime.c: THREAD_CPU records, in process batches */
+struct weft_tablebuf;
+void weft_cpu_note_exit(struct weft_thread *t, uint32_t gen);
+void weft_cpu_record_begin(struct weft_tablebuf *tb, const struct weft_thread *t);
+void weft_cpu_record_ends(struct weft_tablebuf *tb, uint32_t gen);
 
 /* objseq.c: per-object sequence numbers, restarting in each generation.
  * What the numbering thread knows about holding the object: it has just

@@ -116,22 +116,45 @@ static void headline(struct stats *st, char *buf, size_t cap)
 			 dur(st->c->blocked_in_kind[most], a));
 }
 
+/* Under the threads table: each thread whose running time hides time it
+ * was not on a CPU, said plainly. */
+static void print_unseen(struct stats *st, const struct costs_thread *rows,
+			 uint32_t n, int top, int width)
+{
+	char a[16], b[16], c[16], label[96], line[512];
+	for (uint32_t i = 0; i < n && (int)i < top; i++) {
+		if (!rows[i].unseen)
+			continue;
+		tl_thread_label(st->tl, rows[i].t->serial, label, sizeof label);
+		snprintf(line, sizeof line, "%s: running %s but on a CPU %s: %s of its "
+			 "running time was not on a CPU, in waits weft cannot see (raw "
+			 "futex, io_uring, direct syscall(), page faults, preemption).",
+			 label, dur(rows[i].t->in_ns[TL_RUNNING], a), dur(rows[i].cpu, b),
+			 dur(rows[i].unseen, c));
+		print_wrapped(line, width);
+	}
+}
+
 static void print_threads(struct stats *st, int width, int top)
 {
 	uint32_t n;
 	struct costs_thread *rows = costs_threads(st->c, &n);
 	/* One column per state any thread was in; the smallest merge into
-	 * "other" until the table fits. */
+	 * "other" until the table fits.  The CPU time comes after running
+	 * when the trace gives it. */
 	int64_t sum[TL_NKINDS] = { 0 };
-	for (uint32_t i = 0; i < n; i++)
+	int cpu = 0;
+	for (uint32_t i = 0; i < n; i++) {
 		for (int k = 0; k < TL_NKINDS; k++)
 			sum[k] += rows[i].t->in_ns[k];
+		cpu |= rows[i].cpu_known;
+	}
 	int shown[TL_NKINDS], nshown = 0, other = 0;
 	for (int k = 0; k < TL_NKINDS; k++) {
 		shown[k] = k == TL_RUNNING || sum[k] > 0;
 		nshown += shown[k];
 	}
-	while (24 + 9 * (nshown + other + 1) > width && nshown > 1) {
+	while (24 + 9 * (nshown + cpu + other + 1) > width && nshown > 1) {
 		int smallest = -1;
 		for (int k = 1; k < TL_NKINDS; k++)
 			if (shown[k] && (smallest < 0 || sum[k] < sum[smallest]))
@@ -142,14 +165,18 @@ static void print_threads(struct stats *st, int width, int top)
 		nshown--;
 		other = 1;
 	}
-	int name_w = width - 9 * (nshown + other + 1) - 1;
+	int name_w = width - 9 * (nshown + cpu + other + 1) - 1;
 	if (name_w > 32)
 		name_w = 32;
-	printf("\nThreads, by time off CPU (traced time alive, split by state)\n");
+	printf("\nThreads, by time off CPU (traced time alive, split by state%s)\n",
+	       cpu ? "; on-cpu: time on a CPU" : "");
 	printf("%-*s %8s", name_w, "thread", "alive");
-	for (int k = 0; k < TL_NKINDS; k++)
+	for (int k = 0; k < TL_NKINDS; k++) {
 		if (shown[k])
 			printf(" %8s", tl_kind_names[k]);
+		if (k == TL_RUNNING && cpu)
+			printf(" %8s", "on-cpu");
+	}
 	if (other)
 		printf(" %8s", "other");
 	putchar('\n');
@@ -164,6 +191,8 @@ static void print_threads(struct stats *st, int width, int top)
 				printf(" %8s", t->in_ns[k] ? dur(t->in_ns[k], buf) : "-");
 			else
 				rest += t->in_ns[k];
+			if (k == TL_RUNNING && cpu)
+				printf(" %8s", rows[i].cpu_known ? dur(rows[i].cpu, buf) : "?");
 		}
 		if (other)
 			printf(" %8s", rest ? dur(rest, buf) : "-");
@@ -171,6 +200,7 @@ static void print_threads(struct stats *st, int width, int top)
 	}
 	if (n > (uint32_t)top)
 		printf("(%u more; --top N shows more)\n", n - (uint32_t)top);
+	print_unseen(st, rows, n, top, width);
 	free(rows);
 }
 
@@ -352,6 +382,11 @@ static void print_json(struct stats *st, const char *head, int top)
 		       ",\"lost\":%" PRIu64, t->parent, t->tid, t->alive_ns, t->lost);
 		for (int k = 0; k < TL_NKINDS; k++)
 			printf(",\"%s_ns\":%" PRId64, tl_kind_names[k], t->in_ns[k]);
+		if (rows[i].cpu_known)
+			printf(",\"on_cpu_ns\":%" PRId64 ",\"unseen_off_cpu_ns\":%" PRId64,
+			       rows[i].cpu, rows[i].unseen);
+		else
+			printf(",\"on_cpu_ns\":null,\"unseen_off_cpu_ns\":null");
 		printf("}");
 	}
 	free(rows);
@@ -409,11 +444,12 @@ static const char stats_usage[] =
 	"\n"
 	"Where the time of a trace went.  A headline names the lock threads\n"
 	"waited for longest; then tables, sorted by cost and sized to the\n"
-	"terminal: threads (time alive, running, in system calls, asleep, and\n"
-	"blocked on each kind of object), locks (acquisitions, contended ones,\n"
-	"total and longest wait and hold, the thread whose holding made others\n"
-	"wait longest, the most frequent blocking site when stacks were\n"
-	"recorded), other waits (condvars, semaphores, barriers), and system\n"
+	"terminal: threads (time alive, running, on a CPU, in system calls,\n"
+	"asleep, and blocked on each kind of object, with a note for a thread\n"
+	"whose running time was largely not on a CPU: waits weft cannot see),\n"
+	"locks (acquisitions, contended ones, total and longest wait and hold,\n"
+	"the thread whose holding made others wait longest, the most frequent\n"
+	"blocking site when stacks were recorded), other waits (condvars, semaphores, barriers), and system\n"
 	"calls by kind and by descriptor (calls, time blocked, p50/p99/max).\n"
 	"\n"
 	"  -j, --json           one JSON object instead of tables (times in ns)\n"
