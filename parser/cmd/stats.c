@@ -168,8 +168,7 @@ static void print_threads(struct stats *st, int width, int top)
 	int name_w = width - 9 * (nshown + cpu + other + 1) - 1;
 	if (name_w > 32)
 		name_w = 32;
-	printf("\nThreads, by time off CPU (traced time alive, split by state%s)\n",
-	       cpu ? "; on-cpu: time on a CPU" : "");
+	printf("\nThreads, by time off CPU (traced time alive, split by state)\n");
 	printf("%-*s %8s", name_w, "thread", "alive");
 	for (int k = 0; k < TL_NKINDS; k++) {
 		if (shown[k])
