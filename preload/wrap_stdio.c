@@ -95,11 +95,12 @@ static inline int write_may_block(const FILE *f, size_t n, int newline)
 	if (f->_mode > 0 || (flags & STREAM_UNBUFFERED) ||
 	    !(flags & STREAM_CURRENTLY_PUTTING))
 		return 1;
-	if (flags & STREAM_LINE_BUF)
-		return newline || f->_IO_write_ptr + n > f->_IO_buf_end ||
-		       f->_IO_write_ptr + n < f->_IO_write_ptr;
-	return n > (size_t)(f->_IO_write_end - f->_IO_write_ptr) ||
-	       f->_IO_write_ptr > f->_IO_write_end;
+	/* A line-buffered stream's put area ends where its last write did:
+	 * the room is up to the end of the buffer. */
+	const char *end = (flags & STREAM_LINE_BUF) ? f->_IO_buf_end : f->_IO_write_end;
+	if ((flags & STREAM_LINE_BUF) && newline)
+		return 1;
+	return f->_IO_write_ptr > end || n > (size_t)(end - f->_IO_write_ptr);
 }
 
 /* Whether writing the bytes at p may reach f's descriptor (the newline
@@ -298,10 +299,12 @@ static int printf_may_block(FILE *f, const char *fmt, va_list ap)
 		return 0;
 	if (write_may_block(f, 1, 0) || (f->_flags & STREAM_LINE_BUF))
 		return 1;
+	int saved = errno;
 	va_list copy;
 	va_copy(copy, ap);
 	int len = vsnprintf(NULL, 0, fmt, copy);
 	va_end(copy);
+	errno = saved;
 	return len < 0 || write_may_block(f, (size_t)len, 0);
 }
 
