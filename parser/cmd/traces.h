@@ -1,0 +1,64 @@
+/*
+ * traces.h - the traces a reading command answers for together: the
+ * files and directories it was given (a directory stands for every weft
+ * trace in it, known by its magic, not its name), each opened with the
+ * program it is of, in the order of the process tree (a parent before
+ * its children, an image before the one it executed).
+ */
+#ifndef WEFT_TRACES_H
+#define WEFT_TRACES_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "process.h"
+#include "reader.h"
+#include "timeline.h"
+
+struct trace_input {
+	char *path;
+	struct weft_reader r;      /* open */
+	struct weft_process proc;
+	int parent;                /* index in the set's list, or -1 */
+	unsigned depth;            /* in the tree: 0 for a root */
+	int64_t offset_ns;         /* when it began, after the earliest */
+	int taken;                 /* r belongs to a timeline now */
+};
+
+struct trace_set {
+	struct trace_input *list;  /* in tree order */
+	unsigned n;
+	int several;               /* more than one file, or a directory:
+				      the answer is per process */
+	int status;                /* worst exit status of those not opened */
+};
+
+/* Opens every trace that paths name for `weft cmd`: one that cannot be
+ * read is left out, having said why on stderr in one line (its status
+ * kept in set->status); a directory with no trace in it is one too.
+ * Returns 0, or WEFT_EXIT_USAGE (having said why) when no trace was given
+ * at all. */
+int traces_open(struct trace_set *set, char **paths, int npaths, const char *cmd);
+/* Closes the traces not handed to a timeline, and frees the set. */
+void traces_free(struct trace_set *set);
+/* A timeline of t's trace, checked on jobs threads; tl_close() closes
+ * the trace. */
+struct timeline *trace_timeline(struct trace_input *t, unsigned jobs);
+
+/* A section's title: pid, parent and command line. */
+void trace_title(const struct trace_input *t, char *buf, size_t cap);
+
+/* t's process as a JSON object: pid, ppid, exe, argv, argc, cut (the
+ * command was cut short), recorded (false: a trace without a PROCESS
+ * record, known by its header's pid and parent only), depth in the tree,
+ * file and parent_file (null for a root). */
+void trace_json_process(FILE *out, const struct trace_set *set,
+			const struct trace_input *t);
+
+/* --thread's argument: "PID:T" names thread T of process PID, else the
+ * whole argument is T and *pid is 0.  Returns 0, or -1 for a PID:T whose
+ * PID is 0. */
+int trace_thread_arg(const char *arg, uint64_t *pid, const char **thread);
+
+#endif
