@@ -6,6 +6,7 @@
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "check.h"
@@ -13,6 +14,7 @@
 #include "common.h"
 #include "tables.h"
 #include "text.h"
+#include "traces.h"
 
 static const char check_usage[] =
 	"usage: weft check [--json] [--quiet] [--strict] [--jobs N] FILE...\n"
@@ -220,11 +222,17 @@ int weft_cmd_check(int argc, char **argv)
 		fputs(check_usage, stderr);
 		return WEFT_EXIT_USAGE;
 	}
-	int worst = WEFT_CHECK_OK;
+	int worst = WEFT_CHECK_OK, dirs;
 	uint64_t findings = 0;
-	for (int i = optind; i < argc; i++)
-		worst = weft_check_exit(worst, weft_check_file(argv[i], json, quiet,
+	unsigned n;
+	char **paths = trace_paths(argv + optind, argc - optind, "check", &n, &worst,
+				   &dirs);
+	for (unsigned i = 0; i < n; i++) {
+		worst = weft_check_exit(worst, weft_check_file(paths[i], json, quiet,
 							       jobs, &findings));
+		free(paths[i]);
+	}
+	free(paths);
 	if (strict && findings && worst == WEFT_CHECK_OK)
 		worst = WEFT_EXIT_FINDINGS;
 	return weft_output_written("check", worst);

@@ -291,6 +291,10 @@ int weft_cmd_export(int argc, char **argv)
 		fputs(export_usage, stderr);
 		return status;
 	}
+	if (!set.n) {
+		traces_free(&set);
+		return set.status;
+	}
 	struct exporter ex = { 0 };
 	ex.out = output && strcmp(output, "-") ? fopen(output, "w") : stdout;
 	if (!ex.out) {

@@ -152,6 +152,28 @@ static void order_as_tree(struct trace_set *set)
 	free(place);
 }
 
+char **trace_paths(char **paths, int npaths, const char *cmd, unsigned *n,
+		   int *status, int *dirs)
+{
+	struct names ns = { 0 };
+	*dirs = 0;
+	for (int i = 0; i < npaths; i++) {
+		struct stat st;
+		if (stat(paths[i], &st) == 0 && S_ISDIR(st.st_mode)) {
+			*dirs = 1;
+			if (add_directory(&ns, paths[i], cmd) < 0)
+				*status = weft_check_exit(*status, WEFT_EXIT_USAGE);
+		} else {
+			char *copy = strdup(paths[i]);
+			if (!copy)
+				abort();
+			add_name(&ns, copy);
+		}
+	}
+	*n = ns.n;
+	return ns.v;
+}
+
 int traces_open(struct trace_set *set, char **paths, int npaths, const char *cmd)
 {
 	memset(set, 0, sizeof *set);
@@ -160,17 +182,9 @@ int traces_open(struct trace_set *set, char **paths, int npaths, const char *cmd
 		return WEFT_EXIT_USAGE;
 	}
 	struct names ns = { 0 };
-	set->several = npaths > 1;
-	for (int i = 0; i < npaths; i++) {
-		struct stat st;
-		if (stat(paths[i], &st) == 0 && S_ISDIR(st.st_mode)) {
-			set->several = 1;
-			if (add_directory(&ns, paths[i], cmd) < 0)
-				set->status = weft_check_exit(set->status, WEFT_EXIT_USAGE);
-		} else {
-			add_name(&ns, strdup(paths[i]));
-		}
-	}
+	int dirs;
+	ns.v = trace_paths(paths, npaths, cmd, &ns.n, &set->status, &dirs);
+	set->several = npaths > 1 || dirs;
 	set->list = calloc(ns.n ? ns.n : 1, sizeof *set->list);
 	if (!set->list)
 		abort();

@@ -34,6 +34,13 @@ struct trace_set {
 	int status;                /* worst exit status of those not opened */
 };
 
+/* The files paths name, a directory standing for every weft trace in it
+ * (by name; hidden files left out): a malloc'd list of n malloc'd paths.
+ * A directory that cannot be read or holds no trace is left out, having
+ * said why on stderr in one line and made *status (an exit status) at
+ * least WEFT_EXIT_USAGE; *dirs says whether any path was a directory. */
+char **trace_paths(char **paths, int npaths, const char *cmd, unsigned *n,
+		   int *status, int *dirs);
 /* Opens every trace that paths name for `weft cmd`: one that cannot be
  * read is left out, having said why on stderr in one line (its status
  * kept in set->status); a directory with no trace in it is one too.
