@@ -292,8 +292,9 @@ int weft_cmd_export(int argc, char **argv)
 		return status;
 	}
 	if (!set.n) {
+		status = set.status;
 		traces_free(&set);
-		return set.status;
+		return status;
 	}
 	struct exporter ex = { 0 };
 	ex.out = output && strcmp(output, "-") ? fopen(output, "w") : stdout;
