@@ -17,7 +17,7 @@
 #include "traces.h"
 
 static const char check_usage[] =
-	"usage: weft check [--json] [--quiet] [--strict] [--jobs N] FILE...\n"
+	"usage: weft check [--json] [--quiet] [--strict] [--jobs N] FILE|DIR...\n"
 	"\n"
 	"Prove that each trace is consistently ordered: every generation's\n"
 	"events can be put in one order that respects each thread's own order,\n"
@@ -25,7 +25,9 @@ static const char check_usage[] =
 	"between threads (create before start, exit before join).  What the\n"
 	"program did that POSIX leaves undefined (a mutex unlocked by a thread\n"
 	"that does not hold it, a lock destroyed while held, ...) is reported\n"
-	"as a finding, with both threads and the object.\n"
+	"as a finding, with both threads and the object.  A directory stands\n"
+	"for every weft trace in it (known by its first bytes, not its name);\n"
+	"one that holds none is a file that cannot be read (2).\n"
 	"\n"
 	"  -j, --json     one JSON object per file, one per line\n"
 	"  -q, --quiet    print only problems\n"

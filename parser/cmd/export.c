@@ -233,7 +233,7 @@ static void export_process(struct exporter *ex, const struct trace_input *t,
 }
 
 static const char export_usage[] =
-	"usage: weft export [--format=chrome] [-o OUT.json] [--jobs N] FILE\n"
+	"usage: weft export [--format=chrome] [-o OUT.json] [--jobs N] FILE|DIR...\n"
 	"\n"
 	"Write the trace as Trace Event JSON, which Perfetto UI\n"
 	"(ui.perfetto.dev) and chrome://tracing open: a track per thread\n"
@@ -243,6 +243,12 @@ static const char export_usage[] =
 	"broadcast, post, thread exit, barrier arrival) to the wake-up it\n"
 	"caused.  Times are microseconds since the trace began.\n"
 	"\n"
+	"Several traces (files, or a directory: every weft trace in it) go into\n"
+	"one file: each process under its own pid, named by its trace and\n"
+	"command line and sorted parent before children, on one time line\n"
+	"(microseconds since the first trace began).  otherData.processes\n"
+	"lists them (pid, ppid, exe, argv, file, parent_file, depth).\n"
+	"\n"
 	"  -f, --format=FMT  chrome (the only format)\n"
 	"  -o, --output=OUT  write to OUT instead of standard output\n"
 	"      --jobs N      check the trace on N threads, as weft check\n"
@@ -250,7 +256,9 @@ static const char export_usage[] =
 	"  -V, --version     show weft's version\n"
 	"\n"
 	"Exit status: as weft check (0, 1 inconsistent, 2 cannot read or write,\n"
-	"3 truncated); the JSON is complete and well-formed in every case but 2.\n";
+	"3 truncated; of several traces, the worst); the JSON is complete and\n"
+	"well-formed in every case but 2, and holds every trace that could be\n"
+	"read.\n";
 
 int weft_cmd_export(int argc, char **argv)
 {

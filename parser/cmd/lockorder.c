@@ -201,7 +201,8 @@ static void print_report(struct lockorder *o, struct graph_of *graphs, unsigned 
 }
 
 static const char lockorder_usage[] =
-	"usage: weft lockorder [--fail] [--json] [--max-cycles N] [--jobs N] FILE\n"
+	"usage: weft lockorder [--fail] [--json] [--max-cycles N] [--jobs N]\n"
+	"                      FILE|DIR...\n"
 	"\n"
 	"Build the lock-order graph of a trace, over all its threads and\n"
 	"sessions: an edge A -> B each time a thread takes lock B (mutex, spin\n"
@@ -213,7 +214,15 @@ static const char lockorder_usage[] =
 	"reader to wait for a reader is left out; a cycle whose every edge was\n"
 	"made holding one same other lock is listed as guarded.\n"
 	"\n"
+	"Several traces (files, or a directory: every weft trace in it) get a\n"
+	"graph each (locks are not shared between processes): one headline, the\n"
+	"cycles of all and the process with the most, then a section per\n"
+	"process, parent before children, titled with its pid, parent and\n"
+	"command line.  JSON: {\"headline\", \"deadlock_cycles\", \"processes\":\n"
+	"[one trace's object each]}, each with its \"process\".\n"
+	"\n"
 	"  -f, --fail           exit 1 when there is a cycle that is not guarded\n"
+	"                       (in any of the traces)\n"
 	"  -j, --json           one JSON object instead of text\n"
 	"  -m, --max-cycles N   stop after N cycles (default 100)\n"
 	"      --jobs N         check the trace on N threads, as weft check\n"
@@ -222,7 +231,8 @@ static const char lockorder_usage[] =
 	"\n"
 	"Exit status: 1 with --fail when a cycle was found; otherwise as weft\n"
 	"check: 0, 1 inconsistent, 2 cannot be read or bad arguments, 3\n"
-	"truncated (the part that was written is analysed).\n";
+	"truncated (the part that was written is analysed); of several traces,\n"
+	"the worst, the others still analysed.\n";
 
 int weft_cmd_lockorder(int argc, char **argv)
 {

@@ -456,6 +456,30 @@ static void print_tables(struct stats *st, int width, int top)
 	print_syscalls(st, width, top);
 }
 
+/* The processes, one a line, in tree order (a child indented under its
+ * parent): pid, threads, traced time, time off CPU, command line. */
+static void print_process_tree(struct stats *sts, unsigned n, int width)
+{
+	char line[2400], command[2048], span[16], off[16];
+	printf("\nProcesses, parent before children (then a section each)\n");
+	printf("%-16s %7s %8s %8s  %s\n", "pid", "threads", "traced", "off CPU",
+	       "command");
+	for (unsigned i = 0; i < n; i++) {
+		const struct stats *st = &sts[i];
+		int64_t blocked = 0;
+		for (int k = TL_SYSCALL; k < TL_NKINDS; k++)
+			blocked += st->c->blocked_in_kind[k];
+		char pid[40];
+		snprintf(pid, sizeof pid, "%*s%" PRIu64, 2 * (int)st->in->depth, "",
+			 st->in->proc.pid);
+		weft_process_command(&st->in->proc, command, sizeof command);
+		snprintf(line, sizeof line, "%-16s %7u %8s %8s  %s", pid,
+			 tl_result(st->tl)->threads, dur(tl_span_ns(st->tl), span),
+			 blocked ? dur(blocked, off) : "-", command);
+		print_cut(line, width);
+	}
+}
+
 /* The answer for n traces: one trace as it is; several as one headline
  * (the costliest across them), then a section per process, in tree
  * order, titled with its pid, parent and command line. */
@@ -496,6 +520,7 @@ static void print_report(struct stats *sts, unsigned n, int several, int json,
 	}
 	int width = terminal_width();
 	print_wrapped(line, width);
+	print_process_tree(sts, n, width);
 	for (unsigned i = 0; i < n; i++) {
 		struct stats *st = &sts[i];
 		trace_title(st->in, title, sizeof title);
@@ -510,8 +535,8 @@ static void print_report(struct stats *sts, unsigned n, int several, int json,
 }
 
 static const char stats_usage[] =
-	"usage: weft stats [--json] [--top N] [--thread SERIAL|NAME]\n"
-	"                  [--lock ADDRESS|SYMBOL] [--jobs N] FILE\n"
+	"usage: weft stats [--json] [--top N] [--thread [PID:]SERIAL|NAME]\n"
+	"                  [--lock ADDRESS|SYMBOL] [--jobs N] FILE|DIR...\n"
 	"\n"
 	"Where the time of a trace went.  A headline names the lock threads\n"
 	"waited for longest; then tables, sorted by cost and sized to the\n"
@@ -522,9 +547,18 @@ static const char stats_usage[] =
 	"recorded), other waits (condvars, semaphores, barriers), and system\n"
 	"calls by kind and by descriptor (calls, time blocked, p50/p99/max).\n"
 	"\n"
+	"Several traces (files, or a directory: every weft trace in it, as\n"
+	"`weft record` leaves one per process) are answered together: one\n"
+	"headline, the costliest wait across the processes; the processes as a\n"
+	"tree; then a section per process, parent before children, titled with\n"
+	"its pid, parent and command line.  JSON: {\"headline\", \"processes\":\n"
+	"[one trace's object each]}, each with its \"process\".\n"
+	"\n"
 	"  -j, --json           one JSON object instead of tables (times in ns)\n"
 	"  -n, --top N          rows per table (default 10, JSON all; 0 for all)\n"
-	"  -t, --thread T       only the events of thread T (serial or name)\n"
+	"  -t, --thread T       only the events of thread T (serial or name);\n"
+	"                       PID:T for thread T of process PID, which several\n"
+	"                       traces need (only that process is reported)\n"
 	"  -l, --lock L         only lock or object L (hex address, or a text in\n"
 	"                       the symbol of its blocking site)\n"
 	"      --jobs N         check the trace on N threads, as weft check\n"
@@ -533,7 +567,8 @@ static const char stats_usage[] =
 	"\n"
 	"Exit status: as weft check: 0 complete and consistent, 1 damaged or\n"
 	"inconsistent (what precedes the problem is reported), 2 cannot be read\n"
-	"or bad arguments, 3 truncated (what was written is reported).\n";
+	"or bad arguments, 3 truncated (what was written is reported); of\n"
+	"several traces, the worst (1 before 3), the others still reported.\n";
 
 int weft_cmd_stats(int argc, char **argv)
 {
