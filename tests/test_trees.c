@@ -423,6 +423,25 @@ Test(trees, process_record_names_the_real_executable_under_another_argv0,
 	h_free(&r);
 }
 
+Test(trees, every_generation_names_its_program, .timeout = 60)
+{
+	char *trace = h_trace_path("rotated");
+	char *argv[] = { (char *)h_weft(), "record", "-o", trace, "--", "sleep", "0.1",
+			 NULL };
+	char *env[] = { "WEFT_ROTATE_MS=5", NULL };
+	struct run_result r;
+	h_run(argv, env, &r);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	h_free(&r);
+	struct process_seen p = { 0 };
+	char err[512];
+	cr_assert_eq(h_walk(trace, on_record, &p, err, sizeof err), WEFT_READ_OK, "%s", err);
+	cr_assert_geq(p.gen_ends, 3, "the trace rotated: %" PRIu64, p.gen_ends);
+	cr_assert_eq(p.count, p.gen_ends, "one PROCESS in each generation");
+	cr_assert_eq(p.argc, 2);
+	cr_assert(!strcmp(p.command + strlen(p.command) + 1, "sleep"), "argv[0]");
+}
+
 Test(trees, process_record_cuts_a_long_command_line_at_an_argument, .timeout = 60)
 {
 	/* 300 arguments of 20 bytes (21 with their NUL): 6300 bytes. */
