@@ -613,7 +613,7 @@ int weft_cmd_stats(int argc, char **argv)
 	}
 	if (top < 0)
 		top = json ? 1 << 30 : 10;
-	uint64_t pid;
+	uint64_t pid = 0;
 	if (thread_filter && trace_thread_arg(thread_filter, &pid, &thread_filter) < 0) {
 		fprintf(stderr, "weft stats: --thread %s: no process has pid 0\n",
 			thread_filter);
