@@ -319,7 +319,9 @@ int weft_cmd_export(int argc, char **argv)
 	status = set.status;
 	for (unsigned i = 0; i < set.n; i++) {
 		struct trace_input *t = &set.list[i];
-		ex.tl = trace_timeline(t, jobs);
+		ex.tl = trace_timeline(&set, t, jobs, "export");
+		if (!ex.tl)
+			continue;
 		ex.pid = tl_header(ex.tl)->pid;
 		ex.offset_ns = t->offset_ns;
 		export_process(&ex, t, i);
@@ -330,6 +332,7 @@ int weft_cmd_export(int argc, char **argv)
 		status = weft_check_exit(status, weft_report_partial("export", t->path, res));
 		tl_close(ex.tl);
 	}
+	status = weft_check_exit(status, set.status);
 	fprintf(ex.out, "\n],\"otherData\":{\"lost_events\":%" PRIu64
 		",\"complete\":%s,\"processes\":[", lost,
 		complete && !set.status ? "true" : "false");

@@ -281,10 +281,14 @@ int weft_cmd_lockorder(int argc, char **argv)
 	struct graph_of *graphs = calloc(set.n ? set.n : 1, sizeof *graphs);
 	if (!graphs)
 		abort();
+	unsigned n = 0;
 	for (unsigned i = 0; i < set.n; i++) {
-		struct graph_of *gr = &graphs[i];
+		struct timeline *tl = trace_timeline(&set, &set.list[i], jobs, "lockorder");
+		if (!tl)
+			continue;
+		struct graph_of *gr = &graphs[n++];
 		gr->in = &set.list[i];
-		gr->tl = trace_timeline(gr->in, jobs);
+		gr->tl = tl;
 		gr->g = lockgraph_new();
 		tl_run(gr->tl, lockgraph_add, gr->g);
 		/* Counted first, for the headline over every process. */
@@ -292,11 +296,11 @@ int weft_cmd_lockorder(int argc, char **argv)
 	}
 	o.max_cycles = max_cycles;
 	o.set = &set;
-	if (set.n)
-		print_report(&o, graphs, set.n, set.several);
+	if (n)
+		print_report(&o, graphs, n, set.several);
 	fflush(stdout);
 	status = set.status;
-	for (unsigned i = 0; i < set.n; i++) {
+	for (unsigned i = 0; i < n; i++) {
 		status = weft_check_exit(status, weft_report_partial(
 			"lockorder", graphs[i].in->path, tl_result(graphs[i].tl)));
 		if (fail && graphs[i].found.reported)

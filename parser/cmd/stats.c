@@ -639,10 +639,12 @@ int weft_cmd_stats(int argc, char **argv)
 		struct trace_input *t = &set.list[i];
 		if (pid && t->proc.pid != pid)
 			continue;
+		struct timeline *tl = trace_timeline(&set, t, jobs, "stats");
+		if (!tl)
+			continue;
 		struct stats *st = &sts[n++];
 		*st = (struct stats){ .path = t->path, .set = &set, .in = t,
-				      .lock_filter = lock_filter };
-		st->tl = trace_timeline(t, jobs);
+				      .lock_filter = lock_filter, .tl = tl };
 		st->c = costs_new(st->tl, thread_filter);
 		tl_run(st->tl, costs_add, st->c);
 		costs_finish(st->c);

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -184,6 +185,15 @@ int traces_open(struct trace_set *set, char **paths, int npaths, const char *cmd
 	struct names ns = { 0 };
 	int dirs;
 	ns.v = trace_paths(paths, npaths, cmd, &ns.n, &set->status, &dirs);
+	/* weft stats and lockorder keep every trace open until their answer
+	 * is printed: a big build's thousands need more descriptors than the
+	 * usual soft limit. */
+	struct rlimit nofile;
+	if (getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur < nofile.rlim_max &&
+	    nofile.rlim_cur < ns.n + 64) {
+		nofile.rlim_cur = nofile.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &nofile);
+	}
 	set->several = npaths > 1 || dirs;
 	set->list = calloc(ns.n ? ns.n : 1, sizeof *set->list);
 	if (!set->list)
@@ -191,21 +201,24 @@ int traces_open(struct trace_set *set, char **paths, int npaths, const char *cmd
 	uint64_t earliest = UINT64_MAX;
 	for (unsigned i = 0; i < ns.n; i++) {
 		struct trace_input *t = &set->list[set->n];
-		int st = weft_open_trace(&t->r, ns.v[i], cmd);
+		struct weft_reader r;
+		int st = weft_open_trace(&r, ns.v[i], cmd);
 		if (st) {
 			set->status = weft_check_exit(set->status, st);
 			free(ns.v[i]);
 			continue;
 		}
 		t->path = ns.v[i];
-		weft_process_find(&t->r, &t->proc);
-		if (t->r.header.wallclock_ns < earliest)
-			earliest = t->r.header.wallclock_ns;
+		t->header = r.header;
+		weft_process_find(&r, &t->proc);
+		weft_reader_close(&r);
+		if (t->header.wallclock_ns < earliest)
+			earliest = t->header.wallclock_ns;
 		set->n++;
 	}
 	free(ns.v);
 	for (unsigned i = 0; i < set->n; i++)
-		set->list[i].offset_ns = (int64_t)(set->list[i].r.header.wallclock_ns -
+		set->list[i].offset_ns = (int64_t)(set->list[i].header.wallclock_ns -
 						   earliest);
 	order_as_tree(set);
 	return 0;
@@ -213,20 +226,23 @@ int traces_open(struct trace_set *set, char **paths, int npaths, const char *cmd
 
 void traces_free(struct trace_set *set)
 {
-	for (unsigned i = 0; i < set->n; i++) {
-		if (!set->list[i].taken)
-			weft_reader_close(&set->list[i].r);
+	for (unsigned i = 0; i < set->n; i++)
 		free(set->list[i].path);
-	}
 	free(set->list);
 	memset(set, 0, sizeof *set);
 }
 
-struct timeline *trace_timeline(struct trace_input *t, unsigned jobs)
+struct timeline *trace_timeline(struct trace_set *set, struct trace_input *t,
+				unsigned jobs, const char *cmd)
 {
-	struct timeline *tl = tl_new(&t->r);
+	struct weft_reader r;
+	int st = weft_open_trace(&r, t->path, cmd);
+	if (st) {
+		set->status = weft_check_exit(set->status, st);
+		return NULL;
+	}
+	struct timeline *tl = tl_new(&r);
 	tl_set_jobs(tl, jobs);
-	t->taken = 1;
 	return tl;
 }
 

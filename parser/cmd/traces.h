@@ -18,12 +18,11 @@
 
 struct trace_input {
 	char *path;
-	struct weft_reader r;      /* open */
+	struct weft_file_header header;
 	struct weft_process proc;
 	int parent;                /* index in the set's list, or -1 */
 	unsigned depth;            /* in the tree: 0 for a root */
 	int64_t offset_ns;         /* when it began, after the earliest */
-	int taken;                 /* r belongs to a timeline now */
 };
 
 struct trace_set {
@@ -41,17 +40,20 @@ struct trace_set {
  * least WEFT_EXIT_USAGE; *dirs says whether any path was a directory. */
 char **trace_paths(char **paths, int npaths, const char *cmd, unsigned *n,
 		   int *status, int *dirs);
-/* Opens every trace that paths name for `weft cmd`: one that cannot be
- * read is left out, having said why on stderr in one line (its status
- * kept in set->status); a directory with no trace in it is one too.
+/* Reads the header and the program of every trace that paths name for
+ * `weft cmd` (and closes it again: a big build leaves more traces than a
+ * process may hold open): one that cannot be read is left out, having
+ * said why on stderr in one line (its status kept in set->status); a
+ * directory with no trace in it is one too.
  * Returns 0, or WEFT_EXIT_USAGE (having said why) when no trace was given
  * at all. */
 int traces_open(struct trace_set *set, char **paths, int npaths, const char *cmd);
-/* Closes the traces not handed to a timeline, and frees the set. */
 void traces_free(struct trace_set *set);
-/* A timeline of t's trace, checked on jobs threads; tl_close() closes
- * the trace. */
-struct timeline *trace_timeline(struct trace_input *t, unsigned jobs);
+/* A timeline of t's trace, checked on jobs threads (tl_close() closes
+ * the trace); NULL when it cannot be opened again, having said why as
+ * traces_open() does. */
+struct timeline *trace_timeline(struct trace_set *set, struct trace_input *t,
+				unsigned jobs, const char *cmd);
 
 /* A section's title: pid, parent and command line. */
 void trace_title(const struct trace_input *t, char *buf, size_t cap);
