@@ -301,10 +301,14 @@ Test(cli, dump_reports_damage_with_offsets, .timeout = 60)
 	cr_assert_eq(r.status, 2);
 	cr_assert(strstr(r.err, "No such file"), "%s", r.err);
 	h_free(&r);
-	char *dir[] = { (char *)h_weft(), "dump", (char *)h_tmpdir(), NULL };
+	/* (A directory stands for the traces in it: this one holds none.) */
+	char nothing[4200];
+	snprintf(nothing, sizeof nothing, "%s/nothing", h_tmpdir());
+	cr_assert_eq(mkdir(nothing, 0700), 0);
+	char *dir[] = { (char *)h_weft(), "dump", nothing, NULL };
 	h_run(dir, NULL, &r);
 	cr_assert_eq(r.status, 2);
-	cr_assert(strstr(r.err, "is a directory"), "%s", r.err);
+	cr_assert(strstr(r.err, "no weft trace in this directory"), "%s", r.err);
 	h_free(&r);
 	char *empty = truncated_copy(good, "empty", 0);
 	char *emptyv[] = { (char *)h_weft(), "dump", empty, NULL };
