@@ -22,6 +22,7 @@ static struct {
 	uint8_t command[WEFT_MAX_BYTES];
 	char args[WEFT_MAX_BYTES * 2];  /* /proc/self/cmdline, as read */
 	char exe[EXE_MAX + 1];          /* /proc/self/exe, as read */
+	char rest[4096];                /* the arguments past args */
 } program;
 
 /* Appends the NUL-terminated string s to the command, cut to at most max
@@ -49,28 +50,35 @@ void weft_process_read(void)
 	long n = syscall(SYS_readlinkat, AT_FDCWD, "/proc/self/exe", program.exe,
 			 sizeof program.exe);
 	append(program.exe, n < 0 ? 0 : (size_t)n, EXE_MAX);
-	/* The arguments, as many of them as the buffer holds: the kernel
-	 * gives them NUL-separated, the last one NUL-terminated. */
+	/* The kernel gives the arguments NUL-separated, the last one
+	 * NUL-terminated.  The buffer holds more than the record can (a
+	 * command that does not fit it was cut before the buffer's end); the
+	 * rest is read only to count the arguments. */
 	size_t got = 0;
+	char last = 0;
 	int fd = (int)syscall(SYS_openat, AT_FDCWD, "/proc/self/cmdline",
 			      O_RDONLY | O_CLOEXEC);
-	if (fd >= 0) {
-		while (got < sizeof program.args) {
-			long r = syscall(SYS_read, fd, program.args + got,
-					 sizeof program.args - got);
-			if (r <= 0)
-				break;
+	while (fd >= 0) {
+		size_t room = sizeof program.args - got;
+		char *into = room ? program.args + got : program.rest;
+		long r = syscall(SYS_read, fd, into, room ? room : sizeof program.rest);
+		if (r <= 0)
+			break;
+		for (long k = 0; k < r; k++)
+			program.argc += into[k] == 0;
+		last = into[r - 1];
+		if (room)
 			got += (size_t)r;
-		}
-		syscall(SYS_close, fd);
 	}
+	if (fd >= 0)
+		syscall(SYS_close, fd);
+	/* (A program that rewrote its arguments may have left no NUL.) */
+	program.argc += last != 0;
 	int whole = 1;
-	for (size_t at = 0; at < got;) {
+	for (size_t at = 0; at < got && whole;) {
 		const char *arg = program.args + at;
 		size_t len = strnlen(arg, got - at);
-		if (whole)
-			whole = append(arg, len, len);
-		program.argc++;
+		whole = append(arg, len, len);
 		at += len + 1;
 	}
 }
