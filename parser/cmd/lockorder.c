@@ -172,13 +172,14 @@ static void print_report(struct lockorder *o, struct graph_of *graphs, unsigned 
 	const struct trace_input *m = graphs[most].in;
 	weft_safe_text(name, sizeof name, weft_process_name(&m->proc), 32);
 	if (total)
-		snprintf(head, sizeof head, "%u processes, %" PRIu64 " cycle%s (potential "
+		snprintf(head, sizeof head, "%u process%s, %" PRIu64 " cycle%s (potential "
 			 "deadlock%s) in all; most in pid %" PRIu64 " (%s): %" PRIu64, n,
-			 total, total == 1 ? "" : "s", total == 1 ? "" : "s", m->proc.pid,
-			 name, graphs[most].found.reported);
+			 n == 1 ? "" : "es", total, total == 1 ? "" : "s",
+			 total == 1 ? "" : "s", m->proc.pid, name,
+			 graphs[most].found.reported);
 	else
-		snprintf(head, sizeof head, "%u processes, no cycle (potential deadlock) "
-			 "in any", n);
+		snprintf(head, sizeof head, "%u process%s, no cycle (potential deadlock) "
+			 "in any", n, n == 1 ? "" : "es");
 	if (o->json) {
 		printf("{\"headline\":");
 		weft_json_string(stdout, head);

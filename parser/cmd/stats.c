@@ -82,6 +82,16 @@ static void print_wrapped(const char *s, int width)
 		printf("%s\n", s);
 }
 
+/* The kind of time off CPU threads spent most in, TL_RUNNING when none. */
+static enum tl_kind most_off_cpu(const struct costs *c)
+{
+	enum tl_kind most = TL_RUNNING;
+	for (int k = TL_SYSCALL; k < TL_NKINDS; k++)
+		if (c->blocked_in_kind[k] > c->blocked_in_kind[most])
+			most = (enum tl_kind)k;
+	return most;
+}
+
 static void headline(struct stats *st, char *buf, size_t cap)
 {
 	char a[16], b[16], who[64];
@@ -107,10 +117,7 @@ static void headline(struct stats *st, char *buf, size_t cap)
 		}
 		return;
 	}
-	enum tl_kind most = TL_RUNNING;
-	for (int k = TL_SYSCALL; k < TL_NKINDS; k++)
-		if (st->c->blocked_in_kind[k] > st->c->blocked_in_kind[most])
-			most = (enum tl_kind)k;
+	enum tl_kind most = most_off_cpu(st->c);
 	if (most == TL_RUNNING)
 		snprintf(buf, cap, "No thread waited for a lock, and none blocked.");
 	else
@@ -422,11 +429,8 @@ static int64_t headline_cost(const struct stats *st, int *lock)
 	*lock = o != NULL;
 	if (o)
 		return o->wait_total;
-	int64_t most = 0;
-	for (int k = TL_SYSCALL; k < TL_NKINDS; k++)
-		if (st->c->blocked_in_kind[k] > most)
-			most = st->c->blocked_in_kind[k];
-	return most;
+	enum tl_kind most = most_off_cpu(st->c);
+	return most == TL_RUNNING ? 0 : st->c->blocked_in_kind[most];
 }
 
 /* The trace whose headline is the costliest: a lock wait before any other
@@ -503,8 +507,9 @@ static void print_report(struct stats *sts, unsigned n, int several, int json,
 	headline(worst, head, sizeof head);
 	char name[64];
 	weft_safe_text(name, sizeof name, weft_process_name(&worst->in->proc), 32);
-	snprintf(line, sizeof line, "%u processes; the costliest wait is in pid %"
-		 PRIu64 " (%s): %s", n, worst->in->proc.pid, name, head);
+	snprintf(line, sizeof line, "%u process%s; the costliest wait is in pid %"
+		 PRIu64 " (%s): %s", n, n == 1 ? "" : "es", worst->in->proc.pid, name,
+		 head);
 	if (json) {
 		printf("{\"headline\":");
 		weft_json_string(stdout, line);
