@@ -361,15 +361,20 @@ struct written {
 	int cut_short;
 };
 
+/* Reads what w's trace says (a trace written into a FIFO is the reader's
+ * at the other end: it is left alone). */
 static void look_at(struct written *w)
 {
 	snprintf(w->name, sizeof w->name, "?");
 	int fd = open(w->path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	struct stat st;
-	if (fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode))
+	int regular = fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
+	if (regular)
 		w->cut_short = !weft_trace_is_complete(fd);
 	if (fd >= 0)
 		close(fd);
+	if (!regular)
+		return;
 	struct weft_reader r;
 	if (weft_reader_open(&r, w->path) == WEFT_READ_OK) {
 		struct weft_process p;
