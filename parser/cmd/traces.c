@@ -101,16 +101,18 @@ static int find_parent(const struct trace_set *set, unsigned i)
 	return best;
 }
 
-/* Appends to out, at depth, i and then its children, by when they began. */
+/* Appends to out, at depth, i and then its children, by when they began;
+ * place[i] is where i went. */
 static void visit(const struct trace_set *set, int i, unsigned depth,
-		  const int *parent, struct trace_input *out, unsigned *n)
+		  const int *parent, struct trace_input *out, int *place, unsigned *n)
 {
+	place[i] = (int)*n;
 	out[*n] = set->list[i];
 	out[*n].depth = depth;
 	(*n)++;
 	for (unsigned j = 0; j < set->n; j++)
 		if (parent[j] == i)
-			visit(set, (int)j, depth + 1, parent, out, n);
+			visit(set, (int)j, depth + 1, parent, out, place, n);
 }
 
 static int by_start(const void *a, const void *b)
@@ -121,32 +123,25 @@ static int by_start(const void *a, const void *b)
 	return x->proc.pid < y->proc.pid ? -1 : x->proc.pid > y->proc.pid;
 }
 
-/* Sorts set->list into tree order and links each trace to its parent. */
+/* Sorts set->list into tree order and links each trace to its parent.
+ * (A parent began before its child, so following parents ends.) */
 static void order_as_tree(struct trace_set *set)
 {
 	qsort(set->list, set->n, sizeof *set->list, by_start);
-	int *parent = malloc(sizeof *parent * (set->n ? set->n : 1));
-	struct trace_input *out = malloc(sizeof *out * (set->n ? set->n : 1));
-	if (!parent || !out)
+	size_t n_or_1 = set->n ? set->n : 1;
+	int *parent = malloc(sizeof *parent * n_or_1);
+	int *place = malloc(sizeof *place * n_or_1);
+	struct trace_input *out = malloc(sizeof *out * n_or_1);
+	if (!parent || !place || !out)
 		abort();
 	for (unsigned i = 0; i < set->n; i++)
 		parent[i] = find_parent(set, i);
 	unsigned n = 0;
 	for (unsigned i = 0; i < set->n; i++)
 		if (parent[i] < 0)
-			visit(set, (int)i, 0, parent, out, &n);
-	/* Each trace's new index, for its children's parent links. */
-	int *place = malloc(sizeof *place * (set->n ? set->n : 1));
-	if (!place)
-		abort();
-	for (unsigned i = 0; i < n; i++)
-		for (unsigned j = 0; j < set->n; j++)
-			if (set->list[j].path == out[i].path)
-				place[j] = (int)i;
-	for (unsigned i = 0; i < n; i++)
-		for (unsigned j = 0; j < set->n; j++)
-			if (set->list[j].path == out[i].path)
-				out[i].parent = parent[j] < 0 ? -1 : place[parent[j]];
+			visit(set, (int)i, 0, parent, out, place, &n);
+	for (unsigned i = 0; i < set->n; i++)
+		out[place[i]].parent = parent[i] < 0 ? -1 : place[parent[i]];
 	free(set->list);
 	set->list = out;
 	free(parent);
