@@ -5,8 +5,8 @@
  * control thread, process exit, exec and fork all take it), following one
  * protocol:
  *
- *   1. write the new generation's CLOCK record, then publish its number
- *      (0 when tracing stops);
+ *   1. write the new generation's CLOCK record (with its MODE and
+ *      PROCESS), then publish its number (0 when tracing stops);
  *   2. wait until every thread's seqlock is even or has moved: no thread is
  *      still inside an event section that read the old number;
  *   3. write a STATUS for every started thread that has not written its own
@@ -100,6 +100,7 @@ static uint32_t generation_prepare(void)
 	r.args[2] = wallclock_ns();
 	weft_tb_record(&tb, &r);
 	weft_counts_write_mode(&tb);
+	weft_process_write(&tb);
 	weft_tb_write(&tb);
 	return gen;
 }

@@ -325,6 +325,11 @@ void weft_stacks_write_tables(struct weft_tablebuf *tb);
 int weft_shared_note(const void *object, int shared, int r);
 void weft_shared_write_marks(struct weft_tablebuf *tb);
 
+/* process.c: the PROCESS record.  weft_process_read reads what it says
+ * (when the trace file is opened); weft_process_write writes it. */
+void weft_process_read(void);
+void weft_process_write(struct weft_tablebuf *tb);
+
 /* generation.c: the advancer, and completing the trace */
 extern weft_lock_t weft_control_lock;
 extern int weft_initialized; /* the trace file is open: tracing can start */
