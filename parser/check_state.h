@@ -85,6 +85,8 @@ struct thread {
 	uint8_t in_session;    /* had records since tracing last started */
 	uint8_t depth;         /* entries in stack; 0 = running */
 	uint8_t unknown;       /* its state is unknown (events were lost) */
+	uint8_t after_acquisition; /* its latest record took a lock (an
+				      ACQUIRE_SITE may follow) */
 	struct state stack[STATE_DEPTH];
 	/* Its status group (STATUS and STATUS_NESTED) being read: records
 	 * read so far (0: none open), and the states the previous

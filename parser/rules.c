@@ -817,6 +817,19 @@ static enum verdict lock_counts(struct pending *x)
 
 /* What each event kind means beyond its sequence number and the state it
  * begins or ends (effects.def); events with no rule have no more. */
+/* Where the acquisition just before it was made: it names a stack (that
+ * the generation defines it is checked with its tables) and follows the
+ * thread's record that took a lock, with nothing between. */
+static enum verdict acquire_site(struct pending *x)
+{
+	if (ARG(x, ACQUIRE_SITE, STACK) == 0)
+		return say(x->j, BAD, "ACQUIRE_SITE names no stack (stack id 0)");
+	if (!x->t->after_acquisition && !x->t->unknown && !x->c->relaxed)
+		return say(x->j, BAD, "ACQUIRE_SITE does not follow an acquisition "
+			   "of its thread");
+	return applies(x);
+}
+
 static const rule_fn rules[256] = {
 	[WEFT_EV_LOST] = lost,
 	[WEFT_EV_THREAD_START] = thread_start,
@@ -851,6 +864,7 @@ static const rule_fn rules[256] = {
 	[WEFT_EV_BARRIER_DESTROY] = lifetime_destroy,
 	[WEFT_EV_SEM_DESTROY] = lifetime_destroy,
 	[WEFT_EV_LOCK_COUNTS] = lock_counts,
+	[WEFT_EV_ACQUIRE_SITE] = acquire_site,
 };
 
 /* ---- states begun and ended (effects.def) ---- */
@@ -906,8 +920,11 @@ enum verdict judge(struct checker *c, struct thread *t, struct judgement *j,
 	const struct weft_record *e = &t->peek;
 	if (apply)
 		j->change = (struct weft_state_change){ .serial = t->serial };
-	if (status_prelude(c, t, j, apply))
+	if (status_prelude(c, t, j, apply)) {
+		if (apply)
+			t->after_acquisition = 0;
 		return j->v;
+	}
 	const uint64_t *a = e->args;
 	const struct weft_event_desc *d = &weft_events[e->code];
 	const struct weft_event_effect *fx = &weft_effects[e->code];
@@ -956,6 +973,8 @@ enum verdict judge(struct checker *c, struct thread *t, struct judgement *j,
 		forget_state(o);
 	if (x.m && (x.m->shared || x.unseen))
 		forget_state(x.m);
+	t->after_acquisition = j->change.hold == WEFT_HOLD_ACQUIRED &&
+			       !j->change.restored;
 	if (d->stack_arg >= 0) {
 		t->site_offset = t->peek_offset;
 		t->site_gen = c->gen;

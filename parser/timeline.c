@@ -48,8 +48,20 @@ struct frame {
 	struct tl_site site;
 };
 
+/* An acquisition, given out once the thread's next record is seen: an
+ * ACQUIRE_SITE right after it says where it was made. */
+struct pending_acquire {
+	uint8_t set;
+	uint8_t shared, cond_reacquire, unheld;
+	enum tl_lock_kind kind;
+	uint64_t lock, flags;
+	int64_t ns, wait_ns;
+	struct tl_site site;
+};
+
 struct thr {
 	struct tl_thread pub;
+	struct pending_acquire acquiring;
 	uint8_t seen, in_session, unknown;
 	uint8_t depth;
 	struct frame stack[FRAMES];
@@ -405,26 +417,27 @@ static struct tl_held *find_held(struct thr *t, uint64_t lock)
 	return NULL;
 }
 
-static void acquire(struct timeline *tl, struct thr *t, int64_t now,
-		    uint64_t lock, enum tl_lock_kind kind, uint64_t flags,
-		    int shared, const struct frame *blocked, size_t offset,
-		    int cond_reacquire, int unheld)
+/* Gives out the thread's pending acquisition, if any. */
+static void acquired(struct timeline *tl, struct thr *t)
 {
+	struct pending_acquire *p = &t->acquiring;
+	if (!p->set)
+		return;
+	p->set = 0;
+	uint64_t lock = p->lock, flags = p->flags;
+	int64_t now = p->ns;
 	struct tl_held *h = find_held(t, lock);
 	struct tl_item it = { .type = TL_ACQUIRE, .ns = now };
 	it.acq = (struct tl_acquire){
-		.lock = lock, .kind = kind, .shared = (uint8_t)shared,
+		.lock = lock, .kind = p->kind, .shared = p->shared,
 		.try_ = !!(flags & WEFT_FLAG_TRY),
 		.contended = !!(flags & WEFT_FLAG_CONTENDED),
-		.recursive = h != NULL, .cond_reacquire = (uint8_t)cond_reacquire,
-		.unheld = (uint8_t)unheld,
-		.wait_ns = blocked ? now - blocked->begin_ns : 0,
-		.site = { tl->gen, t->pub.serial, blocked ? blocked->site.stack : 0,
-			  offset, now },
+		.recursive = h != NULL, .cond_reacquire = p->cond_reacquire,
+		.unheld = p->unheld, .wait_ns = p->wait_ns, .site = p->site,
 		.held = t->held, .nheld = t->nheld,
 	};
 	deliver(tl, &it, t);
-	if (unheld)
+	if (p->unheld)
 		return;
 	if (h) {
 		h->depth++;
@@ -432,9 +445,43 @@ static void acquire(struct timeline *tl, struct thr *t, int64_t now,
 	}
 	WEFT_GROW(t->held, t->nheld, t->held_cap, 8);
 	t->held[t->nheld++] = (struct tl_held){
-		.lock = lock, .kind = kind, .shared = (uint8_t)shared,
+		.lock = lock, .kind = p->kind, .shared = p->shared,
 		.try_ = it.acq.try_, .depth = 1, .since_ns = now, .site = it.acq.site,
 	};
+}
+
+/* The thread took lock: given out by acquired() at its next record.  Its
+ * site is, until an ACQUIRE_SITE says otherwise, the stack of the wait
+ * before it (blocked: a BLOCK's, or a cond wait's begin for the mutex it
+ * takes back), else the record alone. */
+static void acquire(struct timeline *tl, struct thr *t, int64_t now,
+		    uint64_t lock, enum tl_lock_kind kind, uint64_t flags,
+		    int shared, const struct frame *blocked, size_t offset,
+		    int cond_reacquire, int unheld)
+{
+	struct tl_site site = { tl->gen, t->pub.serial, 0, offset, now };
+	if (blocked && blocked->site.stack) {
+		site.gen = blocked->site.gen;
+		site.stack = blocked->site.stack;
+	}
+	t->acquiring = (struct pending_acquire){
+		.set = 1, .shared = (uint8_t)shared,
+		.cond_reacquire = (uint8_t)cond_reacquire, .unheld = (uint8_t)unheld,
+		.kind = kind, .lock = lock, .flags = flags, .ns = now,
+		.wait_ns = blocked && !cond_reacquire ? now - blocked->begin_ns : 0,
+		.site = site,
+	};
+}
+
+/* Where the thread's pending acquisition was made (ACQUIRE_SITE). */
+static void acquire_site(struct timeline *tl, struct thr *t,
+			 const struct weft_record *rec)
+{
+	if (!t->acquiring.set)
+		return;
+	t->acquiring.site.gen = tl->gen;
+	t->acquiring.site.stack = rec->args[WEFT_ARG_ACQUIRE_SITE_STACK];
+	acquired(tl, t);
 }
 
 /* Time the waiters of lock spent waiting during [begin, end]. */
@@ -463,6 +510,7 @@ static void end_hold(struct timeline *tl, struct thr *t, struct tl_held *h,
 	it.hold = (struct tl_hold){
 		.lock = h->lock, .kind = h->kind, .shared = h->shared,
 		.cut = (uint8_t)cut, .begin_ns = h->since_ns, .end_ns = now,
+		.site = h->site,
 		.caused_wait_ns = cut ? 0 : caused_wait(tl, h->lock, t->pub.serial,
 							 h->since_ns, now),
 	};
@@ -691,8 +739,7 @@ static void change_hold(struct timeline *tl, struct thr *t, const struct weft_re
 	} else if (ch->hold == WEFT_HOLD_ACQUIRED && !ch->restored) {
 		int reacquire = ch->ended == WEFT_STATE_BLOCKED_COND;
 		acquire(tl, t, now, ch->object, lock_kind(rec->code, ch->mode), ch->flags,
-			ch->mode == WEFT_RW_READ, reacquire ? NULL : blocked, offset,
-			reacquire, ch->unheld);
+			ch->mode == WEFT_RW_READ, blocked, offset, reacquire, ch->unheld);
 	}
 }
 
@@ -797,6 +844,11 @@ static void thread_record(struct timeline *tl, struct thr *t,
 	tl->any_event = 1;
 	int status_open = t->status_open;
 	t->status_open = 0;
+	if (rec->code == WEFT_EV_ACQUIRE_SITE) {
+		acquire_site(tl, t, rec);
+		return;
+	}
+	acquired(tl, t);
 	switch (rec->code) {
 	case WEFT_EV_STATUS:
 		on_status(tl, t, rec, now, offset);
@@ -858,6 +910,7 @@ static void end_session(struct timeline *tl)
 		qsort(tl->session.v, tl->session.n, sizeof *tl->session.v, by_serial);
 	for (uint32_t i = 0; i < tl->session.n; i++) {
 		struct thr *t = tl->session.v[i];
+		acquired(tl, t);
 		if (!t->pub.exited) {
 			cut_states(tl, t, end);
 			drop_holds(tl, t, end);

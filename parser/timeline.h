@@ -130,7 +130,10 @@ struct tl_acquire {
 	uint8_t unheld;           /* starts no hold (contention mode: the
 				     lock's releases are not recorded) */
 	int64_t wait_ns;          /* blocked before it (0 when not seen) */
-	struct tl_site site;      /* the BLOCK's stack when it blocked */
+	/* Where it was made: its ACQUIRE_SITE's stack when recorded, else
+	 * the stack of the wait before it (the BLOCK's, or for a cond wait
+	 * taking its mutex back, the wait's begin), else none. */
+	struct tl_site site;
 	const struct tl_held *held; /* what the thread held before it */
 	uint32_t nheld;
 };
@@ -144,6 +147,7 @@ struct tl_hold {
 	/* Time other threads spent waiting for the lock while this hold
 	 * lasted, summed over the waiters. */
 	int64_t caused_wait_ns;
+	struct tl_site site;      /* of the acquisition that began it */
 };
 
 struct tl_counts {

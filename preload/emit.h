@@ -144,6 +144,34 @@ static inline void weft_ev_end(struct weft_thread *t)
 	} while (0)
 
 /*
+ * WEFT_EMIT_SITED(t, gen, NAME, ts, site, args...): an acquisition and,
+ * when site is not 0, the ACQUIRE_SITE record saying where it was made,
+ * with the same time.  Nothing comes between the two in the buffer: the
+ * second is appended at once, in the room made for the first (the
+ * longest acquisition, RWLOCK_ACQUIRE, takes at most 1 + 10 + 20 + 10 +
+ * 10 + 10 bytes, an ACQUIRE_SITE at most 1 + 1 + 10: both fit in
+ * WEFT_EVENT_ROOM), and a signal handler that interrupts the section
+ * keeps its events until the section writes them.  An acquisition made
+ * in such a handler is kept, and gets no site.
+ */
+#define WEFT_EMIT_SITED(t, gen, NAME, ts, site, ...)                          \
+	do {                                                                  \
+		const uint64_t weft_args_[] = { __VA_ARGS__ };                \
+		_Static_assert(WEFT_NARGS_OF(weft_args_) == WEFT_NARGS_##NAME, \
+			       "argument count of " #NAME);                   \
+		if (WEFT_EMIT_NOW(t, gen, NAME, ts, weft_args_, NULL)) {      \
+			WEFT_PUT(t, gen, WEFT_EV_##NAME, weft_kinds_##NAME, ts, \
+				 weft_args_, WEFT_NARGS_OF(weft_args_), ""); \
+			if (site) {                                           \
+				const uint64_t weft_site_[] = { site };       \
+				WEFT_PUT(t, gen, WEFT_EV_ACQUIRE_SITE,        \
+					 weft_kinds_ACQUIRE_SITE, ts, weft_site_, \
+					 1, "");                              \
+			}                                                     \
+		}                                                             \
+	} while (0)
+
+/*
  * WEFT_EMIT_BYTES(t, gen, NAME, ts, bytes, args...): an event whose last
  * argument is a byte string, given as its length, its bytes at bytes.  A
  * string longer than a thread name may not fit in WEFT_EVENT_ROOM: the
@@ -229,6 +257,16 @@ static inline uint64_t weft_stack(void)
 	if (likely(!weft_config.stacks))
 		return 0;
 	return weft_stack_capture();
+}
+
+/* The stack id of the call site of an acquisition whose wrapper returns
+ * to caller, when stacks are on, else 0 (sites.c).  Called outside
+ * begin/end, as weft_stack(). */
+static inline uint64_t weft_site(const void *caller)
+{
+	if (likely(!weft_config.stacks))
+		return 0;
+	return weft_site_stack((uintptr_t)caller);
 }
 
 #endif

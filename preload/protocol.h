@@ -28,10 +28,12 @@
  *                                           acquisitions count as in
  *                                           contention mode, 0 for none
  *   struct weft_state K_blocked(self, obj, arg)   records the block
- *   void K_result(self, obj, arg, r, err, flags, prev)  records the result
+ *   void K_result(self, obj, arg, r, err, flags, prev, caller)
+ *                                           records the result
  * where arg is a kind's extra argument (the rwlock mode), err the errno
- * after the call, and prev the state to go back to (NULL when the thread
- * did not block).  Sequence numbers are taken in K_result with
+ * after the call, prev the state to go back to (NULL when the thread
+ * did not block), and caller the wrapper's return address, which finds
+ * the acquisition's site (sites.c).  Sequence numbers are taken in K_result with
  * weft_seq_take(), after the real call returned.
  *
  * What each error return records (every one leaves the object as it
@@ -71,7 +73,8 @@
 	struct weft_thread *self = weft_enter();                              \
 	if (!busy_) {                                                         \
 		if (self)                                                     \
-			K##_result(self, obj, arg, r, errno, (flags0), NULL); \
+			K##_result(self, obj, arg, r, errno, (flags0), NULL,  \
+				   __builtin_return_address(0));              \
 		return r;                                                     \
 	}                                                                     \
 	errno = saved_errno_;                                                 \
@@ -80,7 +83,7 @@
 	struct weft_state prev_ = K##_blocked(self, obj, arg);                \
 	r = (blocking_call);                                                  \
 	K##_result(self, obj, arg, r, errno, (flags0) | WEFT_FLAG_CONTENDED,  \
-		   &prev_);                                                   \
+		   &prev_, __builtin_return_address(0));                      \
 	return r;
 
 /* Opens the section that records an event on obj (an acquisition's
@@ -116,7 +119,8 @@ static inline void weft_outcome_close(struct weft_thread *self,
 		return r;                                                     \
 	struct weft_thread *self = weft_enter();                              \
 	if (self)                                                             \
-		K##_result(self, obj, arg, r, errno, WEFT_FLAG_TRY, NULL);    \
+		K##_result(self, obj, arg, r, errno, WEFT_FLAG_TRY, NULL,      \
+			   __builtin_return_address(0));                      \
 	return r;
 
 /*

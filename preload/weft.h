@@ -320,6 +320,10 @@ void weft_stacks_init(void);
 struct weft_tablebuf;
 void weft_stacks_write_tables(struct weft_tablebuf *tb);
 
+/* sites.c: the stack id of the call site whose return address is caller
+ * (0 when no stack could be had) */
+uint64_t weft_site_stack(uintptr_t caller);
+
 /* shared.c: process-shared objects.  weft_shared_note marks object when
  * shared and its init returned r == 0, and returns r. */
 int weft_shared_note(const void *object, int shared, int r);

@@ -49,16 +49,19 @@ static int lock_busy(int r, int err)
 	return prev;
 
 /* Records the outcome of an acquisition of obj: ACQUIRE (the object, its
- * number, the kind's arguments, flags) when ok, else FAIL (the object, the
- * kind's arguments, flags, the error r).  hold: WEFT_HOLD_TAKEN when an
- * acquisition holds the object exclusively. */
-#define LOCK_RESULT(ACQUIRE, FAIL, self, obj, ok, hold, r, flags, prev, ...)  \
+ * number, the kind's arguments, flags) and, with stacks on, its site
+ * (caller: the wrapper's return address) when ok, else FAIL (the object,
+ * the kind's arguments, flags, the error r).  hold: WEFT_HOLD_TAKEN when
+ * an acquisition holds the object exclusively. */
+#define LOCK_RESULT(ACQUIRE, FAIL, self, obj, ok, hold, r, flags, prev,      \
+		    caller, ...)                                              \
 	uint64_t ts = weft_now(), seq;                                        \
+	uint64_t site = (ok) ? weft_site(caller) : 0;                         \
 	uint32_t g = weft_outcome_open(self, obj, (ok) && !weft_light(), hold, \
 				       &seq);                                 \
 	if (g && (ok))                                                        \
-		WEFT_EMIT(self, g, ACQUIRE, ts, weft_obj(obj), seq,           \
-			  ##__VA_ARGS__, flags);                              \
+		WEFT_EMIT_SITED(self, g, ACQUIRE, ts, site, weft_obj(obj), seq, \
+				##__VA_ARGS__, flags);                        \
 	else if (g)                                                           \
 		WEFT_EMIT(self, g, FAIL, ts, weft_obj(obj), ##__VA_ARGS__,    \
 			  flags, weft_err(r));                                \
@@ -94,13 +97,14 @@ static struct weft_state mutex_blocked(struct weft_thread *self, void *m,
 }
 
 static void mutex_result(struct weft_thread *self, void *m, int unused, int r,
-			 int err, uint64_t flags, const struct weft_state *prev)
+			 int err, uint64_t flags, const struct weft_state *prev,
+			 const void *caller)
 {
 	(void)unused, (void)err;
 	if (r == EOWNERDEAD)
 		flags |= WEFT_FLAG_OWNERDEAD;
 	LOCK_RESULT(MUTEX_ACQUIRE, MUTEX_FAIL, self, m, acquired(r),
-		    WEFT_HOLD_TAKEN, r, flags, prev)
+		    WEFT_HOLD_TAKEN, r, flags, prev, caller)
 }
 
 WEFT_ACQUIRERS(mutex, pthread_mutex_t, 0, pthread_mutex_lock,
@@ -123,13 +127,14 @@ static struct weft_state rwlock_blocked(struct weft_thread *self, void *l,
 }
 
 static void rwlock_result(struct weft_thread *self, void *l, int mode, int r,
-			  int err, uint64_t flags, const struct weft_state *prev)
+			  int err, uint64_t flags, const struct weft_state *prev,
+			  const void *caller)
 {
 	(void)err;
 	enum weft_hold hold = mode == WEFT_RW_WRITE ? WEFT_HOLD_TAKEN
 						    : WEFT_HOLD_NONE;
 	LOCK_RESULT(RWLOCK_ACQUIRE, RWLOCK_FAIL, self, l, r == 0, hold, r, flags,
-		    prev, (uint64_t)mode)
+		    prev, caller, (uint64_t)mode)
 }
 
 WEFT_ACQUIRERS(rwlock, pthread_rwlock_t, WEFT_RW_READ, pthread_rwlock_rdlock,
@@ -157,12 +162,12 @@ static struct weft_state spin_blocked(struct weft_thread *self,
 
 static void spin_result(struct weft_thread *self, volatile void *l, int unused,
 			int r, int err, uint64_t flags,
-			const struct weft_state *prev)
+			const struct weft_state *prev, const void *caller)
 {
 	(void)unused, (void)err;
 	const void *obj = (const void *)l;
 	LOCK_RESULT(SPIN_ACQUIRE, SPIN_FAIL, self, obj, r == 0, WEFT_HOLD_TAKEN,
-		    r, flags, prev)
+		    r, flags, prev, caller)
 }
 
 WEFT_VISIBLE int pthread_spin_lock(pthread_spinlock_t *l)

@@ -234,11 +234,13 @@ static struct weft_state sem_blocked(struct weft_thread *self, sem_t *s,
 	return prev;
 }
 
-/* r and err are the real call's return value and errno. */
+/* r and err are the real call's return value and errno.  (A semaphore
+ * is not held: its waits have no site.) */
 static void sem_result(struct weft_thread *self, sem_t *s, int unused, int r,
-		       int err, uint64_t flags, const struct weft_state *prev)
+		       int err, uint64_t flags, const struct weft_state *prev,
+		       const void *caller)
 {
-	(void)unused;
+	(void)unused, (void)caller;
 	uint64_t ts = weft_now(), seq;
 	uint32_t g = weft_outcome_open(self, s, r == 0, WEFT_HOLD_NONE, &seq);
 	if (g)
