@@ -44,11 +44,19 @@ struct site_entry {
 	UT_hash_handle hh;
 };
 
+struct hold_entry {
+	uint64_t hash;
+	struct costs_hold_site pub;
+	UT_hash_handle hh;
+};
+
 struct obj_entry {
 	struct costs_object pub;
 	struct costs_blame *blame;
 	uint32_t nblame;
 	struct site_entry *sites;
+	struct hold_entry *holds;
+	const struct costs_hold_site **hold_sites;
 	UT_hash_handle hh;
 };
 
@@ -115,18 +123,29 @@ static void add_blame(struct costs_object *pub, uint32_t serial, int64_t ns)
 }
 
 /* Sites are told apart by their program counters, not their stack ids,
- * which are per generation. */
-static void add_site(struct costs *c, struct costs_object *pub,
-		     const struct tl_site *s)
+ * which are per generation: the hash of a site's (0 when it has no
+ * stack); *pc gets its innermost one. */
+static uint64_t site_hash(const struct costs *c, const struct tl_site *s,
+			  uint64_t *pc)
 {
 	uint32_t n = 0;
 	const uint64_t *pcs = s->stack
 		? weft_tables_stack(tl_tables(c->tl), s->gen, s->stack, &n) : NULL;
-	if (!pcs)
-		return;
+	if (!pcs || !n)
+		return 0;
 	uint64_t h = 1469598103934665603ull;
 	for (uint32_t i = 0; i < n; i++)
 		h = (h ^ pcs[i]) * 1099511628211ull;
+	*pc = pcs[0];
+	return h ? h : 1;
+}
+
+static void add_site(struct costs *c, struct costs_object *pub,
+		     const struct tl_site *s)
+{
+	uint64_t pc, h = site_hash(c, s, &pc);
+	if (!h)
+		return;
 	struct obj_entry *o = entry_of(pub);
 	struct site_entry *r;
 	HASH_FIND(hh, o->sites, &h, sizeof h, r);
@@ -139,6 +158,35 @@ static void add_site(struct costs *c, struct costs_object *pub,
 		HASH_ADD(hh, o->sites, hash, sizeof r->hash, r);
 	}
 	r->pub.count++;
+}
+
+/* A hold of a lock, at the site it was taken. */
+static void add_hold_site(struct costs *c, struct costs_object *pub,
+			  const struct tl_hold *hold)
+{
+	uint64_t pc, h = site_hash(c, &hold->site, &pc);
+	if (!h)
+		return;
+	struct obj_entry *o = entry_of(pub);
+	struct hold_entry *r;
+	HASH_FIND(hh, o->holds, &h, sizeof h, r);
+	if (!r) {
+		r = calloc(1, sizeof *r);
+		if (!r)
+			abort();
+		r->hash = h;
+		r->pub.site = hold->site;
+		r->pub.pc = pc;
+		HASH_ADD(hh, o->holds, hash, sizeof r->hash, r);
+	}
+	int64_t d = hold->end_ns - hold->begin_ns;
+	r->pub.holds++;
+	r->pub.held_ns += d;
+	r->pub.caused_wait_ns += hold->caused_wait_ns;
+	if (hold->cut) {
+		r->pub.in_progress++;
+		r->pub.in_progress_ns += d;
+	}
 }
 
 static void add_sys(struct costs *c, int64_t sys, int64_t fd,
@@ -225,6 +273,7 @@ void costs_add(void *p, const struct tl_item *it)
 			o->hold_max = d;
 		if (it->hold.caused_wait_ns)
 			add_blame(o, it->serial, it->hold.caused_wait_ns);
+		add_hold_site(c, o, &it->hold);
 		break;
 	default:
 		break;
@@ -272,6 +321,30 @@ static void resolve_site(const struct costs *c, struct obj_entry *o)
 		o->pub.symbol[0] = 0;
 }
 
+static int by_cost(struct hold_entry *a, struct hold_entry *b)
+{
+	const struct costs_hold_site *x = &a->pub, *y = &b->pub;
+	if (x->caused_wait_ns != y->caused_wait_ns)
+		return x->caused_wait_ns < y->caused_wait_ns ? 1 : -1;
+	if (x->held_ns != y->held_ns)
+		return x->held_ns < y->held_ns ? 1 : -1;
+	return x->pc < y->pc ? -1 : x->pc > y->pc;
+}
+
+/* The sites its holders took it at, costliest first. */
+static void order_hold_sites(struct obj_entry *o)
+{
+	HASH_SORT(o->holds, by_cost);
+	o->pub.nhold_sites = HASH_COUNT(o->holds);
+	o->hold_sites = calloc(o->pub.nhold_sites + 1, sizeof *o->hold_sites);
+	if (!o->hold_sites)
+		abort();
+	uint32_t i = 0;
+	for (struct hold_entry *r = o->holds; r; r = r->hh.next)
+		o->hold_sites[i++] = &r->pub;
+	o->pub.hold_sites = o->hold_sites;
+}
+
 static uint64_t percentile(const struct sys_entry *r, double p)
 {
 	uint64_t rank = (uint64_t)((double)r->sampled * p + 0.999999);
@@ -302,6 +375,7 @@ void costs_finish(struct costs *c)
 	uint32_t i = 0;
 	for (struct obj_entry *o = e->objs; o; o = o->hh.next) {
 		resolve_site(c, o);
+		order_hold_sites(o);
 		o->pub.worst_blame = worst_blame(o);
 		c->objects[i++] = &o->pub;
 	}
@@ -334,6 +408,12 @@ void costs_free(struct costs *c)
 			HASH_DEL(o->sites, s);
 			free(s);
 		}
+		struct hold_entry *h, *htmp;
+		HASH_ITER(hh, o->holds, h, htmp) {
+			HASH_DEL(o->holds, h);
+			free(h);
+		}
+		free(o->hold_sites);
 		HASH_DEL(c->entries->objs, o);
 		free(o->blame);
 		free(o);

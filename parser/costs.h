@@ -2,7 +2,8 @@
  * costs.h - where the time of a trace went, added up from the timeline's
  * items: each lock's acquisitions, contention, waits and holds (mutrace's
  * numbers, from a trace), which thread's holding made others wait
- * longest, and the site it was most often waited for at; the other
+ * longest, the site it was most often waited for at, and the sites its
+ * holders took it at, with the time held there; the other
  * objects threads waited on (condvars, semaphores, barriers); system
  * calls by kind and by descriptor with latency percentiles; and time
  * blocked per kind of state.  `weft stats` prints them; nothing here
@@ -29,6 +30,22 @@ struct costs_site {
 	struct tl_site site;
 };
 
+/* Where holders took a lock: the site of the acquisitions that began its
+ * holds (told apart by program counters), and what those holds cost.
+ * Known only for traces recorded with stacks. */
+struct costs_hold_site {
+	struct tl_site site;
+	uint64_t pc;               /* its innermost frame */
+	uint64_t holds;
+	int64_t held_ns;           /* summed; a hold in progress counts up to
+				      where the trace (or tracing) ended */
+	int64_t caused_wait_ns;    /* other threads' waits for the lock
+				      while it was held from here */
+	uint64_t in_progress;      /* holds whose release the trace does not
+				      hold (still in progress at its end) */
+	int64_t in_progress_ns;    /* of held_ns, theirs */
+};
+
 /* A lock, or another object threads wait on (cond, sem, barrier). */
 struct costs_object {
 	uint64_t addr;
@@ -40,6 +57,10 @@ struct costs_object {
 				      (contention mode): hold times unknown */
 	const struct costs_blame *worst_blame;   /* NULL when nobody waited */
 	const struct costs_site *top_site;       /* NULL without stacks */
+	/* Where its holders took it, by the wait they caused, then by time
+	 * held (none without stacks). */
+	const struct costs_hold_site *const *hold_sites;
+	uint32_t nhold_sites;
 	char symbol[160];          /* of top_site's frame ("" when none) */
 };
 

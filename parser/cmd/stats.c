@@ -228,6 +228,45 @@ static void print_top_site(struct stats *st, const struct costs_object *o,
 	print_cut(line, width);
 }
 
+/* Sites a lock's holders took it at, under its row. */
+#define HOLD_SITES_SHOWN 3
+
+/* "1 hold", "12 holds, 1 in progress at the end", then what others
+ * waited while it was held there. */
+static void hold_site_counts(const struct costs_hold_site *h, char *buf,
+			     size_t cap)
+{
+	char w[16];
+	int n = snprintf(buf, cap, "%" PRIu64 " hold%s", h->holds,
+			 h->holds == 1 ? "" : "s");
+	if (h->in_progress && n > 0 && (size_t)n < cap)
+		n += snprintf(buf + n, cap - (size_t)n, "%s in progress at the end",
+			      h->holds == 1 ? "" : h->in_progress == 1 ? ", 1"
+			      : ", some");
+	if (h->caused_wait_ns && n > 0 && (size_t)n < cap)
+		snprintf(buf + n, cap - (size_t)n, ", others waited %s",
+			 dur(h->caused_wait_ns, w));
+}
+
+static void print_hold_sites(struct stats *st, const struct costs_object *o,
+			     int width)
+{
+	char site[768], counts[128], held[16], line[1024];
+	for (uint32_t i = 0; i < o->nhold_sites && i < HOLD_SITES_SHOWN; i++) {
+		const struct costs_hold_site *h = o->hold_sites[i];
+		tl_site_text(st->tl, &h->site, 4, site, sizeof site);
+		hold_site_counts(h, counts, sizeof counts);
+		snprintf(line, sizeof line, "    held %s at (%s): %s",
+			 dur(h->held_ns, held), counts, site);
+		print_cut(line, width);
+	}
+	if (o->nhold_sites > HOLD_SITES_SHOWN) {
+		snprintf(line, sizeof line, "    (held at %u more sites; --json lists "
+			 "them)", o->nhold_sites - HOLD_SITES_SHOWN);
+		print_cut(line, width);
+	}
+}
+
 /* After a table's rows: that it had none, or how many --top left out. */
 static void print_table_end(int shown, int more)
 {
@@ -277,6 +316,7 @@ static void print_locks(struct stats *st, int width, int top)
 			print_cut(line, width);
 		}
 		print_top_site(st, o, "blocked", width);
+		print_hold_sites(st, o, width);
 	}
 	print_table_end(shown, more);
 }
@@ -372,6 +412,28 @@ static void print_banner(struct stats *st, int width)
 
 /* ---- JSON ---- */
 
+static void print_json_hold_sites(struct stats *st, const struct costs_object *o)
+{
+	if (!o->is_lock)
+		return;
+	printf(",\"hold_sites\":[");
+	for (uint32_t i = 0; i < o->nhold_sites; i++) {
+		const struct costs_hold_site *h = o->hold_sites[i];
+		char site[1024], symbol[512];
+		tl_site_text(st->tl, &h->site, 8, site, sizeof site);
+		printf("%s{\"pc\":\"0x%" PRIx64 "\",\"symbol\":", i ? "," : "", h->pc);
+		weft_json_string_or_null(stdout, tl_site_symbol(st->tl, &h->site, symbol,
+								 sizeof symbol));
+		printf(",\"stack\":");
+		weft_json_string(stdout, site);
+		printf(",\"holds\":%" PRIu64 ",\"held_ns\":%" PRId64 ",\"caused_wait_ns\":%"
+		       PRId64 ",\"in_progress\":%" PRIu64 ",\"in_progress_ns\":%" PRId64 "}",
+		       h->holds, h->held_ns, h->caused_wait_ns, h->in_progress,
+		       h->in_progress_ns);
+	}
+	printf("]");
+}
+
 static void print_json(struct stats *st, const char *head, int top)
 {
 	const struct weft_check_result *res = tl_result(st->tl);
@@ -433,6 +495,7 @@ static void print_json(struct stats *st, const char *head, int top)
 			weft_json_string(stdout, site);
 			printf("}");
 		}
+		print_json_hold_sites(st, o);
 		printf("}");
 	}
 	printf("],\n\"syscalls\":[");
@@ -584,7 +647,10 @@ static const char stats_usage[] =
 	"whose running time was largely not on a CPU: waits weft cannot see),\n"
 	"locks (acquisitions, contended ones, total and longest wait and hold,\n"
 	"the thread whose holding made others wait longest, the most frequent\n"
-	"blocking site when stacks were recorded), other waits (condvars, semaphores, barriers), and system\n"
+	"blocking site when stacks were recorded, and the sites holders took\n"
+	"it at, with the time held and the wait caused there, a hold the trace\n"
+	"ends in marked as in progress), other waits (condvars, semaphores,\n"
+	"barriers), and system\n"
 	"calls by kind and by descriptor (calls, time blocked, p50/p99/max).\n"
 	"\n"
 	"Several traces (files, or a directory: every weft trace in it, as\n"
