@@ -108,6 +108,51 @@ Test(check, stack_id_used_but_never_defined)
 	expect_bad(&t, WEFT_CHECK_INCONSISTENT, "stack id 5 is used but never defined");
 }
 
+/* T1 takes M1 (after a wait, when contended) and says where: the site
+ * record right after the acquisition, naming stack 5, defined; or a site
+ * record damaged as damage says. */
+enum site_damage { SITE_OK, SITE_UNDEFINED, SITE_AFTER_UNLOCK, SITE_NO_STACK };
+
+static void build_site(struct tg *t, enum site_damage damage, int contended)
+{
+	tg_init(t);
+	tg_clock(t, 1);
+	start_thread(t, 1, 0, 1000);
+	if (contended)
+		TG(t, MUTEX_BLOCK, 1005, M1, 0);
+	TG(t, MUTEX_ACQUIRE, 1010, M1, 1, contended ? WEFT_FLAG_CONTENDED : 0);
+	if (damage != SITE_AFTER_UNLOCK)
+		TG(t, ACQUIRE_SITE, 1010, damage == SITE_NO_STACK ? 0 : 5);
+	TG(t, MUTEX_UNLOCK, 1020, M1, 2, 0);
+	if (damage == SITE_AFTER_UNLOCK)
+		TG(t, ACQUIRE_SITE, 1020, 5);
+	tg_batch(t, 0, 1, 1000);
+	if (damage != SITE_UNDEFINED)
+		TG(t, STACK, 0, 5, 0);
+	tg_gen_end(t, 1, 1);
+}
+
+Test(check, acquire_site_names_an_undefined_stack)
+{
+	struct tg t;
+	build_site(&t, SITE_OK, 0);
+	expect_ok(&t);
+	build_site(&t, SITE_OK, 1);
+	expect_ok(&t);
+	build_site(&t, SITE_UNDEFINED, 0);
+	expect_bad(&t, WEFT_CHECK_INCONSISTENT, "stack id 5 is used but never defined");
+}
+
+Test(check, acquire_site_not_after_an_acquisition)
+{
+	struct tg t;
+	build_site(&t, SITE_AFTER_UNLOCK, 0);
+	expect_bad(&t, WEFT_CHECK_INCONSISTENT,
+		   "ACQUIRE_SITE does not follow an acquisition of its thread");
+	build_site(&t, SITE_NO_STACK, 1);
+	expect_bad(&t, WEFT_CHECK_INCONSISTENT, "ACQUIRE_SITE names no stack");
+}
+
 static void build_unknown_code(struct tg *t, int broken)
 {
 	build_missing_header(t, 0);
