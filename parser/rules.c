@@ -823,10 +823,10 @@ static enum verdict lock_counts(struct pending *x)
 static enum verdict acquire_site(struct pending *x)
 {
 	if (ARG(x, ACQUIRE_SITE, STACK) == 0)
-		return say(x->j, BAD, "ACQUIRE_SITE names no stack (stack id 0)");
+		return say(x->j, BAD, "names no stack (stack id 0)");
 	if (!x->t->after_acquisition && !x->t->unknown && !x->c->relaxed)
-		return say(x->j, BAD, "ACQUIRE_SITE does not follow an acquisition "
-			   "of its thread");
+		return say(x->j, BAD, "does not follow an acquisition of its "
+			   "thread");
 	return applies(x);
 }
 

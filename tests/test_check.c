@@ -148,9 +148,9 @@ Test(check, acquire_site_not_after_an_acquisition)
 	struct tg t;
 	build_site(&t, SITE_AFTER_UNLOCK, 0);
 	expect_bad(&t, WEFT_CHECK_INCONSISTENT,
-		   "ACQUIRE_SITE does not follow an acquisition of its thread");
+		   "ACQUIRE_SITE: does not follow an acquisition of its thread");
 	build_site(&t, SITE_NO_STACK, 1);
-	expect_bad(&t, WEFT_CHECK_INCONSISTENT, "ACQUIRE_SITE names no stack");
+	expect_bad(&t, WEFT_CHECK_INCONSISTENT, "ACQUIRE_SITE: names no stack");
 }
 
 static void build_unknown_code(struct tg *t, int broken)

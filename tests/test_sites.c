@@ -312,7 +312,7 @@ Test(sites, weft_check_rejects_a_site_that_follows_no_acquisition, .timeout = 60
 	struct run_result r;
 	h_run(argv, NULL, &r);
 	cr_assert_eq(r.status, 1, "exit %d: %s%s", r.status, r.out, r.err);
-	cr_assert(strstr(r.err, "ACQUIRE_SITE does not follow an acquisition of its "
-			 "thread"), "%s", r.err);
+	cr_assert(strstr(r.err, "ACQUIRE_SITE: does not follow an acquisition of "
+			 "its thread"), "%s", r.err);
 	h_free(&r);
 }
