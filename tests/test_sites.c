@@ -316,3 +316,46 @@ Test(sites, weft_check_rejects_a_site_that_follows_no_acquisition, .timeout = 60
 			 "its thread"), "%s", r.err);
 	h_free(&r);
 }
+
+/* ---- a hold the trace ends in ---- */
+
+/* T1 takes lock 0x5000 at a site (stack 7: one pc, 0x401234) and still
+ * holds it when the trace ends, at 5100: its site's hold counts up to
+ * there and is labelled as in progress. */
+Test(sites, a_hold_the_trace_ends_in_is_labelled_in_progress, .timeout = 60)
+{
+	struct tg t;
+	tg_init(&t);
+	tg_clock(&t, 1);
+	tg_batch(&t, 1, 1, 1000);
+	TG(&t, THREAD_START, 1000, 0, 101, 7001);
+	TG(&t, MUTEX_ACQUIRE, 1100, 0x5000, 1, 0);
+	TG(&t, ACQUIRE_SITE, 1100, 7);
+	TG(&t, SYSCALL_BEGIN, 5000, 1, 3, 0);
+	TG(&t, SYSCALL_END, 5100, 1, 1, 0);
+	tg_batch(&t, 0, 1, 1000);
+	struct weft_record stack = { .code = WEFT_EV_STACK, .npcs = 1 };
+	stack.args[0] = 7;
+	stack.pcs[0] = 0x401234;
+	uint8_t bytes[WEFT_RECORD_MAX];
+	struct weft_batch_state state = t.state;
+	tg_bytes(&t, bytes, (size_t)(weft_encode_record(bytes, &stack, &state) - bytes));
+	tg_gen_end(&t, 1, 1);
+	char *trace = h_trace_path("hold-at-end");
+	FILE *f = fopen(trace, "w");
+	cr_assert(f);
+	cr_assert_eq(fwrite(t.data, 1, t.len, f), t.len);
+	fclose(f);
+	tg_free(&t);
+
+	char line[256];
+	weft_json(hold_sites_script, "stats", trace, "0x5000", line, sizeof line);
+	cr_assert_str_eq(line, "4198964 1 4000 0 1 1");
+	char *argv[] = { (char *)h_weft(), "stats", trace, NULL };
+	struct run_result r;
+	h_run(argv, NULL, &r);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_assert(strstr(r.out, "held 4 us at (1 hold in progress at the end): 0x401234"),
+		  "%s", r.out);
+	h_free(&r);
+}
