@@ -86,7 +86,10 @@ struct thread {
 	uint8_t depth;         /* entries in stack; 0 = running */
 	uint8_t unknown;       /* its state is unknown (events were lost) */
 	uint8_t after_acquisition; /* its latest record took a lock (an
-				      ACQUIRE_SITE may follow) */
+				      ACQUIRE_SITE may follow): this one,
+				      the record at acquired_offset */
+	uint64_t acquired_lock;
+	size_t acquired_offset;
 	struct state stack[STATE_DEPTH];
 	/* Its status group (STATUS and STATUS_NESTED) being read: records
 	 * read so far (0: none open), and the states the previous

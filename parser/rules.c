@@ -819,14 +819,25 @@ static enum verdict lock_counts(struct pending *x)
  * begins or ends (effects.def); events with no rule have no more. */
 /* Where the acquisition just before it was made: it names a stack (that
  * the generation defines it is checked with its tables) and follows the
- * thread's record that took a lock, with nothing between. */
+ * thread's record that took a lock, with nothing between.  When that
+ * acquisition began a hold, a finding about the hold shows this stack. */
 static enum verdict acquire_site(struct pending *x)
 {
-	if (ARG(x, ACQUIRE_SITE, STACK) == 0)
+	struct thread *t = x->t;
+	uint64_t stack = ARG(x, ACQUIRE_SITE, STACK);
+	if (stack == 0)
 		return say(x->j, BAD, "names no stack (stack id 0)");
-	if (!x->t->after_acquisition && !x->t->unknown && !x->c->relaxed)
+	if (!t->after_acquisition) {
+		if (t->unknown || x->c->relaxed)
+			return applies(x);
 		return say(x->j, BAD, "does not follow an acquisition of its "
 			   "thread");
+	}
+	if (x->apply) {
+		struct object *o = object_get(x->c, t->acquired_lock);
+		if (o->hold_gen == x->c->gen && o->hold_offset == t->acquired_offset)
+			o->hold_stack = stack;
+	}
 	return applies(x);
 }
 
@@ -975,6 +986,10 @@ enum verdict judge(struct checker *c, struct thread *t, struct judgement *j,
 		forget_state(x.m);
 	t->after_acquisition = j->change.hold == WEFT_HOLD_ACQUIRED &&
 			       !j->change.restored;
+	if (t->after_acquisition) {
+		t->acquired_lock = j->change.object;
+		t->acquired_offset = t->peek_offset;
+	}
 	if (d->stack_arg >= 0) {
 		t->site_offset = t->peek_offset;
 		t->site_gen = c->gen;

@@ -129,6 +129,22 @@ Test(misuse, findings_are_printed_with_stacks, .timeout = 60)
 	h_free(&run);
 }
 
+/* The holder's side of a finding shows where it took the lock, though
+ * it took it without waiting (its ACQUIRE_SITE). */
+Test(misuse, a_finding_shows_where_the_holder_took_the_lock, .timeout = 60)
+{
+	struct run_result run;
+	char *trace = traced("misuse_unlock_foreign", "mutex", 0, NULL, &run);
+	h_free(&run);
+	struct weft_check_result res;
+	enum weft_verdict v = h_check(trace, &res);
+	cr_assert_eq(v, WEFT_CHECK_OK, "verdict %d: %s %s", v, res.error, res.note);
+	cr_assert_eq(res.findings_total, 1);
+	const struct weft_finding *f = &res.findings[0];
+	cr_assert_eq(f->other, 1, "the holder is T1, not T%u", f->other);
+	cr_assert_neq(f->other_stack, 0, "no stack where T1 took the mutex");
+}
+
 /* Error returns recorded as what they did: a cond wait that failed with
  * EINVAL or EPERM released nothing; EOWNERDEAD hands a robust mutex on. */
 Test(misuse, error_returns_are_recorded_with_their_effect, .timeout = 60)
