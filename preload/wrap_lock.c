@@ -59,9 +59,12 @@ static int lock_busy(int r, int err)
 	uint64_t site = (ok) ? weft_site(caller) : 0;                         \
 	uint32_t g = weft_outcome_open(self, obj, (ok) && !weft_light(), hold, \
 				       &seq);                                 \
-	if (g && (ok))                                                        \
+	if (g && (ok) && unlikely(site))                                      \
 		WEFT_EMIT_SITED(self, g, ACQUIRE, ts, site, weft_obj(obj), seq, \
 				##__VA_ARGS__, flags);                        \
+	else if (g && (ok))                                                   \
+		WEFT_EMIT(self, g, ACQUIRE, ts, weft_obj(obj), seq,           \
+			  ##__VA_ARGS__, flags);                              \
 	else if (g)                                                           \
 		WEFT_EMIT(self, g, FAIL, ts, weft_obj(obj), ##__VA_ARGS__,    \
 			  flags, weft_err(r));                                \
