@@ -146,10 +146,16 @@ uint64_t weft_stack_capture(void)
 				s->hash = hash;
 				s->depth = depth;
 				memcpy(s->pcs, pcs, depth * sizeof pcs[0]);
-				atomic_store_explicit(&s->state, SLOT_READY,
-						      memory_order_release);
+				/* Listed first, ready second: a fork
+				 * between the two leaves the child a slot
+				 * that is listed but never ready (passed
+				 * over), not one that is ready, handed out,
+				 * and never written with the tables. */
 				uint32_t k = atomic_fetch_add(&claimed_count, 1);
 				atomic_store(&claimed_slots[k], idx + 1);
+				WEFT_TEST_POINT(WEFT_POINT_STACK_PUBLISH, NULL);
+				atomic_store_explicit(&s->state, SLOT_READY,
+						      memory_order_release);
 				return idx + 1;
 			}
 			st = expected;

@@ -13,6 +13,8 @@ enum weft_test_point {
 	WEFT_POINT_CALL = 2, /* a release's event written, real call not made */
 	WEFT_POINT_CLOSE = 3, /* about to close the section */
 	WEFT_POINT_UNWIND = 4, /* capturing a stack, outside any section */
+	WEFT_POINT_STACK_PUBLISH = 5, /* a stack's slot filled, between its two
+					 publications (stacks.c) */
 };
 
 #ifdef WEFT_TEST_HOOKS

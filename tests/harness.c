@@ -232,6 +232,22 @@ void h_assert_checks(const char *path)
 		     res.note);
 }
 
+int h_assert_each_checks(const char *prefix)
+{
+	DIR *dir = opendir(h_tmpdir());
+	cr_assert(dir, "cannot list %s", h_tmpdir());
+	char paths[16][4096];
+	int n = 0;
+	for (struct dirent *e; (e = readdir(dir)) && n < 16;)
+		if (strncmp(e->d_name, prefix, strlen(prefix)) == 0)
+			snprintf(paths[n++], sizeof paths[0], "%s/%s", h_tmpdir(),
+				 e->d_name);
+	closedir(dir);
+	for (int i = 0; i < n; i++)
+		h_assert_checks(paths[i]);
+	return n;
+}
+
 void h_spawn(char *const argv[], char *const env[], struct h_proc *p)
 {
 	int in[2], out[2];

@@ -99,6 +99,9 @@ int h_request(int pid, int op);
 enum weft_verdict h_check(const char *path, struct weft_check_result *res);
 /* Asserts that the trace is complete and consistent. */
 void h_assert_checks(const char *path);
+/* Asserts h_assert_checks() of every file in h_tmpdir() whose name starts
+ * with prefix; returns how many there were. */
+int h_assert_each_checks(const char *prefix);
 
 /* The trace paths `weft record` reported on stderr, in order: one trace
  * as "written to PATH", several as "N traces written to DIR/: NAME

@@ -185,3 +185,26 @@ Test(stacks, a_capture_makes_no_system_call, .timeout = 120)
 	cr_assert_lt(on - off, n / 20,
 		     "%ld system calls with stacks, %ld without, for %ld captures", on, off, n);
 }
+
+/* A fork that lands while another thread is adding a stack to the table:
+ * the child, capturing the same stack, must not use an id its tables will
+ * not define (tests/programs/fork_mid_stack.c forces the interleaving). */
+Test(stacks, a_fork_mid_capture_leaves_the_child_no_undefined_stack,
+     .timeout = 60)
+{
+	char pattern[4096], preload[4200], output[4200];
+	snprintf(pattern, sizeof pattern, "%s/midstack-%%p.trace", h_tmpdir());
+	snprintf(preload, sizeof preload, "LD_PRELOAD=%s",
+		 getenv("WEFT_TEST_HOOKED_PRELOAD"));
+	snprintf(output, sizeof output, "WEFT_OUTPUT=%s", pattern);
+	char *env[] = { preload, output, "WEFT_STACKS=1", NULL };
+	char *argv[] = { (char *)h_program("fork_mid_stack"), NULL };
+	struct run_result res;
+	h_run(argv, env, &res);
+	cr_assert_eq(res.status, 0, "exit %d: %s", res.status, res.err);
+	cr_assert_str_eq(res.out, "ok\n");
+	h_free(&res);
+
+	cr_assert_eq(h_assert_each_checks("midstack-"), 2,
+		     "the parent's trace and the child's");
+}
