@@ -41,6 +41,7 @@ struct costs_object {
 	const struct costs_blame *worst_blame;   /* NULL when nobody waited */
 	const struct costs_site *top_site;       /* NULL without stacks */
 	char symbol[160];          /* of top_site's frame ("" when none) */
+	char name[160];            /* weft_object_name()'s */
 };
 
 /* One system call, in all or on one descriptor. */
@@ -84,8 +85,10 @@ void costs_free(struct costs *c);
 
 /* Whether thread t passes the thread filter. */
 int costs_thread_matches(const struct costs *c, const struct tl_thread *t);
-/* Whether o passes a lock filter: a hex address, or a text in the symbol
- * of its most frequent blocking site; NULL passes everything. */
+/* Whether o passes a lock filter: a hex address, its name (or the start
+ * of its name up to a member, an index, an offset or a word, as
+ * weft_object_named()), or a text in the symbol of its most frequent
+ * blocking site; NULL passes everything. */
 int costs_object_matches(const struct costs_object *o, const char *lock_filter);
 /* The threads that pass the filter, by time off CPU, most first;
  * the caller frees the array. */

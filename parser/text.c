@@ -101,11 +101,21 @@ void weft_print_stack(FILE *out, const struct weft_tables *t, uint32_t gen,
 		fprintf(out, "        (stack %" PRIu64 " not defined)\n", id);
 		return;
 	}
+	unsigned shown = 0;
 	for (uint32_t i = 0; i < n; i++) {
-		const char *sym = weft_tables_symbol(t, gen, pcs[i]);
+		const char *const *texts;
+		int frames = weft_tables_frames(t, gen, pcs[i], &texts);
+		if (frames < 0)
+			continue; /* weft's own */
 		char safe[4 * WEFT_MAX_BYTES + 1];
-		weft_safe_text(safe, sizeof safe, sym ? sym : "?", WEFT_MAX_BYTES);
-		fprintf(out, "        #%-2u 0x%" PRIx64 " %s\n", i, pcs[i], safe);
+		if (frames == 0)
+			fprintf(out, "        #%-2u 0x%" PRIx64 " ?\n", shown++, pcs[i]);
+		/* Calls inlined at one address are frames of their own. */
+		for (int f = 0; f < frames; f++) {
+			weft_safe_text(safe, sizeof safe, texts[f], WEFT_MAX_BYTES);
+			fprintf(out, "        #%-2u 0x%" PRIx64 " %s%s\n", shown++, pcs[i],
+				safe, f + 1 < frames ? " (inlined)" : "");
+		}
 	}
 }
 
