@@ -62,6 +62,11 @@ struct module {
 struct weft_symbols {
 	struct module *mods;
 	uint32_t nmods, mods_cap;
+	/* Data addresses asked for: address -> data_names index + 1; the
+	 * name is NULL when no variable holds the address. */
+	struct u64map data_index;
+	char **data_names;
+	uint32_t ndata, data_cap;
 	int raw;               /* WEFT_SYMBOLS=0 */
 };
 
@@ -110,6 +115,10 @@ void weft_symbols_free(struct weft_symbols *sy)
 		free(m->build_id);
 	}
 	free(sy->mods);
+	for (uint32_t i = 0; i < sy->ndata; i++)
+		free(sy->data_names[i]);
+	free(sy->data_names);
+	u64map_free(&sy->data_index);
 	free(sy);
 }
 
@@ -567,8 +576,8 @@ static int dwarf_variable(struct module *m, uint64_t addr, char *buf, size_t cap
 	return 1;
 }
 
-int weft_symbols_data(struct weft_symbols *sy, uint64_t addr, char *buf,
-		      size_t cap)
+static int find_variable(struct weft_symbols *sy, uint64_t addr, char *buf,
+			 size_t cap)
 {
 	struct module *m = module_at(sy, 0, addr);
 	if (!m)
@@ -593,5 +602,26 @@ int weft_symbols_data(struct weft_symbols *sy, uint64_t addr, char *buf,
 	else
 		snprintf(buf, cap, "%s", plain);
 	free(plain);
+	return 1;
+}
+
+int weft_symbols_data(struct weft_symbols *sy, uint64_t addr, char *buf,
+		      size_t cap)
+{
+	if (!addr)
+		return 0;
+	uint32_t i = u64map_get(&sy->data_index, addr);
+	if (!i) {
+		char name[512];
+		WEFT_GROW(sy->data_names, sy->ndata, sy->data_cap, 64);
+		sy->data_names[sy->ndata++] = find_variable(sy, addr, name, sizeof name)
+			? copy(name) : NULL;
+		i = sy->ndata;
+		u64map_put(&sy->data_index, addr, i);
+	}
+	const char *name = sy->data_names[i - 1];
+	if (!name)
+		return 0;
+	snprintf(buf, cap, "%s", name);
 	return 1;
 }
