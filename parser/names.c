@@ -5,25 +5,12 @@
  */
 #include "names.h"
 
-#include <ctype.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "text.h"
-
-/* "mutex" for MUTEX_INIT, "cond" for COND_WAIT_BEGIN, ... */
-static void kind_word(uint8_t code, char *buf, size_t cap)
-{
-	const char *name = weft_events[code].name;
-	size_t n = strcspn(name, "_");
-	if (n >= cap)
-		n = cap - 1;
-	for (size_t i = 0; i < n; i++)
-		buf[i] = (char)tolower((unsigned char)name[i]);
-	buf[n] = 0;
-}
 
 void weft_object_name(const struct weft_tables *t, uint64_t addr, char *buf,
 		      size_t cap)
@@ -35,16 +22,13 @@ void weft_object_name(const struct weft_tables *t, uint64_t addr, char *buf,
 	}
 	uint32_t gen, n = 0;
 	uint64_t stack;
-	uint8_t code;
-	const uint64_t *pcs = weft_tables_object_site(t, addr, &gen, &stack, &code)
+	const uint64_t *pcs = weft_tables_object_site(t, addr, &gen, &stack)
 		? weft_tables_stack(t, gen, stack, &n) : NULL;
 	for (uint32_t i = 0; pcs && i < n; i++) {
 		const char *const *texts;
 		if (weft_tables_frames(t, gen, pcs[i], &texts) <= 0)
 			continue;
-		char kind[16];
-		kind_word(code, kind, sizeof kind);
-		snprintf(raw, sizeof raw, "%s from %s", kind, texts[0]);
+		snprintf(raw, sizeof raw, "from %s", texts[0]);
 		weft_safe_text(buf, cap, raw, cap);
 		return;
 	}
@@ -58,8 +42,12 @@ int weft_name_selects(const char *name, uint64_t addr, const char *filter)
 	if (*filter && !*end && v == addr)
 		return 1;
 	size_t n = strlen(filter);
-	return n && strncmp(name, filter, n) == 0 &&
-	       (name[n] == 0 || strchr(".[+ ", name[n]));
+	/* "from queue_init (q.c:31)" is also selected by "queue_init". */
+	const char *site = strncmp(name, "from ", 5) == 0 ? name + 5 : NULL;
+	return n && ((strncmp(name, filter, n) == 0 &&
+		      (name[n] == 0 || strchr(".[+ ", name[n]))) ||
+		     (site && strncmp(site, filter, n) == 0 &&
+		      (site[n] == 0 || strchr(".[+ (", site[n]))));
 }
 
 int weft_object_named(const struct weft_tables *t, uint64_t addr,

@@ -324,8 +324,17 @@ static void dwarf_frames(struct module *m, uint64_t addr, struct code_answer *a,
 	Dwarf_Die *cu = dwfl_module_addrdie(m->mod, addr, &bias);
 	if (!cu)
 		return;
+	/* dwarf_getscopes goes on, past an inlined call, into the inlined
+	 * function's abstract scopes: the concrete chain of callers is
+	 * dwarf_getscopes_die's, from the innermost scope. */
 	Dwarf_Die *scopes = NULL;
 	int n = dwarf_getscopes(cu, addr - bias, &scopes);
+	if (n > 0) {
+		Dwarf_Die innermost = scopes[0];
+		free(scopes);
+		scopes = NULL;
+		n = dwarf_getscopes_die(&innermost, &scopes);
+	}
 	const char *file = NULL;
 	int line = 0;
 	Dwfl_Line *l = dwfl_module_getsrc(m->mod, addr);

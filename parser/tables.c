@@ -248,14 +248,13 @@ int weft_tables_data_name(const struct weft_tables *t, uint64_t addr,
 }
 
 int weft_tables_object_site(const struct weft_tables *t, uint64_t addr,
-			    uint32_t *gen, uint64_t *stack, uint8_t *code)
+			    uint32_t *gen, uint64_t *stack)
 {
 	uint32_t i = u64map_get(&t->site_index, addr);
 	if (!i)
 		return 0;
 	*gen = t->sites[i - 1].gen;
 	*stack = t->sites[i - 1].stack;
-	*code = t->sites[i - 1].code;
 	return 1;
 }
 

@@ -38,7 +38,7 @@ int weft_tables_data_name(const struct weft_tables *t, uint64_t addr,
  * that was recorded with one, else the first record about it with a
  * stack (a wait on it).  0 when no record about it has a stack. */
 int weft_tables_object_site(const struct weft_tables *t, uint64_t addr,
-			    uint32_t *gen, uint64_t *stack, uint8_t *code);
+			    uint32_t *gen, uint64_t *stack);
 /* The latest name given to thread serial (by THREAD_NAME, or THREAD_INFO),
  * or NULL. */
 const char *weft_tables_thread_name(const struct weft_tables *t,
