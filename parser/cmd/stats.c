@@ -379,16 +379,16 @@ static void print_json(struct stats *st, const char *head, int top)
 		const struct costs_object *o = st->c->objects[j];
 		if (!costs_object_matches(o, st->lock_filter) || i >= top)
 			continue;
-		printf("%s\n{\"address\":\"0x%" PRIx64 "\",\"name\":", i++ ? "," : "", o->addr);
-		weft_json_string(stdout, o->name);
-		printf(",\"kind\":\"%s\",\"lock\":%s,"
+		printf("%s\n{\"address\":\"0x%" PRIx64 "\",\"kind\":\"%s\",\"lock\":%s,"
 		       "\"acquisitions\":%" PRIu64 ",\"contended\":%" PRIu64 ",\"waits\":%"
 		       PRIu64 ",\"wait_ns\":%" PRId64 ",\"max_wait_ns\":%" PRId64
 		       ",\"hold_ns\":%" PRId64 ",\"max_hold_ns\":%" PRId64
 		       ",\"holds_known\":%s",
-		       o->kind, o->is_lock ? "true" : "false",
+		       i++ ? "," : "", o->addr, o->kind, o->is_lock ? "true" : "false",
 		       o->acquisitions, o->contended, o->waits, o->wait_total, o->wait_max,
 		       o->hold_total, o->hold_max, o->holds_unseen ? "false" : "true");
+		printf(",\"name\":");
+		weft_json_string(stdout, o->name);
 		const struct costs_blame *w = o->worst_blame;
 		if (w)
 			printf(",\"longest_holder\":{\"serial\":%u,\"caused_wait_ns\":%"
