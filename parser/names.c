@@ -12,8 +12,8 @@
 
 #include "text.h"
 
-void weft_object_name(const struct weft_tables *t, uint64_t addr, char *buf,
-		      size_t cap)
+static void work_out_name(const struct weft_tables *t, uint64_t addr, char *buf,
+			  size_t cap)
 {
 	char raw[512];
 	if (weft_tables_data_name(t, addr, raw, sizeof raw)) {
@@ -33,6 +33,20 @@ void weft_object_name(const struct weft_tables *t, uint64_t addr, char *buf,
 		return;
 	}
 	snprintf(buf, cap, "0x%" PRIx64, addr);
+}
+
+void weft_object_name(const struct weft_tables *t, uint64_t addr, char *buf,
+		      size_t cap)
+{
+	const char *known = weft_tables_memo_get(t, addr);
+	if (known) {
+		snprintf(buf, cap, "%s", known);
+		return;
+	}
+	char name[512];
+	work_out_name(t, addr, name, sizeof name);
+	weft_tables_memo_put(t, addr, name);
+	snprintf(buf, cap, "%s", name);
 }
 
 int weft_name_selects(const char *name, uint64_t addr, const char *filter)

@@ -31,8 +31,16 @@ struct object_site {
 	uint64_t stack;
 };
 
+/* Object names worked out so far (names.c's), by address. */
+struct name_memo {
+	struct u64map index;           /* address -> texts index + 1 */
+	char **texts;
+	uint32_t n, cap;
+};
+
 struct weft_tables {
 	struct entry *strings, *stacks, *symbols, *names, *infos;
+	struct name_memo *memo;
 	struct weft_symbols *code_names;
 	struct u64map site_index;      /* object address -> sites index + 1 */
 	struct object_site *sites;
@@ -108,6 +116,9 @@ struct weft_tables *weft_tables_load(struct weft_reader *r, int *status)
 	if (!t)
 		abort();
 	t->code_names = weft_symbols_new();
+	t->memo = calloc(1, sizeof *t->memo);
+	if (!t->memo)
+		abort();
 	size_t rewind = r->pos;
 	struct weft_batch b;
 	int rc;
@@ -199,6 +210,11 @@ void weft_tables_free(struct weft_tables *t)
 	weft_symbols_free(t->code_names);
 	u64map_free(&t->site_index);
 	free(t->sites);
+	for (uint32_t i = 0; i < t->memo->n; i++)
+		free(t->memo->texts[i]);
+	free(t->memo->texts);
+	u64map_free(&t->memo->index);
+	free(t->memo);
 	free(t);
 }
 
@@ -274,4 +290,23 @@ int weft_tables_thread_info(const struct weft_tables *t, uint32_t serial,
 	*tid = e->tid;
 	*parent = e->parent;
 	return 1;
+}
+
+const char *weft_tables_memo_get(const struct weft_tables *t, uint64_t addr)
+{
+	uint32_t i = addr ? u64map_get(&t->memo->index, addr) : 0;
+	return i ? t->memo->texts[i - 1] : NULL;
+}
+
+void weft_tables_memo_put(const struct weft_tables *t, uint64_t addr,
+			  const char *text)
+{
+	struct name_memo *m = t->memo;
+	if (!addr || u64map_get(&m->index, addr))
+		return;
+	WEFT_GROW(m->texts, m->n, m->cap, 64);
+	m->texts[m->n] = strdup(text);
+	if (!m->texts[m->n])
+		abort();
+	u64map_put(&m->index, addr, ++m->n);
 }

@@ -39,6 +39,11 @@ int weft_tables_data_name(const struct weft_tables *t, uint64_t addr,
  * stack (a wait on it).  0 when no record about it has a stack. */
 int weft_tables_object_site(const struct weft_tables *t, uint64_t addr,
 			    uint32_t *gen, uint64_t *stack);
+/* The name names.c worked out for the object at addr, kept for the life of
+ * the tables (NULL when not yet), and keeping one. */
+const char *weft_tables_memo_get(const struct weft_tables *t, uint64_t addr);
+void weft_tables_memo_put(const struct weft_tables *t, uint64_t addr,
+			  const char *text);
 /* The latest name given to thread serial (by THREAD_NAME, or THREAD_INFO),
  * or NULL. */
 const char *weft_tables_thread_name(const struct weft_tables *t,
