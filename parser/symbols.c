@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "grow.h"
@@ -192,7 +193,10 @@ static struct module *module_at(struct weft_symbols *sy, uint32_t gen,
 static int try_file(struct module *m, const char *file,
 		    int *differs)
 {
-	if (access(file, R_OK) != 0)
+	/* A trace names the file: only a regular one is read (a FIFO or a
+	 * device named in a damaged trace must not block or feed us). */
+	struct stat st;
+	if (stat(file, &st) != 0 || !S_ISREG(st.st_mode) || access(file, R_OK) != 0)
 		return 0;
 	static const Dwfl_Callbacks callbacks = {
 		.find_elf = dwfl_build_id_find_elf,
