@@ -384,9 +384,17 @@ struct costs_thread *costs_threads(const struct costs *c, uint32_t *n)
 		const struct tl_thread *t = tl_thread_at(c->tl, i);
 		if (!costs_thread_matches(c, t))
 			continue;
-		rows[*n].t = t;
-		rows[*n].off_cpu = t->alive_ns - t->in_ns[TL_RUNNING];
-		(*n)++;
+		struct costs_thread *row = &rows[(*n)++];
+		row->t = t;
+		row->off_cpu = t->alive_ns - t->in_ns[TL_RUNNING];
+		uint64_t cpu;
+		row->cpu_known = weft_tables_thread_cpu(tl_tables(c->tl), t->serial, &cpu);
+		if (!row->cpu_known)
+			continue;
+		row->cpu = (int64_t)cpu;
+		int64_t running = t->in_ns[TL_RUNNING], gap = running - row->cpu;
+		if (gap > COSTS_UNSEEN_MIN_NS && gap * 100 > running * COSTS_UNSEEN_SHARE)
+			row->unseen = gap;
 	}
 	qsort(rows, *n, sizeof *rows, by_off_cpu);
 	return rows;

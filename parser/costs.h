@@ -73,7 +73,18 @@ struct costs {
 struct costs_thread {
 	const struct tl_thread *t;
 	int64_t off_cpu;
+	int cpu_known;             /* the trace gives its CPU time (THREAD_CPU) */
+	int64_t cpu;               /* its time on a CPU while traced */
+	int64_t unseen;            /* running time not on a CPU, when more than
+				      COSTS_UNSEEN_MIN_NS and COSTS_UNSEEN_SHARE
+				      percent of running: time weft shows as
+				      running that went to waits it cannot see
+				      (raw futex, io_uring, direct syscall(),
+				      page faults, preemption); else 0 */
 };
+
+#define COSTS_UNSEEN_MIN_NS 5000000
+#define COSTS_UNSEEN_SHARE 20
 
 /* Starts adding up for tl; thread_filter as in struct costs. */
 struct costs *costs_new(const struct timeline *tl, const char *thread_filter);

@@ -21,6 +21,9 @@ struct entry {
 	uint64_t *pcs;
 	uint64_t tid;          /* thread infos */
 	uint32_t parent;
+	uint64_t cpu[2];       /* CPU time: THREAD_CPU's at points 0 and 1 */
+	uint8_t has_cpu[2];    /* (sums: cpu[0] the total, has_cpu[0] known) */
+	uint8_t started;       /* its THREAD_START is in the generation */
 	UT_hash_handle hh;
 };
 
@@ -45,6 +48,8 @@ struct weft_tables {
 	struct u64map site_index;      /* object address -> sites index + 1 */
 	struct object_site *sites;
 	uint32_t nsites, sites_cap;
+	struct entry *cpus;     /* by generation and serial */
+	struct entry *cpu_sums; /* by serial */
 };
 
 /* A record that begins an object's identity (MUTEX_INIT, ...). */
@@ -110,6 +115,22 @@ static char *copy_text(const struct weft_record *rec)
 	return s;
 }
 
+/* Each thread's CPU time over the traced generations: what it used in a
+ * generation is its reading at the end less the one at the start (0 when
+ * it started in the generation); a generation without both is left out. */
+static void sum_cpu(struct weft_tables *t)
+{
+	struct entry *e, *tmp;
+	HASH_ITER(hh, t->cpus, e, tmp) {
+		if (!e->has_cpu[1] || (!e->has_cpu[0] && !e->started))
+			continue;
+		uint64_t from = e->has_cpu[0] ? e->cpu[0] : 0;
+		struct entry *sum = put(&t->cpu_sums, 0, e->key[1]);
+		sum->cpu[0] += e->cpu[1] > from ? e->cpu[1] - from : 0;
+		sum->has_cpu[0] = 1;
+	}
+}
+
 struct weft_tables *weft_tables_load(struct weft_reader *r, int *status)
 {
 	struct weft_tables *t = calloc(1, sizeof *t);
@@ -173,6 +194,16 @@ struct weft_tables *weft_tables_load(struct weft_reader *r, int *status)
 					e->text = copy_text(&rec);
 				}
 				break;
+			case WEFT_EV_THREAD_CPU:
+				if (rec.args[1] > 1)
+					break;
+				e = put(&t->cpus, gen, rec.args[0]);
+				e->cpu[rec.args[1]] = rec.args[2];
+				e->has_cpu[rec.args[1]] = 1;
+				break;
+			case WEFT_EV_THREAD_START:
+				put(&t->cpus, gen, b.header.serial)->started = 1;
+				break;
 			default:
 				if (b.header.serial)
 					note_object_site(t, gen, &rec);
@@ -182,6 +213,7 @@ struct weft_tables *weft_tables_load(struct weft_reader *r, int *status)
 			break;
 	}
 	weft_batch_buffer_free(&buf);
+	sum_cpu(t);
 	weft_reader_rewind(r, rewind);
 	*status = rc == WEFT_READ_END ? WEFT_READ_OK : rc;
 	return t;
@@ -215,6 +247,8 @@ void weft_tables_free(struct weft_tables *t)
 	free(t->memo->texts);
 	u64map_free(&t->memo->index);
 	free(t->memo);
+	free_all(&t->cpus);
+	free_all(&t->cpu_sums);
 	free(t);
 }
 
@@ -309,4 +343,14 @@ void weft_tables_memo_put(const struct weft_tables *t, uint64_t addr,
 	if (!m->texts[m->n])
 		abort();
 	u64map_put(&m->index, addr, ++m->n);
+}
+
+int weft_tables_thread_cpu(const struct weft_tables *t, uint32_t serial,
+			   uint64_t *ns)
+{
+	struct entry *e = find(t->cpu_sums, 0, serial);
+	if (!e)
+		return 0;
+	*ns = e->cpu[0];
+	return 1;
 }

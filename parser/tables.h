@@ -1,6 +1,7 @@
 /*
  * tables.h - what a trace defines by id, gathered in a first pass: strings,
- * stacks and symbols of each generation, and thread names and ids.  The dumper and
+ * stacks and symbols of each generation, and thread names, ids and CPU
+ * times.  The dumper and
  * every later consumer resolve ids through it.
  */
 #ifndef WEFT_TABLES_H
@@ -52,5 +53,10 @@ const char *weft_tables_thread_name(const struct weft_tables *t,
  * trace has none (traces before format version 3). */
 int weft_tables_thread_info(const struct weft_tables *t, uint32_t serial,
 			    uint64_t *tid, uint32_t *parent);
+/* Thread serial's CPU time over the traced time, from its THREAD_CPU
+ * records; 0 when the trace does not say (traces before format version 6,
+ * or no generation with both readings). */
+int weft_tables_thread_cpu(const struct weft_tables *t, uint32_t serial,
+			   uint64_t *ns);
 
 #endif

@@ -5,16 +5,16 @@
  * control thread, process exit, exec and fork all take it), following one
  * protocol:
  *
- *   1. write the new generation's CLOCK record, then publish its number
- *      (0 when tracing stops);
+ *   1. write the new generation's CLOCK record (with its MODE and
+ *      PROCESS), then publish its number (0 when tracing stops);
  *   2. wait until every thread's seqlock is even or has moved: no thread is
  *      still inside an event section that read the old number;
  *   3. write a STATUS for every started thread that has not written its own
  *      in the new generation (a CAS on its status word decides who does),
- *      then a THREAD_INFO for each that names it;
+ *      then a THREAD_INFO for each that names it and its THREAD_CPU;
  *   4. flush what is left of the old generation's buffers, report losses of
- *      threads that had no buffer, and write the old generation's tables
- *      and GEN_END.
+ *      threads that had no buffer, and write the old generation's tables,
+ *      its threads' THREAD_CPU and GEN_END.
  *
  * Completing the trace (at exit, before exec, on a fatal signal) is the
  * same advance, END, made once the process is leaving.
@@ -100,6 +100,7 @@ static uint32_t generation_prepare(void)
 	r.args[2] = wallclock_ns();
 	weft_tb_record(&tb, &r);
 	weft_counts_write_mode(&tb);
+	weft_process_write(&tb);
 	weft_tb_write(&tb);
 	return gen;
 }
@@ -185,6 +186,7 @@ static void write_thread_infos(uint32_t gen)
 		r.nbytes = (uint32_t)weft_thread_get_name(t, name);
 		r.bytes = (const uint8_t *)name;
 		weft_tb_record(&tb, &r);
+		weft_cpu_record_begin(&tb, t);
 	}
 	if (any)
 		weft_tb_write(&tb);
@@ -289,6 +291,7 @@ int weft_advance(enum weft_advance_op op)
 		weft_modules_write(&tb, &next_string);
 		weft_stacks_write_tables(&tb);
 		weft_shared_write_marks(&tb);
+		weft_cpu_record_ends(&tb, old);
 		r = (struct weft_record){ .code = WEFT_EV_GEN_END };
 		r.args[0] = old;
 		r.args[1] = weft_batches_take(old);

@@ -70,6 +70,7 @@ void weft_thread_finish(struct weft_thread *t)
 		weft_buffer_release(t, g & 1);
 	}
 	weft_state_reset(t, WEFT_STATE_EXITED, ts);
+	weft_cpu_note_exit(t, g);
 	atomic_store(&t->exited, 1);
 	weft_ev_end(t);
 	weft_channel_thread_exited();

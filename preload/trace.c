@@ -156,6 +156,7 @@ static int open_trace(int forked)
 	if (weft_out_fd < 0)
 		return -1;
 	traced_pid = getpid();
+	weft_process_read();
 	note_in_manifest(naming.path);
 	write_file_header();
 	weft_generations_reset();

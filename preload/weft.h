@@ -175,6 +175,10 @@ struct weft_thread {
 	 * for THREAD_INFO; name_seq is odd while it is being changed. */
 	_Atomic uint32_t name_seq;
 	_Atomic uint64_t name[2];
+	/* Its CPU time when it exited, and the generation it exited in (0:
+	 * none, or not known); written before `exited` is set. */
+	uint64_t cpu_at_exit;
+	uint32_t cpu_exit_gen;
 	uint8_t via_trampoline;     /* started by weft's pthread_create */
 	_Atomic uint8_t started;    /* its THREAD_START is written (or due) */
 	_Atomic uint8_t exited;
@@ -284,6 +288,12 @@ void weft_thread_reset_after_fork(struct weft_thread *survivor);
 void weft_thread_set_name(struct weft_thread *t, const char *name, size_t len);
 size_t weft_thread_get_name(struct weft_thread *t, char out[16]);
 
+/* cputime.c: THREAD_CPU records, in process batches */
+struct weft_tablebuf;
+void weft_cpu_note_exit(struct weft_thread *t, uint32_t gen);
+void weft_cpu_record_begin(struct weft_tablebuf *tb, const struct weft_thread *t);
+void weft_cpu_record_ends(struct weft_tablebuf *tb, uint32_t gen);
+
 /* objseq.c: per-object sequence numbers, restarting in each generation.
  * What the numbering thread knows about holding the object: it has just
  * acquired it exclusively, it is releasing it (exclusively held, if it
@@ -323,6 +333,11 @@ void weft_stacks_write_tables(struct weft_tablebuf *tb);
  * shared and its init returned r == 0, and returns r. */
 int weft_shared_note(const void *object, int shared, int r);
 void weft_shared_write_marks(struct weft_tablebuf *tb);
+
+/* process.c: the PROCESS record.  weft_process_read reads what it says
+ * (when the trace file is opened); weft_process_write writes it. */
+void weft_process_read(void);
+void weft_process_write(struct weft_tablebuf *tb);
 
 /* generation.c: the advancer, and completing the trace */
 extern weft_lock_t weft_control_lock;

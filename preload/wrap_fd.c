@@ -15,6 +15,8 @@
  *     descriptor to another number, then let the call proceed;
  *   - fcntl(), dup2() and dup3() on a weft descriptor fail with EBADF, so
  *     a program probing which descriptors are open does not find weft's.
+ * fcntl() is also where a wait for a record lock (F_SETLKW, F_OFD_SETLKW)
+ * is recorded as a blocking call; its other commands return at once.
  * Programs that make the raw system calls themselves, or list
  * /proc/self/fd, still see weft's descriptors.
  */
@@ -26,6 +28,7 @@
 #include <unistd.h>
 
 #include "real.h"
+#include "syscall.h"
 #include "weft.h"
 
 WEFT_REAL(fcntl)
@@ -102,7 +105,8 @@ static void vacate(int newfd)
 		weft_channel_move_fd(newfd);
 }
 
-/* Every fcntl argument is an int or a pointer: passed on as a long. */
+/* Every fcntl argument is an int or a pointer: passed on as a long.  The
+ * commands that wait for a lock are recorded as blocking calls. */
 #define WEFT_FCNTL(name)                                                  \
 	WEFT_VISIBLE int name(int fd, int cmd, ...)                       \
 	{                                                                 \
@@ -113,6 +117,9 @@ static void vacate(int newfd)
 		if (is_ours(fd)) {                                        \
 			errno = EBADF;                                    \
 			return -1;                                        \
+		}                                                         \
+		if (cmd == F_SETLKW || cmd == F_OFD_SETLKW) {             \
+			WEFT_IO_BODY(int, fcntl, fd, REAL(name)(fd, cmd, arg)) \
 		}                                                         \
 		return REAL(name)(fd, cmd, arg);                          \
 	}

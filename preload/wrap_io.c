@@ -7,10 +7,13 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <mqueue.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <sys/epoll.h>
+#include <sys/file.h>
+#include <sys/msg.h>
 #include <sys/select.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
@@ -18,9 +21,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "emit.h"
-#include "enter.h"
 #include "real.h"
+#include "syscall.h"
 
 /* glibc's fortify entry points, declared by no public header. */
 ssize_t __read_chk(int fd, void *buf, size_t n, size_t buflen);
@@ -36,56 +38,6 @@ int __open_2(const char *path, int flags);
 int __open64_2(const char *path, int flags);
 int __openat_2(int dirfd, const char *path, int flags);
 int __openat64_2(int dirfd, const char *path, int flags);
-
-static struct weft_state syscall_begin(struct weft_thread *self, unsigned id,
-					int64_t arg)
-{
-	uint64_t stack = weft_stack();
-	uint64_t ts = weft_now();
-	uint32_t g = weft_ev_begin(self);
-	if (g)
-		WEFT_EMIT(self, g, SYSCALL_BEGIN, ts, id, (uint64_t)arg, stack);
-	struct weft_state prev = weft_state_enter(self, WEFT_STATE_SYSCALL, (uint8_t)id,
-						  (uint64_t)arg, ts);
-	weft_ev_end(self);
-	return prev;
-}
-
-static void syscall_end(struct weft_thread *self, unsigned id, int64_t ret,
-			int err, struct weft_state prev)
-{
-	uint64_t ts = weft_now();
-	uint32_t g = weft_ev_begin(self);
-	if (g)
-		WEFT_EMIT(self, g, SYSCALL_END, ts, id, (uint64_t)ret, (uint64_t)err);
-	weft_state_leave(self, prev);
-	weft_ev_end(self);
-}
-
-/* The body of a wrapper for a call that returns -1 and sets errno on
- * failure: SYSCALL_BEGIN with arg, the call, SYSCALL_END. */
-#define WEFT_IO_BODY(type, id, arg, call)                                     \
-	struct weft_thread *self = weft_enter();                              \
-	if (!self)                                                            \
-		return (call);                                                \
-	int saved = errno;                                                    \
-	struct weft_state prev_ = syscall_begin(self, WEFT_SYS_##id,          \
-						(int64_t)(arg));              \
-	errno = saved;                                                        \
-	type ret_ = (call);                                                   \
-	int err_ = errno;                                                     \
-	syscall_end(self, WEFT_SYS_##id, (int64_t)ret_, ret_ == -1 ? err_ : 0, \
-		    prev_);                                                   \
-	errno = err_;                                                         \
-	return ret_;
-
-/* WEFT_IO(type, name, id, arg, params, args...): the wrapper of name. */
-#define WEFT_IO(type, name, id, arg, params, ...)                             \
-	WEFT_REAL(name)                                                       \
-	WEFT_VISIBLE type name params                                         \
-	{                                                                     \
-		WEFT_IO_BODY(type, id, arg, REAL(name)(__VA_ARGS__))          \
-	}
 
 WEFT_IO(ssize_t, read, read, fd, (int fd, void *b, size_t n), fd, b, n)
 WEFT_IO(ssize_t, __read_chk, read, fd, (int fd, void *b, size_t n, size_t bl),
@@ -173,6 +125,60 @@ WEFT_IO(int, sigwaitinfo, sigwaitinfo, -1, (const sigset_t *s, siginfo_t *i),
 WEFT_IO(int, sigtimedwait, sigtimedwait, -1,
 	(const sigset_t *s, siginfo_t *i, const struct timespec *t), s, i, t)
 
+/* Waits for a message: System V queues (arg: the queue's id) and POSIX
+ * queues (a descriptor); each call is recorded, as read() is, whether or
+ * not it was asked not to wait. */
+WEFT_IO(ssize_t, msgrcv, msgrcv, q,
+	(int q, void *m, size_t n, long type, int f), q, m, n, type, f)
+WEFT_IO(int, msgsnd, msgsnd, q, (int q, const void *m, size_t n, int f),
+	q, m, n, f)
+WEFT_IO(ssize_t, mq_receive, mq_receive, q,
+	(mqd_t q, char *m, size_t n, unsigned *prio), q, m, n, prio)
+WEFT_IO(int, mq_send, mq_send, q,
+	(mqd_t q, const char *m, size_t n, unsigned prio), q, m, n, prio)
+WEFT_IO(ssize_t, mq_timedreceive, mq_timedreceive, q,
+	(mqd_t q, char *restrict m, size_t n, unsigned *restrict prio,
+	 const struct timespec *restrict t), q, m, n, prio, t)
+WEFT_IO(int, mq_timedsend, mq_timedsend, q,
+	(mqd_t q, const char *m, size_t n, unsigned prio,
+	 const struct timespec *t), q, m, n, prio, t)
+
+/* waitid: arg is the awaited process or group id, -1 for any child. */
+WEFT_IO(int, waitid, waitid, type == P_ALL ? -1 : (int64_t)id,
+	(idtype_t type, id_t id, siginfo_t *info, int options),
+	type, id, info, options)
+
+/* epoll_pwait2 is in glibc from 2.35: the wrapper is there when the
+ * headers declare it, and passes on to the library's symbol. */
+#if __GLIBC_PREREQ(2, 35)
+WEFT_IO(int, epoll_pwait2, epoll_pwait2, fd,
+	(int fd, struct epoll_event *e, int n, const struct timespec *t,
+	 const sigset_t *m), fd, e, n, t, m)
+#endif
+
+/* File locks: only the forms that can wait are recorded (flock without
+ * LOCK_NB, lockf's F_LOCK); an unlock, a test or a try returns at once
+ * and passes straight through.  fcntl's F_SETLKW is in wrap_fd.c. */
+WEFT_REAL(flock)
+WEFT_VISIBLE int flock(int fd, int op)
+{
+	if (op & (LOCK_NB | LOCK_UN))
+		return REAL(flock)(fd, op);
+	WEFT_IO_BODY(int, flock, fd, REAL(flock)(fd, op))
+}
+
+#define WEFT_LOCKF(name, off_type)                                            \
+	WEFT_REAL(name)                                                       \
+	WEFT_VISIBLE int name(int fd, int cmd, off_type len)                  \
+	{                                                                     \
+		if (cmd != F_LOCK)                                            \
+			return REAL(name)(fd, cmd, len);                      \
+		WEFT_IO_BODY(int, lockf, fd, REAL(name)(fd, cmd, len))        \
+	}
+
+WEFT_LOCKF(lockf, off_t)
+WEFT_LOCKF(lockf64, off64_t)
+
 /* WEFT_IO_RETURNING_ERROR(name, id, arg, params, args...): the wrapper of
  * a call that returns its error number (0 on success) instead of setting
  * errno. */
@@ -184,12 +190,12 @@ WEFT_IO(int, sigtimedwait, sigtimedwait, -1,
 		if (!self)                                                    \
 			return REAL(name)(__VA_ARGS__);                       \
 		int saved = errno;                                            \
-		struct weft_state prev = syscall_begin(self, WEFT_SYS_##id,   \
+		struct weft_state prev = weft_syscall_begin(self, WEFT_SYS_##id,   \
 						       (int64_t)(arg));       \
 		errno = saved;                                                \
 		int r = REAL(name)(__VA_ARGS__);                              \
 		int e = errno;                                                \
-		syscall_end(self, WEFT_SYS_##id, r, r, prev);                 \
+		weft_syscall_end(self, WEFT_SYS_##id, r, r, prev);                 \
 		errno = e;                                                    \
 		return r;                                                     \
 	}
@@ -208,11 +214,11 @@ WEFT_VISIBLE unsigned int sleep(unsigned int seconds)
 	if (!self)
 		return REAL(sleep)(seconds);
 	int saved = errno;
-	struct weft_state prev = syscall_begin(self, WEFT_SYS_sleep, seconds);
+	struct weft_state prev = weft_syscall_begin(self, WEFT_SYS_sleep, seconds);
 	errno = saved;
 	unsigned int r = REAL(sleep)(seconds);
 	int e = errno;
-	syscall_end(self, WEFT_SYS_sleep, r, 0, prev);
+	weft_syscall_end(self, WEFT_SYS_sleep, r, 0, prev);
 	errno = e;
 	return r;
 }

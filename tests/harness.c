@@ -351,3 +351,43 @@ int h_request(int pid, int op)
 	info.si_value.sival_int = (int)WEFT_REQUEST_MAGIC | op;
 	return (int)syscall(SYS_rt_tgsigqueueinfo, pid, tid, sig, &info);
 }
+
+int h_reported_traces(const char *err, char paths[][4096], int max)
+{
+	for (const char *p = err; p && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL) {
+		const char *eol = p + strcspn(p, "\n");
+		const char *one = strstr(p, " written to ");
+		const char *many = strstr(p, " traces written");
+		if (strncmp(p, "weft: ", 6))
+			continue;
+		if (many && many < eol) {
+			char dir[4096] = "";
+			const char *at = many + strlen(" traces written");
+			if (!strncmp(at, " to ", 4)) {
+				at += 4;
+				size_t len = strcspn(at, " :");
+				snprintf(dir, sizeof dir, "%.*s", (int)len, at);
+			}
+			const char *list = strstr(at, ": ");
+			int n = 0;
+			while (list && list < eol && n < max) {
+				list += 2; /* ": " or ", " */
+				const char *name_end = strstr(list, " (");
+				if (!name_end || name_end > eol)
+					break;
+				snprintf(paths[n++], 4096, "%s%.*s", dir,
+					 (int)(name_end - list), list);
+				list = strchr(name_end, ')');
+				if (list)
+					list++;
+			}
+			return n;
+		}
+		if (one && one < eol && max > 0) {
+			one += strlen(" written to ");
+			snprintf(paths[0], 4096, "%.*s", (int)(eol - one), one);
+			return 1;
+		}
+	}
+	return 0;
+}

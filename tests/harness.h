@@ -100,6 +100,12 @@ enum weft_verdict h_check(const char *path, struct weft_check_result *res);
 /* Asserts that the trace is complete and consistent. */
 void h_assert_checks(const char *path);
 
+/* The trace paths `weft record` reported on stderr, in order: one trace
+ * as "written to PATH", several as "N traces written to DIR/: NAME
+ * (program), ..." (or "written: PATH (program), ..." when they are not
+ * in one directory).  Returns how many. */
+int h_reported_traces(const char *err, char paths[][4096], int max);
+
 /* DIR/NAME.trace in this test's temporary directory (thread-local storage,
  * reused after 16 calls). */
 char *h_trace_path(const char *name);

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "harness.h"
 #include "tracegen.h"
@@ -587,7 +588,10 @@ Test(answers, bad_input_is_one_line_and_the_readers_status, .timeout = 60)
 {
 	char *empty = save("empty", "", 0);
 	char *text = save("text", "hello\n", 6);
-	const char *files[] = { "/nonexistent/trace", "/tmp", text, empty };
+	/* (A directory stands for the traces in it: this one holds none.) */
+	char *dir = h_trace_path("no-traces");
+	cr_assert_eq(mkdir(dir, 0700), 0, "%s", dir);
+	const char *files[] = { "/nonexistent/trace", dir, text, empty };
 	const char *cmds[] = { "stats", "export", "lockorder" };
 	for (size_t f = 0; f < 4; f++) {
 		struct run_result r;

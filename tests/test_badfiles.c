@@ -116,9 +116,11 @@ Test(badfiles, missing_file, .timeout = 30)
 	expect_all(path, NULL, 2, "No such file or directory");
 }
 
-Test(badfiles, directory, .timeout = 30)
+/* A directory stands for the traces in it: one with none is a file that
+ * cannot be read. */
+Test(badfiles, directory_without_traces, .timeout = 30)
 {
-	expect_all(h_tmpdir(), NULL, 2, "is a directory");
+	expect_all(h_tmpdir(), NULL, 2, "no weft trace in this directory");
 }
 
 /* Opening a FIFO for reading waits for a writer: the commands must not. */

@@ -25,20 +25,6 @@
 
 #include "harness.h"
 
-/* The trace paths `weft record` reported on stderr, in order. */
-static int reported_traces(const char *err, char paths[][4096], int max)
-{
-	int n = 0;
-	const char *p = err;
-	while (n < max && (p = strstr(p, " written to "))) {
-		p += strlen(" written to ");
-		size_t len = strcspn(p, "\n");
-		snprintf(paths[n++], 4096, "%.*s", (int)len, p);
-		p += len;
-	}
-	return n;
-}
-
 static void f_put(const char *path, const char *text)
 {
 	FILE *f = fopen(path, "w");
@@ -64,7 +50,7 @@ Test(cli, record_passes_exit_status_and_reports_trace, .timeout = 60)
 	record((char *[]){ "sh", "-c", "exit 3", NULL }, out, &r);
 	cr_assert_eq(r.status, 3);
 	char paths[4][4096];
-	cr_assert_geq(reported_traces(r.err, paths, 4), 1, "%s", r.err);
+	cr_assert_geq(h_reported_traces(r.err, paths, 4), 1, "%s", r.err);
 	cr_assert_str_eq(paths[0], out);
 	h_free(&r);
 
@@ -82,7 +68,7 @@ Test(cli, record_traces_fork_children, .timeout = 60)
 	cr_assert_eq(r.status, 0, "%s", r.err);
 	cr_assert_str_eq(r.out, "child exited 0\n");
 	char paths[4][4096];
-	int n = reported_traces(r.err, paths, 4);
+	int n = h_reported_traces(r.err, paths, 4);
 	cr_assert_eq(n, 2, "parent and child traces: %s", r.err);
 	cr_assert_str_neq(paths[0], paths[1]);
 	int fork_children = 0;
@@ -110,7 +96,7 @@ Test(cli, record_traces_exec_chains, .timeout = 60)
 	cr_assert_eq(r.status, 0, "%s", r.err);
 	cr_assert_str_eq(r.out, "hi\n");
 	char paths[8][4096];
-	int n = reported_traces(r.err, paths, 8);
+	int n = h_reported_traces(r.err, paths, 8);
 	cr_assert_geq(n, 3, "sh, its child and the exec'd echo: %s", r.err);
 	int execs = 0;
 	for (int i = 0; i < n; i++) {
@@ -318,10 +304,14 @@ Test(cli, dump_reports_damage_with_offsets, .timeout = 60)
 	cr_assert_eq(r.status, 2);
 	cr_assert(strstr(r.err, "No such file"), "%s", r.err);
 	h_free(&r);
-	char *dir[] = { (char *)h_weft(), "dump", (char *)h_tmpdir(), NULL };
+	/* (A directory stands for the traces in it: this one holds none.) */
+	char nothing[4200];
+	snprintf(nothing, sizeof nothing, "%s/nothing", h_tmpdir());
+	cr_assert_eq(mkdir(nothing, 0700), 0);
+	char *dir[] = { (char *)h_weft(), "dump", nothing, NULL };
 	h_run(dir, NULL, &r);
 	cr_assert_eq(r.status, 2);
-	cr_assert(strstr(r.err, "is a directory"), "%s", r.err);
+	cr_assert(strstr(r.err, "no weft trace in this directory"), "%s", r.err);
 	h_free(&r);
 	char *empty = truncated_copy(good, "empty", 0);
 	char *emptyv[] = { (char *)h_weft(), "dump", empty, NULL };
@@ -636,7 +626,7 @@ Test(cli, record_keeps_the_earlier_trace_as_old, .timeout = 60)
 	record((char *[]){ "true", NULL }, out, &r);
 	cr_assert_eq(r.status, 0, "%s", r.err);
 	char paths[4][4096];
-	cr_assert_eq(reported_traces(r.err, paths, 4), 1, "%s", r.err);
+	cr_assert_eq(h_reported_traces(r.err, paths, 4), 1, "%s", r.err);
 	cr_assert_str_eq(paths[0], out, "the new trace is at the path asked for");
 	h_free(&r);
 	char *moved = slurp(old, &moved_len);

@@ -14,20 +14,6 @@
 
 #include "harness.h"
 
-/* The trace paths `weft record` reported on stderr. */
-static int reported_traces(const char *err, char paths[][4096], int max)
-{
-	int n = 0;
-	const char *p = err;
-	while (n < max && (p = strstr(p, " written to "))) {
-		p += strlen(" written to ");
-		size_t len = strcspn(p, "\n");
-		snprintf(paths[n++], 4096, "%.*s", (int)len, p);
-		p += len;
-	}
-	return n;
-}
-
 /* Counts the OBJECT_SHARED records that mark the object at *ctx[0]. */
 static void count_marks(const struct weft_batch *b, const struct weft_record *rec,
 			void *ctx)
@@ -52,7 +38,7 @@ static void record_and_check(const char *what)
 	cr_assert_eq(sscanf(r.out, "object %" SCNx64, &object), 1, "%s", r.out);
 	cr_assert(strstr(r.out, "\nchild exited 0\n"), "%s", r.out);
 	char paths[4][4096];
-	int n = reported_traces(r.err, paths, 4);
+	int n = h_reported_traces(r.err, paths, 4);
 	cr_assert_eq(n, 2, "the parent's and the child's traces: %s", r.err);
 	for (int i = 0; i < n; i++) {
 		static struct weft_check_result res;

@@ -6,6 +6,7 @@
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "check.h"
@@ -13,9 +14,10 @@
 #include "common.h"
 #include "tables.h"
 #include "text.h"
+#include "traces.h"
 
 static const char check_usage[] =
-	"usage: weft check [--json] [--quiet] [--strict] [--jobs N] FILE...\n"
+	"usage: weft check [--json] [--quiet] [--strict] [--jobs N] FILE|DIR...\n"
 	"\n"
 	"Prove that each trace is consistently ordered: every generation's\n"
 	"events can be put in one order that respects each thread's own order,\n"
@@ -23,7 +25,9 @@ static const char check_usage[] =
 	"between threads (create before start, exit before join).  What the\n"
 	"program did that POSIX leaves undefined (a mutex unlocked by a thread\n"
 	"that does not hold it, a lock destroyed while held, ...) is reported\n"
-	"as a finding, with both threads and the object.\n"
+	"as a finding, with both threads and the object.  A directory stands\n"
+	"for every weft trace in it (known by its first bytes, not its name);\n"
+	"one that holds none is a file that cannot be read (2).\n"
 	"\n"
 	"  -j, --json     one JSON object per file, one per line\n"
 	"  -q, --quiet    print only problems\n"
@@ -220,11 +224,17 @@ int weft_cmd_check(int argc, char **argv)
 		fputs(check_usage, stderr);
 		return WEFT_EXIT_USAGE;
 	}
-	int worst = WEFT_CHECK_OK;
+	int worst = WEFT_CHECK_OK, dirs;
 	uint64_t findings = 0;
-	for (int i = optind; i < argc; i++)
-		worst = weft_check_exit(worst, weft_check_file(argv[i], json, quiet,
+	unsigned n;
+	char **paths = trace_paths(argv + optind, argc - optind, "check", &n, &worst,
+				   &dirs);
+	for (unsigned i = 0; i < n; i++) {
+		worst = weft_check_exit(worst, weft_check_file(paths[i], json, quiet,
 							       jobs, &findings));
+		free(paths[i]);
+	}
+	free(paths);
 	if (strict && findings && worst == WEFT_CHECK_OK)
 		worst = WEFT_EXIT_FINDINGS;
 	return weft_output_written("check", worst);

@@ -6,11 +6,13 @@
  */
 #include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "commands.h"
 #include "common.h"
 #include "text.h"
+#include "traces.h"
 
 /* Says on stderr what is wrong with the trace, in one line, and returns
  * the verdict as the exit status: the same as weft check's. */
@@ -86,14 +88,15 @@ static int summarize_file(const char *path, FILE *summary, FILE *records)
 }
 
 static const char dump_usage[] =
-	"usage: weft dump [--summary] [--file-order] FILE...\n"
+	"usage: weft dump [--summary] [--file-order] FILE|DIR...\n"
 	"\n"
 	"Print every record of each trace, one line each: generation, thread\n"
 	"(serial and name), seconds since the trace began, event and arguments,\n"
 	"with stacks and symbols resolved.  Records come in the validated\n"
 	"global order weft check proves (each generation's process records\n"
 	"after its thread records); a trace with no consistent order is\n"
-	"printed up to the point where ordering fails, then the error.\n"
+	"printed up to the point where ordering fails, then the error.  A\n"
+	"directory stands for every weft trace in it.\n"
 	"\n"
 	"  -f, --file-order  print records in the order they lie in the file\n"
 	"  -s, --summary     print counts per event kind instead of the records\n"
@@ -132,13 +135,18 @@ int weft_cmd_dump(int argc, char **argv)
 		fputs(dump_usage, stderr);
 		return WEFT_EXIT_USAGE;
 	}
-	int worst = 0;
-	for (int i = optind; i < argc; i++) {
+	int worst = 0, dirs;
+	unsigned n;
+	char **paths = trace_paths(argv + optind, argc - optind, "dump", &n, &worst,
+				   &dirs);
+	for (unsigned i = 0; i < n; i++) {
 		int rc = summary || file_order
-			? summarize_file(argv[i], summary ? stdout : NULL,
+			? summarize_file(paths[i], summary ? stdout : NULL,
 					 summary ? NULL : stdout)
-			: dump_ordered(argv[i]);
+			: dump_ordered(paths[i]);
 		worst = weft_check_exit(worst, rc);
+		free(paths[i]);
 	}
+	free(paths);
 	return weft_output_written("dump", worst);
 }

@@ -17,11 +17,13 @@
 #include "common.h"
 #include "names.h"
 #include "timeline.h"
+#include "traces.h"
 
 struct exporter {
 	struct timeline *tl;
 	FILE *out;
 	uint64_t pid;
+	int64_t offset_ns;  /* the trace began this long after the first one */
 	uint64_t events, flows;
 	char site[1024];
 };
@@ -46,6 +48,12 @@ static void put_us(FILE *out, int64_t ns)
 	if (ns < 0)
 		buf[--i] = '-';
 	fwrite(buf + i, 1, sizeof buf - (size_t)i, out);
+}
+
+/* A timestamp of the trace: on the time line of every trace exported. */
+static void put_ts(struct exporter *ex, int64_t ns)
+{
+	put_us(ex->out, ns + ex->offset_ns);
 }
 
 /* The start of an event, up to its "ts" value. */
@@ -77,7 +85,7 @@ static void metadata(struct exporter *ex, const char *what, uint32_t tid,
 static void instant(struct exporter *ex, uint32_t tid, int64_t ns, const char *name)
 {
 	begin_event(ex, 'i', name, "sync", tid);
-	put_us(ex->out, ns);
+	put_ts(ex, ns);
 	fputs(",\"s\":\"t\"}", ex->out);
 }
 
@@ -90,13 +98,16 @@ static void interval_name(const struct exporter *ex, const struct tl_interval *i
 	case TL_SYSCALL:
 	case TL_SLEEP:
 		/* The argument names the slice when it says what was waited
-		 * for: a descriptor, a process. */
+		 * for: a descriptor, a process, a message queue. */
 		switch (iv->arg < 0 ? WEFT_SYSARG_NONE : weft_syscall_arg(iv->syscall)) {
 		case WEFT_SYSARG_FD:
 			snprintf(buf, cap, "%s fd %" PRId64, sys ? sys : "?", iv->arg);
 			break;
 		case WEFT_SYSARG_PID:
 			snprintf(buf, cap, "%s pid %" PRId64, sys ? sys : "?", iv->arg);
+			break;
+		case WEFT_SYSARG_QUEUE:
+			snprintf(buf, cap, "%s queue %" PRId64, sys ? sys : "?", iv->arg);
 			break;
 		default:
 			snprintf(buf, cap, "%s", sys ? sys : "?");
@@ -126,7 +137,7 @@ static void slice(struct exporter *ex, const struct tl_item *it)
 	int64_t d = iv->end_ns - begin;
 	begin_event(ex, 'X', name, iv->kind == TL_SYSCALL ? "syscall"
 		    : iv->kind == TL_SLEEP ? "sleep" : "blocked", it->serial);
-	put_us(ex->out, begin);
+	put_ts(ex, begin);
 	fputs(",\"dur\":", ex->out);
 	put_us(ex->out, d > 0 ? d : 0);
 	fputs(",\"args\":{", ex->out);
@@ -180,10 +191,10 @@ static void arrow(struct exporter *ex, const struct tl_item *it)
 	}
 	uint64_t id = ++ex->flows;
 	begin_event(ex, 's', "wakes", "flow", f->from);
-	put_us(ex->out, f->from_ns);
+	put_ts(ex, f->from_ns);
 	fprintf(ex->out, ",\"id\":%" PRIu64 "}", id);
 	begin_event(ex, 'f', "wakes", "flow", f->to);
-	put_us(ex->out, f->to_ns - (f->to_ns > f->from_ns ? 1 : 0));
+	put_ts(ex, f->to_ns - (f->to_ns > f->from_ns ? 1 : 0));
 	fprintf(ex->out, ",\"id\":%" PRIu64 ",\"bp\":\"e\"}", id);
 }
 
@@ -220,8 +231,23 @@ static void on_item(void *p, const struct tl_item *it)
 	}
 }
 
+/* A process's name and place among the tracks: the trace's file and
+ * pid, with its command line when there are several; processes in tree
+ * order. */
+static void export_process(struct exporter *ex, const struct trace_input *t,
+			   unsigned order)
+{
+	char name[2400], command[2048];
+	const char *base = strrchr(t->path, '/');
+	weft_process_command(&t->proc, command, sizeof command);
+	snprintf(name, sizeof name, "%s (pid %" PRIu64 "): %s", base ? base + 1 : t->path,
+		 ex->pid, command);
+	metadata(ex, "process_name", 0, "name", name, 0);
+	metadata(ex, "process_sort_index", 0, "sort_index", NULL, order);
+}
+
 static const char export_usage[] =
-	"usage: weft export [--format=chrome] [-o OUT.json] [--jobs N] FILE\n"
+	"usage: weft export [--format=chrome] [-o OUT.json] [--jobs N] FILE|DIR...\n"
 	"\n"
 	"Write the trace as Trace Event JSON, which Perfetto UI\n"
 	"(ui.perfetto.dev) and chrome://tracing open: a track per thread\n"
@@ -231,6 +257,12 @@ static const char export_usage[] =
 	"broadcast, post, thread exit, barrier arrival) to the wake-up it\n"
 	"caused.  Times are microseconds since the trace began.\n"
 	"\n"
+	"Several traces (files, or a directory: every weft trace in it) go into\n"
+	"one file: each process under its own pid, named by its trace and\n"
+	"command line and sorted parent before children, on one time line\n"
+	"(microseconds since the first trace began).  otherData.processes\n"
+	"lists them (pid, ppid, exe, argv, file, parent_file, depth).\n"
+	"\n"
 	"  -f, --format=FMT  chrome (the only format)\n"
 	"  -o, --output=OUT  write to OUT instead of standard output\n"
 	"      --jobs N      check the trace on N threads, as weft check\n"
@@ -238,7 +270,9 @@ static const char export_usage[] =
 	"  -V, --version     show weft's version\n"
 	"\n"
 	"Exit status: as weft check (0, 1 inconsistent, 2 cannot read or write,\n"
-	"3 truncated); the JSON is complete and well-formed in every case but 2.\n";
+	"3 truncated; of several traces, the worst); the JSON is complete and\n"
+	"well-formed in every case but 2, and holds every trace that could be\n"
+	"read.\n";
 
 int weft_cmd_export(int argc, char **argv)
 {
@@ -273,49 +307,62 @@ int weft_cmd_export(int argc, char **argv)
 		default: fputs(export_usage, stderr); return WEFT_EXIT_USAGE;
 		}
 	}
-	if (optind + 1 != argc) {
-		fprintf(stderr, "weft export: %s\n", optind >= argc
-			? "no trace file given" : "one trace file at a time");
+	struct trace_set set;
+	int status = traces_open(&set, argv + optind, argc - optind, "export");
+	if (status) {
 		fputs(export_usage, stderr);
-		return WEFT_EXIT_USAGE;
-	}
-	const char *path = argv[optind];
-	struct exporter ex = { 0 };
-	struct weft_reader r;
-	int status = weft_open_trace(&r, path, "export");
-	if (status)
 		return status;
-	ex.tl = tl_new(&r);
-	tl_set_jobs(ex.tl, jobs);
+	}
+	if (!set.n) {
+		status = set.status;
+		traces_free(&set);
+		return status;
+	}
+	struct exporter ex = { 0 };
 	ex.out = output && strcmp(output, "-") ? fopen(output, "w") : stdout;
 	if (!ex.out) {
 		fprintf(stderr, "weft export: %s: %s\n", output, strerror(errno));
-		tl_close(ex.tl);
+		traces_free(&set);
 		return WEFT_EXIT_USAGE;
 	}
 	static char buf[1 << 20];
 	setvbuf(ex.out, buf, _IOFBF, sizeof buf);
-	ex.pid = tl_header(ex.tl)->pid;
 	fputs("{\"displayTimeUnit\":\"ns\",\"traceEvents\":[\n", ex.out);
-	char name[256];
-	const char *base = strrchr(path, '/');
-	snprintf(name, sizeof name, "%s (pid %" PRIu64 ")", base ? base + 1 : path,
-		 ex.pid);
-	metadata(&ex, "process_name", 0, "name", name, 0);
-	tl_run(ex.tl, on_item, &ex);
-	const struct weft_check_result *res = tl_result(ex.tl);
+	uint64_t lost = 0;
+	int complete = 1;
+	status = set.status;
+	for (unsigned i = 0; i < set.n; i++) {
+		struct trace_input *t = &set.list[i];
+		ex.tl = trace_timeline(&set, t, jobs, "export");
+		if (!ex.tl)
+			continue;
+		ex.pid = tl_header(ex.tl)->pid;
+		ex.offset_ns = t->offset_ns;
+		export_process(&ex, t, i);
+		tl_run(ex.tl, on_item, &ex);
+		const struct weft_check_result *res = tl_result(ex.tl);
+		lost += res->lost;
+		complete &= res->verdict == WEFT_CHECK_OK;
+		status = weft_check_exit(status, weft_report_partial("export", t->path, res));
+		tl_close(ex.tl);
+	}
+	status = weft_check_exit(status, set.status);
 	fprintf(ex.out, "\n],\"otherData\":{\"lost_events\":%" PRIu64
-		",\"complete\":%s}}\n", res->lost,
-		res->verdict == WEFT_CHECK_OK ? "true" : "false");
+		",\"complete\":%s,\"processes\":[", lost,
+		complete && !set.status ? "true" : "false");
+	for (unsigned i = 0; i < set.n; i++) {
+		fputs(i ? ",\n" : "\n", ex.out);
+		trace_json_process(ex.out, &set, &set.list[i]);
+	}
+	fputs("]}}\n", ex.out);
 	int werr = fflush(ex.out) != 0 || ferror(ex.out);
 	if (ex.out != stdout && fclose(ex.out) != 0)
 		werr = 1;
-	status = weft_report_partial("export", path, res);
 	if (werr) {
 		fprintf(stderr, "weft export: %s: %s\n", output ? output : "stdout",
 			strerror(errno));
 		status = WEFT_EXIT_USAGE;
 	}
-	tl_close(ex.tl);
+	traces_free(&set);
 	return status;
 }

@@ -13,10 +13,22 @@
 #include "common.h"
 #include "lockgraph.h"
 #include "names.h"
+#include "text.h"
+#include "traces.h"
 
 struct lockorder {
 	struct timeline *tl;
 	int json;
+	uint64_t max_cycles;
+	const struct trace_set *set;
+};
+
+/* One trace's lock-order graph. */
+struct graph_of {
+	struct trace_input *in;
+	struct timeline *tl;
+	struct lockgraph *g;
+	struct lock_search found;
 };
 
 static const char *mode_word(enum tl_lock_kind kind, unsigned shared)
@@ -100,8 +112,111 @@ static void print_cycle(void *p, const struct lock_cycle *c)
 		printf("]}");
 }
 
+static void count_cycle(void *p, const struct lock_cycle *c)
+{
+	(void)p;
+	(void)c;
+}
+
+/* One trace's graph and cycles, as text or as one JSON object. */
+static void print_graph(struct lockorder *o, struct graph_of *gr)
+{
+	const char *path = gr->in->path;
+	struct lockgraph *g = gr->g;
+	o->tl = gr->tl;
+	if (o->json) {
+		printf("{\"file\":");
+		weft_json_string(stdout, path);
+		printf(",\"process\":");
+		trace_json_process(stdout, o->set, gr->in);
+		printf(",\"locks\":%u,\"edges\":%u,\"cycles\":[", lockgraph_locks(g),
+		       lockgraph_edges(g));
+	} else {
+		printf("%s: %u locks, %u lock-order edges\n", path, lockgraph_locks(g),
+		       lockgraph_edges(g));
+		/* (No lock is held in the timeline of such a generation.) */
+		const struct weft_check_result *res = tl_result(o->tl);
+		if (res->contention_generations)
+			printf("%s: %u of %u generations recorded in contention mode: "
+			       "no lock orders there\n", path,
+			       res->contention_generations, res->generations);
+	}
+	struct lock_search found;
+	lockgraph_find_cycles(g, o->max_cycles, print_cycle, o, &found);
+	if (o->json) {
+		printf("],\"deadlock_cycles\":%" PRIu64 ",\"guarded_cycles\":%" PRIu64
+		       ",\"read_only_cycles\":%" PRIu64 ",\"search_stopped\":%s}",
+		       found.reported, found.guarded, found.read_only,
+		       found.stopped ? "true" : "false");
+	} else {
+		printf("\n%" PRIu64 " cycle%s (potential deadlock%s)", found.reported,
+		       found.reported == 1 ? "" : "s", found.reported == 1 ? "" : "s");
+		if (found.guarded)
+			printf(", %" PRIu64 " guarded by a gate lock", found.guarded);
+		if (found.read_only)
+			printf(", %" PRIu64 " left out (readers only)", found.read_only);
+		printf("\n");
+		if (found.stopped)
+			printf("the search stopped early (--max-cycles %" PRIu64 "): there "
+			       "may be more\n", o->max_cycles);
+	}
+}
+
+/* One trace as it is; several as one headline (the potential deadlocks
+ * of every process, and the process with the most), then a section per
+ * process in tree order, titled with its pid, parent and command line. */
+static void print_report(struct lockorder *o, struct graph_of *graphs, unsigned n,
+			 int several)
+{
+	if (!several) {
+		print_graph(o, &graphs[0]);
+		if (o->json)
+			printf("\n");
+		return;
+	}
+	uint64_t total = 0;
+	unsigned most = 0;
+	for (unsigned i = 0; i < n; i++) {
+		total += graphs[i].found.reported;
+		if (graphs[i].found.reported > graphs[most].found.reported)
+			most = i;
+	}
+	char head[512], name[64], title[2048];
+	const struct trace_input *m = graphs[most].in;
+	weft_safe_text(name, sizeof name, weft_process_name(&m->proc), 32);
+	if (total)
+		snprintf(head, sizeof head, "%u process%s, %" PRIu64 " cycle%s (potential "
+			 "deadlock%s) in all; most in pid %" PRIu64 " (%s): %" PRIu64, n,
+			 n == 1 ? "" : "es", total, total == 1 ? "" : "s",
+			 total == 1 ? "" : "s", m->proc.pid, name,
+			 graphs[most].found.reported);
+	else
+		snprintf(head, sizeof head, "%u process%s, no cycle (potential deadlock) "
+			 "in any", n, n == 1 ? "" : "es");
+	if (o->json) {
+		printf("{\"headline\":");
+		weft_json_string(stdout, head);
+		printf(",\"deadlock_cycles\":%" PRIu64 ",\"processes\":[\n", total);
+	} else {
+		printf("%s\n", head);
+	}
+	for (unsigned i = 0; i < n; i++) {
+		if (o->json) {
+			if (i)
+				printf(",\n");
+		} else {
+			trace_title(graphs[i].in, title, sizeof title);
+			printf("\n== %*s%s\n", 2 * (int)graphs[i].in->depth, "", title);
+		}
+		print_graph(o, &graphs[i]);
+	}
+	if (o->json)
+		printf("]}\n");
+}
+
 static const char lockorder_usage[] =
-	"usage: weft lockorder [--fail] [--json] [--max-cycles N] [--jobs N] FILE\n"
+	"usage: weft lockorder [--fail] [--json] [--max-cycles N] [--jobs N]\n"
+	"                      FILE|DIR...\n"
 	"\n"
 	"Build the lock-order graph of a trace, over all its threads and\n"
 	"sessions: an edge A -> B each time a thread takes lock B (mutex, spin\n"
@@ -113,7 +228,15 @@ static const char lockorder_usage[] =
 	"reader to wait for a reader is left out; a cycle whose every edge was\n"
 	"made holding one same other lock is listed as guarded.\n"
 	"\n"
+	"Several traces (files, or a directory: every weft trace in it) get a\n"
+	"graph each (locks are not shared between processes): one headline, the\n"
+	"cycles of all and the process with the most, then a section per\n"
+	"process, parent before children, titled with its pid, parent and\n"
+	"command line.  JSON: {\"headline\", \"deadlock_cycles\", \"processes\":\n"
+	"[one trace's object each]}, each with its \"process\".\n"
+	"\n"
 	"  -f, --fail           exit 1 when there is a cycle that is not guarded\n"
+	"                       (in any of the traces)\n"
 	"  -j, --json           one JSON object instead of text\n"
 	"  -m, --max-cycles N   stop after N cycles (default 100)\n"
 	"      --jobs N         check the trace on N threads, as weft check\n"
@@ -122,7 +245,8 @@ static const char lockorder_usage[] =
 	"\n"
 	"Exit status: 1 with --fail when a cycle was found; otherwise as weft\n"
 	"check: 0, 1 inconsistent, 2 cannot be read or bad arguments, 3\n"
-	"truncated (the part that was written is analysed).\n";
+	"truncated (the part that was written is analysed); of several traces,\n"
+	"the worst, the others still analysed.\n";
 
 int weft_cmd_lockorder(int argc, char **argv)
 {
@@ -162,60 +286,43 @@ int weft_cmd_lockorder(int argc, char **argv)
 		default: fputs(lockorder_usage, stderr); return WEFT_EXIT_USAGE;
 		}
 	}
-	if (optind + 1 != argc) {
-		fprintf(stderr, "weft lockorder: %s\n", optind >= argc
-			? "no trace file given" : "one trace file at a time");
+	struct trace_set set;
+	int status = traces_open(&set, argv + optind, argc - optind, "lockorder");
+	if (status) {
 		fputs(lockorder_usage, stderr);
-		return WEFT_EXIT_USAGE;
-	}
-	const char *path = argv[optind];
-	struct weft_reader r;
-	int status = weft_open_trace(&r, path, "lockorder");
-	if (status)
 		return status;
-	o.tl = tl_new(&r);
-	tl_set_jobs(o.tl, jobs);
-	struct lockgraph *g = lockgraph_new();
-	tl_run(o.tl, lockgraph_add, g);
-	if (o.json) {
-		printf("{\"file\":");
-		weft_json_string(stdout, path);
-		printf(",\"locks\":%u,\"edges\":%u,\"cycles\":[", lockgraph_locks(g),
-		       lockgraph_edges(g));
-	} else {
-		printf("%s: %u locks, %u lock-order edges\n", path, lockgraph_locks(g),
-		       lockgraph_edges(g));
-		/* (No lock is held in the timeline of such a generation.) */
-		const struct weft_check_result *res = tl_result(o.tl);
-		if (res->contention_generations)
-			printf("%s: %u of %u generations recorded in contention mode: "
-			       "no lock orders there\n", path,
-			       res->contention_generations, res->generations);
 	}
-	struct lock_search found;
-	lockgraph_find_cycles(g, max_cycles, print_cycle, &o, &found);
-	if (o.json) {
-		printf("],\"deadlock_cycles\":%" PRIu64 ",\"guarded_cycles\":%" PRIu64
-		       ",\"read_only_cycles\":%" PRIu64 ",\"search_stopped\":%s}\n",
-		       found.reported, found.guarded, found.read_only,
-		       found.stopped ? "true" : "false");
-	} else {
-		printf("\n%" PRIu64 " cycle%s (potential deadlock%s)", found.reported,
-		       found.reported == 1 ? "" : "s", found.reported == 1 ? "" : "s");
-		if (found.guarded)
-			printf(", %" PRIu64 " guarded by a gate lock", found.guarded);
-		if (found.read_only)
-			printf(", %" PRIu64 " left out (readers only)", found.read_only);
-		printf("\n");
-		if (found.stopped)
-			printf("the search stopped early (--max-cycles %" PRIu64 "): there "
-			       "may be more\n", max_cycles);
+	struct graph_of *graphs = calloc(set.n ? set.n : 1, sizeof *graphs);
+	if (!graphs)
+		abort();
+	unsigned n = 0;
+	for (unsigned i = 0; i < set.n; i++) {
+		struct timeline *tl = trace_timeline(&set, &set.list[i], jobs, "lockorder");
+		if (!tl)
+			continue;
+		struct graph_of *gr = &graphs[n++];
+		gr->in = &set.list[i];
+		gr->tl = tl;
+		gr->g = lockgraph_new();
+		tl_run(gr->tl, lockgraph_add, gr->g);
+		/* Counted first, for the headline over every process. */
+		lockgraph_find_cycles(gr->g, max_cycles, count_cycle, NULL, &gr->found);
 	}
+	o.max_cycles = max_cycles;
+	o.set = &set;
+	if (n)
+		print_report(&o, graphs, n, set.several);
 	fflush(stdout);
-	status = weft_report_partial("lockorder", path, tl_result(o.tl));
-	if (fail && found.reported)
-		status = WEFT_EXIT_BAD;
-	lockgraph_free(g);
-	tl_close(o.tl);
+	status = set.status;
+	for (unsigned i = 0; i < n; i++) {
+		status = weft_check_exit(status, weft_report_partial(
+			"lockorder", graphs[i].in->path, tl_result(graphs[i].tl)));
+		if (fail && graphs[i].found.reported)
+			status = weft_check_exit(status, WEFT_EXIT_BAD);
+		lockgraph_free(graphs[i].g);
+		tl_close(graphs[i].tl);
+	}
+	free(graphs);
+	traces_free(&set);
 	return status;
 }

@@ -13,7 +13,10 @@
  */
 #include "commands.h"
 #include "common.h"
+#include "grow.h"
+#include "process.h"
 #include "record_signals.h"
+#include "text.h"
 
 #include <elf.h>
 #include <errno.h>
@@ -350,12 +353,94 @@ static char *read_manifest(const char *manifest)
 	return text;
 }
 
+/* A trace the run wrote: its manifest line ("PID PATH"), the program's
+ * name, and whether its process completed it. */
+struct written {
+	const char *pid, *path;
+	char name[64];
+	int cut_short;
+};
+
+/* Reads what w's trace says (a trace written into a FIFO is the reader's
+ * at the other end: it is left alone). */
+static void look_at(struct written *w)
+{
+	snprintf(w->name, sizeof w->name, "?");
+	int fd = open(w->path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	struct stat st;
+	int regular = fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
+	if (regular)
+		w->cut_short = !weft_trace_is_complete(fd);
+	if (fd >= 0)
+		close(fd);
+	if (!regular)
+		return;
+	struct weft_reader r;
+	if (weft_reader_open(&r, w->path) == WEFT_READ_OK) {
+		struct weft_process p;
+		weft_process_find(&r, &p);
+		weft_safe_text(w->name, sizeof w->name, weft_process_name(&p), 32);
+	}
+	weft_reader_close(&r);
+}
+
+/* The directory all of the traces are in, with its '/', in dir; 0 when
+ * they are not all in one. */
+static int one_directory(const struct written *ws, unsigned n, char *dir, size_t cap)
+{
+	const char *slash = strrchr(ws[0].path, '/');
+	size_t len = slash ? (size_t)(slash - ws[0].path) + 1 : 0;
+	for (unsigned i = 1; i < n; i++) {
+		const char *s = strrchr(ws[i].path, '/');
+		size_t l = s ? (size_t)(s - ws[i].path) + 1 : 0;
+		if (l != len || strncmp(ws[i].path, ws[0].path, len))
+			return 0;
+	}
+	snprintf(dir, cap, "%.*s", (int)len, ws[0].path);
+	return len > 0;
+}
+
+/* Says which traces the run wrote, in one line: one trace by its path;
+ * several by their count and directory, then each by its file name and
+ * program, in the order the processes began.  A trace cut short (its
+ * process killed before weft could complete it) says so. */
+static void print_written(struct written *ws, unsigned n)
+{
+	if (n == 1) {
+		if (ws[0].cut_short)
+			fprintf(stderr, "weft: trace of pid %s (%s) is cut short (the process "
+				"was killed before weft could complete it): %s\n",
+				ws[0].pid, ws[0].name, ws[0].path);
+		else
+			fprintf(stderr, "weft: trace of pid %s (%s) written to %s\n",
+				ws[0].pid, ws[0].name, ws[0].path);
+		return;
+	}
+	char dir[PATH_MAX];
+	int same = one_directory(ws, n, dir, sizeof dir);
+	unsigned cut = 0;
+	for (unsigned i = 0; i < n; i++)
+		cut += ws[i].cut_short;
+	fprintf(stderr, "weft: %u traces written%s%s", n, same ? " to " : "",
+		same ? dir : "");
+	if (cut)
+		fprintf(stderr, " (%u cut short, killed before weft could complete "
+			"them)", cut);
+	fputs(":", stderr);
+	size_t skip = same ? strlen(dir) : 0;
+	for (unsigned i = 0; i < n; i++)
+		fprintf(stderr, "%s %s (%s%s)", i ? "," : "", ws[i].path + skip,
+			ws[i].name, ws[i].cut_short ? ", cut short" : "");
+	fputs("\n", stderr);
+}
+
 /* Prints the traces the run wrote (the manifest's lines: "PID PATH");
  * with check, checks each.  Returns the worst verdict; with check, a run
  * that wrote no trace is a failure. */
 static int report_traces(char *manifest, int check)
 {
-	int worst = 0, any = 0;
+	struct written *ws = NULL;
+	unsigned n = 0, cap = 0;
 	for (char *line = manifest, *next; line && *line; line = next) {
 		next = strchr(line, '\n');
 		if (next)
@@ -364,31 +449,27 @@ static int report_traces(char *manifest, int check)
 		if (!path)
 			continue;
 		*path++ = 0;
-		any = 1;
-		int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-		struct stat st;
-		if (fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
-		    !weft_trace_is_complete(fd))
-			fprintf(stderr, "weft: trace of pid %s is cut short (the process "
-				"was killed before weft could complete it): %s\n", line, path);
-		else
-			fprintf(stderr, "weft: trace of pid %s written to %s\n", line, path);
-		if (fd >= 0)
-			close(fd);
-		if (check) {
-			fflush(stdout);
-			uint64_t findings = 0;
-			worst = weft_check_exit(worst, weft_check_file(path, 0, 0,
-								       weft_default_jobs(),
-								       &findings));
-		}
+		WEFT_GROW(ws, n, cap, 16);
+		ws[n] = (struct written){ .pid = line, .path = path };
+		look_at(&ws[n++]);
 	}
-	if (!any && check) {
+	if (n)
+		print_written(ws, n);
+	int worst = 0;
+	for (unsigned i = 0; i < n && check; i++) {
+		fflush(stdout);
+		uint64_t findings = 0;
+		worst = weft_check_exit(worst, weft_check_file(ws[i].path, 0, 0,
+							       weft_default_jobs(),
+							       &findings));
+	}
+	free(ws);
+	if (!n && check) {
 		fprintf(stderr, "weft record: no trace was written, so nothing was "
 			"checked (a process that is statically linked or set-user-ID "
 			"is not traced)\n");
 		worst = WEFT_EXIT_BAD;
-	} else if (!any) {
+	} else if (!n) {
 		fprintf(stderr, "weft: no trace was written (the command may be "
 			"statically linked or setuid)\n");
 	}

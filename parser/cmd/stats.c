@@ -15,12 +15,16 @@
 #include "commands.h"
 #include "common.h"
 #include "costs.h"
+#include "text.h"
+#include "traces.h"
 
-/* What a run of weft stats prints from. */
+/* What a run of weft stats prints from, for one trace. */
 struct stats {
 	const char *path;
-	const struct timeline *tl;
-	const struct costs *c;
+	const struct trace_set *set;
+	const struct trace_input *in;
+	struct timeline *tl;
+	struct costs *c;
 	const char *lock_filter;
 };
 
@@ -78,6 +82,16 @@ static void print_wrapped(const char *s, int width)
 		printf("%s\n", s);
 }
 
+/* The kind of time off CPU threads spent most in, TL_RUNNING when none. */
+static enum tl_kind most_off_cpu(const struct costs *c)
+{
+	enum tl_kind most = TL_RUNNING;
+	for (int k = TL_SYSCALL; k < TL_NKINDS; k++)
+		if (c->blocked_in_kind[k] > c->blocked_in_kind[most])
+			most = (enum tl_kind)k;
+	return most;
+}
+
 static void headline(struct stats *st, char *buf, size_t cap)
 {
 	char a[16], b[16], who[64];
@@ -103,10 +117,7 @@ static void headline(struct stats *st, char *buf, size_t cap)
 		}
 		return;
 	}
-	enum tl_kind most = TL_RUNNING;
-	for (int k = TL_SYSCALL; k < TL_NKINDS; k++)
-		if (st->c->blocked_in_kind[k] > st->c->blocked_in_kind[most])
-			most = (enum tl_kind)k;
+	enum tl_kind most = most_off_cpu(st->c);
 	if (most == TL_RUNNING)
 		snprintf(buf, cap, "No thread waited for a lock, and none blocked.");
 	else
@@ -116,22 +127,45 @@ static void headline(struct stats *st, char *buf, size_t cap)
 			 dur(st->c->blocked_in_kind[most], a));
 }
 
+/* Under the threads table: each thread whose running time hides time it
+ * was not on a CPU, said plainly. */
+static void print_unseen(struct stats *st, const struct costs_thread *rows,
+			 uint32_t n, int top, int width)
+{
+	char a[16], b[16], c[16], label[96], line[512];
+	for (uint32_t i = 0; i < n && (int)i < top; i++) {
+		if (!rows[i].unseen)
+			continue;
+		tl_thread_label(st->tl, rows[i].t->serial, label, sizeof label);
+		snprintf(line, sizeof line, "%s: running %s but on a CPU %s: %s of its "
+			 "running time was not on a CPU, in waits weft cannot see (raw "
+			 "futex, io_uring, direct syscall(), page faults, preemption).",
+			 label, dur(rows[i].t->in_ns[TL_RUNNING], a), dur(rows[i].cpu, b),
+			 dur(rows[i].unseen, c));
+		print_wrapped(line, width);
+	}
+}
+
 static void print_threads(struct stats *st, int width, int top)
 {
 	uint32_t n;
 	struct costs_thread *rows = costs_threads(st->c, &n);
 	/* One column per state any thread was in; the smallest merge into
-	 * "other" until the table fits. */
+	 * "other" until the table fits.  The CPU time comes after running
+	 * when the trace gives it. */
 	int64_t sum[TL_NKINDS] = { 0 };
-	for (uint32_t i = 0; i < n; i++)
+	int cpu = 0;
+	for (uint32_t i = 0; i < n; i++) {
 		for (int k = 0; k < TL_NKINDS; k++)
 			sum[k] += rows[i].t->in_ns[k];
+		cpu |= rows[i].cpu_known;
+	}
 	int shown[TL_NKINDS], nshown = 0, other = 0;
 	for (int k = 0; k < TL_NKINDS; k++) {
 		shown[k] = k == TL_RUNNING || sum[k] > 0;
 		nshown += shown[k];
 	}
-	while (24 + 9 * (nshown + other + 1) > width && nshown > 1) {
+	while (24 + 9 * (nshown + cpu + other + 1) > width && nshown > 1) {
 		int smallest = -1;
 		for (int k = 1; k < TL_NKINDS; k++)
 			if (shown[k] && (smallest < 0 || sum[k] < sum[smallest]))
@@ -142,14 +176,17 @@ static void print_threads(struct stats *st, int width, int top)
 		nshown--;
 		other = 1;
 	}
-	int name_w = width - 9 * (nshown + other + 1) - 1;
+	int name_w = width - 9 * (nshown + cpu + other + 1) - 1;
 	if (name_w > 32)
 		name_w = 32;
 	printf("\nThreads, by time off CPU (traced time alive, split by state)\n");
 	printf("%-*s %8s", name_w, "thread", "alive");
-	for (int k = 0; k < TL_NKINDS; k++)
+	for (int k = 0; k < TL_NKINDS; k++) {
 		if (shown[k])
 			printf(" %8s", tl_kind_names[k]);
+		if (k == TL_RUNNING && cpu)
+			printf(" %8s", "on-cpu");
+	}
 	if (other)
 		printf(" %8s", "other");
 	putchar('\n');
@@ -164,6 +201,8 @@ static void print_threads(struct stats *st, int width, int top)
 				printf(" %8s", t->in_ns[k] ? dur(t->in_ns[k], buf) : "-");
 			else
 				rest += t->in_ns[k];
+			if (k == TL_RUNNING && cpu)
+				printf(" %8s", rows[i].cpu_known ? dur(rows[i].cpu, buf) : "?");
 		}
 		if (other)
 			printf(" %8s", rest ? dur(rest, buf) : "-");
@@ -171,6 +210,7 @@ static void print_threads(struct stats *st, int width, int top)
 	}
 	if (n > (uint32_t)top)
 		printf("(%u more; --top N shows more)\n", n - (uint32_t)top);
+	print_unseen(st, rows, n, top, width);
 	free(rows);
 }
 
@@ -331,8 +371,11 @@ static void print_banner(struct stats *st, int width)
 {
 	const struct weft_check_result *res = tl_result(st->tl);
 	char span[16], line[1024];
-	snprintf(line, sizeof line, "%s: pid %" PRIu64 ", %u threads, %s, %u generation%s, %u "
-	       "session%s%s", st->path, tl_header(st->tl)->pid, res->threads,
+	char name[64];
+	weft_safe_text(name, sizeof name, weft_process_name(&st->in->proc), 32);
+	snprintf(line, sizeof line, "%s: pid %" PRIu64 " (%s), %u threads, %s, %u "
+	       "generation%s, %u session%s%s", st->path, tl_header(st->tl)->pid, name,
+	       res->threads,
 	       dur(tl_span_ns(st->tl), span), res->generations,
 	       res->generations == 1 ? "" : "s", tl_sessions(st->tl),
 	       tl_sessions(st->tl) == 1 ? "" : "s",
@@ -352,6 +395,8 @@ static void print_json(struct stats *st, const char *head, int top)
 	const struct weft_check_result *res = tl_result(st->tl);
 	printf("{\"file\":");
 	weft_json_string(stdout, st->path);
+	printf(",\"process\":");
+	trace_json_process(stdout, st->set, st->in);
 	printf(",\"pid\":%" PRIu64 ",\"span_ns\":%" PRId64 ",\"generations\":%u,"
 	       "\"sessions\":%u,\"lost\":%" PRIu64 ",\"lower_bounds\":%s,"
 	       "\"complete\":%s,\"headline\":", tl_header(st->tl)->pid,
@@ -370,6 +415,11 @@ static void print_json(struct stats *st, const char *head, int top)
 		       ",\"lost\":%" PRIu64, t->parent, t->tid, t->alive_ns, t->lost);
 		for (int k = 0; k < TL_NKINDS; k++)
 			printf(",\"%s_ns\":%" PRId64, tl_kind_names[k], t->in_ns[k]);
+		if (rows[i].cpu_known)
+			printf(",\"on_cpu_ns\":%" PRId64 ",\"unseen_off_cpu_ns\":%" PRId64,
+			       rows[i].cpu, rows[i].unseen);
+		else
+			printf(",\"on_cpu_ns\":null,\"unseen_off_cpu_ns\":null");
 		printf("}");
 	}
 	free(rows);
@@ -423,22 +473,152 @@ static void print_json(struct stats *st, const char *head, int top)
 	printf("]}\n");
 }
 
+/* ---- several processes ---- */
+
+/* What the headline of st is about: the wait on its costliest lock
+ * (*lock set), else its largest kind of time off CPU. */
+static int64_t headline_cost(const struct stats *st, int *lock)
+{
+	const struct costs_object *o = costs_costliest_lock(st->c, st->lock_filter);
+	*lock = o != NULL;
+	if (o)
+		return o->wait_total;
+	enum tl_kind most = most_off_cpu(st->c);
+	return most == TL_RUNNING ? 0 : st->c->blocked_in_kind[most];
+}
+
+/* The trace whose headline is the costliest: a lock wait before any other
+ * time off CPU. */
+static unsigned costliest(struct stats *sts, unsigned n)
+{
+	unsigned best = 0;
+	int best_lock = 0;
+	int64_t best_cost = -1;
+	for (unsigned i = 0; i < n; i++) {
+		int lock;
+		int64_t cost = headline_cost(&sts[i], &lock);
+		if (lock > best_lock || (lock == best_lock && cost > best_cost)) {
+			best = i;
+			best_lock = lock;
+			best_cost = cost;
+		}
+	}
+	return best;
+}
+
+static void print_tables(struct stats *st, int width, int top)
+{
+	print_threads(st, width, top);
+	print_locks(st, width, top);
+	print_waits(st, width, top);
+	print_syscalls(st, width, top);
+}
+
+/* The processes, one a line, in tree order (a child indented under its
+ * parent): pid, threads, traced time, time off CPU, command line. */
+static void print_process_tree(struct stats *sts, unsigned n, int width)
+{
+	char line[2400], command[2048], span[16], off[16];
+	printf("\nProcesses, parent before children (then a section each)\n");
+	printf("%-16s %7s %8s %8s  %s\n", "pid", "threads", "traced", "off CPU",
+	       "command");
+	for (unsigned i = 0; i < n; i++) {
+		const struct stats *st = &sts[i];
+		int64_t blocked = 0;
+		for (int k = TL_SYSCALL; k < TL_NKINDS; k++)
+			blocked += st->c->blocked_in_kind[k];
+		char pid[40];
+		snprintf(pid, sizeof pid, "%*s%" PRIu64, 2 * (int)st->in->depth, "",
+			 st->in->proc.pid);
+		weft_process_command(&st->in->proc, command, sizeof command);
+		snprintf(line, sizeof line, "%-16s %7u %8s %8s  %s", pid,
+			 tl_result(st->tl)->threads, dur(tl_span_ns(st->tl), span),
+			 blocked ? dur(blocked, off) : "-", command);
+		print_cut(line, width);
+	}
+}
+
+/* The answer for n traces: one trace as it is; several as one headline
+ * (the costliest across them), then a section per process, in tree
+ * order, titled with its pid, parent and command line. */
+static void print_report(struct stats *sts, unsigned n, int several, int json,
+			 int top)
+{
+	char head[1024], line[2400], title[2048];
+	if (!several) {
+		headline(&sts[0], head, sizeof head);
+		if (json) {
+			print_json(&sts[0], head, top);
+			return;
+		}
+		int width = terminal_width();
+		print_banner(&sts[0], width);
+		print_wrapped(head, width);
+		print_tables(&sts[0], width, top);
+		return;
+	}
+	struct stats *worst = &sts[costliest(sts, n)];
+	headline(worst, head, sizeof head);
+	char name[64];
+	weft_safe_text(name, sizeof name, weft_process_name(&worst->in->proc), 32);
+	snprintf(line, sizeof line, "%u process%s; the costliest wait is in pid %"
+		 PRIu64 " (%s): %s", n, n == 1 ? "" : "es", worst->in->proc.pid, name,
+		 head);
+	if (json) {
+		printf("{\"headline\":");
+		weft_json_string(stdout, line);
+		printf(",\"processes\":[\n");
+		for (unsigned i = 0; i < n; i++) {
+			headline(&sts[i], head, sizeof head);
+			if (i)
+				printf(",\n");
+			print_json(&sts[i], head, top);
+		}
+		printf("]}\n");
+		return;
+	}
+	int width = terminal_width();
+	print_wrapped(line, width);
+	print_process_tree(sts, n, width);
+	for (unsigned i = 0; i < n; i++) {
+		struct stats *st = &sts[i];
+		trace_title(st->in, title, sizeof title);
+		snprintf(line, sizeof line, "\n== %*s%s", 2 * (int)st->in->depth, "",
+			 title);
+		print_cut(line, width);
+		print_banner(st, width);
+		headline(st, head, sizeof head);
+		print_wrapped(head, width);
+		print_tables(st, width, top);
+	}
+}
+
 static const char stats_usage[] =
-	"usage: weft stats [--json] [--top N] [--thread SERIAL|NAME]\n"
-	"                  [--lock NAME|ADDRESS] [--jobs N] FILE\n"
+	"usage: weft stats [--json] [--top N] [--thread [PID:]SERIAL|NAME]\n"
+	"                  [--lock NAME|ADDRESS] [--jobs N] FILE|DIR...\n"
 	"\n"
 	"Where the time of a trace went.  A headline names the lock threads\n"
 	"waited for longest; then tables, sorted by cost and sized to the\n"
-	"terminal: threads (time alive, running, in system calls, asleep, and\n"
-	"blocked on each kind of object), locks (acquisitions, contended ones,\n"
-	"total and longest wait and hold, the thread whose holding made others\n"
-	"wait longest, the most frequent blocking site when stacks were\n"
-	"recorded), other waits (condvars, semaphores, barriers), and system\n"
+	"terminal: threads (time alive, running, on a CPU, in system calls,\n"
+	"asleep, and blocked on each kind of object, with a note for a thread\n"
+	"whose running time was largely not on a CPU: waits weft cannot see),\n"
+	"locks (acquisitions, contended ones, total and longest wait and hold,\n"
+	"the thread whose holding made others wait longest, the most frequent\n"
+	"blocking site when stacks were recorded), other waits (condvars, semaphores, barriers), and system\n"
 	"calls by kind and by descriptor (calls, time blocked, p50/p99/max).\n"
+	"\n"
+	"Several traces (files, or a directory: every weft trace in it, as\n"
+	"`weft record` leaves one per process) are answered together: one\n"
+	"headline, the costliest wait across the processes; the processes as a\n"
+	"tree; then a section per process, parent before children, titled with\n"
+	"its pid, parent and command line.  JSON: {\"headline\", \"processes\":\n"
+	"[one trace's object each]}, each with its \"process\".\n"
 	"\n"
 	"  -j, --json           one JSON object instead of tables (times in ns)\n"
 	"  -n, --top N          rows per table (default 10, JSON all; 0 for all)\n"
-	"  -t, --thread T       only the events of thread T (serial or name)\n"
+	"  -t, --thread T       only the events of thread T (serial or name);\n"
+	"                       PID:T for thread T of process PID, which several\n"
+	"                       traces need (only that process is reported)\n"
 	"  -l, --lock L         only lock or object L: its name as shown (qm,\n"
 	"                       pool.lock; \"pool\" selects pool's members), its\n"
 	"                       hex address, or a text in the symbol of its\n"
@@ -449,7 +629,8 @@ static const char stats_usage[] =
 	"\n"
 	"Exit status: as weft check: 0 complete and consistent, 1 damaged or\n"
 	"inconsistent (what precedes the problem is reported), 2 cannot be read\n"
-	"or bad arguments, 3 truncated (what was written is reported).\n";
+	"or bad arguments, 3 truncated (what was written is reported); of\n"
+	"several traces, the worst (1 before 3), the others still reported.\n";
 
 int weft_cmd_stats(int argc, char **argv)
 {
@@ -463,8 +644,7 @@ int weft_cmd_stats(int argc, char **argv)
 		{ "version", no_argument, NULL, 'V' },
 		{ 0 },
 	};
-	struct stats st = { 0 };
-	const char *thread_filter = NULL;
+	const char *thread_filter = NULL, *lock_filter = NULL;
 	int json = 0, top = -1, c;
 	unsigned jobs = weft_default_jobs();
 	char *end;
@@ -483,7 +663,7 @@ int weft_cmd_stats(int argc, char **argv)
 				top = 1 << 30;
 			break;
 		case 't': thread_filter = optarg; break;
-		case 'l': st.lock_filter = optarg; break;
+		case 'l': lock_filter = optarg; break;
 		case 'J':
 			if (weft_parse_jobs("stats", optarg, &jobs) < 0)
 				return WEFT_EXIT_USAGE;
@@ -493,42 +673,60 @@ int weft_cmd_stats(int argc, char **argv)
 		default: fputs(stats_usage, stderr); return WEFT_EXIT_USAGE;
 		}
 	}
-	if (optind + 1 != argc) {
-		fprintf(stderr, "weft stats: %s\n", optind >= argc
-			? "no trace file given" : "one trace file at a time");
-		fputs(stats_usage, stderr);
-		return WEFT_EXIT_USAGE;
-	}
 	if (top < 0)
 		top = json ? 1 << 30 : 10;
-	struct weft_reader r;
-	st.path = argv[optind];
-	int status = weft_open_trace(&r, st.path, "stats");
-	if (status)
-		return status;
-	struct timeline *tl = tl_new(&r);
-	tl_set_jobs(tl, jobs);
-	struct costs *costs = costs_new(tl, thread_filter);
-	tl_run(tl, costs_add, costs);
-	costs_finish(costs);
-	st.tl = tl;
-	st.c = costs;
-	char head[1024];
-	headline(&st, head, sizeof head);
-	if (json) {
-		print_json(&st, head, top);
-	} else {
-		int width = terminal_width();
-		print_banner(&st, width);
-		print_wrapped(head, width);
-		print_threads(&st, width, top);
-		print_locks(&st, width, top);
-		print_waits(&st, width, top);
-		print_syscalls(&st, width, top);
+	uint64_t pid = 0;
+	if (thread_filter && trace_thread_arg(thread_filter, &pid, &thread_filter) < 0) {
+		fprintf(stderr, "weft stats: --thread %s: no process has pid 0\n",
+			thread_filter);
+		return WEFT_EXIT_USAGE;
 	}
+	struct trace_set set;
+	int status = traces_open(&set, argv + optind, argc - optind, "stats");
+	if (status) {
+		fputs(stats_usage, stderr);
+		return status;
+	}
+	if (set.several && thread_filter && !pid) {
+		fprintf(stderr, "weft stats: --thread %s: there are several processes; "
+			"say which, as --thread PID:%s\n", thread_filter, thread_filter);
+		traces_free(&set);
+		return WEFT_EXIT_USAGE;
+	}
+	struct stats *sts = calloc(set.n ? set.n : 1, sizeof *sts);
+	if (!sts)
+		abort();
+	unsigned n = 0;
+	for (unsigned i = 0; i < set.n; i++) {
+		struct trace_input *t = &set.list[i];
+		if (pid && t->proc.pid != pid)
+			continue;
+		struct timeline *tl = trace_timeline(&set, t, jobs, "stats");
+		if (!tl)
+			continue;
+		struct stats *st = &sts[n++];
+		*st = (struct stats){ .path = t->path, .set = &set, .in = t,
+				      .lock_filter = lock_filter, .tl = tl };
+		st->c = costs_new(st->tl, thread_filter);
+		tl_run(st->tl, costs_add, st->c);
+		costs_finish(st->c);
+	}
+	if (pid && !n && !set.status) {
+		fprintf(stderr, "weft stats: --thread %" PRIu64 ":%s: no trace is of "
+			"pid %" PRIu64 "\n", pid, thread_filter, pid);
+		status = WEFT_EXIT_USAGE;
+	}
+	if (n)
+		print_report(sts, n, set.several, json, top);
 	fflush(stdout);
-	status = weft_report_partial("stats", st.path, tl_result(tl));
-	costs_free(costs);
-	tl_close(tl);
+	status = weft_check_exit(status, set.status);
+	for (unsigned i = 0; i < n; i++) {
+		status = weft_check_exit(status, weft_report_partial(
+			"stats", sts[i].path, tl_result(sts[i].tl)));
+		costs_free(sts[i].c);
+		tl_close(sts[i].tl);
+	}
+	free(sts);
+	traces_free(&set);
 	return status;
 }

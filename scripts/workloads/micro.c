@@ -9,6 +9,9 @@
  *   micro devnull N     write(2) of one byte to /dev/null
  *   micro pipe N        one byte written to and read from a pipe
  *   micro create N      thread create + join
+ *   micro putc N        putc of one byte to a fully buffered stream on
+ *                       /dev/null (one write(2) per 4 KiB)
+ *   micro fwrite N      fwrite of 16 bytes to the same kind of stream
  *
  * And the floor a traced event cannot go below, for the same comparison
  * (the 2 variants run the same loop in two threads, a buffer each, and
@@ -180,7 +183,7 @@ int main(int argc, char **argv)
 {
 	if (argc != 3 || (n = atol(argv[2])) <= 0) {
 		fprintf(stderr, "usage: micro lock1|lock2|contended|condpp|devnull|pipe|create|"
-				"rdtsc1|rdtsc2|append1|append2|clock1|clock2 N\n");
+				"putc|fwrite|rdtsc1|rdtsc2|append1|append2|clock1|clock2 N\n");
 		return 2;
 	}
 	const char *w = argv[1];
@@ -210,6 +213,15 @@ int main(int argc, char **argv)
 		for (long i = 0; i < n; i++)
 			if (write(fds[1], "x", 1) != 1 || read(fds[0], &c, 1) != 1)
 				return 1;
+	} else if (!strcmp(w, "putc") || !strcmp(w, "fwrite")) {
+		FILE *f = fopen("/dev/null", "w");
+		if (!f || setvbuf(f, NULL, _IOFBF, 4096))
+			return 1;
+		for (long i = 0; i < n; i++)
+			if (w[1] == 'u' ? putc('x', f) == EOF
+					: fwrite("0123456789abcdef", 1, 16, f) != 16)
+				return 1;
+		fclose(f);
 	} else if (!strcmp(w, "create")) {
 		for (long i = 0; i < n; i++) {
 			pthread_t t;

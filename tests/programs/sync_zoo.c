@@ -24,10 +24,18 @@
  *            epoll_pwait, each with a 5 ms timeout
  *   sleeping nanosleep, clock_nanosleep (relative and absolute), usleep,
  *            sleep(0)
- *   procs    fork + wait (child exits 7), fork + waitpid (child exits 9)
+ *   procs    fork + wait (child exits 7), fork + waitpid (child exits 9),
+ *            fork + waitid (child exits 11)
  *   signals  pause (woken by a handled signal), sigsuspend, sigwait,
  *            sigwaitinfo and sigtimedwait (each on a signal already
  *            pending)
+ *   locks    flock, lockf F_LOCK, fcntl F_SETLKW on a temp file (none
+ *            contended), each unlocked again
+ *   queues   msgsnd/msgrcv on a System V queue; mq_send, mq_receive,
+ *            mq_timedsend, mq_timedreceive on a POSIX one
+ *   stdio    on an unbuffered stream (so every call reaches the file):
+ *            fputc, fputs, fwrite, fprintf, then fgetc, fgets, getline,
+ *            fread, fflush(NULL), fclose
  *
  * A trace must hold at least one record of every kind those calls produce,
  * with the results listed above (the EBUSY / ETIMEDOUT / EAGAIN failures
@@ -42,6 +50,7 @@
 #endif
 #include <errno.h>
 #include <fcntl.h>
+#include <mqueue.h>
 #include <poll.h>
 #include <pthread.h>
 #include <semaphore.h>
@@ -52,6 +61,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/file.h>
+#include <sys/msg.h>
 #include <sys/select.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -646,6 +657,7 @@ static void zoo_poll(void)
 	EXPECT_RET(epoll_ctl(ep, EPOLL_CTL_ADD, p[0], &ev), 0);
 	EXPECT_RET(epoll_wait(ep, &out, 1, 5), 0);
 	EXPECT_RET(epoll_pwait(ep, &out, 1, 5, &none), 0);
+	EXPECT_RET(epoll_pwait2(ep, &out, 1, &ts, &none), 0);
 
 	/* now make it ready */
 	EXPECT_RET(write(p[1], "r", 1), 1);
@@ -757,6 +769,90 @@ static void zoo_fork(void)
 	EXPECT_RET(waitpid(pid, &status, 0), pid);
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 9)
 		die("waitpid status", status, 9 << 8, 0);
+
+	pid = fork();
+	if (pid < 0)
+		die("fork", pid, 0, errno);
+	if (pid == 0)
+		exit(11);
+	siginfo_t info;
+	memset(&info, 0, sizeof info);
+	EXPECT_RET(waitid(P_PID, (id_t)pid, &info, WEXITED), 0);
+	if (info.si_pid != pid || info.si_status != 11)
+		die("waitid status", info.si_status, 11, 0);
+}
+
+/* ---- file locks ---------------------------------------------------------- */
+
+static void zoo_file_locks(void)
+{
+	char path[] = "/tmp/weft-sync-zoo-lock-XXXXXX";
+	int fd = check_fd(mkstemp(path), "mkstemp");
+	EXPECT_RET(flock(fd, LOCK_EX), 0);
+	EXPECT_RET(flock(fd, LOCK_UN), 0);
+	EXPECT_RET(lockf(fd, F_LOCK, 0), 0);
+	EXPECT_RET(lockf(fd, F_ULOCK, 0), 0);
+	struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
+	EXPECT_RET(fcntl(fd, F_SETLKW, &fl), 0);
+	fl.l_type = F_UNLCK;
+	EXPECT_RET(fcntl(fd, F_SETLK, &fl), 0);
+	EXPECT_RET(close(fd), 0);
+	EXPECT_RET(unlink(path), 0);
+}
+
+/* ---- message queues ------------------------------------------------------ */
+
+static void zoo_queues(void)
+{
+	struct { long type; char text[8]; } m = { 1, "zoo" };
+	int q = msgget(IPC_PRIVATE, IPC_CREAT | 0600);
+	if (q < 0)
+		die("msgget", q, 0, errno);
+	EXPECT_RET(msgsnd(q, &m, sizeof m.text, 0), 0);
+	EXPECT_RET(msgrcv(q, &m, sizeof m.text, 0, 0), (long)sizeof m.text);
+	EXPECT_RET(msgctl(q, IPC_RMID, NULL), 0);
+
+	char name[64], buf[16];
+	snprintf(name, sizeof name, "/weft-sync-zoo-%d", (int)getpid());
+	struct mq_attr attr = { .mq_maxmsg = 2, .mq_msgsize = sizeof buf };
+	mqd_t mq = mq_open(name, O_CREAT | O_RDWR, 0600, &attr);
+	if (mq == (mqd_t)-1)
+		die("mq_open", -1, 0, errno);
+	struct timespec limit = after_ms(CLOCK_REALTIME, 5000);
+	EXPECT_RET(mq_send(mq, "one", 3, 0), 0);
+	EXPECT_RET(mq_timedsend(mq, "two", 3, 0, &limit), 0);
+	EXPECT_RET(mq_receive(mq, buf, sizeof buf, NULL), 3);
+	EXPECT_RET(mq_timedreceive(mq, buf, sizeof buf, NULL, &limit), 3);
+	EXPECT_RET(mq_close(mq), 0);
+	EXPECT_RET(mq_unlink(name), 0);
+}
+
+/* ---- stdio --------------------------------------------------------------- */
+
+static void zoo_stdio(void)
+{
+	char path[] = "/tmp/weft-sync-zoo-stdio-XXXXXX";
+	int fd = check_fd(mkstemp(path), "mkstemp");
+	FILE *f = fdopen(fd, "w+");
+	if (!f)
+		die("fdopen", 0, 1, errno);
+	EXPECT(setvbuf(f, NULL, _IONBF, 0), 0);
+	EXPECT_RET(fputc('a', f), 'a');
+	EXPECT_RET(fputs("b\n", f), 1);
+	EXPECT_RET(fwrite("cd\n", 1, 3, f), 3);
+	EXPECT_RET(fprintf(f, "%s", "efgh"), 4);
+	rewind(f);
+	char line[16], *got = NULL;
+	size_t cap = 0;
+	EXPECT_RET(fgetc(f), 'a');
+	if (!fgets(line, sizeof line, f) || strcmp(line, "b\n") != 0)
+		die("fgets", 0, 1, errno);
+	EXPECT_RET(getline(&got, &cap, f), 3);
+	EXPECT_RET(fread(line, 1, 4, f), 4);
+	free(got);
+	EXPECT_RET(fflush(NULL), 0);
+	EXPECT_RET(fclose(f), 0);
+	EXPECT_RET(unlink(path), 0);
 }
 
 int main(void)
@@ -774,6 +870,9 @@ int main(void)
 	zoo_sleep();
 	zoo_signals();
 	zoo_fork();
+	zoo_file_locks();
+	zoo_queues();
+	zoo_stdio();
 	printf("sync_zoo ok\n");
 	return 0;
 }
