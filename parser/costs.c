@@ -10,6 +10,8 @@
 #include <string.h>
 #include <uthash.h>
 
+#include "names.h"
+
 /* ---- latency histogram: 32 sub-buckets per power of two (3% error) ---- */
 
 #define HIST_SUB_BITS 5
@@ -376,6 +378,8 @@ void costs_finish(struct costs *c)
 	for (struct obj_entry *o = e->objs; o; o = o->hh.next) {
 		resolve_site(c, o);
 		order_hold_sites(o);
+		weft_object_name(tl_tables(c->tl), o->pub.addr, o->pub.name,
+				 sizeof o->pub.name);
 		o->pub.worst_blame = worst_blame(o);
 		c->objects[i++] = &o->pub;
 	}
@@ -437,11 +441,8 @@ int costs_object_matches(const struct costs_object *o, const char *lock_filter)
 	const char *f = lock_filter;
 	if (!f)
 		return 1;
-	char *end;
-	unsigned long long v = strtoull(f, &end, 16);
-	if (*f && !*end)
-		return v == o->addr;
-	return o->symbol[0] && strstr(o->symbol, f);
+	return weft_name_selects(o->name, o->addr, f) ||
+	       (o->symbol[0] && strstr(o->symbol, f));
 }
 
 static int by_off_cpu(const void *x, const void *y)

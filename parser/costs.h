@@ -62,6 +62,7 @@ struct costs_object {
 	const struct costs_hold_site *const *hold_sites;
 	uint32_t nhold_sites;
 	char symbol[160];          /* of top_site's frame ("" when none) */
+	char name[160];            /* weft_object_name()'s */
 };
 
 /* One system call, in all or on one descriptor. */
@@ -116,8 +117,10 @@ void costs_free(struct costs *c);
 
 /* Whether thread t passes the thread filter. */
 int costs_thread_matches(const struct costs *c, const struct tl_thread *t);
-/* Whether o passes a lock filter: a hex address, or a text in the symbol
- * of its most frequent blocking site; NULL passes everything. */
+/* Whether o passes a lock filter: a hex address, its name (or the start
+ * of its name up to a member, an index, an offset or a word, as
+ * weft_object_named()), or a text in the symbol of its most frequent
+ * blocking site; NULL passes everything. */
 int costs_object_matches(const struct costs_object *o, const char *lock_filter);
 /* The threads that pass the filter, by time off CPU, most first;
  * the caller frees the array. */

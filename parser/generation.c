@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "event_args.h"
 #include "grow.h"
 #include "order.h"
 
@@ -92,6 +93,13 @@ static int decode_record(struct gen *g, uint32_t i, const struct weft_record *re
 				return gen_fail(g, i, "offset %zu: generation %u: unknown "
 						"mode %" PRIu64, off, gn, rec->args[0]);
 			g->light = rec->args[0] == WEFT_MODE_CONTENTION;
+			break;
+		case WEFT_EV_MODULE:
+			if (rec->args[WEFT_ARG_MODULE_PATH] &&
+			    !u64map_get(&g->strings, rec->args[WEFT_ARG_MODULE_PATH]))
+				return gen_fail(g, i, "offset %zu: generation %u: MODULE names "
+						"string id %" PRIu64 ", which is not defined "
+						"before it", off, gn, rec->args[WEFT_ARG_MODULE_PATH]);
 			break;
 		case WEFT_EV_SYMBOL:
 			if (!u64map_get(&g->strings, rec->args[1]))

@@ -8,6 +8,11 @@
 #include <string.h>
 #include <uthash.h>
 
+#include "event_args.h"
+#include "grow.h"
+#include "symbols.h"
+#include "u64map.h"
+
 struct entry {
 	uint64_t key[2];       /* generation (or 0 for thread names), id */
 	char *text;            /* strings, thread names */
@@ -22,11 +27,61 @@ struct entry {
 	UT_hash_handle hh;
 };
 
+/* Where an object was first seen with a stack. */
+struct object_site {
+	uint32_t gen;
+	uint8_t code;
+	uint64_t stack;
+};
+
+/* Object names worked out so far (names.c's), by address. */
+struct name_memo {
+	struct u64map index;           /* address -> texts index + 1 */
+	char **texts;
+	uint32_t n, cap;
+};
+
 struct weft_tables {
 	struct entry *strings, *stacks, *symbols, *names, *infos;
+	struct name_memo *memo;
+	struct weft_symbols *code_names;
+	struct u64map site_index;      /* object address -> sites index + 1 */
+	struct object_site *sites;
+	uint32_t nsites, sites_cap;
 	struct entry *cpus;     /* by generation and serial */
 	struct entry *cpu_sums; /* by serial */
 };
+
+/* A record that begins an object's identity (MUTEX_INIT, ...). */
+static int is_init(uint8_t code)
+{
+	const char *name = weft_events[code].name;
+	size_t len = strlen(name);
+	return len > 5 && strcmp(name + len - 5, "_INIT") == 0;
+}
+
+/* Remembers the site of a record about an object that carries a stack:
+ * the first one, unless an *_INIT comes later (which wins). */
+static void note_object_site(struct weft_tables *t, uint32_t gen,
+			     const struct weft_record *rec)
+{
+	const struct weft_event_desc *d = &weft_events[rec->code];
+	const char *o = strchr(d->kinds, 'o');
+	if (d->stack_arg < 0 || !rec->args[d->stack_arg] || !o)
+		return;
+	uint64_t addr = rec->args[o - d->kinds];
+	if (!addr)
+		return;
+	uint32_t i = u64map_get(&t->site_index, addr);
+	if (i && (is_init(t->sites[i - 1].code) || !is_init(rec->code)))
+		return;
+	if (!i) {
+		WEFT_GROW(t->sites, t->nsites, t->sites_cap, 64);
+		i = ++t->nsites;
+		u64map_put(&t->site_index, addr, i);
+	}
+	t->sites[i - 1] = (struct object_site){ gen, rec->code, rec->args[d->stack_arg] };
+}
 
 static struct entry *find(struct entry *head, uint64_t gen, uint64_t id)
 {
@@ -81,6 +136,10 @@ struct weft_tables *weft_tables_load(struct weft_reader *r, int *status)
 	struct weft_tables *t = calloc(1, sizeof *t);
 	if (!t)
 		abort();
+	t->code_names = weft_symbols_new();
+	t->memo = calloc(1, sizeof *t->memo);
+	if (!t->memo)
+		abort();
 	size_t rewind = r->pos;
 	struct weft_batch b;
 	int rc;
@@ -102,6 +161,14 @@ struct weft_tables *weft_tables_load(struct weft_reader *r, int *status)
 				break;
 			case WEFT_EV_SYMBOL:
 				put(&t->symbols, gen, rec.args[0])->value = rec.args[1];
+				break;
+			case WEFT_EV_MODULE:
+				weft_symbols_add_module(t->code_names, gen,
+					rec.args[WEFT_ARG_MODULE_BIAS],
+					rec.args[WEFT_ARG_MODULE_START],
+					rec.args[WEFT_ARG_MODULE_END],
+					weft_tables_string(t, gen, rec.args[WEFT_ARG_MODULE_PATH]),
+					rec.bytes, rec.nbytes);
 				break;
 			case WEFT_EV_STACK:
 				e = put(&t->stacks, gen, rec.args[0]);
@@ -137,6 +204,9 @@ struct weft_tables *weft_tables_load(struct weft_reader *r, int *status)
 			case WEFT_EV_THREAD_START:
 				put(&t->cpus, gen, b.header.serial)->started = 1;
 				break;
+			default:
+				if (b.header.serial)
+					note_object_site(t, gen, &rec);
 			}
 		}
 		if (rc != WEFT_READ_END)
@@ -169,6 +239,14 @@ void weft_tables_free(struct weft_tables *t)
 	free_all(&t->symbols);
 	free_all(&t->names);
 	free_all(&t->infos);
+	weft_symbols_free(t->code_names);
+	u64map_free(&t->site_index);
+	free(t->sites);
+	for (uint32_t i = 0; i < t->memo->n; i++)
+		free(t->memo->texts[i]);
+	free(t->memo->texts);
+	u64map_free(&t->memo->index);
+	free(t->memo);
 	free_all(&t->cpus);
 	free_all(&t->cpu_sums);
 	free(t);
@@ -191,11 +269,43 @@ const uint64_t *weft_tables_stack(const struct weft_tables *t, uint32_t gen,
 	return e->pcs;
 }
 
+int weft_tables_frames(const struct weft_tables *t, uint32_t gen, uint64_t pc,
+		       const char *const **texts)
+{
+	struct entry *e = find(t->symbols, gen, pc);
+	if (e) {
+		/* A trace from before MODULE records: the name it gave. */
+		struct entry *name = find(t->strings, gen, e->value);
+		if (!name)
+			return 0;
+		*texts = (const char *const *)&name->text;
+		return strstr(name->text, "libweft.so") ? -1 : 1;
+	}
+	return weft_symbols_code(t->code_names, gen, pc, texts);
+}
+
 const char *weft_tables_symbol(const struct weft_tables *t, uint32_t gen,
 			       uint64_t pc)
 {
-	struct entry *e = find(t->symbols, gen, pc);
-	return e ? weft_tables_string(t, gen, e->value) : NULL;
+	const char *const *texts;
+	return weft_tables_frames(t, gen, pc, &texts) != 0 ? texts[0] : NULL;
+}
+
+int weft_tables_data_name(const struct weft_tables *t, uint64_t addr,
+			  char *buf, size_t cap)
+{
+	return weft_symbols_data(t->code_names, addr, buf, cap);
+}
+
+int weft_tables_object_site(const struct weft_tables *t, uint64_t addr,
+			    uint32_t *gen, uint64_t *stack)
+{
+	uint32_t i = u64map_get(&t->site_index, addr);
+	if (!i)
+		return 0;
+	*gen = t->sites[i - 1].gen;
+	*stack = t->sites[i - 1].stack;
+	return 1;
 }
 
 const char *weft_tables_thread_name(const struct weft_tables *t,
@@ -214,6 +324,25 @@ int weft_tables_thread_info(const struct weft_tables *t, uint32_t serial,
 	*tid = e->tid;
 	*parent = e->parent;
 	return 1;
+}
+
+const char *weft_tables_memo_get(const struct weft_tables *t, uint64_t addr)
+{
+	uint32_t i = addr ? u64map_get(&t->memo->index, addr) : 0;
+	return i ? t->memo->texts[i - 1] : NULL;
+}
+
+void weft_tables_memo_put(const struct weft_tables *t, uint64_t addr,
+			  const char *text)
+{
+	struct name_memo *m = t->memo;
+	if (!addr || u64map_get(&m->index, addr))
+		return;
+	WEFT_GROW(m->texts, m->n, m->cap, 64);
+	m->texts[m->n] = strdup(text);
+	if (!m->texts[m->n])
+		abort();
+	u64map_put(&m->index, addr, ++m->n);
 }
 
 int weft_tables_thread_cpu(const struct weft_tables *t, uint32_t serial,

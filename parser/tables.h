@@ -21,9 +21,30 @@ const char *weft_tables_string(const struct weft_tables *t, uint32_t gen,
 /* The pcs of stack id in gen (NULL when undefined); *n gets the depth. */
 const uint64_t *weft_tables_stack(const struct weft_tables *t, uint32_t gen,
 				  uint64_t id, uint32_t *n);
-/* The symbol text for pc in gen, or NULL. */
+/* What code address pc of gen stands for (symbols.h): one text per frame,
+ * innermost first, in *texts (several when calls were inlined there);
+ * returns how many, 0 when nothing names pc, -1 when pc is weft's own
+ * code (which no stack shows).  Names come from the trace's modules, or
+ * in a trace from before MODULE records from its SYMBOL records. */
+int weft_tables_frames(const struct weft_tables *t, uint32_t gen, uint64_t pc,
+		       const char *const **texts);
+/* The innermost frame's text for pc in gen (weft's own too), or NULL. */
 const char *weft_tables_symbol(const struct weft_tables *t, uint32_t gen,
 			       uint64_t pc);
+/* The variable at data address addr ("qm", "pool.lock", "table+0x40");
+ * 0 when none holds it. */
+int weft_tables_data_name(const struct weft_tables *t, uint64_t addr,
+			  char *buf, size_t cap);
+/* Where the object at addr was first seen with a stack: its *_INIT's when
+ * that was recorded with one, else the first record about it with a
+ * stack (a wait on it).  0 when no record about it has a stack. */
+int weft_tables_object_site(const struct weft_tables *t, uint64_t addr,
+			    uint32_t *gen, uint64_t *stack);
+/* The name names.c worked out for the object at addr, kept for the life of
+ * the tables (NULL when not yet), and keeping one. */
+const char *weft_tables_memo_get(const struct weft_tables *t, uint64_t addr);
+void weft_tables_memo_put(const struct weft_tables *t, uint64_t addr,
+			  const char *text);
 /* The latest name given to thread serial (by THREAD_NAME, or THREAD_INFO),
  * or NULL. */
 const char *weft_tables_thread_name(const struct weft_tables *t,

@@ -6,6 +6,8 @@
 #include <inttypes.h>
 #include <string.h>
 
+#include "names.h"
+
 static void print_bytes(FILE *out, const struct weft_record *rec)
 {
 	fputc('"', out);
@@ -46,8 +48,10 @@ static void print_errno(FILE *out, uint64_t e)
 		fprintf(out, "%" PRIu64, e);
 }
 
-static void print_args(FILE *out, const struct weft_record *rec)
+static void print_args(FILE *out, const struct weft_tables *t,
+		       const struct weft_record *rec)
 {
+	char object[160];
 	const struct weft_event_desc *d = &weft_events[rec->code];
 	const char *name = d->names;
 	for (unsigned i = 0; i < d->nargs; i++) {
@@ -57,7 +61,14 @@ static void print_args(FILE *out, const struct weft_record *rec)
 		uint64_t v = rec->args[i];
 		const char *s;
 		switch (d->kinds[i]) {
-		case 'o': case 'x': case 'p':
+		case 'o':
+			/* With its name, when it has one. */
+			fprintf(out, "0x%" PRIx64, v);
+			weft_object_name(t, v, object, sizeof object);
+			if (v && strncmp(object, "0x", 2) != 0)
+				fprintf(out, " (%s)", object);
+			break;
+		case 'x': case 'p':
 			fprintf(out, "0x%" PRIx64, v);
 			break;
 		case 'i': case 'r':
@@ -101,11 +112,21 @@ void weft_print_stack(FILE *out, const struct weft_tables *t, uint32_t gen,
 		fprintf(out, "        (stack %" PRIu64 " not defined)\n", id);
 		return;
 	}
+	unsigned shown = 0;
 	for (uint32_t i = 0; i < n; i++) {
-		const char *sym = weft_tables_symbol(t, gen, pcs[i]);
+		const char *const *texts;
+		int frames = weft_tables_frames(t, gen, pcs[i], &texts);
+		if (frames < 0)
+			continue; /* weft's own */
 		char safe[4 * WEFT_MAX_BYTES + 1];
-		weft_safe_text(safe, sizeof safe, sym ? sym : "?", WEFT_MAX_BYTES);
-		fprintf(out, "        #%-2u 0x%" PRIx64 " %s\n", i, pcs[i], safe);
+		if (frames == 0)
+			fprintf(out, "        #%-2u 0x%" PRIx64 " ?\n", shown++, pcs[i]);
+		/* Calls inlined at one address are frames of their own. */
+		for (int f = 0; f < frames; f++) {
+			weft_safe_text(safe, sizeof safe, texts[f], WEFT_MAX_BYTES);
+			fprintf(out, "        #%-2u 0x%" PRIx64 " %s%s\n", shown++, pcs[i],
+				safe, f + 1 < frames ? " (inlined)" : "");
+		}
 	}
 }
 
@@ -135,7 +156,7 @@ void weft_print_record(FILE *out, const struct weft_tables *t,
 	double secs = (double)(int64_t)(rec->ts - fh->start_ts) / (double)fh->frequency;
 	fprintf(out, "g%-3u %-22s %14.9f %s", gen, who,
 		weft_events[rec->code].timed ? secs : 0.0, weft_events[rec->code].name);
-	print_args(out, rec);
+	print_args(out, t, rec);
 	fputc('\n', out);
 	uint64_t k = stack_arg(rec);
 	if (k)

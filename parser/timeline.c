@@ -1013,66 +1013,79 @@ int64_t tl_span_ns(const struct timeline *tl)
 	return tl->any_event ? tl->last_ns - tl->first_ns : 0;
 }
 
-/* The frames of a site's stack that are the program's, not weft's. */
-static const uint64_t *own_frames(const struct timeline *tl, const struct tl_site *s,
-				  uint32_t *n)
+/* Calls fn with the text of each frame of a site's stack, innermost
+ * first (calls inlined at one address are frames of their own; weft's
+ * own frames are left out; an address nothing names is shown raw), until
+ * fn returns 0.  Returns 0 when the site has no stack. */
+static int each_frame(const struct timeline *tl, const struct tl_site *s,
+		      int (*fn)(void *ctx, const char *text), void *ctx)
 {
-	if (!s->stack)
-		return NULL;
-	const uint64_t *pcs = weft_tables_stack(tl->tables, s->gen, s->stack, n);
-	while (pcs && *n) {
-		const char *sym = weft_tables_symbol(tl->tables, s->gen, pcs[0]);
-		if (!sym || !strstr(sym, "libweft.so"))
-			break;
-		pcs++;
-		(*n)--;
+	uint32_t n = 0;
+	const uint64_t *pcs = s->stack ? weft_tables_stack(tl->tables, s->gen,
+							   s->stack, &n) : NULL;
+	int any = 0;
+	for (uint32_t i = 0; pcs && i < n; i++) {
+		const char *const *texts;
+		int frames = weft_tables_frames(tl->tables, s->gen, pcs[i], &texts);
+		char raw[32];
+		const char *one = raw;
+		if (frames == 0) {
+			snprintf(raw, sizeof raw, "0x%" PRIx64, pcs[i]);
+			texts = &one;
+			frames = 1;
+		}
+		for (int f = 0; f < frames; f++) {
+			any = 1;
+			if (!fn(ctx, texts[f]))
+				return 1;
+		}
 	}
-	return pcs && *n ? pcs : NULL;
+	return any;
 }
 
-static void frame_text(const struct timeline *tl, uint32_t gen, uint64_t pc,
-		       char *buf, size_t cap)
+struct frame_out {
+	char *buf;
+	size_t cap, len;
+	int left;
+};
+
+static int first_frame(void *ctx, const char *text)
 {
-	const char *sym = weft_tables_symbol(tl->tables, gen, pc);
-	if (sym)
-		weft_safe_text(buf, cap, sym, cap);
-	else
-		snprintf(buf, cap, "0x%" PRIx64, pc);
+	struct frame_out *o = ctx;
+	weft_safe_text(o->buf, o->cap, text, o->cap);
+	return 0;
+}
+
+static int join_frame(void *ctx, const char *text)
+{
+	struct frame_out *o = ctx;
+	char one[256];
+	weft_safe_text(one, sizeof one, text, sizeof one);
+	int w = snprintf(o->buf + o->len, o->cap - o->len, "%s%s",
+			 o->len ? " < " : "", one);
+	if (w < 0 || o->len + (size_t)w >= o->cap) {
+		o->len = o->cap - 1;
+		return 0;
+	}
+	o->len += (size_t)w;
+	return --o->left > 0;
 }
 
 const char *tl_site_symbol(const struct timeline *tl, const struct tl_site *s,
 			   char *buf, size_t cap)
 {
-	uint32_t n = 0;
-	const uint64_t *pcs = own_frames(tl, s, &n);
-	if (!pcs)
-		return NULL;
-	frame_text(tl, s->gen, pcs[0], buf, cap);
-	return buf;
+	struct frame_out o = { buf, cap, 0, 1 };
+	return each_frame(tl, s, first_frame, &o) ? buf : NULL;
 }
 
 void tl_site_text(const struct timeline *tl, const struct tl_site *s,
 		  int frames, char *buf, size_t cap)
 {
-	uint32_t n = 0;
-	const uint64_t *pcs = own_frames(tl, s, &n);
-	if (!pcs) {
+	struct frame_out o = { buf, cap, 0, frames };
+	buf[0] = 0;
+	if (frames <= 0 || !each_frame(tl, s, join_frame, &o))
 		snprintf(buf, cap, "T%u at offset %zu (%.6f s)", s->serial, s->offset,
 			 (double)s->ns / 1e9);
-		return;
-	}
-	size_t len = 0;
-	buf[0] = 0;
-	for (uint32_t i = 0; i < n && (int)i < frames && len + 1 < cap; i++) {
-		char one[256];
-		frame_text(tl, s->gen, pcs[i], one, sizeof one);
-		int w = snprintf(buf + len, cap - len, "%s%s", i ? " < " : "", one);
-		if (w < 0)
-			break;
-		len += (size_t)w;
-		if (len >= cap)
-			len = cap - 1;
-	}
 }
 
 void tl_format_ns(int64_t ns, char *buf, size_t cap)

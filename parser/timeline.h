@@ -207,11 +207,13 @@ const struct tl_thread *tl_thread_at(const struct timeline *tl, uint32_t i);
 int64_t tl_span_ns(const struct timeline *tl);
 uint32_t tl_sessions(const struct timeline *tl);
 
-/* The symbol of a site's innermost frame that is not in libweft.so (the
- * raw address when it has no symbol), or NULL when it has no stack. */
+/* The text of a site's innermost frame ("function (file.c:31)", or what
+ * names it without debug information, or its raw address; weft's own
+ * frames are never shown), or NULL when it has no stack. */
 const char *tl_site_symbol(const struct timeline *tl, const struct tl_site *s,
 			   char *buf, size_t cap);
-/* Writes a site for people: its first frames joined by " < ", or
+/* Writes a site for people: its first frames (calls inlined at one
+ * address counting as frames of their own) joined by " < ", or
  * "T3 at offset 1234 (0.012345 s)" when it has no stack. */
 void tl_site_text(const struct timeline *tl, const struct tl_site *s,
 		  int frames, char *buf, size_t cap);

@@ -66,6 +66,9 @@ static void on_fatal_signal(int sig, siginfo_t *info, void *uctx)
 	(void)info, (void)uctx;
 	int saved = errno;
 	struct weft_thread *self = weft_self_tls;
+	/* The loader's lock may be held (by this thread or another): the
+	 * trace is completed with the modules already known. */
+	weft_modules_freeze();
 	/* Killed inside an event section: what the section wrote so far is
 	 * not counted (its position was not advanced), and the section is
 	 * closed so the advancer does not wait for it. */

@@ -286,6 +286,9 @@ int weft_advance(enum weft_advance_op op)
 		weft_counts_retire(old);
 		write_unreported_losses(old);
 		weft_tb_begin(&tb, 0, old, weft_now());
+		uint64_t next_string = 1;
+		weft_modules_refresh();
+		weft_modules_write(&tb, &next_string);
 		weft_stacks_write_tables(&tb);
 		weft_shared_write_marks(&tb);
 		weft_cpu_record_ends(&tb, old);

@@ -11,9 +11,11 @@
  * cancellation point never becomes one, and a signal handler that runs
  * in the middle of a capture (and captures itself) is traced as any
  * other.  The id of a stack is its slot index plus one.  At the end of
- * each generation the table is written as STACK records, and each
- * distinct program counter gets a SYMBOL record naming it (resolved with
- * dladdr).
+ * each generation the table is written as STACK records of raw program
+ * counters: readers name them from the MODULE records (modules.c), so
+ * nothing here guesses a name.  weft's own frames are dropped wherever
+ * they are (a thread's start routine is called from weft's, under the
+ * program's first frames).
  *
  * Why not libunwind, which weft used before: its unw_backtrace made two
  * rt_sigprocmask calls in every capture in its lookup of unwind
@@ -30,9 +32,7 @@
  * them; the cached CFI rules give the same walk for both, and the same
  * stacks libunwind gave (compared on sqlite3).
  */
-#include <dlfcn.h>
 #include <link.h>
-#include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
 
@@ -127,8 +127,8 @@ uint64_t weft_stack_capture(void)
 	uint64_t hash = 0xcbf29ce484222325ull;
 	for (int i = 0; i < n && depth < STACK_DEPTH; i++) {
 		uintptr_t pc = raw[i];
-		if (depth == 0 && pc >= self_lo && pc < self_hi)
-			continue;
+		if (pc >= self_lo && pc < self_hi)
+			continue; /* weft's own frames, wherever they are */
 		pcs[depth++] = pc;
 		hash = (hash ^ pc) * 0x100000001b3ull;
 	}
@@ -169,62 +169,12 @@ uint64_t weft_stack_capture(void)
 	return 0; /* table crowded: no stack for this event */
 }
 
-/* Program counters already given a SYMBOL in this table write. */
-struct pc_seen {
-	uint64_t *pcs;
-	size_t cap;
-};
-
-static int pc_first_time(struct pc_seen *seen, uint64_t pc)
-{
-	size_t mask = seen->cap - 1;
-	for (size_t i = (size_t)(pc * 0x9e3779b97f4a7c15ull) & mask;; i = (i + 1) & mask) {
-		if (seen->pcs[i] == pc)
-			return 0;
-		if (seen->pcs[i] == 0) {
-			seen->pcs[i] = pc;
-			return 1;
-		}
-	}
-}
-
-static void symbol_name(uint64_t pc, char *out, size_t cap)
-{
-	Dl_info info;
-	/* A return address points after the call: look up pc-1. */
-	if (dladdr((void *)(uintptr_t)(pc - 1), &info) && info.dli_fname) {
-		const char *lib = strrchr(info.dli_fname, '/');
-		lib = lib ? lib + 1 : info.dli_fname;
-		if (info.dli_sname)
-			snprintf(out, cap, "%s+0x%lx (%s)", info.dli_sname,
-				 (unsigned long)(pc - (uintptr_t)info.dli_saddr), lib);
-		else
-			snprintf(out, cap, "%s+0x%lx", lib,
-				 (unsigned long)(pc - (uintptr_t)info.dli_fbase));
-	} else {
-		snprintf(out, cap, "0x%lx", (unsigned long)pc);
-	}
-}
-
 void weft_stacks_write_tables(struct weft_tablebuf *tb)
 {
 	if (!stack_table)
 		return;
-	/* Every slot holds at most STACK_DEPTH distinct pcs. */
-	uint32_t claimed = atomic_load(&claimed_count);
-	size_t ready = claimed;
-	if (ready == 0)
-		return;
-	struct pc_seen seen = { .cap = 1 };
-	while (seen.cap < ready * STACK_DEPTH * 2)
-		seen.cap *= 2;
-	seen.pcs = mmap(NULL, seen.cap * sizeof(uint64_t), PROT_READ | PROT_WRITE,
-			MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (seen.pcs == MAP_FAILED)
-		seen.pcs = NULL;
-
 	struct weft_record r;
-	uint64_t next_string = 1;
+	uint32_t claimed = atomic_load(&claimed_count);
 	for (uint32_t k = 0; k < claimed; k++) {
 		uint32_t id = atomic_load(&claimed_slots[k]);
 		if (id == 0)
@@ -233,23 +183,6 @@ void weft_stacks_write_tables(struct weft_tablebuf *tb)
 		struct stack_slot *s = &stack_table[i];
 		if (atomic_load(&s->state) != SLOT_READY)
 			continue;
-		for (uint32_t j = 0; seen.pcs && j < s->depth; j++) {
-			if (!pc_first_time(&seen, s->pcs[j]))
-				continue;
-			char name[512];
-			symbol_name(s->pcs[j], name, sizeof name);
-			memset(&r, 0, sizeof r);
-			r.code = WEFT_EV_STRING;
-			r.args[0] = next_string;
-			r.bytes = (const uint8_t *)name;
-			r.nbytes = (uint32_t)strlen(name);
-			weft_tb_record(tb, &r);
-			memset(&r, 0, sizeof r);
-			r.code = WEFT_EV_SYMBOL;
-			r.args[0] = s->pcs[j];
-			r.args[1] = next_string++;
-			weft_tb_record(tb, &r);
-		}
 		memset(&r, 0, sizeof r);
 		r.code = WEFT_EV_STACK;
 		r.args[0] = i + 1;
@@ -257,6 +190,4 @@ void weft_stacks_write_tables(struct weft_tablebuf *tb)
 		memcpy(r.pcs, s->pcs, s->depth * sizeof s->pcs[0]);
 		weft_tb_record(tb, &r);
 	}
-	if (seen.pcs)
-		munmap(seen.pcs, seen.cap * sizeof(uint64_t));
 }

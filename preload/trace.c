@@ -179,6 +179,7 @@ __attribute__((constructor(101))) void weft_init(void)
 	weft_membarrier_register();
 	weft_objseq_init();
 	weft_stacks_init();
+	weft_modules_init();
 	if (open_trace(0) == 0) {
 		weft_lock(&weft_control_lock);
 		if (weft_config.start)

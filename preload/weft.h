@@ -314,6 +314,15 @@ void weft_counts_flush(struct weft_thread *t);
 void weft_counts_retire(uint32_t gen);
 void weft_counts_write_mode(struct weft_tablebuf *tb);
 
+/* modules.c: the loaded modules, for MODULE records.  refresh re-reads
+ * them (at load and when a generation ends; a no-op once frozen, which a
+ * fatal signal does); write adds their records to tb, numbering the
+ * STRING records of their paths from *next_string on. */
+void weft_modules_init(void);
+void weft_modules_refresh(void);
+void weft_modules_freeze(void);
+void weft_modules_write(struct weft_tablebuf *tb, uint64_t *next_string);
+
 /* stacks.c */
 uint64_t weft_stack_capture(void);
 void weft_stacks_init(void);

@@ -162,14 +162,17 @@ Test(cli, record_with_stacks_symbolizes, .timeout = 60)
 	h_count(out, &c);
 	cr_assert_eq(c.status, WEFT_READ_OK, "%s", c.error);
 	cr_assert_gt(c.per_code[WEFT_EV_STACK], 0, "stacks were recorded");
-	cr_assert_gt(c.per_code[WEFT_EV_SYMBOL], 0, "program counters were named");
+	cr_assert_gt(c.per_code[WEFT_EV_MODULE], 0, "the modules were listed");
+	cr_assert_eq(c.per_code[WEFT_EV_SYMBOL], 0, "names were guessed at record time");
 	h_assert_checks(out);
 	h_free(&r);
 
 	char *dump[] = { (char *)h_weft(), "dump", out, NULL };
 	h_run(dump, NULL, &r);
 	cr_assert_eq(r.status, 0, "%s", r.err);
-	cr_assert(strstr(r.out, "__libc_start_main+0x"), "a frame in libc is named");
+	/* by its debug information, or its symbol table without it */
+	cr_assert(strstr(r.out, "__libc_start"), "a frame in libc is named");
+	cr_assert(strstr(r.out, "(mutex_count.c:"), "a frame in the program is named");
 	h_free(&r);
 }
 

@@ -15,6 +15,7 @@
 
 #include "commands.h"
 #include "common.h"
+#include "names.h"
 #include "timeline.h"
 #include "traces.h"
 
@@ -88,9 +89,11 @@ static void instant(struct exporter *ex, uint32_t tid, int64_t ns, const char *n
 	fputs(",\"s\":\"t\"}", ex->out);
 }
 
-static void interval_name(const struct tl_interval *iv, char *buf, size_t cap)
+static void interval_name(const struct exporter *ex, const struct tl_interval *iv,
+			  char *buf, size_t cap)
 {
 	const char *sys = weft_syscall_name(iv->syscall);
+	char obj[160];
 	switch (iv->kind) {
 	case TL_SYSCALL:
 	case TL_SLEEP:
@@ -114,19 +117,21 @@ static void interval_name(const struct tl_interval *iv, char *buf, size_t cap)
 		snprintf(buf, cap, "join T%" PRIu64, iv->object);
 		break;
 	case TL_RWLOCK:
-		snprintf(buf, cap, "rwlock %s 0x%" PRIx64,
-			 iv->rw_mode == 1 ? "read" : "write", iv->object);
+		weft_object_name(tl_tables(ex->tl), iv->object, obj, sizeof obj);
+		snprintf(buf, cap, "rwlock %s %s",
+			 iv->rw_mode == 1 ? "read" : "write", obj);
 		break;
 	default:
-		snprintf(buf, cap, "%s 0x%" PRIx64, tl_kind_names[iv->kind], iv->object);
+		weft_object_name(tl_tables(ex->tl), iv->object, obj, sizeof obj);
+		snprintf(buf, cap, "%s %s", tl_kind_names[iv->kind], obj);
 	}
 }
 
 static void slice(struct exporter *ex, const struct tl_item *it)
 {
 	const struct tl_interval *iv = &it->iv;
-	char name[96];
-	interval_name(iv, name, sizeof name);
+	char name[200];
+	interval_name(ex, iv, name, sizeof name);
 	/* A wait that began before tracing did starts, on screen, with it. */
 	int64_t begin = iv->begin_ns < 0 ? 0 : iv->begin_ns;
 	int64_t d = iv->end_ns - begin;
@@ -148,6 +153,11 @@ static void slice(struct exporter *ex, const struct tl_item *it)
 			weft_json_string(ex->out, e);
 		else
 			fprintf(ex->out, "%" PRIu64, iv->err);
+		sep = ",";
+	}
+	if (iv->kind != TL_SYSCALL && iv->kind != TL_SLEEP && iv->kind != TL_JOIN &&
+	    iv->kind != TL_UNKNOWN && iv->kind != TL_RUNNING) {
+		fprintf(ex->out, "%s\"address\":\"0x%" PRIx64 "\"", sep, iv->object);
 		sep = ",";
 	}
 	if (iv->site.stack) {
@@ -172,10 +182,11 @@ static void slice(struct exporter *ex, const struct tl_item *it)
 static void arrow(struct exporter *ex, const struct tl_item *it)
 {
 	const struct tl_flow *f = &it->flow;
-	char name[64];
+	char name[200], obj[160];
 	if (strcmp(f->what, "signal") && strcmp(f->what, "broadcast") &&
 	    strcmp(f->what, "post") && strcmp(f->what, "exit")) {
-		snprintf(name, sizeof name, "%s 0x%" PRIx64, f->what, f->object);
+		weft_object_name(tl_tables(ex->tl), f->object, obj, sizeof obj);
+		snprintf(name, sizeof name, "%s %s", f->what, obj);
 		instant(ex, f->from, f->from_ns, name);
 	}
 	uint64_t id = ++ex->flows;
@@ -190,7 +201,7 @@ static void arrow(struct exporter *ex, const struct tl_item *it)
 static void on_item(void *p, const struct tl_item *it)
 {
 	struct exporter *ex = p;
-	char label[96];
+	char label[200], obj[160];
 	switch (it->type) {
 	case TL_THREAD_BEGIN:
 		if (it->thread->name)
@@ -208,8 +219,8 @@ static void on_item(void *p, const struct tl_item *it)
 		slice(ex, it);
 		break;
 	case TL_INSTANT:
-		snprintf(label, sizeof label, "%s 0x%" PRIx64, it->inst.what,
-			 it->inst.object);
+		weft_object_name(tl_tables(ex->tl), it->inst.object, obj, sizeof obj);
+		snprintf(label, sizeof label, "%s %s", it->inst.what, obj);
 		instant(ex, it->serial, it->ns, label);
 		break;
 	case TL_FLOW:

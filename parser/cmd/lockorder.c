@@ -12,6 +12,7 @@
 #include "commands.h"
 #include "common.h"
 #include "lockgraph.h"
+#include "names.h"
 #include "text.h"
 #include "traces.h"
 
@@ -43,25 +44,35 @@ static void print_cycle(void *p, const struct lock_cycle *c)
 	uint32_t k = c->n;
 	const uint8_t *pick = c->pick;
 	uint64_t gate = c->gate;
-	char held[1024], taken[1024], who[96];
+	char held[1024], taken[1024], who[96], name[160], other[160];
+	const struct weft_tables *t = tl_tables(o->tl);
 	if (o->json) {
 		printf("%s\n{\"locks\":[", c->listed > 1 ? "," : "");
 		for (uint32_t i = 0; i < k; i++)
 			printf("%s\"0x%" PRIx64 "\"", i ? "," : "", cyc[i]->from);
+		printf("],\"names\":[");
+		for (uint32_t i = 0; i < k; i++) {
+			weft_object_name(t, cyc[i]->from, name, sizeof name);
+			printf("%s", i ? "," : "");
+			weft_json_string(stdout, name);
+		}
 		if (gate)
 			printf("],\"guarded_by\":\"0x%" PRIx64 "\",\"edges\":[", gate);
 		else
 			printf("],\"guarded_by\":null,\"edges\":[");
 	} else {
 		printf("\n%s %" PRIu64 ": ", gate ? "guarded cycle" : "cycle", c->number);
-		for (uint32_t i = 0; i < k; i++)
-			printf("%s 0x%" PRIx64 " -> ", tl_lock_names[cyc[i]->from_kind],
-			       cyc[i]->from);
-		printf("%s 0x%" PRIx64 "%s\n", tl_lock_names[cyc[0]->from_kind],
-		       cyc[0]->from, gate ? "" : " (potential deadlock)");
-		if (gate)
-			printf("  not a deadlock: every edge was made holding 0x%" PRIx64 "\n",
-			       gate);
+		for (uint32_t i = 0; i < k; i++) {
+			weft_object_name(t, cyc[i]->from, name, sizeof name);
+			printf("%s %s -> ", tl_lock_names[cyc[i]->from_kind], name);
+		}
+		weft_object_name(t, cyc[0]->from, name, sizeof name);
+		printf("%s %s%s\n", tl_lock_names[cyc[0]->from_kind], name,
+		       gate ? "" : " (potential deadlock)");
+		if (gate) {
+			weft_object_name(t, gate, name, sizeof name);
+			printf("  not a deadlock: every edge was made holding %s\n", name);
+		}
 	}
 	for (uint32_t i = 0; i < k; i++) {
 		const struct lock_edge *e = cyc[i];
@@ -83,10 +94,12 @@ static void print_cycle(void *p, const struct lock_cycle *c)
 			continue;
 		}
 		tl_thread_label(o->tl, w->serial, who, sizeof who);
-		printf("  %s took %s 0x%" PRIx64 "%s while holding %s 0x%" PRIx64 "%s"
-		       " (%" PRIu64 " time%s", who, tl_lock_names[e->to_kind], e->to,
+		weft_object_name(t, e->to, name, sizeof name);
+		weft_object_name(t, e->from, other, sizeof other);
+		printf("  %s took %s %s%s while holding %s %s%s"
+		       " (%" PRIu64 " time%s", who, tl_lock_names[e->to_kind], name,
 		       mode_word(e->to_kind, pick[i] & 1), tl_lock_names[e->from_kind],
-		       e->from, mode_word(e->from_kind, pick[i] >> 1), e->count,
+		       other, mode_word(e->from_kind, pick[i] >> 1), e->count,
 		       e->count == 1 ? "" : "s");
 		if (e->nthreads > 1) {
 			printf(", by threads");

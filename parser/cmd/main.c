@@ -7,6 +7,7 @@
 
 #include "commands.h"
 #include "common.h"
+#include "symbols.h"
 
 struct subcommand {
 	const char *name;
@@ -69,8 +70,14 @@ static void usage(FILE *out)
 	      "  -V, --version  show weft's version\n", out);
 }
 
+static void say_notice(const char *message)
+{
+	fprintf(stderr, "weft: %s\n", message);
+}
+
 int main(int argc, char **argv)
 {
+	weft_symbols_set_notice(say_notice);
 	if (argc < 2) {
 		usage(stderr);
 		return WEFT_EXIT_USAGE;

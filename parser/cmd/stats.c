@@ -105,9 +105,9 @@ static void headline(struct stats *st, char *buf, size_t cap)
 			snprintf(share, sizeof share, "under 0.1%%");
 		else
 			snprintf(share, sizeof share, "%.1f%%", pct);
-		int n = snprintf(buf, cap, "Costliest lock: %s 0x%" PRIx64 "%s%s: threads "
+		int n = snprintf(buf, cap, "Costliest lock: %s %s%s%s: threads "
 				 "waited %s for it (%s of thread time), %" PRIu64 " of %"
-				 PRIu64 " acquisitions contended", o->kind, o->addr,
+				 PRIu64 " acquisitions contended", o->kind, o->name,
 				 o->symbol[0] ? " at " : "", o->symbol, dur(o->wait_total, a),
 				 share, o->contended, o->acquisitions);
 		if (w && n > 0 && (size_t)n < cap) {
@@ -276,14 +276,31 @@ static void print_table_end(int shown, int more)
 		printf("(%d more; --top N shows more)\n", more);
 }
 
+/* The width of the name column: the longest name of the objects the
+ * table shows (locks, or the others), from 14 to 48. */
+static int name_width(struct stats *st, int locks)
+{
+	int w = 14;
+	for (uint32_t i = 0; i < st->c->nobjects; i++) {
+		const struct costs_object *o = st->c->objects[i];
+		if ((o->is_lock != 0) != locks || !costs_object_matches(o, st->lock_filter))
+			continue;
+		int n = (int)strlen(o->name);
+		if (n > w)
+			w = n < 48 ? n : 48;
+	}
+	return w;
+}
+
 static void print_locks(struct stats *st, int width, int top)
 {
 	char b[6][16], line[1024], who[64];
 	int shown = 0, more = 0;
 	/* Narrow terminals lose the maximum columns. */
 	int maxima = width >= 80;
+	int name_w = name_width(st, 1);
 	printf("\nLocks, by time threads waited for them\n");
-	printf("%-14s %-6s %8s %9s %9s", "lock", "kind", "acquired", "contended", "wait");
+	printf("%-*s %-6s %8s %9s %9s", name_w, "lock", "kind", "acquired", "contended", "wait");
 	if (maxima)
 		printf(" %9s", "max wait");
 	printf(" %9s", "held");
@@ -299,7 +316,7 @@ static void print_locks(struct stats *st, int width, int top)
 			continue;
 		}
 		shown++;
-		printf("%-14" PRIx64 " %-6s %8" PRIu64 " %9" PRIu64 " %9s", o->addr,
+		printf("%-*s %-6s %8" PRIu64 " %9" PRIu64 " %9s", name_w, o->name,
 		       o->kind, o->acquisitions, o->contended, dur(o->wait_total, b[0]));
 		if (maxima)
 			printf(" %9s", dur(o->wait_max, b[1]));
@@ -325,8 +342,9 @@ static void print_waits(struct stats *st, int width, int top)
 {
 	char b[3][16];
 	int shown = 0, more = 0;
+	int name_w = name_width(st, 0);
 	printf("\nOther waits (condvars, semaphores, barriers), by total\n");
-	printf("%-14s %-8s %8s %9s %9s\n", "object", "kind", "waits", "total", "max");
+	printf("%-*s %-8s %8s %9s %9s\n", name_w, "object", "kind", "waits", "total", "max");
 	for (uint32_t i = 0; i < st->c->nobjects; i++) {
 		const struct costs_object *o = st->c->objects[i];
 		if (o->is_lock || !costs_object_matches(o, st->lock_filter))
@@ -336,7 +354,7 @@ static void print_waits(struct stats *st, int width, int top)
 			continue;
 		}
 		shown++;
-		printf("%-14" PRIx64 " %-8s %8" PRIu64 " %9s %9s\n", o->addr, o->kind,
+		printf("%-*s %-8s %8" PRIu64 " %9s %9s\n", name_w, o->name, o->kind,
 		       o->waits, dur(o->wait_total, b[0]), dur(o->wait_max, b[1]));
 		print_top_site(st, o, "waited", width);
 	}
@@ -481,6 +499,8 @@ static void print_json(struct stats *st, const char *head, int top)
 		       i++ ? "," : "", o->addr, o->kind, o->is_lock ? "true" : "false",
 		       o->acquisitions, o->contended, o->waits, o->wait_total, o->wait_max,
 		       o->hold_total, o->hold_max, o->holds_unseen ? "false" : "true");
+		printf(",\"name\":");
+		weft_json_string(stdout, o->name);
 		const struct costs_blame *w = o->worst_blame;
 		if (w)
 			printf(",\"longest_holder\":{\"serial\":%u,\"caused_wait_ns\":%"
@@ -638,7 +658,7 @@ static void print_report(struct stats *sts, unsigned n, int several, int json,
 
 static const char stats_usage[] =
 	"usage: weft stats [--json] [--top N] [--thread [PID:]SERIAL|NAME]\n"
-	"                  [--lock ADDRESS|SYMBOL] [--jobs N] FILE|DIR...\n"
+	"                  [--lock NAME|ADDRESS] [--jobs N] FILE|DIR...\n"
 	"\n"
 	"Where the time of a trace went.  A headline names the lock threads\n"
 	"waited for longest; then tables, sorted by cost and sized to the\n"
@@ -665,8 +685,10 @@ static const char stats_usage[] =
 	"  -t, --thread T       only the events of thread T (serial or name);\n"
 	"                       PID:T for thread T of process PID, which several\n"
 	"                       traces need (only that process is reported)\n"
-	"  -l, --lock L         only lock or object L (hex address, or a text in\n"
-	"                       the symbol of its blocking site)\n"
+	"  -l, --lock L         only lock or object L: its name as shown (qm,\n"
+	"                       pool.lock; \"pool\" selects pool's members), its\n"
+	"                       hex address, or a text in the symbol of its\n"
+	"                       blocking site\n"
 	"      --jobs N         check the trace on N threads, as weft check\n"
 	"  -h, --help           show this help\n"
 	"  -V, --version        show weft's version\n"
