@@ -64,6 +64,7 @@ struct thr {
 	struct pending_acquire acquiring;
 	uint8_t seen, in_session, unknown;
 	uint8_t depth;
+	uint8_t waits;             /* frames in stack that are waits */
 	struct frame stack[FRAMES];
 	int64_t acct_since;
 	int64_t exit_ns;
@@ -113,6 +114,7 @@ struct timeline {
 	int any_event;
 	uint32_t sessions;
 	int session_pending;       /* the next generation starts a session */
+	uint32_t blocked;          /* threads in a wait (TL_BLOCKED) */
 
 	/* Threads by serial are found through thread_index (into all), so
 	 * that nothing is proportional to the highest serial a trace names:
@@ -336,7 +338,36 @@ static void begin_thread(struct timeline *tl, struct thr *t, int64_t ns,
 	deliver(tl, &it, t);
 }
 
-static void push(struct thr *t, int64_t now, const struct frame *f)
+/* An item about no thread in particular. */
+static void deliver_global(struct timeline *tl, struct tl_item *it)
+{
+	if (tl->fn)
+		tl->fn(tl->ctx, it);
+}
+
+static int is_wait(enum tl_kind k)
+{
+	return k != TL_RUNNING && k != TL_SYSCALL && k != TL_SLEEP && k != TL_UNKNOWN;
+}
+
+/* A frame of kind k was entered (+1) or left (-1) at now: the count of
+ * blocked threads changes when the thread's first wait begins or its
+ * last one ends. */
+static void count_wait(struct timeline *tl, struct thr *t, enum tl_kind k,
+		       int delta, int64_t now)
+{
+	if (!is_wait(k))
+		return;
+	t->waits = (uint8_t)(t->waits + delta);
+	if (t->waits != (delta > 0 ? 1 : 0))
+		return;
+	tl->blocked = (uint32_t)((int64_t)tl->blocked + delta);
+	struct tl_item it = { .type = TL_BLOCKED, .ns = now, .blocked = tl->blocked };
+	deliver_global(tl, &it);
+}
+
+static void push(struct timeline *tl, struct thr *t, int64_t now,
+		 const struct frame *f)
 {
 	account(t, now);
 	if (t->depth == FRAMES) {
@@ -344,6 +375,7 @@ static void push(struct thr *t, int64_t now, const struct frame *f)
 		return;
 	}
 	t->stack[t->depth++] = *f;
+	count_wait(tl, t, f->kind, 1, now);
 }
 
 /* Ends the innermost state if it is (kind, object); delivers the
@@ -359,6 +391,7 @@ static const struct frame *pop(struct timeline *tl, struct thr *t, int64_t now,
 		return NULL;
 	account(t, now);
 	t->depth--;
+	count_wait(tl, t, f->kind, -1, now);
 	struct tl_item it = { .type = TL_INTERVAL, .ns = now };
 	it.iv = (struct tl_interval){
 		.kind = f->kind, .syscall = f->syscall, .ended_ok = ok,
@@ -377,6 +410,7 @@ static void cut_states(struct timeline *tl, struct thr *t, int64_t now)
 	account(t, now);
 	while (t->depth) {
 		struct frame *f = &t->stack[--t->depth];
+		count_wait(tl, t, f->kind, -1, now);
 		if (t->depth == 0) {
 			t->last_cut = *f;
 			t->last_cut_end = now;
@@ -577,7 +611,7 @@ static int64_t stated_since(const struct timeline *tl, const struct weft_record 
 static void enter_stated(struct timeline *tl, struct thr *t, const struct frame *f,
 			 int64_t from)
 {
-	push(t, from, f);
+	push(tl, t, from, f);
 	t->status_open = 1;
 	if (f->kind == TL_MUTEX || f->kind == TL_RWLOCK)
 		add_waiter(tl, f->object, t->pub.serial, f->begin_ns);
@@ -760,7 +794,7 @@ static void begin_wait(struct timeline *tl, struct thr *t, const struct weft_rec
 		.begin_ns = now,
 		.site = { tl->gen, t->pub.serial, stack >= 0 ? a[stack] : 0, offset, now },
 	};
-	push(t, now, &f);
+	push(tl, t, now, &f);
 	if (f.kind == TL_MUTEX || f.kind == TL_RWLOCK)
 		add_waiter(tl, ch->about, t->pub.serial, now);
 }
@@ -917,8 +951,14 @@ static void end_session(struct timeline *tl)
 		}
 		t->in_session = 0;
 		t->depth = 0;
+		t->waits = 0;
 	}
 	tl->session.n = 0;
+	if (tl->blocked) {
+		tl->blocked = 0;
+		struct tl_item it = { .type = TL_BLOCKED, .ns = end, .blocked = 0 };
+		deliver_global(tl, &it);
+	}
 	forget_objects(tl);
 }
 
@@ -930,6 +970,9 @@ static void on_event(void *p, const struct weft_check_event *ev)
 		tl->session_pending = 0;
 		tl->gen = ev->generation;
 		tl->gen_max_ns = INT64_MIN;
+		struct tl_item it = { .type = TL_GENERATION, .ns = tl->last_ns,
+				      .generation = ev->generation };
+		deliver_global(tl, &it);
 	}
 	if (ev->serial) {
 		struct thr *t = thr_get(tl, ev->serial);

@@ -78,6 +78,9 @@ enum tl_item_type {
 	TL_INSTANT,      /* cond signal or broadcast, sem post */
 	TL_COUNTS,       /* uncontended acquisitions counted, not recorded
 			    (contention mode: LOCK_COUNTS) */
+	TL_GENERATION,   /* a generation's events begin (no thread: serial 0) */
+	TL_BLOCKED,      /* the number of threads waiting on an object or a
+			    thread changed (no thread: serial 0) */
 };
 
 struct tl_interval {
@@ -174,6 +177,8 @@ struct tl_item {
 		struct tl_hold hold;
 		struct tl_instant inst;
 		struct tl_counts counts;
+		uint32_t generation;  /* TL_GENERATION */
+		uint32_t blocked;     /* TL_BLOCKED: threads waiting now */
 	};
 };
 

@@ -613,7 +613,7 @@ Test(answers, bad_input_is_one_line_and_the_readers_status, .timeout = 60)
 		}
 	}
 	const char *usage[][3] = {
-		{ "stats", NULL, NULL }, { "export", "--format=perfetto", empty },
+		{ "stats", NULL, NULL }, { "export", "--format=svg", empty },
 		{ "lockorder", "--max-cycles", "0" }, { "stats", "--bogus", empty },
 	};
 	for (size_t u = 0; u < 4; u++) {

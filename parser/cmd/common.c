@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "utf8.h"
 #include "wire.h"
 
 #ifndef WEFT_VERSION
@@ -100,8 +101,9 @@ int weft_output_written(const char *cmd, int status)
 void weft_json_string(FILE *out, const char *s)
 {
 	fputc('"', out);
-	for (; *s; s++) {
+	while (*s) {
 		unsigned char ch = (unsigned char)*s;
+		size_t len = weft_utf8_sequence(s);
 		if (ch == '"' || ch == '\\') {
 			fputc('\\', out);
 			fputc(ch, out);
@@ -109,9 +111,14 @@ void weft_json_string(FILE *out, const char *s)
 			fputs("\\n", out);
 		} else if (ch < 0x20) {
 			fprintf(out, "\\u%04x", ch);
+		} else if (!len) {
+			/* Not UTF-8: JSON text must be. */
+			fputs("\\ufffd", out);
+			len = 1;
 		} else {
-			fputc(ch, out);
+			fwrite(s, 1, len, out);
 		}
+		s += len;
 	}
 	fputc('"', out);
 }

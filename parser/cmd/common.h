@@ -58,7 +58,9 @@ int weft_report_partial(const char *cmd, const char *path,
 int weft_output_written(const char *cmd, int status);
 
 /* s as a JSON string: quotes, '"' and '\\' escaped, a newline as \n and
- * the other control characters as \u00XX; other bytes as they are. */
+ * the other control characters as \u00XX, a byte that starts no UTF-8
+ * sequence as \ufffd; the rest as it is.  Every JSON string any command
+ * writes goes through here, so the output is always valid UTF-8. */
 void weft_json_string(FILE *out, const char *s);
 /* The same, or null when s is NULL. */
 void weft_json_string_or_null(FILE *out, const char *s);

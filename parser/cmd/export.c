@@ -1,10 +1,11 @@
 /*
- * export.c - `weft export --format=chrome`: the trace as Trace Event
- * JSON for Perfetto UI and chrome://tracing, written as the timeline
- * produces it (nothing is held back but the output buffer): one track per
- * thread, a slice for every wait and system call, instants for signals,
- * broadcasts and posts, and a flow arrow from each release to the wake-up
- * it caused.
+ * export.c - `weft export`: the trace for timeline viewers, as Perfetto's
+ * protobuf format (perfetto.c) or as Trace Event JSON for Perfetto UI and
+ * chrome://tracing (here), written as the timeline produces it (nothing
+ * is held back but the output buffer): one track per thread, a slice for
+ * every wait and system call, instants for signals, broadcasts and posts,
+ * and a flow arrow from each release (a short slice of its own) to the
+ * wait it ended.  Output to a name ending in .gz is compressed.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -16,6 +17,9 @@
 #include "commands.h"
 #include "common.h"
 #include "names.h"
+#include "output.h"
+#include "perfetto.h"
+#include "slices.h"
 #include "timeline.h"
 #include "traces.h"
 
@@ -24,7 +28,7 @@ struct exporter {
 	FILE *out;
 	uint64_t pid;
 	int64_t offset_ns;  /* the trace began this long after the first one */
-	uint64_t events, flows;
+	uint64_t events;
 	char site[1024];
 };
 
@@ -89,57 +93,29 @@ static void instant(struct exporter *ex, uint32_t tid, int64_t ns, const char *n
 	fputs(",\"s\":\"t\"}", ex->out);
 }
 
-static void interval_name(const struct exporter *ex, const struct tl_interval *iv,
-			  char *buf, size_t cap)
+/* A complete event ('X') on thread serial: its name and times. */
+static void begin_slice(struct exporter *ex, const char *name, const char *cat,
+			uint32_t serial, int64_t begin, int64_t dur)
 {
-	const char *sys = weft_syscall_name(iv->syscall);
-	char obj[160];
-	switch (iv->kind) {
-	case TL_SYSCALL:
-	case TL_SLEEP:
-		/* The argument names the slice when it says what was waited
-		 * for: a descriptor, a process, a message queue. */
-		switch (iv->arg < 0 ? WEFT_SYSARG_NONE : weft_syscall_arg(iv->syscall)) {
-		case WEFT_SYSARG_FD:
-			snprintf(buf, cap, "%s fd %" PRId64, sys ? sys : "?", iv->arg);
-			break;
-		case WEFT_SYSARG_PID:
-			snprintf(buf, cap, "%s pid %" PRId64, sys ? sys : "?", iv->arg);
-			break;
-		case WEFT_SYSARG_QUEUE:
-			snprintf(buf, cap, "%s queue %" PRId64, sys ? sys : "?", iv->arg);
-			break;
-		default:
-			snprintf(buf, cap, "%s", sys ? sys : "?");
-		}
-		break;
-	case TL_JOIN:
-		snprintf(buf, cap, "join T%" PRIu64, iv->object);
-		break;
-	case TL_RWLOCK:
-		weft_object_name(tl_tables(ex->tl), iv->object, obj, sizeof obj);
-		snprintf(buf, cap, "rwlock %s %s",
-			 iv->rw_mode == 1 ? "read" : "write", obj);
-		break;
-	default:
-		weft_object_name(tl_tables(ex->tl), iv->object, obj, sizeof obj);
-		snprintf(buf, cap, "%s %s", tl_kind_names[iv->kind], obj);
-	}
+	begin_event(ex, 'X', name, cat, serial);
+	put_ts(ex, begin);
+	fputs(",\"dur\":", ex->out);
+	put_us(ex->out, dur > 0 ? dur : 0);
 }
 
-static void slice(struct exporter *ex, const struct tl_item *it)
+/* A wait or a call; the head of the arrow from what ended it enters it
+ * one nanosecond before it ends. */
+static void slice(struct exporter *ex, const struct sl_event *ev)
 {
+	const struct tl_item *it = ev->item;
 	const struct tl_interval *iv = &it->iv;
 	char name[200];
-	interval_name(ex, iv, name, sizeof name);
+	sl_wait_name(ex->tl, iv, name, sizeof name);
 	/* A wait that began before tracing did starts, on screen, with it. */
 	int64_t begin = iv->begin_ns < 0 ? 0 : iv->begin_ns;
 	int64_t d = iv->end_ns - begin;
-	begin_event(ex, 'X', name, iv->kind == TL_SYSCALL ? "syscall"
-		    : iv->kind == TL_SLEEP ? "sleep" : "blocked", it->serial);
-	put_ts(ex, begin);
-	fputs(",\"dur\":", ex->out);
-	put_us(ex->out, d > 0 ? d : 0);
+	begin_slice(ex, name, iv->kind == TL_SYSCALL ? "syscall"
+		    : iv->kind == TL_SLEEP ? "sleep" : "blocked", it->serial, begin, d);
 	fputs(",\"args\":{", ex->out);
 	const char *sep = "";
 	if (iv->kind == TL_SYSCALL || iv->kind == TL_SLEEP) {
@@ -155,8 +131,7 @@ static void slice(struct exporter *ex, const struct tl_item *it)
 			fprintf(ex->out, "%" PRIu64, iv->err);
 		sep = ",";
 	}
-	if (iv->kind != TL_SYSCALL && iv->kind != TL_SLEEP && iv->kind != TL_JOIN &&
-	    iv->kind != TL_UNKNOWN && iv->kind != TL_RUNNING) {
+	if (sl_on_object(iv)) {
 		fprintf(ex->out, "%s\"address\":\"0x%" PRIx64 "\"", sep, iv->object);
 		sep = ",";
 	}
@@ -173,37 +148,41 @@ static void slice(struct exporter *ex, const struct tl_item *it)
 	if (iv->cut)
 		fprintf(ex->out, "%s\"end_unseen\":true", sep);
 	fputs("}}", ex->out);
+	if (!ev->flow_id)
+		return;
+	begin_event(ex, 'f', "wakes", "flow", it->serial);
+	put_ts(ex, iv->end_ns - (iv->end_ns > begin ? 1 : 0));
+	fprintf(ex->out, ",\"id\":%" PRIu64 ",\"bp\":\"e\"}", ev->flow_id);
 }
 
-/* An arrow from the release to the end of the wait it ended.  Each end
- * binds to the slice enclosing it: the release's instant (written here for
- * releases that have none of their own) and the wait's slice, which the
- * arrow's head enters one nanosecond before the wait ends. */
-static void arrow(struct exporter *ex, const struct tl_item *it)
+/* The start of an arrow: a slice of SL_RELEASE_NS for the release
+ * (Perfetto drops arrows that start outside any slice), the arrow's start
+ * at its beginning.  A cond wait gives its mutex back as its wait begins:
+ * that arrow starts just inside the wait's own slice instead. */
+static void release(struct exporter *ex, const struct sl_event *ev)
 {
-	const struct tl_flow *f = &it->flow;
-	char name[200], obj[160];
-	if (strcmp(f->what, "signal") && strcmp(f->what, "broadcast") &&
-	    strcmp(f->what, "post") && strcmp(f->what, "exit")) {
-		weft_object_name(tl_tables(ex->tl), f->object, obj, sizeof obj);
-		snprintf(name, sizeof name, "%s %s", f->what, obj);
-		instant(ex, f->from, f->from_ns, name);
+	const struct tl_flow *f = ev->flow;
+	int64_t at = f->from_ns;
+	if (!strcmp(f->what, "wait")) {
+		at += 1;
+	} else {
+		char name[200];
+		sl_release_name(ex->tl, f, name, sizeof name);
+		begin_slice(ex, name, "release", f->from, at, SL_RELEASE_NS);
+		fputs("}", ex->out);
 	}
-	uint64_t id = ++ex->flows;
 	begin_event(ex, 's', "wakes", "flow", f->from);
-	put_ts(ex, f->from_ns);
-	fprintf(ex->out, ",\"id\":%" PRIu64 "}", id);
-	begin_event(ex, 'f', "wakes", "flow", f->to);
-	put_ts(ex, f->to_ns - (f->to_ns > f->from_ns ? 1 : 0));
-	fprintf(ex->out, ",\"id\":%" PRIu64 ",\"bp\":\"e\"}", id);
+	put_ts(ex, at);
+	fprintf(ex->out, ",\"id\":%" PRIu64 "}", ev->flow_id);
 }
 
-static void on_item(void *p, const struct tl_item *it)
+static void on_slice(void *p, const struct sl_event *ev)
 {
 	struct exporter *ex = p;
+	const struct tl_item *it = ev->item;
 	char label[200], obj[160];
-	switch (it->type) {
-	case TL_THREAD_BEGIN:
+	switch (ev->type) {
+	case SL_THREAD_BEGIN:
 		if (it->thread->name)
 			snprintf(label, sizeof label, "T%u %s", it->serial, it->thread->name);
 		else
@@ -212,21 +191,23 @@ static void on_item(void *p, const struct tl_item *it)
 		metadata(ex, "thread_sort_index", it->serial, "sort_index", NULL,
 			 it->serial);
 		break;
-	case TL_THREAD_END:
+	case SL_THREAD_END:
 		instant(ex, it->serial, it->ns, "exit");
 		break;
-	case TL_INTERVAL:
-		slice(ex, it);
+	case SL_WAIT:
+		slice(ex, ev);
 		break;
-	case TL_INSTANT:
+	case SL_RELEASE:
+		release(ex, ev);
+		break;
+	case SL_INSTANT:
 		weft_object_name(tl_tables(ex->tl), it->inst.object, obj, sizeof obj);
 		snprintf(label, sizeof label, "%s %s", it->inst.what, obj);
 		instant(ex, it->serial, it->ns, label);
 		break;
-	case TL_FLOW:
-		arrow(ex, it);
-		break;
 	default:
+		/* Lock holds and the count of threads blocked are in the
+		 * Perfetto format only. */
 		break;
 	}
 }
@@ -247,32 +228,116 @@ static void export_process(struct exporter *ex, const struct trace_input *t,
 }
 
 static const char export_usage[] =
-	"usage: weft export [--format=chrome] [-o OUT.json] [--jobs N] FILE|DIR...\n"
+	"usage: weft export [--format=perfetto|chrome] [-o OUT] [--jobs N] FILE|DIR...\n"
 	"\n"
-	"Write the trace as Trace Event JSON, which Perfetto UI\n"
-	"(ui.perfetto.dev) and chrome://tracing open: a track per thread\n"
+	"Write the trace for a timeline viewer (Perfetto UI, ui.perfetto.dev,\n"
+	"opens both formats; chrome://tracing the JSON): a track per thread\n"
 	"(\"T3 name\"), a slice for every wait (labelled with its object) and\n"
 	"every system call, instants for cond signals and broadcasts and\n"
 	"semaphore posts, and flow arrows from each release (unlock, signal,\n"
-	"broadcast, post, thread exit, barrier arrival) to the wake-up it\n"
-	"caused.  Times are microseconds since the trace began.\n"
+	"broadcast, post, thread exit, barrier arrival; a short slice of its\n"
+	"own) to the wait it ended.\n"
+	"\n"
+	"  perfetto  Perfetto's protobuf trace format (the default with -o\n"
+	"            *.pftrace or *.perfetto-trace): also a track per contended\n"
+	"            lock with its holds, and a counter of threads blocked;\n"
+	"            times in nanoseconds since the trace began.  Smaller than\n"
+	"            the trace, and read by Perfetto without JSON's limits.\n"
+	"  chrome    Trace Event JSON (the default otherwise); times in\n"
+	"            microseconds since the trace began; otherData.processes\n"
+	"            lists the processes (pid, ppid, exe, argv, file,\n"
+	"            parent_file, depth).\n"
 	"\n"
 	"Several traces (files, or a directory: every weft trace in it) go into\n"
 	"one file: each process under its own pid, named by its trace and\n"
 	"command line and sorted parent before children, on one time line\n"
-	"(microseconds since the first trace began).  otherData.processes\n"
-	"lists them (pid, ppid, exe, argv, file, parent_file, depth).\n"
+	"(since the first trace began).\n"
 	"\n"
-	"  -f, --format=FMT  chrome (the only format)\n"
-	"  -o, --output=OUT  write to OUT instead of standard output\n"
+	"  -f, --format=FMT  perfetto or chrome\n"
+	"  -o, --output=OUT  write to OUT instead of standard output; a name\n"
+	"                    ending in .gz is written gzip-compressed\n"
 	"      --jobs N      check the trace on N threads, as weft check\n"
 	"  -h, --help        show this help\n"
 	"  -V, --version     show weft's version\n"
 	"\n"
 	"Exit status: as weft check (0, 1 inconsistent, 2 cannot read or write,\n"
-	"3 truncated; of several traces, the worst); the JSON is complete and\n"
+	"3 truncated; of several traces, the worst); the output is complete and\n"
 	"well-formed in every case but 2, and holds every trace that could be\n"
 	"read.\n";
+
+enum export_format { FORMAT_CHROME, FORMAT_PERFETTO };
+
+static int ends_with(const char *s, const char *tail)
+{
+	size_t n = strlen(s), m = strlen(tail);
+	return n >= m && !strcmp(s + n - m, tail);
+}
+
+/* The format an output's name implies when none is given. */
+static enum export_format format_of(const char *output)
+{
+	if (output && (ends_with(output, ".pftrace") || ends_with(output, ".pftrace.gz") ||
+		       ends_with(output, ".perfetto-trace") ||
+		       ends_with(output, ".perfetto-trace.gz")))
+		return FORMAT_PERFETTO;
+	return FORMAT_CHROME;
+}
+
+/* Writes the traces of set as JSON; returns the worst status. */
+static int export_chrome(struct trace_set *set, FILE *out, unsigned jobs)
+{
+	struct exporter ex = { .out = out };
+	uint64_t flows = 0, lost = 0;
+	int complete = 1;
+	int status = set->status;
+	fputs("{\"displayTimeUnit\":\"ns\",\"traceEvents\":[\n", out);
+	for (unsigned i = 0; i < set->n; i++) {
+		struct trace_input *t = &set->list[i];
+		ex.tl = trace_timeline(set, t, jobs, "export");
+		if (!ex.tl)
+			continue;
+		ex.pid = tl_header(ex.tl)->pid;
+		ex.offset_ns = t->offset_ns;
+		export_process(&ex, t, i);
+		sl_run(ex.tl, &flows, on_slice, &ex);
+		const struct weft_check_result *res = tl_result(ex.tl);
+		lost += res->lost;
+		complete &= res->verdict == WEFT_CHECK_OK;
+		status = weft_check_exit(status, weft_report_partial("export", t->path, res));
+		tl_close(ex.tl);
+	}
+	status = weft_check_exit(status, set->status);
+	fprintf(out, "\n],\"otherData\":{\"lost_events\":%" PRIu64
+		",\"complete\":%s,\"processes\":[", lost,
+		complete && !set->status ? "true" : "false");
+	for (unsigned i = 0; i < set->n; i++) {
+		fputs(i ? ",\n" : "\n", out);
+		trace_json_process(out, set, &set->list[i]);
+	}
+	fputs("]}}\n", out);
+	return status;
+}
+
+/* Writes the traces of set as Perfetto protobuf; returns the worst
+ * status. */
+static int export_perfetto(struct trace_set *set, FILE *out, unsigned jobs)
+{
+	struct perfetto *pf = pf_new(out);
+	uint64_t flows = 0;
+	int status = set->status;
+	for (unsigned i = 0; i < set->n; i++) {
+		struct trace_input *t = &set->list[i];
+		struct timeline *tl = trace_timeline(set, t, jobs, "export");
+		if (!tl)
+			continue;
+		pf_write_trace(pf, tl, t, i, &flows);
+		status = weft_check_exit(status, weft_report_partial("export", t->path,
+								     tl_result(tl)));
+		tl_close(tl);
+	}
+	pf_free(pf);
+	return weft_check_exit(status, set->status);
+}
 
 int weft_cmd_export(int argc, char **argv)
 {
@@ -284,18 +349,19 @@ int weft_cmd_export(int argc, char **argv)
 		{ "version", no_argument, NULL, 'V' },
 		{ 0 },
 	};
-	const char *output = NULL;
+	const char *output = NULL, *format = NULL;
 	int c;
 	unsigned jobs = weft_default_jobs();
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "f:o:hV", opts, NULL)) != -1) {
 		switch (c) {
 		case 'f':
-			if (strcmp(optarg, "chrome")) {
-				fprintf(stderr, "weft export: unknown format '%s' (chrome is "
-					"the one there is)\n", optarg);
+			if (strcmp(optarg, "chrome") && strcmp(optarg, "perfetto")) {
+				fprintf(stderr, "weft export: unknown format '%s' (perfetto "
+					"or chrome)\n", optarg);
 				return WEFT_EXIT_USAGE;
 			}
+			format = optarg;
 			break;
 		case 'o': output = optarg; break;
 		case 'J':
@@ -307,6 +373,9 @@ int weft_cmd_export(int argc, char **argv)
 		default: fputs(export_usage, stderr); return WEFT_EXIT_USAGE;
 		}
 	}
+	enum export_format fmt = format ? (!strcmp(format, "perfetto") ? FORMAT_PERFETTO
+								      : FORMAT_CHROME)
+					: format_of(output);
 	struct trace_set set;
 	int status = traces_open(&set, argv + optind, argc - optind, "export");
 	if (status) {
@@ -318,51 +387,15 @@ int weft_cmd_export(int argc, char **argv)
 		traces_free(&set);
 		return status;
 	}
-	struct exporter ex = { 0 };
-	ex.out = output && strcmp(output, "-") ? fopen(output, "w") : stdout;
-	if (!ex.out) {
-		fprintf(stderr, "weft export: %s: %s\n", output, strerror(errno));
+	FILE *out = weft_output_open("export", output);
+	if (!out) {
 		traces_free(&set);
 		return WEFT_EXIT_USAGE;
 	}
-	static char buf[1 << 20];
-	setvbuf(ex.out, buf, _IOFBF, sizeof buf);
-	fputs("{\"displayTimeUnit\":\"ns\",\"traceEvents\":[\n", ex.out);
-	uint64_t lost = 0;
-	int complete = 1;
-	status = set.status;
-	for (unsigned i = 0; i < set.n; i++) {
-		struct trace_input *t = &set.list[i];
-		ex.tl = trace_timeline(&set, t, jobs, "export");
-		if (!ex.tl)
-			continue;
-		ex.pid = tl_header(ex.tl)->pid;
-		ex.offset_ns = t->offset_ns;
-		export_process(&ex, t, i);
-		tl_run(ex.tl, on_item, &ex);
-		const struct weft_check_result *res = tl_result(ex.tl);
-		lost += res->lost;
-		complete &= res->verdict == WEFT_CHECK_OK;
-		status = weft_check_exit(status, weft_report_partial("export", t->path, res));
-		tl_close(ex.tl);
-	}
-	status = weft_check_exit(status, set.status);
-	fprintf(ex.out, "\n],\"otherData\":{\"lost_events\":%" PRIu64
-		",\"complete\":%s,\"processes\":[", lost,
-		complete && !set.status ? "true" : "false");
-	for (unsigned i = 0; i < set.n; i++) {
-		fputs(i ? ",\n" : "\n", ex.out);
-		trace_json_process(ex.out, &set, &set.list[i]);
-	}
-	fputs("]}}\n", ex.out);
-	int werr = fflush(ex.out) != 0 || ferror(ex.out);
-	if (ex.out != stdout && fclose(ex.out) != 0)
-		werr = 1;
-	if (werr) {
-		fprintf(stderr, "weft export: %s: %s\n", output ? output : "stdout",
-			strerror(errno));
+	status = fmt == FORMAT_PERFETTO ? export_perfetto(&set, out, jobs)
+					: export_chrome(&set, out, jobs);
+	if (weft_output_close("export", output, out))
 		status = WEFT_EXIT_USAGE;
-	}
 	traces_free(&set);
 	return status;
 }
