@@ -246,7 +246,7 @@ static void add_interval(struct costs *c, const struct tl_interval *iv)
 void costs_add(void *p, const struct tl_item *it)
 {
 	struct costs *c = p;
-	if (!costs_thread_matches(c, it->thread))
+	if (!it->thread || !costs_thread_matches(c, it->thread))
 		return;
 	struct costs_object *o;
 	switch (it->type) {
