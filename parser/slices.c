@@ -6,6 +6,7 @@
 
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "names.h"
@@ -85,6 +86,39 @@ static void give(struct sl_run *run, enum sl_type type, const struct tl_item *it
 	run->fn(run->ctx, &ev);
 }
 
+/* The last exclusive hold of a lock, until a flow says it ended a wait
+ * (or the next hold of the lock replaces it). */
+static void keep_hold(struct sl_run *run, const struct tl_item *it)
+{
+	uint32_t i = u64map_get(&run->hold_of, it->hold.lock);
+	if (!i) {
+		if (run->nholds == run->holds_cap) {
+			run->holds_cap = run->holds_cap ? run->holds_cap * 2 : 64;
+			run->holds = realloc(run->holds, run->holds_cap * sizeof *run->holds);
+			if (!run->holds)
+				abort();
+		}
+		i = ++run->nholds;
+		u64map_put(&run->hold_of, it->hold.lock, i);
+	}
+	run->holds[i - 1] = *it;
+}
+
+/* The hold the flow's unlock ended, if it is the lock's last one. */
+static void give_hold(struct sl_run *run, const struct tl_flow *f)
+{
+	if (strcmp(f->what, "unlock"))
+		return;
+	uint32_t i = u64map_get(&run->hold_of, f->object);
+	if (!i)
+		return;
+	struct tl_item *h = &run->holds[i - 1];
+	if (h->type != TL_HOLD || h->serial != f->from || h->hold.end_ns != f->from_ns)
+		return;
+	give(run, SL_HOLD, h, NULL, 0);
+	h->type = TL_INSTANT; /* given: not again */
+}
+
 /* Gives the held-back wait, with the flow that ended it when the next
  * item is that flow. */
 static void flush(struct sl_run *run, const struct tl_item *next)
@@ -96,6 +130,7 @@ static void flush(struct sl_run *run, const struct tl_item *next)
 	if (next && next->type == TL_FLOW && next->flow.to == w->serial &&
 	    next->flow.to_ns == w->ns && !w->iv.cut) {
 		uint64_t id = ++run->flows;
+		give_hold(run, &next->flow);
 		give(run, SL_RELEASE, next, &next->flow, id);
 		give(run, SL_WAIT, w, &next->flow, id);
 	} else {
@@ -120,15 +155,9 @@ static void on_item(void *p, const struct tl_item *it)
 		run->held_back = *it;
 		run->holding = 1;
 		break;
-	case TL_ACQUIRE:
-		if (it->acq.contended)
-			u64map_put(&run->contended, it->acq.lock, 1);
-		break;
 	case TL_HOLD:
-		if (it->hold.caused_wait_ns > 0)
-			u64map_put(&run->contended, it->hold.lock, 1);
-		if (!it->hold.shared && u64map_get(&run->contended, it->hold.lock))
-			give(run, SL_HOLD, it, NULL, 0);
+		if (!it->hold.shared && !it->hold.cut)
+			keep_hold(run, it);
 		break;
 	case TL_INSTANT:
 		give(run, SL_INSTANT, it, NULL, 0);
@@ -151,7 +180,8 @@ enum weft_verdict sl_run(struct timeline *tl, uint64_t *flows, sl_fn fn, void *c
 	struct sl_run run = { .tl = tl, .fn = fn, .ctx = ctx, .flows = *flows };
 	enum weft_verdict v = tl_run(tl, on_item, &run);
 	flush(&run, NULL);
-	u64map_free(&run.contended);
+	u64map_free(&run.hold_of);
+	free(run.holds);
 	*flows = run.flows;
 	return v;
 }

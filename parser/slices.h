@@ -11,9 +11,11 @@
  *   - every flow gets an id, unique in the run, and a release: a short
  *     slice of its own on the releasing thread (unlock, signal, post,
  *     exit...), where the arrow starts;
- *   - lock holds are given for locks that have been contended, exclusive
- *     holds only (shared holds overlap and would not nest on a track).
- * Memory: one held-back interval, and the set of contended locks.
+ *   - a lock hold is given when its release ended another thread's wait
+ *     (just before that release): the holds the waiters waited out, not
+ *     every hold of a busy lock, which would outweigh the trace.  Shared
+ *     holds are left out: they overlap and would not nest on a track.
+ * Memory: one held-back interval, and the last hold of each lock.
  */
 #ifndef WEFT_SLICES_H
 #define WEFT_SLICES_H
@@ -35,7 +37,7 @@ enum sl_type {
 			     and flow: the arrow that ended it (0, NULL) */
 	SL_RELEASE,       /* the start of flow flow_id: on flow->from, from
 			     flow->from_ns for SL_RELEASE_NS */
-	SL_HOLD,          /* item: TL_HOLD, of a contended lock, exclusive */
+	SL_HOLD,          /* item: TL_HOLD whose unlock ended a wait */
 	SL_INSTANT,       /* item: TL_INSTANT (signal, broadcast, post) */
 	SL_BLOCKED,       /* item: TL_BLOCKED */
 	SL_GENERATION,    /* item: TL_GENERATION */
@@ -55,7 +57,9 @@ struct sl_run {
 	sl_fn fn;
 	void *ctx;
 	uint64_t flows;               /* ids given so far */
-	struct u64map contended;      /* locks seen contended */
+	struct u64map hold_of;        /* lock -> index + 1 in holds */
+	struct tl_item *holds;        /* each lock's last exclusive hold */
+	uint32_t nholds, holds_cap;
 	struct tl_item held_back;     /* a wait interval, until the next item */
 	int holding;
 };

@@ -1,9 +1,11 @@
 # perfetto_decode.py - reads `weft export --format=perfetto` output with an
 # independent decoder (protoc --decode against format/perfetto_trace.proto),
 # rebuilds the slices per track as Perfetto would (names through each
-# sequence's interned data, begin and end paired in time order) and prints
+# sequence's interned data and default track, begin and end paired in time
+# order) and prints
 # what the test asks for:
-#   known PFTRACE PROTO_DIR MUTEX   (known_costs: tracks, the 50 ms wait, flows)
+#   known PFTRACE PROTO_DIR MUTEX   (known_costs: tracks, the 50 ms wait, flows,
+#                                    the lock's track, the blocked counter)
 #   sessions PFTRACE PROTO_DIR      (two sessions: T2's waits, its sequence's clears)
 import ast, subprocess, sys
 
@@ -39,11 +41,14 @@ tracks = {}
 names = {}
 events = []
 cleared = {}
+default_track = {}
 for i, p in enumerate(packets):
     seq = one(p, 'trusted_packet_sequence_id')
     if one(p, 'sequence_flags', 0) & 1:  # SEQ_INCREMENTAL_STATE_CLEARED
         names[seq] = {}
         cleared[seq] = cleared.get(seq, 0) + 1
+    for d in p.get('trace_packet_defaults', []):
+        default_track[seq] = one(one(d, 'track_event_defaults'), 'track_uuid')
     for idata in p.get('interned_data', []):
         for n in idata.get('event_names', []):
             names[seq][('e', one(n, 'iid'))] = one(n, 'name')
@@ -54,8 +59,9 @@ for i, p in enumerate(packets):
         tracks[one(td, 'uuid')] = (one(th, 'thread_name') if th else one(td, 'name')) or ''
     for te in p.get('track_event', []):
         ev = {'ts': one(p, 'timestamp'), 'i': i, 'seq': seq, 'type': one(te, 'type'),
-              'track': one(te, 'track_uuid'), 'out': te.get('flow_ids', []),
-              'in': te.get('terminating_flow_ids', []), 'args': {}}
+              'track': one(te, 'track_uuid', default_track.get(seq)), 'out': te.get('flow_ids', []),
+              'in': te.get('terminating_flow_ids', []), 'args': {},
+              'counter_value': one(te, 'counter_value')}
         if 'name_iid' in te:
             ev['name'] = names[seq][('e', one(te, 'name_iid'))]
         for a in te.get('debug_annotations', []):
@@ -118,9 +124,13 @@ if mode == 'known':
     w = waits[0] if waits else None
     handoff = [f for f in starts if tracks[starts[f][0]['track']] == 'T2 holder' and
                f in ends and ends[f][0] is w]
+    holds = [s for s in slices if tracks.get(s['track'], '').startswith('lock ') and
+             s.get('name') == 'held by T2 (holder)' and s['end'] - s['ts'] >= 40000000]
+    blocked = [e['counter_value'] for e in events if e['type'] == 'TYPE_COUNTER' and
+               tracks.get(e['track']) == 'threads blocked']
     print(sorted(v for v in tracks.values() if v.startswith('T')), len(waits),
           int(bool(w) and w['end'] - w['ts'] >= 40000000), flows, len(handoff),
-          sequences, nesting)
+          sequences, nesting, len(holds), int(max(blocked, default=0) >= 1))
 elif mode == 'sessions':
     t2 = [(s['name'], s['ts'], s['end'], s['args'].get('began_ns', 0)) for s in on('T2', 'mutex ')]
     print(t2, cleared.get(min(seq_of[by_name['T2']])), flows, sequences, nesting)

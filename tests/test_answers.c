@@ -630,9 +630,10 @@ Test(answers, export_perfetto_tracks_wait_and_flows, .timeout = 60)
 	/* The five thread tracks by name; one wait of ~50 ms for the mutex
 	 * on the waiter's track; every flow with one start and one end, both
 	 * on slices, the end on the wait it ended; the holder's unlock flows
-	 * into that wait; one packet sequence per thread; slices nest. */
+	 * into that wait; one packet sequence per thread; slices nest; the
+	 * holder's 50 ms hold on the mutex's track; threads blocked counted. */
 	cr_assert_str_eq(line, "['T1', 'T2 holder', 'T3 waiter', 'T4 sleeper', "
-			 "'T5 writer'] 1 1 1 1 1 1");
+			 "'T5 writer'] 1 1 1 1 1 1 1 1");
 }
 
 Test(answers, export_perfetto_sessions_and_truncation, .timeout = 60)

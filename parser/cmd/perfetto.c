@@ -12,7 +12,8 @@
  * begin).  A lock that was contended gets a track with its holds as
  * slices, and each process a counter of its threads blocked.
  *
- * Every sequence's incremental state (its interned names) is cleared at
+ * Every sequence's incremental state (its interned names, and its
+ * default track: the thread's, so its events need not name it) is cleared at
  * the start of every generation, so what is kept while writing is
  * bounded by one generation's names.
  */
@@ -33,7 +34,8 @@ enum {
 	TRACE_PACKET = 1,
 	PACKET_TIMESTAMP = 8, PACKET_SEQUENCE_ID = 10, PACKET_TRACK_EVENT = 11,
 	PACKET_INTERNED_DATA = 12, PACKET_SEQUENCE_FLAGS = 13,
-	PACKET_TRACK_DESCRIPTOR = 60,
+	PACKET_TRACK_DESCRIPTOR = 60, PACKET_DEFAULTS = 59, DEFAULTS_TRACK_EVENT = 11,
+	DEFAULT_TRACK_UUID = 11,
 	INTERNED_EVENT_NAMES = 2, INTERNED_ANNOTATION_NAMES = 3,
 	INTERNED_IID = 1, INTERNED_NAME = 2,
 	EVENT_TYPE = 9, EVENT_TRACK_UUID = 11, EVENT_NAME_IID = 10,
@@ -51,7 +53,8 @@ enum {
 enum { TYPE_SLICE_BEGIN = 1, TYPE_SLICE_END = 2, TYPE_INSTANT = 3, TYPE_COUNTER = 4 };
 enum { SEQ_INCREMENTAL_STATE_CLEARED = 1, SEQ_NEEDS_INCREMENTAL_STATE = 2 };
 
-/* Track uuids: the trace's number, what the track is, and its id. */
+/* Track uuids: the track's id, what it is, and the trace's number, the
+ * small parts first so that the varints stay short. */
 enum { UUID_PROCESS = 1, UUID_THREAD = 2, UUID_LOCK = 3, UUID_BLOCKED = 4 };
 
 enum intern_kind { INTERN_EVENT_NAME, INTERN_ANNOTATION_NAME, INTERN_KINDS };
@@ -109,7 +112,7 @@ struct perfetto {
 
 static uint64_t uuid(const struct perfetto *pf, unsigned what, uint64_t id)
 {
-	return (uint64_t)(pf->index + 1) << 56 | (uint64_t)what << 48 | id;
+	return (id << 3 | what) << 20 | (pf->index + 1);
 }
 
 static int64_t stamp(const struct perfetto *pf, int64_t ns)
@@ -242,6 +245,7 @@ static void event(struct perfetto *pf, uint32_t serial, int64_t ns, unsigned typ
 {
 	struct sequence *seq = sequence_of(pf, serial);
 	unsigned flags = SEQ_NEEDS_INCREMENTAL_STATE;
+	uint64_t own_track = uuid(pf, UUID_THREAD, serial);
 	if (seq->generation != pf->generation) {
 		seq->generation = pf->generation;
 		seq->next_iid[INTERN_EVENT_NAME] = seq->next_iid[INTERN_ANNOTATION_NAME] = 1;
@@ -261,7 +265,18 @@ static void event(struct perfetto *pf, uint32_t serial, int64_t ns, unsigned typ
 	}
 	struct pb *b = &pf->pkt;
 	packet_begin(pf, ns, seq->id);
-	pb_varint(b, PACKET_SEQUENCE_FLAGS, flags);
+	/* A slice's end names nothing interned: it needs no flags (which
+	 * would be a tenth of its size). */
+	if (name || nargs || (flags & SEQ_INCREMENTAL_STATE_CLEARED))
+		pb_varint(b, PACKET_SEQUENCE_FLAGS, flags);
+	if (flags & SEQ_INCREMENTAL_STATE_CLEARED) {
+		/* Events name no track when they are on the thread's own. */
+		pb_begin(b, PACKET_DEFAULTS);
+		pb_begin(b, DEFAULTS_TRACK_EVENT);
+		pb_varint(b, DEFAULT_TRACK_UUID, own_track);
+		pb_end(b);
+		pb_end(b);
+	}
 	if (any_fresh) {
 		pb_begin(b, PACKET_INTERNED_DATA);
 		if (name_fresh) {
@@ -282,7 +297,8 @@ static void event(struct perfetto *pf, uint32_t serial, int64_t ns, unsigned typ
 	}
 	pb_begin(b, PACKET_TRACK_EVENT);
 	pb_varint(b, EVENT_TYPE, type);
-	pb_varint(b, EVENT_TRACK_UUID, track);
+	if (track != own_track)
+		pb_varint(b, EVENT_TRACK_UUID, track);
 	if (name)
 		pb_varint(b, EVENT_NAME_IID, name_iid);
 	for (unsigned i = 0; i < nargs; i++) {
