@@ -32,8 +32,8 @@ static const struct subcommand subcommands[] = {
 	{ "stats", weft_cmd_stats,
 	  "stats [--json] [--top N] [--thread T] [--lock L] FILE",
 	  "where the time went: threads, locks,\nwaits, system calls" },
-	{ "export", weft_cmd_export, "export --format=chrome [-o OUT] FILE",
-	  "Trace Event JSON for Perfetto UI" },
+	{ "export", weft_cmd_export, "export [--format=perfetto|chrome] [-o OUT] FILE",
+	  "a timeline for Perfetto UI: its protobuf\nformat or Trace Event JSON" },
 	{ "lockorder", weft_cmd_lockorder, "lockorder [--fail] FILE",
 	  "lock-order cycles (potential deadlocks)" },
 };
