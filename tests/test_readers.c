@@ -108,11 +108,13 @@ Test(readers, memory_bounded_by_a_generation, .timeout = 300)
 	tg_free(&t);
 	cr_assert_gt(size, 40u << 20, "the trace is only %zu bytes", size);
 	const long bound_kib = 20 << 10;
-	char *const commands[][6] = {
+	char *const commands[][7] = {
 		{ (char *)h_weft(), "check", "--jobs", "2", (char *)path, NULL },
 		{ (char *)h_weft(), "stats", "--jobs", "2", (char *)path, NULL },
 		{ (char *)h_weft(), "lockorder", "--jobs", "2", (char *)path, NULL },
 		{ (char *)h_weft(), "export", "--jobs", "2", (char *)path, NULL },
+		{ (char *)h_weft(), "export", "--format=perfetto", "--jobs", "2",
+		  (char *)path, NULL },
 	};
 	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) {
 		int status;
@@ -129,6 +131,7 @@ Test(readers, memory_bounded_by_a_generation, .timeout = 300)
 static const char *const readers[][3] = {
 	{ "check" }, { "check", "--json" }, { "stats" }, { "stats", "--json" },
 	{ "lockorder" }, { "lockorder", "--json" }, { "export" },
+	{ "export", "--format=perfetto" },
 };
 
 /* Every reading command says the same on path, and exits the same, for
