@@ -7,6 +7,8 @@
 #   known PFTRACE PROTO_DIR MUTEX   (known_costs: tracks, the 50 ms wait, flows,
 #                                    the lock's track, the blocked counter)
 #   sessions PFTRACE PROTO_DIR      (two sessions: T2's waits, its sequence's clears)
+#   processes PFTRACE PROTO_DIR     (several traces: a process track each, its
+#                                    threads under it)
 import ast, subprocess, sys
 
 
@@ -42,6 +44,7 @@ names = {}
 events = []
 cleared = {}
 default_track = {}
+descriptors = []
 for i, p in enumerate(packets):
     seq = one(p, 'trusted_packet_sequence_id')
     if one(p, 'sequence_flags', 0) & 1:  # SEQ_INCREMENTAL_STATE_CLEARED
@@ -55,6 +58,7 @@ for i, p in enumerate(packets):
         for n in idata.get('debug_annotation_names', []):
             names[seq][('a', one(n, 'iid'))] = one(n, 'name')
     for td in p.get('track_descriptor', []):
+        descriptors.append(td)
         th = one(td, 'thread')
         tracks[one(td, 'uuid')] = (one(th, 'thread_name') if th else one(td, 'name')) or ''
     for te in p.get('track_event', []):
@@ -134,3 +138,10 @@ if mode == 'known':
 elif mode == 'sessions':
     t2 = [(s['name'], s['ts'], s['end'], s['args'].get('began_ns', 0)) for s in on('T2', 'mutex ')]
     print(t2, cleared.get(min(seq_of[by_name['T2']])), flows, sequences, nesting)
+elif mode == 'processes':
+    pids = {one(td, 'uuid'): one(one(td, 'process'), 'pid')
+            for td in descriptors if 'process' in td}
+    threads = [td for td in descriptors if 'thread' in td]
+    under = all(pids.get(one(td, 'parent_uuid')) == one(one(td, 'thread'), 'pid')
+                for td in threads)
+    print(len(pids), int(len(threads) >= len(pids) and under), flows, sequences, nesting)

@@ -214,6 +214,22 @@ Test(trees, make_j2_is_one_report_with_a_section_per_process, .timeout = 120)
 	snprintf(expect, sizeof expect, "%d -  %d", n, n);
 	cr_assert_str_eq(line, expect, "one process_name per trace");
 
+	/* The same as Perfetto protobuf: a process track per trace, each
+	 * thread's track under its own process, flows whole. */
+	char pftrace[4096], script[4096], protos[4096];
+	snprintf(pftrace, sizeof pftrace, "%s/tree.pftrace", h_tmpdir());
+	snprintf(script, sizeof script, "%s/tests/perfetto_decode.py", getenv("WEFT_TEST_SOURCE"));
+	snprintf(protos, sizeof protos, "%s/format", getenv("WEFT_TEST_SOURCE"));
+	weft(&r, "export", "-o", pftrace, dir);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	h_free(&r);
+	char *decode[] = { "python3", script, "processes", pftrace, protos, NULL };
+	h_run(decode, NULL, &r);
+	cr_assert_eq(r.status, 0, "perfetto_decode: %s", r.err);
+	snprintf(expect, sizeof expect, "%d 1 1 1 1\n", n);
+	cr_assert_str_eq(r.out, expect, "a process per trace");
+	h_free(&r);
+
 	weft(&r, "check", dir, NULL, NULL);
 	cr_assert_eq(r.status, 0, "%s", r.err);
 	int checked = 0;
