@@ -167,7 +167,11 @@ static void on_item(void *ctx, const struct tl_item *it)
 {
 	struct reconstruction *rc = ctx;
 	struct answer *a = rc->answer;
-	PROMISE(it->thread != NULL && it->serial != 0 && it->thread->serial == it->serial);
+	if (it->type == TL_GENERATION || it->type == TL_BLOCKED)
+		PROMISE(it->thread == NULL && it->serial == 0);
+	else
+		PROMISE(it->thread != NULL && it->serial != 0 &&
+			it->thread->serial == it->serial);
 	a->items++;
 	mix_answer(a, it->type);
 	mix_answer(a, it->serial);
@@ -203,6 +207,12 @@ static void on_item(void *ctx, const struct tl_item *it)
 	case TL_INSTANT:
 		PROMISE(it->inst.what != NULL);
 		mix_answer(a, it->inst.object);
+		break;
+	case TL_BLOCKED:
+		/* No more threads blocked than seen (a count that went below
+		 * zero would be huge). */
+		PROMISE(it->blocked <= tl_nthreads(rc->tl));
+		mix_answer(a, it->blocked);
 		break;
 	default:
 		break;
