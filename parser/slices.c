@@ -10,6 +10,19 @@
 #include <string.h>
 
 #include "names.h"
+#include "u64map.h"
+
+struct slicer {
+	struct timeline *tl;
+	sl_fn fn;
+	void *ctx;
+	uint64_t flows;               /* ids given so far */
+	struct u64map hold_of;        /* lock -> index + 1 in holds */
+	struct tl_item *holds;        /* each lock's last exclusive hold */
+	uint32_t nholds, holds_cap;
+	struct tl_item held_back;     /* a wait interval, until the next item */
+	int holding;
+};
 
 int sl_on_object(const struct tl_interval *iv)
 {
@@ -79,7 +92,7 @@ void sl_hold_name(const struct timeline *tl, const struct tl_item *hold,
 	snprintf(buf, cap, "held by %s", who);
 }
 
-static void give(struct sl_run *run, enum sl_type type, const struct tl_item *it,
+static void give(struct slicer *run, enum sl_type type, const struct tl_item *it,
 		 const struct tl_flow *flow, uint64_t id)
 {
 	struct sl_event ev = { type, it, flow, id };
@@ -88,7 +101,7 @@ static void give(struct sl_run *run, enum sl_type type, const struct tl_item *it
 
 /* The last exclusive hold of a lock, until a flow says it ended a wait
  * (or the next hold of the lock replaces it). */
-static void keep_hold(struct sl_run *run, const struct tl_item *it)
+static void keep_hold(struct slicer *run, const struct tl_item *it)
 {
 	uint32_t i = u64map_get(&run->hold_of, it->hold.lock);
 	if (!i) {
@@ -105,7 +118,7 @@ static void keep_hold(struct sl_run *run, const struct tl_item *it)
 }
 
 /* The hold the flow's unlock ended, if it is the lock's last one. */
-static void give_hold(struct sl_run *run, const struct tl_flow *f)
+static void give_hold(struct slicer *run, const struct tl_flow *f)
 {
 	if (strcmp(f->what, "unlock"))
 		return;
@@ -121,7 +134,7 @@ static void give_hold(struct sl_run *run, const struct tl_flow *f)
 
 /* Gives the held-back wait, with the flow that ended it when the next
  * item is that flow. */
-static void flush(struct sl_run *run, const struct tl_item *next)
+static void flush(struct slicer *run, const struct tl_item *next)
 {
 	if (!run->holding)
 		return;
@@ -140,7 +153,7 @@ static void flush(struct sl_run *run, const struct tl_item *next)
 
 static void on_item(void *p, const struct tl_item *it)
 {
-	struct sl_run *run = p;
+	struct slicer *run = p;
 	flush(run, it);
 	switch (it->type) {
 	case TL_THREAD_BEGIN:
@@ -177,7 +190,7 @@ static void on_item(void *p, const struct tl_item *it)
 
 enum weft_verdict sl_run(struct timeline *tl, uint64_t *flows, sl_fn fn, void *ctx)
 {
-	struct sl_run run = { .tl = tl, .fn = fn, .ctx = ctx, .flows = *flows };
+	struct slicer run = { .tl = tl, .fn = fn, .ctx = ctx, .flows = *flows };
 	enum weft_verdict v = tl_run(tl, on_item, &run);
 	flush(&run, NULL);
 	u64map_free(&run.hold_of);

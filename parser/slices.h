@@ -24,7 +24,6 @@
 #include <stdint.h>
 
 #include "timeline.h"
-#include "u64map.h"
 
 /* How long a release's slice lasts: short enough not to overlap what the
  * thread does next, long enough to enclose the arrow's start. */
@@ -52,17 +51,6 @@ struct sl_event {
 
 typedef void (*sl_fn)(void *ctx, const struct sl_event *ev);
 
-struct sl_run {
-	struct timeline *tl;
-	sl_fn fn;
-	void *ctx;
-	uint64_t flows;               /* ids given so far */
-	struct u64map hold_of;        /* lock -> index + 1 in holds */
-	struct tl_item *holds;        /* each lock's last exclusive hold */
-	uint32_t nholds, holds_cap;
-	struct tl_item held_back;     /* a wait interval, until the next item */
-	int holding;
-};
 
 /* Runs tl (see tl_run()) and gives fn the slices; flow ids continue from
  * *flows (so several traces in one output keep them unique) and *flows

@@ -84,7 +84,6 @@ struct pf_arg {
 struct perfetto {
 	FILE *out;
 	struct pb pkt;
-	uint64_t packets;
 	uint32_t generation;         /* bumped at each generation of each trace */
 	uint32_t next_seq;
 
@@ -217,7 +216,6 @@ static void packet_end(struct perfetto *pf)
 {
 	pb_end(&pf->pkt);
 	fwrite(pf->pkt.buf, 1, pf->pkt.len, pf->out);
-	pf->packets++;
 }
 
 static struct sequence *sequence_of(struct perfetto *pf, uint32_t serial)
@@ -522,11 +520,6 @@ enum weft_verdict pf_write_trace(struct perfetto *pf, struct timeline *tl,
 	forget_interned(pf);
 	process_track(pf, t);
 	return sl_run(tl, flows, on_slice, pf);
-}
-
-uint64_t pf_packets(const struct perfetto *pf)
-{
-	return pf->packets;
 }
 
 void pf_free(struct perfetto *pf)

@@ -21,8 +21,6 @@ struct perfetto *pf_new(FILE *out);
 enum weft_verdict pf_write_trace(struct perfetto *pf, struct timeline *tl,
 				 const struct trace_input *t, unsigned index,
 				 uint64_t *flows);
-/* Packets written so far. */
-uint64_t pf_packets(const struct perfetto *pf);
 void pf_free(struct perfetto *pf);
 
 #endif
