@@ -163,8 +163,6 @@ static void on_item(void *p, const struct tl_item *it)
 		give(run, SL_THREAD_END, it, NULL, 0);
 		break;
 	case TL_INTERVAL:
-		if (it->iv.kind == TL_RUNNING || it->iv.kind == TL_UNKNOWN)
-			break;
 		run->held_back = *it;
 		run->holding = 1;
 		break;
