@@ -45,19 +45,6 @@ static void weft(struct run_result *r, const char *a, const char *b, const char 
 	h_run(argv, NULL, r);
 }
 
-/* Runs a Python script over the arguments (JSON read with the standard
- * library); returns its stdout's first line in line. */
-static void python(const char *script, const char *a1, const char *a2,
-		   char *line, size_t cap)
-{
-	char *argv[] = { "python3", "-c", (char *)script, (char *)a1, (char *)a2, NULL };
-	struct run_result r;
-	h_run(argv, NULL, &r);
-	cr_assert_eq(r.status, 0, "python: %s", r.err);
-	snprintf(line, cap, "%.*s", (int)strcspn(r.out, "\n"), r.out);
-	h_free(&r);
-}
-
 /*
  * A project of three targets, built by `make -j2` under weft record into
  * DIR/traces: two traced programs (one with a lock-order cycle) and a
@@ -181,7 +168,7 @@ Test(trees, make_j2_is_one_report_with_a_section_per_process, .timeout = 120)
 	cr_assert_eq(r.status, 0, "%s", r.err);
 	put_file(json, r.out);
 	h_free(&r);
-	python(tree_script, json, "stats", line, sizeof line);
+	h_python(tree_script, json, "stats", NULL, line, sizeof line);
 	char count[32];
 	snprintf(count, sizeof count, "%d %d processes; ", n, n);
 	cr_assert(!strncmp(line, count, strlen(count)), "%s", line);
@@ -204,12 +191,12 @@ Test(trees, make_j2_is_one_report_with_a_section_per_process, .timeout = 120)
 	cr_assert_eq(r.status, 0, "%s", r.err);
 	put_file(json, r.out);
 	h_free(&r);
-	python(tree_script, json, "lockorder", line, sizeof line);
+	h_python(tree_script, json, "lockorder", NULL, line, sizeof line);
 
 	weft(&r, "export", "-o", json, dir);
 	cr_assert_eq(r.status, 0, "%s", r.err);
 	h_free(&r);
-	python(tree_script, json, "export", line, sizeof line);
+	h_python(tree_script, json, "export", NULL, line, sizeof line);
 	char expect[64];
 	snprintf(expect, sizeof expect, "%d -  %d", n, n);
 	cr_assert_str_eq(line, expect, "one process_name per trace");
