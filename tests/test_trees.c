@@ -471,3 +471,22 @@ Test(trees, process_record_cuts_a_long_command_line_at_an_argument, .timeout = 6
 	cr_assert(strstr(r.out, "\"argc\":1001,\"cut\":true,"), "%.2000s", r.out);
 	h_free(&r);
 }
+
+/* A program that sets its process title (nginx, redis, postgres) writes it
+ * over argv[0]; such a title is not a name: the executable's is used. */
+Test(trees, a_process_title_in_argv0_does_not_name_the_process, .timeout = 60)
+{
+	char *trace = h_trace_path("titled");
+	char script[8192];
+	snprintf(script, sizeof script,
+		 "exec -a 'mutex_count: master process /etc/app.conf' %s",
+		 h_program("mutex_count"));
+	char *argv[] = { (char *)h_weft(), "record", "-o", trace, "--", "bash", "-c",
+			 script, NULL };
+	struct run_result r;
+	h_run(argv, NULL, &r);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_assert(strstr(r.err, "titled.trace (bash), titled.trace.1 (mutex_count)\n"),
+		  "%s", r.err);
+	h_free(&r);
+}
