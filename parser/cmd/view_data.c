@@ -131,6 +131,7 @@ struct reading {
 	struct timeline *tl;
 	uint32_t trace;
 	int64_t offset;
+	int64_t last;                  /* the latest time of an item */
 	uint32_t *lane_of;             /* by thread serial: lane + 1 (0: none) */
 	uint32_t lane_of_cap;
 	struct slice *slices;
@@ -303,6 +304,8 @@ static void on_item(void *p, const struct tl_item *it)
 	costs_add(rd->costs, it);
 	lockgraph_add(rd->graph, it);
 	struct view_data *v = rd->v;
+	if (it->ns + rd->offset > rd->last)
+		rd->last = it->ns + rd->offset;
 	switch (it->type) {
 	case TL_THREAD_BEGIN: {
 		uint32_t lane = lane_of(rd, it->serial, it->ns + rd->offset);
@@ -337,21 +340,29 @@ static int by_length_desc(const void *a, const void *b)
 	return (x < y) - (x > y);
 }
 
-/* The shortest length a slice of this trace must have to be shown: all
- * of them when they fit under the cap, else the longest. */
-static int64_t detail_threshold(const struct reading *rd, uint64_t cap)
+/* Which slices of this trace are shown: all of them when they fit under
+ * the cap, else the longest (those as long as the shortest one kept, as
+ * many as fit). */
+struct detail_cut {
+	int64_t min;          /* shown when longer */
+	uint64_t equal;       /* how many of length min are shown too */
+};
+
+static struct detail_cut detail_cut(const struct reading *rd, uint64_t cap)
 {
 	if (rd->nslices <= cap)
-		return INT64_MIN;
+		return (struct detail_cut){ INT64_MIN, 0 };
 	int64_t *len = malloc(rd->nslices * sizeof *len);
 	if (!len)
 		abort();
 	for (size_t i = 0; i < rd->nslices; i++)
 		len[i] = rd->slices[i].e - rd->slices[i].b;
 	qsort(len, rd->nslices, sizeof *len, by_length_desc);
-	int64_t t = len[cap - 1] + 1;
+	struct detail_cut cut = { len[cap - 1], 0 };
+	for (uint64_t i = cap; i > 0 && len[i - 1] == cut.min; i--)
+		cut.equal++;
 	free(len);
-	return t;
+	return cut;
 }
 
 static int32_t error_name(struct view_data *v, uint64_t err)
@@ -377,14 +388,17 @@ static int32_t syscall_index(struct view_data *v, uint8_t call)
 static void keep_detail(struct reading *rd)
 {
 	struct view_data *v = rd->v;
-	int64_t min = detail_threshold(rd, v->cap_per_trace);
+	struct detail_cut cut = detail_cut(rd, v->cap_per_trace);
 	v->slices_total += rd->nslices;
 	for (size_t i = 0; i < rd->nslices; i++) {
 		const struct slice *s = &rd->slices[i];
-		if (s->e - s->b < min) {
+		int64_t len = s->e - s->b;
+		if (len < cut.min || (len == cut.min && !cut.equal)) {
 			v->omitted++;
 			continue;
 		}
+		if (len == cut.min)
+			cut.equal--;
 		int call = s->kind == TL_SYSCALL || s->kind == TL_SLEEP;
 		enum weft_syscall_arg argw = call && s->arg >= 0
 					     ? weft_syscall_arg(s->syscall) : WEFT_SYSARG_NONE;
@@ -567,7 +581,8 @@ static void process_json(struct reading *rd, struct trace_input *t,
 int view_data_add(struct view_data *v, struct trace_set *set,
 		  struct trace_input *t, unsigned jobs)
 {
-	struct reading rd = { .v = v, .trace = v->nprocs, .offset = t->offset_ns };
+	struct reading rd = { .v = v, .trace = v->nprocs, .offset = t->offset_ns,
+			      .last = INT64_MIN };
 	rd.tl = trace_timeline(set, t, jobs, "view");
 	if (!rd.tl)
 		return WEFT_EXIT_USAGE;
@@ -582,8 +597,9 @@ int view_data_add(struct view_data *v, struct trace_set *set,
 		uint32_t lane = lane_of(&rd, th->serial, th->first_ns + rd.offset);
 		tl_thread_label(rd.tl, th->serial, rd.text, sizeof rd.text);
 		v->lanes[lane].label = intern(v, rd.text);
-		if (!th->exited && v->lanes[lane].end < tl_span_ns(rd.tl) + rd.offset)
-			v->lanes[lane].end = tl_span_ns(rd.tl) + rd.offset;
+		/* A thread that did not exit lived to the end of the trace. */
+		if (!th->exited && v->lanes[lane].end < rd.last)
+			v->lanes[lane].end = rd.last;
 		widen(v, v->lanes[lane].begin, v->lanes[lane].end);
 	}
 	size_t shown_before = v->nshown;

@@ -735,7 +735,12 @@ function selftest() {
 	out.slices_total = D.slices_total;
 	out.kinds = {};
 	for (let i = 0; i < NSLICES; i++) out.kinds[KINDS[SL.k[i]]] = (out.kinds[KINDS[SL.k[i]]] || 0) + 1;
+	out.names = {};
+	for (let i = 0; i < NSLICES; i++) out.names[sliceName(i)] = (out.names[sliceName(i)] || 0) + 1;
+	out.shortest_shown = SL.d.reduce((a, b) => Math.min(a, b), Infinity);
 	out.flows = FL.tb.length;
+	out.title = document.title;
+	out.summary = document.getElementById('summary').textContent;
 	/* The longest wait that another thread ended (of the kind after
 	 * "#selftest=", when given), clicked in the middle. */
 	const kind = KINDS.indexOf(location.hash.split('=')[1]);
