@@ -578,6 +578,49 @@ static void process_json(struct reading *rd, struct trace_input *t,
 	fputs("}}", out);
 }
 
+static int by_serial(const void *a, const void *b, void *lanes)
+{
+	const struct lane *l = lanes;
+	uint32_t x = l[*(const uint32_t *)a].serial, y = l[*(const uint32_t *)b].serial;
+	return (x > y) - (x < y);
+}
+
+/* Puts the lanes of the trace just read (from first on) in the order of
+ * their threads' serials, as they were made in the order first seen. */
+static void order_lanes(struct reading *rd, uint32_t first, size_t first_span)
+{
+	struct view_data *v = rd->v;
+	uint32_t n = v->nlanes - first;
+	uint32_t *order = malloc(n * sizeof *order), *place = malloc(n * sizeof *place);
+	struct lane *was = malloc(n * sizeof *was);
+	if (!order || !place || !was)
+		abort();
+	for (uint32_t i = 0; i < n; i++)
+		order[i] = first + i;
+	qsort_r(order, n, sizeof *order, by_serial, v->lanes);
+	memcpy(was, v->lanes + first, n * sizeof *was);
+	for (uint32_t i = 0; i < n; i++) {
+		v->lanes[first + i] = was[order[i] - first];
+		place[order[i] - first] = first + i;
+	}
+#define MOVE(lane) ((lane) = place[(lane) - first])
+	for (size_t i = first_span; i < v->nspans; i++)
+		MOVE(v->spans[i].lane);
+	for (size_t i = 0; i < rd->nslices; i++)
+		MOVE(rd->slices[i].lane);
+	for (size_t i = 0; i < rd->nflows; i++) {
+		MOVE(rd->flows[i].from);
+		MOVE(rd->flows[i].to);
+	}
+	for (uint32_t s = 0; s < rd->lane_of_cap; s++)
+		if (rd->lane_of[s])
+			rd->lane_of[s] = place[rd->lane_of[s] - 1 - first] + 1;
+#undef MOVE
+	free(order);
+	free(place);
+	free(was);
+}
+
 int view_data_add(struct view_data *v, struct trace_set *set,
 		  struct trace_input *t, unsigned jobs)
 {
@@ -586,6 +629,8 @@ int view_data_add(struct view_data *v, struct trace_set *set,
 	rd.tl = trace_timeline(set, t, jobs, "view");
 	if (!rd.tl)
 		return WEFT_EXIT_USAGE;
+	uint32_t first_lane = v->nlanes;
+	size_t first_span = v->nspans;
 	rd.costs = costs_new(rd.tl, NULL);
 	rd.graph = lockgraph_new();
 	tl_run(rd.tl, on_item, &rd);
@@ -602,6 +647,7 @@ int view_data_add(struct view_data *v, struct trace_set *set,
 			v->lanes[lane].end = rd.last;
 		widen(v, v->lanes[lane].begin, v->lanes[lane].end);
 	}
+	order_lanes(&rd, first_lane, first_span);
 	size_t shown_before = v->nshown;
 	keep_detail(&rd);
 	process_json(&rd, t, res, rd.nslices, v->nshown - shown_before);
@@ -622,7 +668,7 @@ int view_data_add(struct view_data *v, struct trace_set *set,
 static uint32_t finest_buckets(uint32_t nlanes, int all_shown)
 {
 	uint32_t n = all_shown ? 1u << 11 : 1u << 15;
-	while (n > 256 && (uint64_t)n * (nlanes ? nlanes : 1) > VIEW_SUMMARY_CELLS)
+	while (n > 64 && (uint64_t)n * (nlanes ? nlanes : 1) > VIEW_SUMMARY_CELLS)
 		n >>= 1;
 	return n;
 }

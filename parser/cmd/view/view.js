@@ -124,11 +124,21 @@ function firstFrom(list, t) {
 const canvas = document.getElementById('timeline');
 const ctx = canvas.getContext('2d');
 const wrap = document.getElementById('timeline-wrap');
+const space = document.getElementById('timeline-space');
 const view = { t0: 0, t1: Math.max(D.span, 1) };
 let chosen = -1;             /* the slice whose details are shown */
 let marked = null;           /* slices a table row leads to: Set */
 let markedLane = -1;
 let plotW = 800;
+
+/* Lanes scroll under the axis: only those in view are drawn. */
+function laneY(l) { return AXIS_H + l * LANE_H - wrap.scrollTop; }
+function lanesInView() {
+	const first = Math.max(0, Math.floor(wrap.scrollTop / LANE_H));
+	const last = Math.min(D.lanes.length - 1,
+		Math.floor((wrap.scrollTop + canvas.height / (window.devicePixelRatio || 1) - AXIS_H) / LANE_H));
+	return [first, last];
+}
 
 function X(t) { return LABEL_W + (t - view.t0) * plotW / (view.t1 - view.t0); }
 function T(x) { return view.t0 + (x - LABEL_W) * (view.t1 - view.t0) / plotW; }
@@ -136,7 +146,10 @@ function T(x) { return view.t0 + (x - LABEL_W) * (view.t1 - view.t0) / plotW; }
 function resize() {
 	const dpr = window.devicePixelRatio || 1;
 	const w = Math.max(wrap.clientWidth, 400);
-	const h = AXIS_H + D.lanes.length * LANE_H + 4;
+	const total = AXIS_H + D.lanes.length * LANE_H + 4;
+	const h = Math.min(total, Math.max(240, Math.floor(window.innerHeight * 0.7)));
+	space.style.height = total + 'px';
+	wrap.style.height = h + 'px';
 	canvas.width = Math.round(w * dpr);
 	canvas.height = Math.round(h * dpr);
 	canvas.style.width = w + 'px';
@@ -235,7 +248,7 @@ function drawDetail(l, y, dim) {
 }
 
 function outline(i, style, width) {
-	const y = AXIS_H + SL.lane[i] * LANE_H;
+	const y = laneY(SL.lane[i]);
 	const x0 = X(SL.b[i]), x1 = X(SL.b[i] + SL.d[i]);
 	ctx.strokeStyle = style;
 	ctx.lineWidth = width;
@@ -261,7 +274,7 @@ function arrow(x0, y0, x1, y1, style, width) {
 }
 
 function flowArrow(f, style, width) {
-	const yc = (l) => AXIS_H + l * LANE_H + LANE_H / 2;
+	const yc = (l) => laneY(l) + LANE_H / 2;
 	arrow(X(FL.fb[f]), yc(FL.from[f]), X(FL.tb[f]), yc(FL.to[f]), style, width);
 }
 
@@ -287,8 +300,9 @@ function draw() {
 	ctx.beginPath();
 	ctx.rect(LABEL_W, AXIS_H, plotW, h - AXIS_H);
 	ctx.clip();
-	for (let l = 0; l < D.lanes.length; l++) {
-		const y = AXIS_H + l * LANE_H;
+	const [first, last] = lanesInView();
+	for (let l = first; l <= last; l++) {
+		const y = laneY(l);
 		if (l === markedLane) {
 			ctx.fillStyle = '#fff3c4';
 			ctx.fillRect(LABEL_W, y, plotW, LANE_H);
@@ -311,8 +325,8 @@ function draw() {
 	ctx.fillRect(0, AXIS_H, LABEL_W, h - AXIS_H);
 	ctx.font = '12px system-ui, sans-serif';
 	ctx.textBaseline = 'middle';
-	for (let l = 0; l < D.lanes.length; l++) {
-		const y = AXIS_H + l * LANE_H;
+	for (let l = first; l <= last; l++) {
+		const y = laneY(l);
 		ctx.fillStyle = l === markedLane ? '#8a6d00' : '#222';
 		ctx.fillText(laneLabel(l), 6, y + LANE_H / 2, LABEL_W - 10);
 		ctx.fillStyle = '#eee';
@@ -347,8 +361,8 @@ const fit = () => zoomTo(0, Math.max(D.span, 1));
 /* The slice under a point: the shortest one there (the innermost), with
  * a few pixels of slack for slices drawn a pixel wide. */
 function sliceAt(x, y) {
-	const l = Math.floor((y - AXIS_H) / LANE_H);
-	if (l < 0 || l >= D.lanes.length || x < LABEL_W) return -1;
+	const l = Math.floor((y - AXIS_H + wrap.scrollTop) / LANE_H);
+	if (y < AXIS_H || l < 0 || l >= D.lanes.length || x < LABEL_W) return -1;
 	const t = T(x), slack = 3 * (view.t1 - view.t0) / plotW;
 	const list = laneSlices[l];
 	let best = -1;
@@ -411,7 +425,11 @@ function setupTimeline() {
 	canvas.addEventListener('wheel', (e) => {
 		e.preventDefault();
 		const r = canvas.getBoundingClientRect();
-		zoomAround(T(e.clientX - r.left), Math.exp(e.deltaY * 0.0015));
+		/* Over the names (or with shift) the wheel scrolls the lanes. */
+		if (e.shiftKey || e.clientX - r.left < LABEL_W)
+			wrap.scrollTop += e.deltaY || e.deltaX;
+		else
+			zoomAround(T(e.clientX - r.left), Math.exp(e.deltaY * 0.0015));
 	}, { passive: false });
 	canvas.addEventListener('mousedown', (e) => {
 		drag = { x: e.clientX, t0: view.t0, t1: view.t1, moved: false };
@@ -452,6 +470,7 @@ function setupTimeline() {
 	document.getElementById('zoom-out').onclick = () => zoomAround((view.t0 + view.t1) / 2, 2);
 	document.getElementById('zoom-fit').onclick = fit;
 	window.addEventListener('resize', resize);
+	wrap.addEventListener('scroll', draw);
 	const legend = document.getElementById('legend');
 	const used = new Set([0]);
 	for (let i = 0; i < NSLICES; i++) used.add(SL.k[i]);
@@ -485,10 +504,12 @@ function lead(test, lane) {
 	} else {
 		draw();
 	}
-	if (lane >= 0) wrap.scrollTop = Math.max(0, AXIS_H + lane * LANE_H - wrap.clientHeight / 2);
+	if (lane >= 0) wrap.scrollTop = Math.max(0, lane * LANE_H - wrap.clientHeight / 2);
 	document.getElementById('timeline-section').scrollIntoView();
 	return marked.size;
 }
+
+const TABLE_ROWS = 500;
 
 const numCell = (v, f) => el('td', { class: 'num' }, v === null || v === undefined ? '-' : f ? f(v) : v);
 
@@ -503,9 +524,12 @@ function table(title, columns, rows, onRow) {
 	const head = el('tr');
 	const body = el('tbody');
 	let sortCol = -1, up = false;
+	const more = el('p', { class: 'more' });
 	function fill() {
 		body.textContent = '';
-		for (const r of rows) {
+		more.textContent = rows.length > TABLE_ROWS ? 'the first ' + TABLE_ROWS + ' of ' +
+			rows.length + ' rows (sort by a column to see others)' : '';
+		for (const r of rows.slice(0, TABLE_ROWS)) {
 			const tr = el('tr');
 			for (const [, value, f] of columns) {
 				const v = value(r);
@@ -540,7 +564,7 @@ function table(title, columns, rows, onRow) {
 	});
 	t.append(el('thead', null, head), body);
 	fill();
-	box.append(t);
+	box.append(t, more);
 	return box;
 }
 
@@ -728,7 +752,7 @@ function clickAt(x, y) {
 }
 
 function selftest() {
-	const out = { errors: pageErrors, csp: cspViolations };
+	const out = { errors: pageErrors, csp: cspViolations, ready_ms: readyMs };
 	out.resources = performance.getEntriesByType('resource').map((e) => e.name);
 	out.lanes = D.lanes.map((l, i) => laneLabel(i));
 	out.slices = NSLICES;
@@ -751,8 +775,9 @@ function selftest() {
 	if (pick >= 0) {
 		zoomTo(SL.b[pick] - SL.d[pick], SL.b[pick] + 2 * SL.d[pick]);
 		const x = X(SL.b[pick] + SL.d[pick] / 2);
-		const y = AXIS_H + SL.lane[pick] * LANE_H + LANE_H / 2;
-		wrap.scrollTop = 0;
+		wrap.scrollTop = Math.max(0, SL.lane[pick] * LANE_H - LANE_H);
+		draw();
+		const y = laneY(SL.lane[pick]) + LANE_H / 2;
 		clickAt(x, y);
 		out.clicked = { slice: pick, name: sliceName(pick), chosen: chosen,
 			details: document.getElementById('details').innerText };
@@ -788,6 +813,8 @@ setupTimeline();
 setupTables();
 setupLockOrder();
 resize();
+/* From the start of loading to a drawn page, for the tests. */
+const readyMs = performance.now();
 if (location.hash.startsWith('#selftest')) {
 	try {
 		selftest();
