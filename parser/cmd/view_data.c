@@ -28,6 +28,7 @@
 #define MAX_CYCLES 100
 #define LEVEL_STEP 8        /* buckets of one level per bucket of the next */
 #define LEVELS 3
+#define LEVEL_MIN_SHIFT 9   /* the finest level has at least 512 buckets */
 
 struct istr {
 	uint32_t idx;
@@ -662,59 +663,116 @@ int view_data_add(struct view_data *v, struct trace_set *set,
 
 /* ---- the summary buckets ---- */
 
-/* Lanes times buckets of the finest level fit VIEW_SUMMARY_CELLS; when
- * every slice is shown in detail, the summaries only stand in for them
- * when zoomed out, and are coarse. */
-static uint32_t finest_buckets(uint32_t nlanes, int all_shown)
+/* Time per kind in the buckets of the finest level, for each lane only
+ * over the buckets its intervals touch (a short-lived thread needs one or
+ * two): lane l's bucket first[l] + j, kind k, is
+ * v[(base[l] + j) * TL_NKINDS + k].  Running is left out: it is the rest
+ * of a lane's time alive. */
+struct cells {
+	uint32_t n;                /* buckets over the whole span */
+	double width;              /* ns */
+	uint32_t *first, *count;
+	size_t *base;
+	float *v;
+};
+
+static uint32_t bucket_of(const struct view_data *v, double width, int64_t t, uint32_t n)
 {
-	uint32_t n = all_shown ? 1u << 11 : 1u << 15;
-	while (n > 64 && (uint64_t)n * (nlanes ? nlanes : 1) > VIEW_SUMMARY_CELLS)
-		n >>= 1;
-	return n;
+	double b = (double)(t - v->t0) / width;
+	return b < 0 ? 0 : b >= n ? n - 1 : (uint32_t)b;
 }
 
-/* Time per kind in every bucket of every lane (running left out: it is
- * the rest of a lane's time alive), by spreading each interval over the
- * buckets it covers.  cells[(lane * n + bucket) * TL_NKINDS + kind]. */
-static float *fill_buckets(const struct view_data *v, uint32_t n, double width)
+/* The most buckets (a power of two, MAX_BUCKETS at most; fewer when
+ * every slice is shown in detail, as the summaries then only stand in for
+ * them when zoomed out) whose cells, over all lanes, fit
+ * VIEW_SUMMARY_CELLS. */
+static void size_cells(const struct view_data *v, struct cells *c)
 {
-	float *cells = calloc((size_t)v->nlanes * n * TL_NKINDS, sizeof *cells);
-	if (!cells)
+	int64_t *lo = malloc(v->nlanes * sizeof *lo), *hi = malloc(v->nlanes * sizeof *hi);
+	if (!lo || !hi)
 		abort();
+	for (uint32_t l = 0; l < v->nlanes; l++) {
+		lo[l] = INT64_MAX;
+		hi[l] = INT64_MIN;
+	}
 	for (size_t i = 0; i < v->nspans; i++) {
 		const struct span *s = &v->spans[i];
-		double b = (double)(s->b - v->t0) / width, e = (double)(s->e - v->t0) / width;
-		float *lane = cells + (size_t)s->lane * n * TL_NKINDS;
-		for (uint32_t k = (uint32_t)b; k < n && k <= (uint32_t)e; k++) {
-			double lo = b > k ? b : k, hi = e < k + 1 ? e : k + 1;
-			if (hi > lo)
-				lane[(size_t)k * TL_NKINDS + s->kind] += (float)(hi - lo);
+		if (s->b < lo[s->lane])
+			lo[s->lane] = s->b;
+		if (s->e > hi[s->lane])
+			hi[s->lane] = s->e;
+	}
+	int64_t span = v->t1 > v->t0 ? v->t1 - v->t0 : 1;
+	for (c->n = v->omitted ? 1u << 15 : 1u << 11;; c->n >>= 1) {
+		c->width = (double)span / c->n;
+		if (c->width < 1)
+			c->width = 1;
+		size_t total = 0;
+		for (uint32_t l = 0; l < v->nlanes; l++) {
+			c->base[l] = total;
+			if (lo[l] > hi[l]) {
+				c->first[l] = c->count[l] = 0;
+				continue;
+			}
+			c->first[l] = bucket_of(v, c->width, lo[l], c->n);
+			c->count[l] = bucket_of(v, c->width, hi[l], c->n) - c->first[l] + 1;
+			total += c->count[l];
+		}
+		if (total <= VIEW_SUMMARY_CELLS || c->n <= 1u << LEVEL_MIN_SHIFT) {
+			c->v = calloc(total * TL_NKINDS, sizeof *c->v);
+			if (!c->v && total)
+				abort();
+			break;
 		}
 	}
-	return cells;
+	free(lo);
+	free(hi);
+}
+
+static void fill_cells(const struct view_data *v, struct cells *c)
+{
+	c->first = malloc(v->nlanes * sizeof *c->first);
+	c->count = malloc(v->nlanes * sizeof *c->count);
+	c->base = malloc(v->nlanes * sizeof *c->base);
+	if (!c->first || !c->count || !c->base)
+		abort();
+	size_cells(v, c);
+	for (size_t i = 0; i < v->nspans; i++) {
+		const struct span *s = &v->spans[i];
+		double b = (double)(s->b - v->t0) / c->width, e = (double)(s->e - v->t0) / c->width;
+		uint32_t first = c->first[s->lane], end = first + c->count[s->lane];
+		float *lane = c->v + c->base[s->lane] * TL_NKINDS;
+		for (uint32_t k = b < first ? first : (uint32_t)b; k < end && k <= e; k++) {
+			double from = b > k ? b : k, to = e < k + 1 ? e : k + 1;
+			if (to > from)
+				lane[(size_t)(k - first) * TL_NKINDS + s->kind] += (float)(to - from);
+		}
+	}
 }
 
 /* One level: per lane, [bucket, kind, permille of the bucket, ...]. */
-static void level_json(FILE *out, const struct view_data *v, const float *cells,
-		       uint32_t finest, uint32_t step, int64_t width)
+static void level_json(FILE *out, const struct view_data *v, const struct cells *c,
+		       uint32_t step)
 {
-	uint32_t n = finest / step;
-	fprintf(out, "{\"n\":%u,\"width\":%" PRId64 ",\"lanes\":[", n, width);
+	fprintf(out, "{\"n\":%u,\"width\":%" PRId64 ",\"lanes\":[", c->n / step,
+		(int64_t)(c->width * step + 0.5));
 	for (uint32_t l = 0; l < v->nlanes; l++) {
-		const float *lane = cells + (size_t)l * finest * TL_NKINDS;
-		int first = 1;
+		uint32_t first = c->first[l], end = first + c->count[l];
+		const float *lane = c->v + c->base[l] * TL_NKINDS;
+		int none = 1;
 		fputs(l ? ",[" : "[", out);
-		for (uint32_t k = 0; k < n; k++)
+		for (uint32_t k = first / step; k * step < end; k++)
 			for (int kind = TL_SYSCALL; kind < TL_NKINDS; kind++) {
 				float sum = 0;
 				for (uint32_t j = k * step; j < (k + 1) * step; j++)
-					sum += lane[(size_t)j * TL_NKINDS + kind];
+					if (j >= first && j < end)
+						sum += lane[(size_t)(j - first) * TL_NKINDS + kind];
 				if (sum <= 0)
 					continue;
 				unsigned permille = (unsigned)(sum / (float)step * 1000.0f + 0.999f);
-				fprintf(out, "%s%u,%d,%u", first ? "" : ",", k, kind,
+				fprintf(out, "%s%u,%d,%u", none ? "" : ",", k, kind,
 					permille > 1000 ? 1000 : permille);
-				first = 0;
+				none = 0;
 			}
 		fputc(']', out);
 	}
@@ -723,21 +781,20 @@ static void level_json(FILE *out, const struct view_data *v, const float *cells,
 
 static void levels_json(FILE *out, const struct view_data *v)
 {
-	uint32_t n = finest_buckets(v->nlanes, v->omitted == 0);
-	int64_t span = v->t1 > v->t0 ? v->t1 - v->t0 : 1;
-	double width = (double)span / n;
-	if (width < 1)
-		width = 1;
-	float *cells = fill_buckets(v, n, width);
+	struct cells c;
+	fill_cells(v, &c);
 	fputs("\"levels\":[", out);
 	uint32_t step = 1;
 	for (int i = 0; i < LEVELS; i++, step *= LEVEL_STEP) {
 		if (i)
 			fputc(',', out);
-		level_json(out, v, cells, n, step, (int64_t)(width * step + 0.5));
+		level_json(out, v, &c, step);
 	}
 	fputs("]", out);
-	free(cells);
+	free(c.first);
+	free(c.count);
+	free(c.base);
+	free(c.v);
 }
 
 /* ---- the document ---- */

@@ -17,7 +17,8 @@
 
 /* Slices shown in detail, over all traces, unless told otherwise. */
 #define VIEW_DEFAULT_MAX_SLICES 200000
-/* Summary cells (lanes times buckets at the finest resolution). */
+/* Summary cells: the buckets at the finest resolution that some
+ * interval of a lane touches, summed over the lanes. */
 #define VIEW_SUMMARY_CELLS 500000
 
 struct view_data;

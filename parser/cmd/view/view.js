@@ -4,7 +4,8 @@
  * slice's details, the tables of weft stats and the lock-order graph
  * (SVG).  With #selftest in the address it also drives itself (a click on
  * a slice, on a table's header and row) and writes what it saw into
- * <pre id="selftest"> for the tests.
+ * <pre id="selftest"> for the tests; with #show=KIND it opens with the
+ * longest wait of that kind chosen.
  */
 'use strict';
 
@@ -751,6 +752,22 @@ function clickAt(x, y) {
 	canvas.dispatchEvent(new MouseEvent('mouseup', opts));
 }
 
+/* Clicks, in its middle, the longest wait another thread ended (of the
+ * kind named, when one is), zoomed so that it fills a third of the view. */
+function showLongest(kindName) {
+	const kind = KINDS.indexOf(kindName);
+	let pick = -1;
+	for (let i = 0; i < NSLICES; i++)
+		if (SL.flow[i] >= 0 && (kind < 0 || SL.k[i] === kind) && (pick < 0 || SL.d[i] > SL.d[pick])) pick = i;
+	if (pick < 0 && NSLICES) pick = 0;
+	if (pick < 0) return -1;
+	zoomTo(SL.b[pick] - SL.d[pick], SL.b[pick] + 2 * SL.d[pick]);
+	wrap.scrollTop = Math.max(0, SL.lane[pick] * LANE_H - LANE_H);
+	draw();
+	clickAt(X(SL.b[pick] + SL.d[pick] / 2), laneY(SL.lane[pick]) + LANE_H / 2);
+	return pick;
+}
+
 function selftest() {
 	const out = { errors: pageErrors, csp: cspViolations, ready_ms: readyMs };
 	out.resources = performance.getEntriesByType('resource').map((e) => e.name);
@@ -765,23 +782,10 @@ function selftest() {
 	out.flows = FL.tb.length;
 	out.title = document.title;
 	out.summary = document.getElementById('summary').textContent;
-	/* The longest wait that another thread ended (of the kind after
-	 * "#selftest=", when given), clicked in the middle. */
-	const kind = KINDS.indexOf(location.hash.split('=')[1]);
-	let pick = -1;
-	for (let i = 0; i < NSLICES; i++)
-		if (SL.flow[i] >= 0 && (kind < 0 || SL.k[i] === kind) && (pick < 0 || SL.d[i] > SL.d[pick])) pick = i;
-	if (pick < 0 && NSLICES) pick = 0;
-	if (pick >= 0) {
-		zoomTo(SL.b[pick] - SL.d[pick], SL.b[pick] + 2 * SL.d[pick]);
-		const x = X(SL.b[pick] + SL.d[pick] / 2);
-		wrap.scrollTop = Math.max(0, SL.lane[pick] * LANE_H - LANE_H);
-		draw();
-		const y = laneY(SL.lane[pick]) + LANE_H / 2;
-		clickAt(x, y);
+	const pick = showLongest(location.hash.split('=')[1]);
+	if (pick >= 0)
 		out.clicked = { slice: pick, name: sliceName(pick), chosen: chosen,
 			details: document.getElementById('details').innerText };
-	}
 	fit();
 	const tables = [...document.querySelectorAll('#tables .table-box')];
 	out.tables = tables.map((b) => ({ title: b.querySelector('h2').textContent,
@@ -815,6 +819,8 @@ setupLockOrder();
 resize();
 /* From the start of loading to a drawn page, for the tests. */
 const readyMs = performance.now();
+/* #show=KIND opens with the longest such wait chosen. */
+if (location.hash.startsWith('#show')) showLongest(location.hash.split('=')[1]);
 if (location.hash.startsWith('#selftest')) {
 	try {
 		selftest();
