@@ -168,6 +168,21 @@ def test_cap_keeps_longest(tmp):
     assert 'in the summaries only' in out['summary'], out['summary']
 
 
+def test_truncated(tmp):
+    """A trace cut short: exit status 3, and a page of what was written."""
+    trace = record(tmp, 'whole.trace', 'known_costs', stacks=False)
+    data = open(trace, 'rb').read()
+    cut = os.path.join(tmp, 'cut.trace')
+    open(cut, 'wb').write(data[:len(data) // 2])
+    page = os.path.join(tmp, 'cut.html')
+    r = weft('view', '-o', page, cut, check=False)
+    assert r.returncode == 3, (r.returncode, r.stderr)
+    assert 'truncated' in r.stderr, r.stderr
+    out = selftest(tmp, page)
+    assert out['lanes'] and out['slices'] > 0, out
+    assert 'truncated' in out['summary'], out['summary']
+
+
 def test_screenshot(tmp):
     page = view(tmp, 'shot.html', record(tmp, 'shot.trace', 'known_costs', stacks=False))
     png = os.path.join(tmp, 'shot.png')

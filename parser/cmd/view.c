@@ -198,7 +198,8 @@ int weft_cmd_view(int argc, char **argv)
 		fprintf(stderr, "weft view: %s: %s\n", path, strerror(errno));
 		return WEFT_EXIT_USAGE;
 	}
-	if (!output && open_browser(path) < 0)
-		printf("weft view: the page is %s (open it in a browser)\n", path);
+	if (!output)
+		printf(open_browser(path) == 0 ? "weft view: opened %s in a browser\n"
+		       : "weft view: the page is %s (open it in a browser)\n", path);
 	return weft_output_written("view", status);
 }
