@@ -72,8 +72,12 @@ struct lane {
 	uint32_t trace, serial;
 	uint32_t label;                /* string */
 	int64_t begin, end;
-	/* While its trace is read: */
-	int64_t last_slice;
+};
+
+/* A thread while its trace is read. */
+struct thread_state {
+	uint32_t lane1;                /* its lane + 1 (0: none yet) */
+	int64_t last_slice;            /* its latest, or -1 */
 	struct hold recent[RECENT_HOLDS];
 	uint32_t nrecent;
 };
@@ -133,8 +137,8 @@ struct reading {
 	uint32_t trace;
 	int64_t offset;
 	int64_t last;                  /* the latest time of an item */
-	uint32_t *lane_of;             /* by thread serial: lane + 1 (0: none) */
-	uint32_t lane_of_cap;
+	struct thread_state *threads;  /* by serial */
+	uint32_t threads_cap;
 	struct slice *slices;
 	size_t nslices, slices_cap;
 	struct flow *flows;
@@ -200,28 +204,32 @@ static int32_t site_index(struct reading *rd, const struct tl_site *s)
 
 /* ---- reading a trace ---- */
 
-static uint32_t lane_of(struct reading *rd, uint32_t serial, int64_t ns)
+/* The thread with this serial, given a lane when first seen (at ns). */
+static struct thread_state *thread_of(struct reading *rd, uint32_t serial, int64_t ns)
 {
 	struct view_data *v = rd->v;
-	while (serial >= rd->lane_of_cap) {
-		uint32_t old = rd->lane_of_cap;
-		rd->lane_of_cap = old ? old * 2 : 64;
-		rd->lane_of = realloc(rd->lane_of, rd->lane_of_cap * sizeof *rd->lane_of);
-		if (!rd->lane_of)
+	while (serial >= rd->threads_cap) {
+		uint32_t old = rd->threads_cap;
+		rd->threads_cap = old ? old * 2 : 64;
+		rd->threads = realloc(rd->threads, rd->threads_cap * sizeof *rd->threads);
+		if (!rd->threads)
 			abort();
-		memset(rd->lane_of + old, 0, (rd->lane_of_cap - old) * sizeof *rd->lane_of);
+		memset(rd->threads + old, 0, (rd->threads_cap - old) * sizeof *rd->threads);
 	}
-	if (rd->lane_of[serial])
-		return rd->lane_of[serial] - 1;
+	struct thread_state *t = &rd->threads[serial];
+	if (t->lane1)
+		return t;
 	WEFT_GROW(v->lanes, v->nlanes, v->lanes_cap, 16);
-	struct lane *l = &v->lanes[v->nlanes];
-	memset(l, 0, sizeof *l);
-	l->trace = rd->trace;
-	l->serial = serial;
-	l->begin = l->end = ns;
-	l->last_slice = -1;
-	rd->lane_of[serial] = ++v->nlanes;
-	return v->nlanes - 1;
+	v->lanes[v->nlanes] = (struct lane){ .trace = rd->trace, .serial = serial,
+					     .begin = ns, .end = ns };
+	t->lane1 = ++v->nlanes;
+	t->last_slice = -1;
+	return t;
+}
+
+static uint32_t lane_of(struct reading *rd, uint32_t serial, int64_t ns)
+{
+	return thread_of(rd, serial, ns)->lane1 - 1;
 }
 
 static void widen(struct view_data *v, int64_t b, int64_t e)
@@ -233,8 +241,10 @@ static void widen(struct view_data *v, int64_t b, int64_t e)
 	v->seen = 1;
 }
 
-static void add_interval(struct reading *rd, const struct tl_item *it, uint32_t lane)
+static void add_interval(struct reading *rd, const struct tl_item *it)
 {
+	struct thread_state *t = thread_of(rd, it->serial, it->ns + rd->offset);
+	uint32_t lane = t->lane1 - 1;
 	const struct tl_interval *iv = &it->iv;
 	struct view_data *v = rd->v;
 	/* A wait that began before tracing did starts, on screen, with it. */
@@ -251,23 +261,23 @@ static void add_interval(struct reading *rd, const struct tl_item *it, uint32_t 
 		.kind = (uint8_t)iv->kind, .syscall = iv->syscall, .rw = iv->rw_mode,
 		.cut = iv->cut,
 	};
-	v->lanes[lane].last_slice = (int64_t)rd->nslices++;
+	t->last_slice = (int64_t)rd->nslices++;
 	widen(v, b, e);
 }
 
-static void add_hold(struct reading *rd, const struct tl_item *it, uint32_t lane)
+static void add_hold(struct reading *rd, const struct tl_item *it)
 {
-	struct lane *l = &rd->v->lanes[lane];
-	struct hold *h = &l->recent[l->nrecent++ % RECENT_HOLDS];
+	struct thread_state *t = thread_of(rd, it->serial, it->ns + rd->offset);
+	struct hold *h = &t->recent[t->nrecent++ % RECENT_HOLDS];
 	*h = (struct hold){ it->hold.lock, it->hold.end_ns, it->hold.site };
 }
 
 /* The site of the hold a thread ended with the release at ns. */
-static const struct tl_site *release_site(const struct lane *l, uint64_t lock,
-					  int64_t ns)
+static const struct tl_site *release_site(const struct thread_state *t,
+					  uint64_t lock, int64_t ns)
 {
-	for (uint32_t i = 0; i < RECENT_HOLDS && i < l->nrecent; i++) {
-		const struct hold *h = &l->recent[i];
+	for (uint32_t i = 0; i < RECENT_HOLDS && i < t->nrecent; i++) {
+		const struct hold *h = &t->recent[i];
 		if (h->lock == lock && h->end_ns == ns)
 			return &h->site;
 	}
@@ -278,25 +288,27 @@ static const struct tl_site *release_site(const struct lane *l, uint64_t lock,
 static void add_flow(struct reading *rd, const struct tl_item *it)
 {
 	const struct tl_flow *f = &it->flow;
-	uint32_t from = lane_of(rd, f->from, f->from_ns + rd->offset);
-	uint32_t to = lane_of(rd, f->to, f->to_ns + rd->offset);
-	const struct lane *l = &rd->v->lanes[to];
-	if (l->last_slice < 0 || rd->slices[l->last_slice].e != f->to_ns + rd->offset ||
-	    rd->slices[l->last_slice].flow >= 0)
+	/* (Either call may move the states: the pointers come after both.) */
+	thread_of(rd, f->from, f->from_ns + rd->offset);
+	thread_of(rd, f->to, f->to_ns + rd->offset);
+	const struct thread_state *from = &rd->threads[f->from], *to = &rd->threads[f->to];
+	int64_t last = to->last_slice;
+	if (last < 0 || rd->slices[last].e != f->to_ns + rd->offset ||
+	    rd->slices[last].flow >= 0)
 		return;
 	WEFT_GROW(rd->flows, rd->nflows, rd->flows_cap, 1024);
 	struct flow *fl = &rd->flows[rd->nflows];
 	*fl = (struct flow){
 		.fb = f->from_ns + rd->offset, .tb = f->to_ns + rd->offset,
-		.object = f->object, .what = f->what, .from = from, .to = to,
-		.slice = (uint32_t)l->last_slice,
+		.object = f->object, .what = f->what, .from = from->lane1 - 1,
+		.to = to->lane1 - 1, .slice = (uint32_t)last,
 	};
-	const struct tl_site *s = release_site(&rd->v->lanes[from], f->object, f->from_ns);
+	const struct tl_site *s = release_site(from, f->object, f->from_ns);
 	if (s) {
 		fl->release_site = *s;
 		fl->has_site = 1;
 	}
-	rd->slices[l->last_slice].flow = (int32_t)rd->nflows++;
+	rd->slices[last].flow = (int32_t)rd->nflows++;
 }
 
 static void on_item(void *p, const struct tl_item *it)
@@ -322,10 +334,10 @@ static void on_item(void *p, const struct tl_item *it)
 		break;
 	}
 	case TL_INTERVAL:
-		add_interval(rd, it, lane_of(rd, it->serial, it->ns + rd->offset));
+		add_interval(rd, it);
 		break;
 	case TL_HOLD:
-		add_hold(rd, it, lane_of(rd, it->serial, it->ns + rd->offset));
+		add_hold(rd, it);
 		break;
 	case TL_FLOW:
 		add_flow(rd, it);
@@ -613,9 +625,9 @@ static void order_lanes(struct reading *rd, uint32_t first, size_t first_span)
 		MOVE(rd->flows[i].from);
 		MOVE(rd->flows[i].to);
 	}
-	for (uint32_t s = 0; s < rd->lane_of_cap; s++)
-		if (rd->lane_of[s])
-			rd->lane_of[s] = place[rd->lane_of[s] - 1 - first] + 1;
+	for (uint32_t s = 0; s < rd->threads_cap; s++)
+		if (rd->threads[s].lane1)
+			rd->threads[s].lane1 = place[rd->threads[s].lane1 - 1 - first] + 1;
 #undef MOVE
 	free(order);
 	free(place);
@@ -655,7 +667,7 @@ int view_data_add(struct view_data *v, struct trace_set *set,
 	costs_free(rd.costs);
 	lockgraph_free(rd.graph);
 	tl_close(rd.tl);
-	free(rd.lane_of);
+	free(rd.threads);
 	free(rd.slices);
 	free(rd.flows);
 	return status;
