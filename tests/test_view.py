@@ -5,9 +5,11 @@ Records programs whose answers are known (tests/programs/known_costs.c,
 lock_orders.c), writes their pages, loads each from file:// with the
 address fragment #selftest (the page then clicks a slice, sorts a table,
 follows a row, and writes what it saw into <pre id="selftest">), reads
-that back from --dump-dom and checks it; takes a screenshot.  Host names
-resolve nowhere and the page's policy forbids every load, so a request
-would show as an error, a policy violation or a resource entry.
+that back from --dump-dom and checks it; takes a screenshot.  Requests
+are looked for in Chromium's network log (--log-net-log) and console
+messages in its log on stderr, besides what the page itself reports
+(errors, policy violations, resource entries); host names resolve
+nowhere.
 
 Skips (exit 77, saying why) only when Chromium is not installed;
 scripts/setup installs it.  Environment: as the Criterion suites
@@ -54,9 +56,40 @@ def chromium(tmp, *args):
     return subprocess.run(cmd, capture_output=True, text=True, timeout=120, cwd=tmp)
 
 
+def page_loads(netlog):
+    """The requests a page made, from Chromium's network log: those whose
+    initiator is an origin (the browser's own, such as its update checks,
+    have none)."""
+    text = open(netlog).read()
+    try:
+        log = json.loads(text)
+    except ValueError:   # a log cut short ends without its closing brackets
+        log = json.loads(text.rstrip().rstrip(',') + ']}')
+    start = log['constants']['logEventTypes']['URL_REQUEST_START_JOB']
+    return [e['params'].get('url', '?') for e in log['events']
+            if e['type'] == start and 'initiator' in e.get('params', {})
+            and e['params']['initiator'] != 'not an origin']
+
+
+def console_messages(stderr):
+    """What pages wrote to the console, as Chromium logs it."""
+    return [l for l in stderr.splitlines() if ':CONSOLE' in l and 'file://' in l]
+
+
+def load(tmp, url, *args):
+    """Loads url and returns Chromium's result, the page's requests and
+    its console messages."""
+    netlog = tempfile.mktemp(dir=tmp, suffix='.netlog.json')
+    r = chromium(tmp, '--enable-logging=stderr', '--v=0', '--log-net-log=' + netlog,
+                 *args, url)
+    return r, page_loads(netlog), console_messages(r.stderr)
+
+
 def selftest(tmp, page, kind=None):
     url = 'file://' + page + '#selftest' + ('=' + kind if kind else '')
-    r = chromium(tmp, '--dump-dom', url)
+    r, loads, console = load(tmp, url, '--dump-dom')
+    assert loads == [], 'network requests: %s' % loads
+    assert console == [], 'console messages: %s' % console
     # (The page's own script names the element too; in the result, a text,
     # every "<" is escaped.)
     m = list(re.finditer(r'<pre id="selftest">([^<]*)</pre>', r.stdout))
@@ -181,6 +214,19 @@ def test_truncated(tmp):
     out = selftest(tmp, page)
     assert out['lanes'] and out['slices'] > 0, out
     assert 'truncated' in out['summary'], out['summary']
+
+
+def test_checks_see_loads(tmp):
+    """The checks above are not blind: a page that loads an image, fetches
+    and writes an error is caught by both."""
+    page = os.path.join(tmp, 'loads.html')
+    open(page, 'w').write('<img src="http://example.invalid/x.png"><script>'
+                          'console.error("boom"); fetch("https://example.invalid/y")'
+                          '.catch(() => {});</script>')
+    r, loads, console = load(tmp, 'file://' + page, '--dump-dom')
+    assert 'http://example.invalid/x.png' in loads, loads
+    assert 'https://example.invalid/y' in loads, loads
+    assert any('boom' in m for m in console), r.stderr[-2000:]
 
 
 def test_screenshot(tmp):
