@@ -150,6 +150,25 @@ def test_known_costs(tmp):
     assert out['flows'] >= 1, out
 
 
+def test_zoom_and_pan(tmp):
+    """+ halves the range around its middle, - doubles it, an arrow key
+    pans a fifth, the wheel zooms in, a drag of 100 pixels to the right
+    moves the range left by 100 pixels' worth, 0 shows everything."""
+    out = selftest(tmp, view(tmp, 'moves.html', record(tmp, 'moves.trace', 'known_costs',
+                                                       stacks=False)))
+    m = out['moves']
+    width = lambda r: r[1] - r[0]
+    close = lambda a, b: abs(a - b) <= 1e-6 * max(abs(a), abs(b), 1)
+    assert close(width(m['plus']), width(m['fit']) / 2), m
+    assert close(m['plus'][0] + m['plus'][1], m['fit'][0] + m['fit'][1]), m
+    assert close(m['right'][0], m['plus'][0] + width(m['plus']) / 5), m
+    assert close(width(m['minus']), 2 * width(m['right'])), m
+    assert width(m['wheel']) < width(m['minus']), m
+    assert close(m['drag'][0], m['wheel'][0] - 100 * width(m['wheel']) / m['plot_width']), m
+    assert close(width(m['drag']), width(m['wheel'])), m
+    assert m['zero'] == m['fit'], m
+
+
 def test_lock_order_cycle(tmp):
     """The AB/BA program's graph: two locks, the cycle drawn and listed."""
     out = selftest(tmp, view(tmp, 'abba.html', record(tmp, 'abba.trace', 'lock_orders', 'abba')))

@@ -477,11 +477,12 @@ static void stats_json(struct reading *rd, FILE *out)
 	fputs("],\"objects\":[", out);
 	for (uint32_t i = 0; i < c->nobjects; i++) {
 		const struct costs_object *o = c->objects[i];
-		fprintf(out, "%s{\"obj\":%d,\"kind\":\"%s\",\"lock\":%s,\"acquisitions\":%"
-			PRIu64 ",\"contended\":%" PRIu64 ",\"waits\":%" PRIu64 ",\"wait\":%"
-			PRId64 ",\"max_wait\":%" PRId64, i ? "," : "",
-			object_index(rd, o->addr, o->kind), o->kind,
-			o->is_lock ? "true" : "false", o->acquisitions, o->contended,
+		fprintf(out, "%s{\"obj\":%d,\"kind\":", i ? "," : "",
+			object_index(rd, o->addr, o->kind));
+		weft_json_string(out, o->kind);
+		fprintf(out, ",\"lock\":%s,\"acquisitions\":%" PRIu64 ",\"contended\":%"
+			PRIu64 ",\"waits\":%" PRIu64 ",\"wait\":%" PRId64 ",\"max_wait\":%"
+			PRId64, o->is_lock ? "true" : "false", o->acquisitions, o->contended,
 			o->waits, o->wait_total, o->wait_max);
 		if (o->holds_unseen)
 			fputs(",\"held\":null,\"max_held\":null", out);
@@ -879,9 +880,11 @@ static void slices_json(FILE *out, const struct view_data *v)
 void view_data_write(struct view_data *v, FILE *out)
 {
 	fflush(v->procs);
-	fprintf(out, "{\"version\":\"%s\",\"t0\":%" PRId64 ",\"span\":%" PRId64
+	fputs("{\"version\":", out);
+	weft_json_string(out, WEFT_VERSION);
+	fprintf(out, ",\"t0\":%" PRId64 ",\"span\":%" PRId64
 		",\"slices_total\":%" PRIu64 ",\"omitted\":%" PRIu64
-		",\"cap\":%" PRIu64 ",\n\"kinds\":[", WEFT_VERSION, v->t0,
+		",\"cap\":%" PRIu64 ",\n\"kinds\":[", v->t0,
 		v->t1 - v->t0, v->slices_total, v->omitted, v->cap_per_trace);
 	for (int k = 0; k < TL_NKINDS; k++) {
 		if (k)

@@ -787,6 +787,27 @@ function selftest() {
 		out.clicked = { slice: pick, name: sliceName(pick), chosen: chosen,
 			details: document.getElementById('details').innerText };
 	fit();
+	/* Zoom and pan: keys, the wheel, a drag. */
+	const span = () => [view.t0, view.t1];
+	const key = (k) => canvas.dispatchEvent(new KeyboardEvent('keydown', { key: k, bubbles: true }));
+	const r = canvas.getBoundingClientRect();
+	const mid = { clientX: r.left + LABEL_W + plotW / 2, clientY: r.top + AXIS_H + 5, bubbles: true };
+	out.moves = { fit: span() };
+	key('+');
+	out.moves.plus = span();
+	key('ArrowRight');
+	out.moves.right = span();
+	key('-');
+	out.moves.minus = span();
+	canvas.dispatchEvent(new WheelEvent('wheel', Object.assign({ deltaY: -200, cancelable: true }, mid)));
+	out.moves.wheel = span();
+	canvas.dispatchEvent(new MouseEvent('mousedown', mid));
+	window.dispatchEvent(new MouseEvent('mousemove', Object.assign({}, mid, { clientX: mid.clientX + 100 })));
+	window.dispatchEvent(new MouseEvent('mouseup', Object.assign({}, mid, { clientX: mid.clientX + 100 })));
+	out.moves.drag = span();
+	out.moves.plot_width = plotW;
+	key('0');
+	out.moves.zero = span();
 	const tables = [...document.querySelectorAll('#tables .table-box')];
 	out.tables = tables.map((b) => ({ title: b.querySelector('h2').textContent,
 		rows: b.querySelectorAll('tbody tr').length,
