@@ -262,13 +262,17 @@ def test_screenshot(tmp):
 
 
 def test_bad_input(tmp):
-    """A missing trace or a bad option: one line, exit 2, no page."""
+    """A missing trace, a bad option, a full disk: one line, exit 2."""
     r = weft('view', '-o', os.path.join(tmp, 'none.html'), os.path.join(tmp, 'missing.trace'),
              check=False)
     assert r.returncode == 2, r
     assert 'missing.trace' in r.stderr, r.stderr
     r = weft('view', '--max-slices', '0', 'x.trace', check=False)
     assert r.returncode == 2 and r.stderr.count('\n') == 1, r.stderr
+    trace = record(tmp, 'full.trace', 'lock_orders', 'abba', stacks=False)
+    r = weft('view', '-o', '/dev/full', trace, check=False)
+    assert r.returncode == 2 and r.stderr.count('\n') == 1, r.stderr
+    assert '/dev/full' in r.stderr, r.stderr
 
 
 def test_temporary_page(tmp):
