@@ -118,8 +118,8 @@ def duration_ms(details):
 def test_known_costs(tmp):
     """A lane per thread, the slices the program makes, the mutex wait's
     details with both sides' sites, the tables and their links."""
-    out = selftest(tmp, view(tmp, 'known.html', record(tmp, 'known.trace', 'known_costs')),
-                   'mutex')
+    trace = record(tmp, 'known.trace', 'known_costs')
+    out = selftest(tmp, view(tmp, 'known.html', trace), 'mutex')
     lanes = out['lanes']
     assert len(lanes) == 5, lanes
     for name in ('holder', 'waiter', 'sleeper', 'writer'):
@@ -148,6 +148,22 @@ def test_known_costs(tmp):
     assert 'contended' in tables['Locks']['columns'], tables
     assert out['lock_row_marked'] == 1, out   # the lock's row leads to its wait
     assert out['flows'] >= 1, out
+    rows = {t.split(',')[0].split(' (')[0]: r for t, r in out['rows'].items()}
+    # The lock's row holds weft stats' numbers: 2 acquisitions, 1 contended.
+    assert rows['Locks'][0]['cells'][1:4] == ['mutex', '2', '1'], rows['Locks']
+    # A thread's row leads to its lane; the writer's holds its 20 writes.
+    writer = [r for r in rows['Threads'] if r['cells'][0].endswith('(writer)')]
+    assert len(writer) == 1 and writer[0]['marked'] >= 20, rows['Threads']
+    assert out['lanes'][writer[0]['lane']].endswith('(writer)'), (writer, out['lanes'])
+    # write, in all and on its descriptor, leads to the 20 writes.
+    writes = [r for r in rows['System calls'] if r['cells'][0] == 'write']
+    assert len(writes) == 2 and all(r['marked'] == 20 for r in writes), rows['System calls']
+    # Sorted by time alive as weft stats measures it, both ways.
+    stats = json.loads(weft('stats', '--json', trace).stdout)
+    by_alive = [t['serial'] for t in sorted(stats['threads'], key=lambda t: -t['alive_ns'])]
+    serial = lambda label: int(label.split(' ')[0][1:])
+    assert [serial(l) for l in out['alive_down']] == by_alive, (out['alive_down'], by_alive)
+    assert [serial(l) for l in out['alive_up']] == by_alive[::-1], out['alive_up']
 
 
 def test_zoom_and_pan(tmp):

@@ -822,6 +822,24 @@ function selftest() {
 		out.lock_row_marked = marked ? marked.size : 0;
 		out.lock_row_view = [view.t0, view.t1];
 	}
+	/* Every row of every table (up to 50): its cells, and what it leads to. */
+	out.rows = {};
+	for (const b of tables) {
+		const title = b.querySelector('h2').textContent;
+		out.rows[title] = [...b.querySelectorAll('tbody tr')].slice(0, 50).map((tr) => {
+			tr.click();
+			return { cells: [...tr.children].map((td) => td.textContent),
+				marked: marked.size, lane: markedLane };
+		});
+	}
+	/* The threads sorted by time alive, longest first, then shortest. */
+	const threadsBox = tables.find((b) => b.querySelector('h2').textContent.startsWith('Threads'));
+	const alive = [...threadsBox.querySelectorAll('th')].find((h) => h.textContent === 'alive');
+	const firstColumn = () => [...threadsBox.querySelectorAll('tbody tr')].map((tr) => tr.children[0].textContent);
+	alive.click();
+	out.alive_down = firstColumn();
+	alive.click();
+	out.alive_up = firstColumn();
 	out.graph = [...document.querySelectorAll('#lockorder svg')].map((s) => ({
 		nodes: s.querySelectorAll('.node').length,
 		edges: s.querySelectorAll('.edge').length,
