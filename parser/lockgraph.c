@@ -403,6 +403,13 @@ struct lockgraph *lockgraph_new(void)
 uint32_t lockgraph_locks(const struct lockgraph *g) { return g->nnodes; }
 uint32_t lockgraph_edges(const struct lockgraph *g) { return g->nedges; }
 
+void lockgraph_each_edge(const struct lockgraph *g,
+			 void (*fn)(void *ctx, const struct lock_edge *e), void *ctx)
+{
+	for (const struct edge *e = g->edges; e; e = e->hh.next)
+		fn(ctx, &e->pub);
+}
+
 void lockgraph_free(struct lockgraph *o)
 {
 	if (!o)

@@ -76,6 +76,9 @@ struct lockgraph *lockgraph_new(void);
 void lockgraph_add(void *graph, const struct tl_item *item);
 uint32_t lockgraph_locks(const struct lockgraph *g);
 uint32_t lockgraph_edges(const struct lockgraph *g);
+/* Calls fn for every edge, in the order the edges were first made. */
+void lockgraph_each_edge(const struct lockgraph *g,
+			 void (*fn)(void *ctx, const struct lock_edge *e), void *ctx);
 /* Finds every elementary cycle, each once, calling fn for every one it
  * reports, until max_cycles (counting those left out) have been found. */
 void lockgraph_find_cycles(struct lockgraph *g, uint64_t max_cycles,

@@ -90,7 +90,12 @@ void weft_process_command(const struct weft_process *p, char *buf, size_t cap)
 
 const char *weft_process_name(const struct weft_process *p)
 {
-	const char *s = p->nargs && p->text[p->arg_at[0]] ? weft_process_arg(p, 0) : p->exe;
+	/* argv[0] names the process as ps does (a shell's "sh", a program
+	 * started as another name), unless it holds a process title written
+	 * over it ("nginx: worker process"): then the executable does. */
+	const char *arg0 = p->nargs ? weft_process_arg(p, 0) : "";
+	int title = strpbrk(arg0, " :") != NULL;
+	const char *s = arg0[0] && !title ? arg0 : p->exe;
 	if (!s[0])
 		return "?";
 	const char *slash = strrchr(s, '/');

@@ -40,7 +40,8 @@ int weft_process_find(struct weft_reader *r, struct weft_process *p);
  * PROCESS record, "(program not recorded)". */
 void weft_process_command(const struct weft_process *p, char *buf, size_t cap);
 /* A short name for the program: its first argument's last path
- * component, else the executable's; "?" when neither is known. */
+ * component, else (no argument, or a process title written over it) the
+ * executable's; "?" when neither is known. */
 const char *weft_process_name(const struct weft_process *p);
 
 #endif

@@ -115,7 +115,9 @@ static int open_output(char *path, size_t cap, int forked)
 	return -1;
 }
 
-static void note_in_manifest(const char *path)
+/* Names the trace this process writes in weft record's manifest ("PID
+ * PATH"), or with lost, the trace it could not create ("PID !PATH"). */
+static void note_in_manifest(const char *path, int lost)
 {
 	if (!weft_config.manifest[0])
 		return;
@@ -125,10 +127,11 @@ static void note_in_manifest(const char *path)
 		return;
 	char *line = naming.line;
 	if (path[0] != '/' && getcwd(naming.cwd, sizeof naming.cwd))
-		snprintf(line, sizeof naming.line, "%d %s/%s\n", (int)getpid(),
-			 naming.cwd, path);
+		snprintf(line, sizeof naming.line, "%d %s%s/%s\n", (int)getpid(),
+			 lost ? "!" : "", naming.cwd, path);
 	else
-		snprintf(line, sizeof naming.line, "%d %s\n", (int)getpid(), path);
+		snprintf(line, sizeof naming.line, "%d %s%s\n", (int)getpid(),
+			 lost ? "!" : "", path);
 	syscall(SYS_write, fd, line, strlen(line));
 	syscall(SYS_close, fd);
 }
@@ -153,11 +156,13 @@ static void write_file_header(void)
 static int open_trace(int forked)
 {
 	weft_out_fd = open_output(naming.path, sizeof naming.path, forked);
-	if (weft_out_fd < 0)
+	if (weft_out_fd < 0) {
+		note_in_manifest(naming.path, 1);
 		return -1;
+	}
 	traced_pid = getpid();
 	weft_process_read();
-	note_in_manifest(naming.path);
+	note_in_manifest(naming.path, 0);
 	write_file_header();
 	weft_generations_reset();
 	return 0;

@@ -232,6 +232,28 @@ void h_assert_checks(const char *path)
 		     res.note);
 }
 
+char *h_save(const char *name, const char *text, size_t len)
+{
+	char *path = h_trace_path(name);
+	FILE *f = fopen(path, "w");
+	cr_assert(f, "cannot create %s", path);
+	cr_assert_eq(fwrite(text, 1, len, f), len);
+	fclose(f);
+	return path;
+}
+
+void h_python(const char *script, const char *a1, const char *a2,
+	      const char *a3, char *line, size_t cap)
+{
+	char *argv[] = { "python3", "-c", (char *)script, (char *)a1, (char *)a2,
+			 (char *)a3, NULL };
+	struct run_result r;
+	h_run(argv, NULL, &r);
+	cr_assert_eq(r.status, 0, "python: %s", r.err);
+	snprintf(line, cap, "%.*s", (int)strcspn(r.out, "\n"), r.out);
+	h_free(&r);
+}
+
 int h_assert_each_checks(const char *prefix)
 {
 	DIR *dir = opendir(h_tmpdir());

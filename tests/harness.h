@@ -95,6 +95,15 @@ int h_control_tid(int pid);
  * answer (for storms); returns 0 when it was delivered. */
 int h_request(int pid, int op);
 
+/* Writes len bytes of text to a new file name in the test's directory;
+ * returns its path. */
+char *h_save(const char *name, const char *text, size_t len);
+/* Runs a Python script with up to three arguments (a NULL ends them; JSON
+ * is read with the standard library); returns its stdout's first line in
+ * line. */
+void h_python(const char *script, const char *a1, const char *a2,
+	      const char *a3, char *line, size_t cap);
+
 /* Runs the validator on a trace file; the result's error/note say why. */
 enum weft_verdict h_check(const char *path, struct weft_check_result *res);
 /* Asserts that the trace is complete and consistent. */

@@ -44,31 +44,6 @@ static void weft(struct run_result *r, const char *a, const char *b,
 	h_run(argv, NULL, r);
 }
 
-/* Writes text to a file in the test's directory; returns its path. */
-static char *save(const char *name, const char *text, size_t len)
-{
-	char *path = h_trace_path(name);
-	FILE *f = fopen(path, "w");
-	cr_assert(f);
-	cr_assert_eq(fwrite(text, 1, len, f), len);
-	fclose(f);
-	return path;
-}
-
-/* Runs a Python script (which parses JSON with the standard library)
- * with the arguments; returns its stdout's first line in line. */
-static void python(const char *script, const char *a1, const char *a2,
-		   const char *a3, char *line, size_t cap)
-{
-	char *argv[] = { "python3", "-c", (char *)script, (char *)a1, (char *)a2,
-			 (char *)a3, NULL };
-	struct run_result r;
-	h_run(argv, NULL, &r);
-	cr_assert_eq(r.status, 0, "python: %s", r.err);
-	snprintf(line, cap, "%.*s", (int)strcspn(r.out, "\n"), r.out);
-	h_free(&r);
-}
-
 /* ---- stats ---- */
 
 static const char stats_script[] =
@@ -90,9 +65,9 @@ Test(answers, stats_known_contention_threads_and_syscalls, .timeout = 60)
 	struct run_result r;
 	weft(&r, "stats", "--json", trace, NULL);
 	cr_assert_eq(r.status, 0, "%s", r.err);
-	char *json = save("stats", r.out, r.out_len);
+	char *json = h_save("stats", r.out, r.out_len);
 	h_free(&r);
-	python(stats_script, json, mutex, fd, line, sizeof line);
+	h_python(stats_script, json, mutex, fd, line, sizeof line);
 	long long contended, acquisitions, wait, blamed, sleep, waiter_mutex, writes,
 		lower, sessions;
 	cr_assert_eq(sscanf(line, "%lld %lld %lld %lld %lld %lld %lld %lld %lld",
@@ -192,9 +167,9 @@ Test(answers, signal_waits_are_system_calls, .timeout = 60)
 	h_free(&r);
 	weft(&r, "stats", "--json", trace, NULL);
 	cr_assert_eq(r.status, 0, "%s", r.err);
-	char *json = save("signal_waits", r.out, r.out_len);
+	char *json = h_save("signal_waits", r.out, r.out_len);
 	h_free(&r);
-	python(signal_waits_script, json, "pause,sigsuspend,sigwait,sigwaitinfo,sigtimedwait",
+	h_python(signal_waits_script, json, "pause,sigsuspend,sigwait,sigwaitinfo,sigtimedwait",
 	       NULL, line, sizeof line);
 	const char *p = line;
 	for (size_t i = 0; i < 5; i++) {
@@ -251,9 +226,9 @@ Test(answers, once_wait_is_a_wait, .timeout = 60)
 
 	weft(&r, "stats", "--json", trace, NULL);
 	cr_assert_eq(r.status, 0, "%s", r.err);
-	char *json = save("once_wait", r.out, r.out_len);
+	char *json = h_save("once_wait", r.out, r.out_len);
 	h_free(&r);
-	python(once_script, json, once, NULL, line, sizeof line);
+	h_python(once_script, json, once, NULL, line, sizeof line);
 	long long waited, running, runner_once, runner_sleep, waits;
 	char kind[16];
 	cr_assert_eq(sscanf(line, "%lld %lld %lld %lld %15s %lld", &waited, &running,
@@ -332,9 +307,9 @@ Test(answers, lockorder_json, .timeout = 60)
 	struct run_result r;
 	weft(&r, "lockorder", "--json", trace, NULL);
 	cr_assert_eq(r.status, 0);
-	char *json = save("order", r.out, r.out_len);
+	char *json = h_save("order", r.out, r.out_len);
 	h_free(&r);
-	python("import json, sys\n"
+	h_python("import json, sys\n"
 	       "d = json.load(open(sys.argv[1]))\n"
 	       "c = d['cycles'][0]\n"
 	       "print(d['deadlock_cycles'], int(sorted(c['locks']) == sorted(sys.argv[2:4])),"
@@ -373,7 +348,7 @@ Test(answers, export_chrome_json, .timeout = 60)
 	h_run(argv, NULL, &r);
 	cr_assert_eq(r.status, 0, "%s", r.err);
 	h_free(&r);
-	python(export_script, json, mutex, fd, line, sizeof line);
+	h_python(export_script, json, mutex, fd, line, sizeof line);
 	/* 5 thread tracks; one wait slice of ~50 ms for the mutex on the
 	 * waiter's track; every flow start has its end; the holder's unlock
 	 * flows into the end of that wait; the holder's post; the sleep and
@@ -433,7 +408,7 @@ static char *build_sessions(const char *name, int lost, int truncated)
 	tg_close(&t);
 	if (!truncated)
 		gen_end(&t, 2, 1, 1);
-	char *path = save(name, (const char *)t.data, t.len);
+	char *path = h_save(name, (const char *)t.data, t.len);
 	tg_free(&t);
 	return path;
 }
@@ -452,7 +427,7 @@ Test(answers, stats_across_sessions_lost_and_truncated, .timeout = 60)
 	char *trace = build_sessions("sessions", 0, 0);
 	weft(&r, "stats", "--json", trace, NULL);
 	cr_assert_eq(r.status, 0, "%s", r.err);
-	python(sessions_script, save("s1", r.out, r.out_len), NULL, NULL, line, sizeof line);
+	h_python(sessions_script, h_save("s1", r.out, r.out_len), NULL, NULL, line, sizeof line);
 	h_free(&r);
 	/* The wait began at 200 ns and ended at 1999100 ns; it was cut at
 	 * the stop and goes on in session 2, and counts once, in full. */
@@ -470,7 +445,7 @@ Test(answers, stats_across_sessions_lost_and_truncated, .timeout = 60)
 	cr_assert_eq(r.status, 3, "truncated: status %d", r.status);
 	cr_assert(strstr(r.err, "truncated"), "%s", r.err);
 	cr_assert_eq(strchr(r.err, '\n'), r.err + strlen(r.err) - 1, "one line: %s", r.err);
-	python(sessions_script, save("s3", r.out, r.out_len), NULL, NULL, line, sizeof line);
+	h_python(sessions_script, h_save("s3", r.out, r.out_len), NULL, NULL, line, sizeof line);
 	h_free(&r);
 	cr_assert_str_eq(line, "2 2 1 1 1998900 0 0");
 
@@ -481,7 +456,7 @@ Test(answers, stats_across_sessions_lost_and_truncated, .timeout = 60)
 	weft(&r, "export", trace, "-o", json);
 	cr_assert_eq(r.status, 3);
 	h_free(&r);
-	python("import json, sys\n"
+	h_python("import json, sys\n"
 	       "ev = json.load(open(sys.argv[1]))['traceEvents']\n"
 	       "print([(e['name'], e['ts'], e['dur'], e['args'].get('began_ns', 0)) for e in ev if e['ph'] == 'X' and e['cat'] != 'release'])\n",
 	       json, NULL, NULL, line, sizeof line);
@@ -498,14 +473,14 @@ static void stats_of_built(struct tg *t, const char *name, const char *printed,
 	char json_name[128], script[512];
 	tg_close(t);
 	gen_end(t, 1, 0, 1);
-	char *trace = save(name, (const char *)t->data, t->len);
+	char *trace = h_save(name, (const char *)t->data, t->len);
 	tg_free(t);
 	weft(&r, "stats", "--json", trace, NULL);
 	cr_assert_eq(r.status, 0, "%s", r.err);
 	snprintf(json_name, sizeof json_name, "%s-json", name);
 	snprintf(script, sizeof script, "import json, sys\n"
 		 "d = json.load(open(sys.argv[1]))\nprint(%s)\n", printed);
-	python(script, save(json_name, r.out, r.out_len), NULL, NULL, line, cap);
+	h_python(script, h_save(json_name, r.out, r.out_len), NULL, NULL, line, cap);
 	h_free(&r);
 }
 
@@ -569,13 +544,13 @@ Test(answers, export_names_syscalls_by_their_argument, .timeout = 60)
 	TG(&t, SYSCALL_END, 1600, WEFT_SYS_read, 10, 0);
 	tg_close(&t);
 	gen_end(&t, 1, 0, 1);
-	char *trace = save("syscall-names", (const char *)t.data, t.len);
+	char *trace = h_save("syscall-names", (const char *)t.data, t.len);
 	tg_free(&t);
 	char *json = h_trace_path("syscall-names-export");
 	weft(&r, "export", trace, "-o", json);
 	cr_assert_eq(r.status, 0, "%s", r.err);
 	h_free(&r);
-	python("import json, sys\n"
+	h_python("import json, sys\n"
 	       "ev = json.load(open(sys.argv[1]))['traceEvents']\n"
 	       "print([e['name'] for e in ev if e['ph'] == 'X'])\n",
 	       json, NULL, NULL, line, sizeof line);
@@ -675,7 +650,7 @@ Test(answers, export_chrome_flow_starts_inside_slices, .timeout = 60)
 	weft(&r, "export", trace, "-o", json);
 	cr_assert_eq(r.status, 0, "%s", r.err);
 	h_free(&r);
-	python("import json, sys\n"
+	h_python("import json, sys\n"
 	       "ev = json.load(open(sys.argv[1]))['traceEvents']\n"
 	       "ns = lambda v: round(v * 1000)\n"
 	       "xs = [e for e in ev if e['ph'] == 'X']\n"
@@ -700,7 +675,7 @@ Test(answers, export_gzip_is_the_same_json, .timeout = 60)
 	weft(&r, "export", trace, "-o", gz);
 	cr_assert_eq(r.status, 0, "%s", r.err);
 	h_free(&r);
-	python("import gzip, json, sys\n"
+	h_python("import gzip, json, sys\n"
 	       "a = json.load(open(sys.argv[1]))\n"
 	       "b = json.load(gzip.open(sys.argv[2]))\n"
 	       "print(int(a == b), len(a['traceEvents']) > 10)\n",
@@ -722,13 +697,13 @@ Test(answers, json_is_utf8_for_hostile_thread_names, .timeout = 60)
 		"import json, sys\n"
 		"d = json.loads(open(sys.argv[1], 'rb').read().decode('utf-8'))\n"
 		"print(json.dumps(d, ensure_ascii=True).count('bad\\\\ufffd\\\\ufffdname'))\n";
-	python(strict, json, NULL, NULL, line, sizeof line);
+	h_python(strict, json, NULL, NULL, line, sizeof line);
 	cr_assert_str_eq(line, "1", "the name, bad bytes replaced: %s", line);
 	weft(&r, "stats", "--json", trace, NULL);
 	cr_assert_eq(r.status, 0, "%s", r.err);
-	char *stats = save("hostile-stats.json", r.out, r.out_len);
+	char *stats = h_save("hostile-stats.json", r.out, r.out_len);
 	h_free(&r);
-	python(strict, stats, NULL, NULL, line, sizeof line);
+	h_python(strict, stats, NULL, NULL, line, sizeof line);
 	cr_assert_str_eq(line, "1", "the name, bad bytes replaced: %s", line);
 }
 
@@ -736,8 +711,8 @@ Test(answers, json_is_utf8_for_hostile_thread_names, .timeout = 60)
 
 Test(answers, bad_input_is_one_line_and_the_readers_status, .timeout = 60)
 {
-	char *empty = save("empty", "", 0);
-	char *text = save("text", "hello\n", 6);
+	char *empty = h_save("empty", "", 0);
+	char *text = h_save("text", "hello\n", 6);
 	/* (A directory stands for the traces in it: this one holds none.) */
 	char *dir = h_trace_path("no-traces");
 	cr_assert_eq(mkdir(dir, 0700), 0, "%s", dir);

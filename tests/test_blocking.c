@@ -46,26 +46,9 @@ static char *stats_json(const char *trace, const char *name)
 	struct run_result r;
 	h_run(argv, NULL, &r);
 	cr_assert_eq(r.status, 0, "%s", r.err);
-	char *path = h_trace_path(name);
-	FILE *f = fopen(path, "w");
-	cr_assert(f);
-	cr_assert_eq(fwrite(r.out, 1, r.out_len, f), r.out_len);
-	fclose(f);
+	char *path = h_save(name, r.out, r.out_len);
 	h_free(&r);
 	return path;
-}
-
-/* Runs a Python script over the arguments; returns its stdout's first
- * line in line. */
-static void python(const char *script, const char *a1, const char *a2,
-		   char *line, size_t cap)
-{
-	char *argv[] = { "python3", "-c", (char *)script, (char *)a1, (char *)a2, NULL };
-	struct run_result r;
-	h_run(argv, NULL, &r);
-	cr_assert_eq(r.status, 0, "python: %s", r.err);
-	snprintf(line, cap, "%.*s", (int)strcspn(r.out, "\n"), r.out);
-	h_free(&r);
 }
 
 static int by_text(const void *a, const void *b)
@@ -117,12 +100,12 @@ Test(blocking, each_waiting_call_is_a_system_call, .timeout = 120)
 	char line[2048];
 	char *trace = record("blocking_calls", NULL, 0);
 	char *json = stats_json(trace, "blocking_calls.json");
-	python(waits_script, json,
+	h_python(waits_script, json,
 	       "flock:flock:1,lockf:lockf:1,fcntl:fcntl:2,fcntl-ofd:fcntl:2,"
 	       "msgrcv:msgrcv:1,msgsnd:msgsnd:1,mq_receive:mq_receive:1,"
 	       "mq_send:mq_send:1,mq_timedreceive:mq_timedreceive:1,"
 	       "mq_timedsend:mq_timedsend:1,waitid:waitid:1,"
-	       "epoll_pwait2:epoll_pwait2:1", line, sizeof line);
+	       "epoll_pwait2:epoll_pwait2:1", NULL, line, sizeof line);
 	char *save = NULL;
 	int items = 0;
 	for (char *item = strtok_r(line, " ", &save); item;
@@ -261,7 +244,7 @@ static const char zstd_script[] =
 static void assert_reads_and_writes(const char *trace, const char *name)
 {
 	char line[128];
-	python(zstd_script, stats_json(trace, name), NULL, line, sizeof line);
+	h_python(zstd_script, stats_json(trace, name), NULL, NULL, line, sizeof line);
 	long long reads, writes;
 	cr_assert_eq(sscanf(line, "%lld %lld", &reads, &writes), 2, "%s", line);
 	cr_assert_gt(reads, 0, "%s: %lld freads on a descriptor", name, reads);
@@ -315,7 +298,8 @@ Test(blocking, cpu_time_shows_waits_weft_cannot_see, .timeout = 120)
 	h_free(&r);
 
 	char line[256];
-	python(cpu_script, stats_json(trace, "raw_futex_wait.json"), NULL, line, sizeof line);
+	h_python(cpu_script, stats_json(trace, "raw_futex_wait.json"), NULL, NULL,
+		 line, sizeof line);
 	long long running, cpu, unseen, main_unseen;
 	cr_assert_eq(sscanf(line, "%lld %lld %lld %lld", &running, &cpu, &unseen,
 			    &main_unseen), 4, "%s", line);

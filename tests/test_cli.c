@@ -730,3 +730,50 @@ Test(cli, signals_to_record_reach_the_command, .timeout = 120)
 		close(bg.err);
 	}
 }
+
+/* ---- where the traces go ---- */
+
+static void into_tmpdir(void)
+{
+	if (chdir(h_tmpdir()))
+		_exit(98);
+}
+
+/* A relative -o is where weft record ran, for every process: one that
+ * changed directory first still writes its trace there. */
+Test(cli, record_output_is_relative_to_where_record_ran, .timeout = 60)
+{
+	char dir[4200];
+	snprintf(dir, sizeof dir, "%s/rel", h_tmpdir());
+	cr_assert_eq(mkdir(dir, 0755), 0);
+	struct run_result r;
+	record_as((char *[]){ "sh", "-c", "cd / && exec true", NULL }, "rel/w-%p.trace",
+		  1, into_tmpdir, &r);
+	cr_assert_eq(r.status, 0, "%d %s", r.status, r.err);
+	cr_assert(strstr(r.err, "2 traces written"), "%s", r.err);
+	cr_assert_null(strstr(r.err, "cannot create"), "%s", r.err);
+	h_free(&r);
+}
+
+/* A process that could not create its trace is named, and fails --check. */
+Test(cli, record_check_fails_when_a_process_lost_its_trace, .timeout = 60)
+{
+	char out[4200];
+	snprintf(out, sizeof out, "%s/lost-%%p.trace", h_tmpdir());
+	struct run_result r;
+	record_as((char *[]){ "sh", "-c",
+			      "exec env WEFT_OUTPUT=/nonexistent/x.trace true", NULL },
+		  out, 1, NULL, &r);
+	cr_assert_eq(r.status, 1, "a lost trace fails the check: %d %s", r.status,
+		     r.err);
+	cr_assert(strstr(r.err, "could not create its trace /nonexistent/x.trace"),
+		  "%s", r.err);
+	h_free(&r);
+	/* Without --check the command's status passes through. */
+	record_as((char *[]){ "sh", "-c",
+			      "exec env WEFT_OUTPUT=/nonexistent/x.trace true", NULL },
+		  out, 0, NULL, &r);
+	cr_assert_eq(r.status, 0, "%d %s", r.status, r.err);
+	cr_assert(strstr(r.err, "could not create its trace"), "%s", r.err);
+	h_free(&r);
+}

@@ -85,17 +85,9 @@ static void weft_json(const char *script, const char *cmd, const char *trace,
 	struct run_result r;
 	h_run(argv, NULL, &r);
 	cr_assert_eq(r.status, 0, "weft %s: %s", cmd, r.err);
-	char *json = h_trace_path("answer");
-	FILE *f = fopen(json, "w");
-	cr_assert(f);
-	cr_assert_eq(fwrite(r.out, 1, r.out_len, f), r.out_len);
-	fclose(f);
+	char *json = h_save("answer", r.out, r.out_len);
 	h_free(&r);
-	char *py[] = { "python3", "-c", (char *)script, json, (char *)arg, NULL };
-	h_run(py, NULL, &r);
-	cr_assert_eq(r.status, 0, "python: %s", r.err);
-	snprintf(line, cap, "%.*s", (int)strcspn(r.out, "\n"), r.out);
-	h_free(&r);
+	h_python(script, json, arg, NULL, line, cap);
 }
 
 /* The lock's holder sites, costliest first: "pc holds held_ns

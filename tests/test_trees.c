@@ -45,19 +45,6 @@ static void weft(struct run_result *r, const char *a, const char *b, const char 
 	h_run(argv, NULL, r);
 }
 
-/* Runs a Python script over the arguments (JSON read with the standard
- * library); returns its stdout's first line in line. */
-static void python(const char *script, const char *a1, const char *a2,
-		   char *line, size_t cap)
-{
-	char *argv[] = { "python3", "-c", (char *)script, (char *)a1, (char *)a2, NULL };
-	struct run_result r;
-	h_run(argv, NULL, &r);
-	cr_assert_eq(r.status, 0, "python: %s", r.err);
-	snprintf(line, cap, "%.*s", (int)strcspn(r.out, "\n"), r.out);
-	h_free(&r);
-}
-
 /*
  * A project of three targets, built by `make -j2` under weft record into
  * DIR/traces: two traced programs (one with a lock-order cycle) and a
@@ -181,7 +168,7 @@ Test(trees, make_j2_is_one_report_with_a_section_per_process, .timeout = 120)
 	cr_assert_eq(r.status, 0, "%s", r.err);
 	put_file(json, r.out);
 	h_free(&r);
-	python(tree_script, json, "stats", line, sizeof line);
+	h_python(tree_script, json, "stats", NULL, line, sizeof line);
 	char count[32];
 	snprintf(count, sizeof count, "%d %d processes; ", n, n);
 	cr_assert(!strncmp(line, count, strlen(count)), "%s", line);
@@ -193,8 +180,12 @@ Test(trees, make_j2_is_one_report_with_a_section_per_process, .timeout = 120)
 	cr_assert(!strncmp(r.out, head, strlen(head)), "%.300s", r.out);
 	cr_assert(strstr(r.out, "(lock_orders): 1\n"), "%.300s", r.out);
 	sections = 0;
-	for (const char *p = r.out; (p = strstr(p, "\n== ")); p++)
+	for (const char *p = r.out; (p = strstr(p, "\n== ")); p++) {
+		/* A title is one line, however long the command (cc1's). */
+		size_t title = strcspn(p + 1, "\n");
+		cr_assert_leq(title, 200, "%.*s", (int)title, p + 1);
 		sections++;
+	}
 	cr_assert_eq(sections, n, "%s", r.out);
 	h_free(&r);
 	weft(&r, "lockorder", "--fail", dir, NULL);
@@ -204,12 +195,12 @@ Test(trees, make_j2_is_one_report_with_a_section_per_process, .timeout = 120)
 	cr_assert_eq(r.status, 0, "%s", r.err);
 	put_file(json, r.out);
 	h_free(&r);
-	python(tree_script, json, "lockorder", line, sizeof line);
+	h_python(tree_script, json, "lockorder", NULL, line, sizeof line);
 
 	weft(&r, "export", "-o", json, dir);
 	cr_assert_eq(r.status, 0, "%s", r.err);
 	h_free(&r);
-	python(tree_script, json, "export", line, sizeof line);
+	h_python(tree_script, json, "export", NULL, line, sizeof line);
 	char expect[64];
 	snprintf(expect, sizeof expect, "%d -  %d", n, n);
 	cr_assert_str_eq(line, expect, "one process_name per trace");
@@ -498,5 +489,24 @@ Test(trees, process_record_cuts_a_long_command_line_at_an_argument, .timeout = 6
 	h_run(stats, NULL, &r);
 	cr_assert_eq(r.status, 0, "%s", r.err);
 	cr_assert(strstr(r.out, "\"argc\":1001,\"cut\":true,"), "%.2000s", r.out);
+	h_free(&r);
+}
+
+/* A program that sets its process title (nginx, redis, postgres) writes it
+ * over argv[0]; such a title is not a name: the executable's is used. */
+Test(trees, a_process_title_in_argv0_does_not_name_the_process, .timeout = 60)
+{
+	char *trace = h_trace_path("titled");
+	char script[8192];
+	snprintf(script, sizeof script,
+		 "exec -a 'mutex_count: master process /etc/app.conf' %s",
+		 h_program("mutex_count"));
+	char *argv[] = { (char *)h_weft(), "record", "-o", trace, "--", "bash", "-c",
+			 script, NULL };
+	struct run_result r;
+	h_run(argv, NULL, &r);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_assert(strstr(r.err, "titled.trace (bash), titled.trace.1 (mutex_count)\n"),
+		  "%s", r.err);
 	h_free(&r);
 }

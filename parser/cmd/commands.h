@@ -14,6 +14,7 @@ int weft_cmd_dump(int argc, char **argv);
 int weft_cmd_stats(int argc, char **argv);
 int weft_cmd_export(int argc, char **argv);
 int weft_cmd_lockorder(int argc, char **argv);
+int weft_cmd_view(int argc, char **argv);
 
 /* Checks and reports one file as `weft check` does (weft record --check
  * uses it), on jobs threads; returns its enum weft_verdict and adds the

@@ -36,6 +36,8 @@ static const struct subcommand subcommands[] = {
 	  "a timeline for Perfetto UI: its protobuf\nformat or Trace Event JSON" },
 	{ "lockorder", weft_cmd_lockorder, "lockorder [--fail] FILE",
 	  "lock-order cycles (potential deadlocks)" },
+	{ "view", weft_cmd_view, "view [-o REPORT.html] FILE...",
+	  "the traces on a timeline, in one HTML\npage that works offline" },
 };
 
 #define HELP_COLUMN 32

@@ -66,11 +66,12 @@ static const char record_usage[] =
 	"to COMMAND, and weft record waits for it to end.\n"
 	"\n"
 	"Exit status: COMMAND's own (128+N if signal N killed it), except that\n"
-	"with --check a run that wrote no trace, or a trace that is not complete\n"
-	"and consistent, turns a status of 0 into 1; 125 when weft itself fails\n"
-	"or refuses (bad option, statically linked or set-user-ID COMMAND, an\n"
-	"output directory that is missing or not writable, no libweft.so); 126\n"
-	"when COMMAND cannot be run; 127 when it is not found.\n";
+	"with --check a run that wrote no trace, a process that could not create\n"
+	"its trace, or a trace that is not complete and consistent, turns a status\n"
+	"of 0 into 1; 125 when weft itself fails or refuses (bad option,\n"
+	"statically linked or set-user-ID COMMAND, an output directory that is\n"
+	"missing or not writable, no libweft.so); 126 when COMMAND cannot be run;\n"
+	"127 when it is not found.\n";
 
 static int file_exists(const char *p)
 {
@@ -435,13 +436,15 @@ static void print_written(struct written *ws, unsigned n)
 	fputs("\n", stderr);
 }
 
-/* Prints the traces the run wrote (the manifest's lines: "PID PATH");
+/* Prints the traces the run wrote (the manifest's lines: "PID PATH", or
+ * "PID !PATH" for a process that could not create its trace at PATH);
  * with check, checks each.  Returns the worst verdict; with check, a run
- * that wrote no trace is a failure. */
+ * that wrote no trace, or in which a process lost its trace, is a
+ * failure. */
 static int report_traces(char *manifest, int check)
 {
 	struct written *ws = NULL;
-	unsigned n = 0, cap = 0;
+	unsigned n = 0, cap = 0, lost = 0;
 	for (char *line = manifest, *next; line && *line; line = next) {
 		next = strchr(line, '\n');
 		if (next)
@@ -450,6 +453,12 @@ static int report_traces(char *manifest, int check)
 		if (!path)
 			continue;
 		*path++ = 0;
+		if (*path == '!') {
+			fprintf(stderr, "weft: pid %s could not create its trace %s, so "
+				"it was not traced\n", line, path + 1);
+			lost++;
+			continue;
+		}
 		WEFT_GROW(ws, n, cap, 16);
 		ws[n] = (struct written){ .pid = line, .path = path };
 		look_at(&ws[n++]);
@@ -470,10 +479,12 @@ static int report_traces(char *manifest, int check)
 			"checked (a process that is statically linked or set-user-ID "
 			"is not traced)\n");
 		worst = WEFT_EXIT_BAD;
-	} else if (!n) {
+	} else if (!n && !lost) {
 		fprintf(stderr, "weft: no trace was written (the command may be "
 			"statically linked or setuid)\n");
 	}
+	if (lost && check)
+		worst = weft_check_exit(worst, WEFT_EXIT_BAD);
 	return worst;
 }
 
@@ -520,6 +531,20 @@ int weft_cmd_record(int argc, char **argv)
 	if (!*output) {
 		fprintf(stderr, "weft record: the output path is empty\n");
 		return WEFT_EXIT_RECORD_FAILED;
+	}
+	/* Every process finds its trace's place from here, whatever
+	 * directory it has moved to. */
+	char absolute[PATH_MAX];
+	if (output[0] != '/') {
+		char cwd[PATH_MAX];
+		if (!getcwd(cwd, sizeof cwd) ||
+		    snprintf(absolute, sizeof absolute, "%s/%s", cwd, output) >=
+			    (int)sizeof absolute) {
+			fprintf(stderr, "weft record: cannot make %s an absolute path\n",
+				output);
+			return WEFT_EXIT_RECORD_FAILED;
+		}
+		output = absolute;
 	}
 	char **cmd = argv + optind;
 	char preload[PATH_MAX], exe[PATH_MAX];

@@ -243,10 +243,14 @@ struct timeline *trace_timeline(struct trace_set *set, struct trace_input *t,
 
 void trace_title(const struct trace_input *t, char *buf, size_t cap)
 {
+	/* A title is a line: a compiler's or linker's command line of
+	 * several kilobytes is cut (JSON has it whole). */
+	enum { TITLE_COMMAND_MAX = 120 };
 	char command[2048];
 	weft_process_command(&t->proc, command, sizeof command);
-	snprintf(buf, cap, "pid %" PRIu64 ", parent %" PRIu64 ": %s", t->proc.pid,
-		 t->proc.ppid, command);
+	int cut = strlen(command) > TITLE_COMMAND_MAX;
+	snprintf(buf, cap, "pid %" PRIu64 ", parent %" PRIu64 ": %.*s%s", t->proc.pid,
+		 t->proc.ppid, (int)TITLE_COMMAND_MAX, command, cut ? "..." : "");
 }
 
 void trace_json_process(FILE *out, const struct trace_set *set,
