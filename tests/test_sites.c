@@ -3,7 +3,8 @@
  * on), with tests/programs/holder_sites.c and lock_orders.c: the sites
  * holders took a lock at in `weft stats`, checked against the program's
  * own functions (their addresses as it prints them, their sizes from
- * nm); two call sites of one lock told apart; both sites of each edge in
+ * nm); two call sites of one lock told apart, and two callers of one
+ * lock wrapper; both sites of each edge in
  * `weft lockorder`; a site first seen in one generation, or in the
  * parent before a fork, defined wherever it is used again; and `weft
  * check` on a site record out of place.
@@ -142,6 +143,39 @@ Test(sites, two_call_sites_of_one_lock_are_two_sites, .timeout = 60)
 	int a = called_from(pc[0], out, "site_a") ? 0 : 1;
 	cr_assert(called_from(pc[a], out, "site_a"), "no site in site_a(): %s", line);
 	cr_assert(called_from(pc[1 - a], out, "site_b"), "no site in site_b(): %s", line);
+	cr_assert(holds[0] == 3 && holds[1] == 3, "three holds each: %s", line);
+}
+
+/* Every holder site of the lock: "pc0 pc1 holds" (its two innermost
+ * frames), then their count. */
+static const char wrapped_sites_script[] =
+	"import json, sys\n"
+	"d = json.load(open(sys.argv[1]))\n"
+	"o = [o for o in d['objects'] if int(o['address'], 16) == int(sys.argv[2], 16)][0]\n"
+	"print(' '.join('%d %d %d' % (int(h['pcs'][0], 16), int(h['pcs'][1], 16),\n"
+	"      h['holds']) for h in o['hold_sites']), len(o['hold_sites']))\n";
+
+Test(sites, two_callers_of_one_lock_wrapper_are_two_sites, .timeout = 60)
+{
+	char out[1024], lock[32], line[1024];
+	char *trace = record("holder_sites", "wrapped", out, sizeof out);
+	snprintf(lock, sizeof lock, "0x%" PRIx64, printed(out, "lock"));
+	weft_json(wrapped_sites_script, "stats", trace, lock, line, sizeof line);
+	unsigned long long pc[2][2], holds[2], n;
+	cr_assert_eq(sscanf(line, "%llu %llu %llu %llu %llu %llu %llu", &pc[0][0],
+			    &pc[0][1], &holds[0], &pc[1][0], &pc[1][1], &holds[1], &n),
+		     7, "not two sites: %s", line);
+	cr_assert_eq(n, 2, "%s", line);
+	/* Both made in lock_for(), each called from its own caller: the
+	 * first caller's frames are not lent to the second's holds. */
+	for (int i = 0; i < 2; i++)
+		cr_assert(called_from(pc[i][0], out, "lock_for"),
+			  "site %d is not in lock_for(): %s", i, line);
+	int a = called_from(pc[0][1], out, "caller_a") ? 0 : 1;
+	cr_assert(called_from(pc[a][1], out, "caller_a"), "no site from caller_a(): %s",
+		  line);
+	cr_assert(called_from(pc[1 - a][1], out, "caller_b"),
+		  "no site from caller_b(): %s", line);
 	cr_assert(holds[0] == 3 && holds[1] == 3, "three holds each: %s", line);
 }
 
