@@ -39,7 +39,6 @@
 #define SITE_SLOTS (1u << SITE_BITS)
 #define SITE_PROBE 16
 #define SITE_KEY   4                 /* return addresses a site is keyed by */
-#define SITE_WALK  (SITE_KEY + 6)    /* weft's own frames come first */
 #define SITE_KEYING 1                /* a tag: claimed, key being written */
 
 struct site_slot {
@@ -52,22 +51,11 @@ static struct site_slot site_table[SITE_SLOTS];
 
 /* The key of the site whose innermost return address is caller: it and
  * the return addresses above it, 0 past the stack's end.  0 when caller
- * is not among the frames walked, or they end before the key is whole. */
+ * is not among the frames walked. */
 static int site_key(uintptr_t caller, uintptr_t key[SITE_KEY])
 {
-	uintptr_t raw[SITE_WALK];
-	int n = weft_unwind(raw, SITE_WALK);
-	for (int i = 0; i < n; i++) {
-		if (raw[i] != caller)
-			continue;
-		int have = n - i < SITE_KEY ? n - i : SITE_KEY;
-		if (have < SITE_KEY && n == SITE_WALK)
-			return 0; /* cut by the walk, not by the stack's end */
-		memset(key, 0, SITE_KEY * sizeof key[0]);
-		memcpy(key, raw + i, (size_t)have * sizeof raw[0]);
-		return 1;
-	}
-	return 0;
+	memset(key, 0, SITE_KEY * sizeof key[0]);
+	return weft_unwind_from(caller, key, SITE_KEY) > 0;
 }
 
 /* Never 0 or SITE_KEYING. */
