@@ -4,7 +4,9 @@
  * holders took a lock at in `weft stats`, checked against the program's
  * own functions (their addresses as it prints them, their sizes from
  * nm); two call sites of one lock told apart, and two callers of one
- * lock wrapper; both sites of each edge in
+ * lock wrapper; with tests/programs/lock_names.c, the names of locks made
+ * by one init wrapper (one each, each selecting its lock alone) and of a
+ * lock only ever acquired; both sites of each edge in
  * `weft lockorder`; a site first seen in one generation, or in the
  * parent before a fork, defined wherever it is used again; and `weft
  * check` on a site record out of place.
@@ -204,6 +206,101 @@ Test(sites, lockorder_gives_both_acquisition_sites_of_each_edge, .timeout = 60)
 			  "site %d is not a stack: \"%s\"", i, field[i]);
 	cr_assert_str_neq(field[0], field[1], "an edge's two sites are one");
 	cr_assert_str_neq(field[2], field[3], "an edge's two sites are one");
+}
+
+/* ---- names from sites ---- */
+
+/* The names stats gives the objects at the addresses (argv[2], comma
+ * separated), joined by " | ". */
+static const char names_script[] =
+	"import json, sys\n"
+	"d = json.load(open(sys.argv[1]))\n"
+	"names = {int(o['address'], 16): o['name'] for o in d['objects']}\n"
+	"print(' | '.join(names.get(int(a, 16), '?') for a in sys.argv[2].split(',')))\n";
+
+/* The addresses of the objects `weft stats --json --lock filter` lists,
+ * comma separated. */
+static void selected(const char *trace, const char *filter, char *line, size_t cap)
+{
+	char *argv[] = { (char *)h_weft(), "stats", "--json", "--lock", (char *)filter,
+			 (char *)trace, NULL };
+	struct run_result r;
+	h_run(argv, NULL, &r);
+	cr_assert_eq(r.status, 0, "weft stats --lock %s: %s", filter, r.err);
+	char *json = h_save("selected", r.out, r.out_len);
+	h_free(&r);
+	h_python("import json, sys\n"
+		 "d = json.load(open(sys.argv[1]))\n"
+		 "print(','.join('0x%x' % int(o['address'], 16) for o in d['objects']))\n",
+		 json, NULL, NULL, line, cap);
+}
+
+/* The address lock_names printed for its lock i ("lock i 0x..."). */
+static uint64_t lock_address(const char *out, int i)
+{
+	char key[32];
+	snprintf(key, sizeof key, "lock %d 0x", i);
+	const char *p = strstr(out, key);
+	cr_assert(p, "no \"%s\" in: %s", key, out);
+	return strtoull(p + strlen(key), NULL, 16);
+}
+
+Test(sites, locks_made_by_one_init_wrapper_have_a_name_each, .timeout = 60)
+{
+	char out[1024], addrs[128], line[2048];
+	char *trace = record("lock_names", "wrapped", out, sizeof out);
+	uint64_t lock[4];
+	int len = 0;
+	for (int i = 0; i < 4; i++) {
+		lock[i] = lock_address(out, i);
+		len += snprintf(addrs + len, sizeof addrs - (size_t)len, "%s0x%" PRIx64,
+				i ? "," : "", lock[i]);
+	}
+	weft_json(names_script, "stats", trace, addrs, line, sizeof line);
+	char *name[4], *p = line;
+	for (int i = 0; i < 4; i++) {
+		name[i] = p;
+		p = strstr(p, " | ");
+		if (i < 3) {
+			cr_assert(p, "not four names: %s", line);
+			*p = 0;
+			p += 3;
+		}
+	}
+	/* The wrapper's frame, then the first frame that tells them apart;
+	 * the two made by one call are numbered in the order made. */
+	for (int i = 0; i < 4; i++)
+		cr_assert(strncmp(name[i], "from make_lock (lock_names.c:", 29) == 0,
+			  "lock %d: %s", i, name[i]);
+	cr_assert(strstr(name[0], " < create_a (lock_names.c:") && !strchr(name[0], '#'),
+		  "%s", name[0]);
+	cr_assert(strstr(name[1], " < create_b (lock_names.c:") && !strchr(name[1], '#'),
+		  "%s", name[1]);
+	char pair[512];
+	snprintf(pair, sizeof pair, "%s", name[2]);
+	cr_assert(strstr(pair, " < create_pair (lock_names.c:"), "%s", pair);
+	size_t n = strlen(pair);
+	cr_assert(n > 3 && !strcmp(pair + n - 3, " #1"), "%s", pair);
+	pair[n - 1] = '2';
+	cr_assert_str_eq(name[3], pair);
+	/* Each name selects its lock and no other. */
+	for (int i = 0; i < 4; i++) {
+		char want[32], got[256];
+		snprintf(want, sizeof want, "0x%" PRIx64, lock[i]);
+		selected(trace, name[i], got, sizeof got);
+		cr_assert_str_eq(got, want, "--lock \"%s\"", name[i]);
+	}
+}
+
+Test(sites, a_lock_only_ever_acquired_is_named_by_its_first_site, .timeout = 60)
+{
+	char out[256], addr[32], line[1024];
+	char *trace = record("lock_names", "heap", out, sizeof out);
+	snprintf(addr, sizeof addr, "0x%" PRIx64, lock_address(out, 0));
+	weft_json(names_script, "stats", trace, addr, line, sizeof line);
+	/* Never initialised by a call nor waited for: the address was all
+	 * a reader had. */
+	cr_assert(strncmp(line, "from queue_push (lock_names.c:", 30) == 0, "%s", line);
 }
 
 /* ---- generations and fork ---- */
