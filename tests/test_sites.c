@@ -6,7 +6,8 @@
  * nm); two call sites of one lock told apart, and two callers of one
  * lock wrapper; with tests/programs/lock_names.c, the names of locks made
  * by one init wrapper (one each, each selecting its lock alone) and of a
- * lock only ever acquired; both sites of each edge in
+ * lock only ever acquired, and the earliest site naming an object
+ * whatever the order of the batches; both sites of each edge in
  * `weft lockorder`; a site first seen in one generation, or in the
  * parent before a fork, defined wherever it is used again; and `weft
  * check` on a site record out of place.
@@ -480,5 +481,60 @@ Test(sites, a_hold_the_trace_ends_in_is_labelled_in_progress, .timeout = 60)
 	cr_assert_eq(r.status, 0, "%s", r.err);
 	cr_assert(strstr(r.out, "held 4 us at (1 hold in progress at the end): 0x401234"),
 		  "%s", r.out);
+	h_free(&r);
+}
+
+/* ---- a name that does not depend on the order of batches ---- */
+
+/* Appends a record with bytes (STRING) or pcs (STACK) to t's batch. */
+static void tg_record(struct tg *t, const struct weft_record *rec)
+{
+	uint8_t bytes[WEFT_RECORD_MAX];
+	struct weft_batch_state state = t->state;
+	tg_bytes(t, bytes, (size_t)(weft_encode_record(bytes, rec, &state) - bytes));
+}
+
+/* Lock 0x5000: T2's batch, first in the file, has a wait on it at 2000
+ * from late_site (stack 7); T1's, after it, one at 1500 from early_site
+ * (stack 8).  The lock is named by the earlier wait, not the first in
+ * the file. */
+Test(sites, an_object_is_named_by_its_earliest_site_not_the_first_in_the_file,
+     .timeout = 60)
+{
+	struct tg t;
+	tg_init(&t);
+	tg_clock(&t, 1);
+	tg_batch(&t, 2, 1, 1000);
+	TG(&t, THREAD_START, 1000, 0, 102, 0);
+	TG(&t, MUTEX_BLOCK, 2000, 0x5000, 7);
+	tg_batch(&t, 1, 1, 1000);
+	TG(&t, THREAD_START, 1000, 0, 101, 0);
+	TG(&t, MUTEX_BLOCK, 1500, 0x5000, 8);
+	tg_batch(&t, 0, 1, 1000);
+	const char *names[] = { "early_site", "late_site" };
+	for (int i = 0; i < 2; i++) {
+		struct weft_record s = { .code = WEFT_EV_STRING, .bytes = (const uint8_t *)names[i],
+					 .nbytes = (uint32_t)strlen(names[i]) };
+		s.args[0] = (uint64_t)i + 1;
+		tg_record(&t, &s);
+		TG(&t, SYMBOL, 0, 0x401000 + 0x1000 * (uint64_t)i, (uint64_t)i + 1);
+		struct weft_record k = { .code = WEFT_EV_STACK, .npcs = 1 };
+		k.args[0] = 8 - (uint64_t)i;
+		k.pcs[0] = 0x401000 + 0x1000 * (uint64_t)i;
+		tg_record(&t, &k);
+	}
+	tg_gen_end(&t, 1, 1);
+	char *trace = h_trace_path("earliest-site");
+	FILE *f = fopen(trace, "w");
+	cr_assert(f);
+	cr_assert_eq(fwrite(t.data, 1, t.len, f), t.len);
+	fclose(f);
+	tg_free(&t);
+	char *argv[] = { (char *)h_weft(), "dump", trace, NULL };
+	struct run_result r;
+	h_run(argv, NULL, &r);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_assert(strstr(r.out, "mutex=0x5000 (from early_site)"), "%s", r.out);
+	cr_assert_null(strstr(r.out, "late_site)"), "%s", r.out);
 	h_free(&r);
 }
