@@ -35,7 +35,7 @@
 #include "unwind.h"
 #include "weft.h"
 
-#define SITE_BITS  12
+#define SITE_BITS  14                /* as many as stacks.c keeps */
 #define SITE_SLOTS (1u << SITE_BITS)
 #define SITE_PROBE 16
 #define SITE_KEY   4                 /* return addresses a site is keyed by */
