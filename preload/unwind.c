@@ -605,6 +605,11 @@ static int walk(uintptr_t pc, uintptr_t sp, uintptr_t fp, uintptr_t *pcs, int ma
 			from = 0;
 		else if (from && depth == SKIP_MAX)
 			return 0;
+		if (!from) {
+			pcs[n++] = pc;
+			if (n == max)
+				return n; /* no step past the last frame asked for */
+		}
 		/* A return address is one past its call: the call's rule is
 		 * the one at the address before it. */
 		uintptr_t at = exact ? pc : pc - 1;
@@ -619,8 +624,6 @@ static int walk(uintptr_t pc, uintptr_t sp, uintptr_t fp, uintptr_t *pcs, int ma
 		} else {
 			r = rule_for(at, pc);
 		}
-		if (!from)
-			pcs[n++] = pc;
 		uintptr_t cfa;
 		switch (RULE_KIND(r)) {
 		case RULE_STEP:
