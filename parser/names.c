@@ -17,6 +17,9 @@
 #include "text.h"
 
 #define SITE_FRAMES 64 /* frames of a site compared */
+#define NUMBER_ROOM 12 /* " #N" */
+
+_Static_assert(WEFT_NAME_MAX <= 512, "a name is worked out in 512 bytes");
 
 /* An object named by its site, while names are worked out. */
 struct sited {
@@ -147,12 +150,15 @@ static void name_all(const struct weft_tables *t)
 	}
 	qsort(o, n, sizeof *o, by_first_frame);
 	each_run(o, n, same_first_frame, extend_names);
+	/* Shown as made safe, and numbered within what is shown. */
+	for (size_t i = 0; i < n; i++) {
+		weft_safe_text(name, WEFT_NAME_MAX - NUMBER_ROOM, o[i].name, sizeof name);
+		memcpy(o[i].name, name, strlen(name) + 1);
+	}
 	qsort(o, n, sizeof *o, by_name);
 	each_run(o, n, same_name, number_names);
-	for (size_t i = 0; i < n; i++) {
-		weft_safe_text(name, sizeof name, o[i].name, sizeof name);
-		weft_tables_memo_put(t, o[i].addr, name);
-	}
+	for (size_t i = 0; i < n; i++)
+		weft_tables_memo_put(t, o[i].addr, o[i].name);
 	free(o);
 }
 

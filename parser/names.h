@@ -19,6 +19,8 @@
  * " #1", " #2"... in the order the sites were seen. */
 void weft_object_name(const struct weft_tables *t, uint64_t addr, char *buf,
 		      size_t cap);
+/* The room every name fits in (and stays unique in), its 0 included. */
+#define WEFT_NAME_MAX 160
 
 /* Whether filter names the object at addr: its address in hex (with or
  * without 0x), its name, or the start of its name up to a member, an
