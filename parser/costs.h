@@ -14,6 +14,7 @@
 
 #include <stdint.h>
 
+#include "names.h"
 #include "timeline.h"
 
 /* Who held a lock while others waited for it, and for how long they
@@ -62,7 +63,7 @@ struct costs_object {
 	const struct costs_hold_site *const *hold_sites;
 	uint32_t nhold_sites;
 	char symbol[160];          /* of top_site's frame ("" when none) */
-	char name[160];            /* weft_object_name()'s */
+	char name[WEFT_NAME_MAX];  /* weft_object_name()'s */
 };
 
 /* One system call, in all or on one descriptor. */

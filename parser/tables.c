@@ -27,18 +27,13 @@ struct entry {
 	UT_hash_handle hh;
 };
 
-/* Where an object was first seen with a stack. */
-struct object_site {
-	uint32_t gen;
-	uint8_t code;
-	uint64_t stack;
-};
 
 /* Object names worked out so far (names.c's), by address. */
 struct name_memo {
 	struct u64map index;           /* address -> texts index + 1 */
 	char **texts;
 	uint32_t n, cap;
+	int begun;
 };
 
 struct weft_tables {
@@ -46,41 +41,64 @@ struct weft_tables {
 	struct name_memo *memo;
 	struct weft_symbols *code_names;
 	struct u64map site_index;      /* object address -> sites index + 1 */
-	struct object_site *sites;
+	struct weft_object_site *sites;
 	uint32_t nsites, sites_cap;
 	struct entry *cpus;     /* by generation and serial */
 	struct entry *cpu_sums; /* by serial */
 };
 
-/* A record that begins an object's identity (MUTEX_INIT, ...). */
-static int is_init(uint8_t code)
+/* Whether the event's name ends with suffix ("_INIT", "_ACQUIRE"). */
+static int named_with(uint8_t code, const char *suffix)
 {
 	const char *name = weft_events[code].name;
-	size_t len = strlen(name);
-	return len > 5 && strcmp(name + len - 5, "_INIT") == 0;
+	size_t len = strlen(name), n = strlen(suffix);
+	return len > n && strcmp(name + len - n, suffix) == 0;
 }
 
-/* Remembers the site of a record about an object that carries a stack:
- * the first one, unless an *_INIT comes later (which wins). */
-static void note_object_site(struct weft_tables *t, uint32_t gen,
-			     const struct weft_record *rec)
+/* The object a record is about (0: none). */
+static uint64_t object_of(const struct weft_record *rec)
 {
 	const struct weft_event_desc *d = &weft_events[rec->code];
 	const char *o = strchr(d->kinds, 'o');
-	if (d->stack_arg < 0 || !rec->args[d->stack_arg] || !o)
-		return;
-	uint64_t addr = rec->args[o - d->kinds];
-	if (!addr)
+	return o ? rec->args[o - d->kinds] : 0;
+}
+
+/* Remembers a site of the object at addr: the earliest *_INIT's, else
+ * the earliest of the others (a wait on it, an acquisition of it), by
+ * time and then by file order, so that a trace always gives one object
+ * the same site whatever order its batches were written in. */
+static void note_object_site(struct weft_tables *t, uint64_t addr, uint32_t gen,
+			     uint64_t stack, uint64_t ts, int init)
+{
+	if (!addr || !stack)
 		return;
 	uint32_t i = u64map_get(&t->site_index, addr);
-	if (i && (is_init(t->sites[i - 1].code) || !is_init(rec->code)))
-		return;
-	if (!i) {
+	if (i) {
+		const struct weft_object_site *s = &t->sites[i - 1];
+		if (s->init > init || (s->init == init && s->ts <= ts))
+			return;
+	} else {
 		WEFT_GROW(t->sites, t->nsites, t->sites_cap, 64);
 		i = ++t->nsites;
 		u64map_put(&t->site_index, addr, i);
 	}
-	t->sites[i - 1] = (struct object_site){ gen, rec->code, rec->args[d->stack_arg] };
+	t->sites[i - 1] = (struct weft_object_site){ addr, gen, stack, ts, init };
+}
+
+/* The site a record about an object gives it: its own stack, or for an
+ * ACQUIRE_SITE that of the acquisition just before it (`acquired`). */
+static void note_record_site(struct weft_tables *t, uint32_t gen,
+			     const struct weft_record *rec, uint64_t acquired)
+{
+	if (rec->code == WEFT_EV_ACQUIRE_SITE) {
+		note_object_site(t, acquired, gen, rec->args[WEFT_ARG_ACQUIRE_SITE_STACK],
+				 rec->ts, 0);
+		return;
+	}
+	int8_t k = weft_events[rec->code].stack_arg;
+	if (k >= 0)
+		note_object_site(t, object_of(rec), gen, rec->args[k], rec->ts,
+				 named_with(rec->code, "_INIT"));
 }
 
 static struct entry *find(struct entry *head, uint64_t gen, uint64_t id)
@@ -150,6 +168,7 @@ struct weft_tables *weft_tables_load(struct weft_reader *r, int *status)
 		struct weft_cursor c;
 		struct weft_record rec;
 		uint32_t gen = b.header.generation;
+		uint64_t acquired = 0; /* the lock the record before took */
 		weft_cursor_init(&c, &b);
 		while ((rc = weft_cursor_next(r, &c, &rec)) == WEFT_READ_OK) {
 			struct entry *e;
@@ -206,8 +225,9 @@ struct weft_tables *weft_tables_load(struct weft_reader *r, int *status)
 				break;
 			default:
 				if (b.header.serial)
-					note_object_site(t, gen, &rec);
+					note_record_site(t, gen, &rec, acquired);
 			}
+			acquired = named_with(rec.code, "_ACQUIRE") ? object_of(&rec) : 0;
 		}
 		if (rc != WEFT_READ_END)
 			break;
@@ -297,15 +317,11 @@ int weft_tables_data_name(const struct weft_tables *t, uint64_t addr,
 	return weft_symbols_data(t->code_names, addr, buf, cap);
 }
 
-int weft_tables_object_site(const struct weft_tables *t, uint64_t addr,
-			    uint32_t *gen, uint64_t *stack)
+const struct weft_object_site *weft_tables_object_sites(const struct weft_tables *t,
+							uint32_t *n)
 {
-	uint32_t i = u64map_get(&t->site_index, addr);
-	if (!i)
-		return 0;
-	*gen = t->sites[i - 1].gen;
-	*stack = t->sites[i - 1].stack;
-	return 1;
+	*n = t->nsites;
+	return t->sites;
 }
 
 const char *weft_tables_thread_name(const struct weft_tables *t,
@@ -330,6 +346,13 @@ const char *weft_tables_memo_get(const struct weft_tables *t, uint64_t addr)
 {
 	uint32_t i = addr ? u64map_get(&t->memo->index, addr) : 0;
 	return i ? t->memo->texts[i - 1] : NULL;
+}
+
+int weft_tables_memo_begin(const struct weft_tables *t)
+{
+	int first = !t->memo->begun;
+	t->memo->begun = 1;
+	return first;
 }
 
 void weft_tables_memo_put(const struct weft_tables *t, uint64_t addr,

@@ -35,16 +35,26 @@ const char *weft_tables_symbol(const struct weft_tables *t, uint32_t gen,
  * 0 when none holds it. */
 int weft_tables_data_name(const struct weft_tables *t, uint64_t addr,
 			  char *buf, size_t cap);
-/* Where the object at addr was first seen with a stack: its *_INIT's when
- * that was recorded with one, else the first record about it with a
- * stack (a wait on it).  0 when no record about it has a stack. */
-int weft_tables_object_site(const struct weft_tables *t, uint64_t addr,
-			    uint32_t *gen, uint64_t *stack);
+/* Where an object was seen with a stack: its earliest *_INIT's when
+ * one was recorded with a stack, else its earliest record with one (a
+ * wait on it) or acquisition with a site (ACQUIRE_SITE), by time. */
+struct weft_object_site {
+	uint64_t addr;
+	uint32_t gen;
+	uint64_t stack;
+	uint64_t ts;
+	int init;
+};
+/* Every object seen with a stack, in the order first seen: *n of them. */
+const struct weft_object_site *weft_tables_object_sites(const struct weft_tables *t,
+							uint32_t *n);
 /* The name names.c worked out for the object at addr, kept for the life of
- * the tables (NULL when not yet), and keeping one. */
+ * the tables (NULL when not yet), and keeping one.  memo_begin is 1 the
+ * first time it is called on t, 0 after. */
 const char *weft_tables_memo_get(const struct weft_tables *t, uint64_t addr);
 void weft_tables_memo_put(const struct weft_tables *t, uint64_t addr,
 			  const char *text);
+int weft_tables_memo_begin(const struct weft_tables *t);
 /* The latest name given to thread serial (by THREAD_NAME, or THREAD_INFO),
  * or NULL. */
 const char *weft_tables_thread_name(const struct weft_tables *t,

@@ -589,18 +589,33 @@ static __thread struct memo_entry memo[MEMO_FRAMES]
 	__attribute__((tls_model("initial-exec")));
 static __thread int capturing __attribute__((tls_model("initial-exec")));
 
-/* Walks up from a frame (its pc, stack pointer, frame pointer). */
+/* Frames walked past looking for the one to start from: weft's own,
+ * between weft_unwind_from and the program's call into weft. */
+#define SKIP_MAX 8
+
+/* Walks up from a frame (its pc, stack pointer, frame pointer), storing
+ * the frames from the one whose pc is `from` on (0: from the first);
+ * returns how many, 0 when `from` is not among the first SKIP_MAX. */
 static int walk(uintptr_t pc, uintptr_t sp, uintptr_t fp, uintptr_t *pcs, int max,
-		int use_memo)
+		int use_memo, uintptr_t from)
 {
 	int fp_known = 1, exact = 0, n = 0;
-	while (n < max && pc) {
+	for (int depth = 0; n < max && pc; depth++) {
+		if (from == pc)
+			from = 0;
+		else if (from && depth == SKIP_MAX)
+			return 0;
+		if (!from) {
+			pcs[n++] = pc;
+			if (n == max)
+				return n; /* no step past the last frame asked for */
+		}
 		/* A return address is one past its call: the call's rule is
 		 * the one at the address before it. */
 		uintptr_t at = exact ? pc : pc - 1;
 		uint64_t r;
-		if (use_memo && n < MEMO_FRAMES) {
-			struct memo_entry *m = &memo[n];
+		if (use_memo && depth < MEMO_FRAMES) {
+			struct memo_entry *m = &memo[depth];
 			if (m->at != at) {
 				m->rule = rule_for(at, pc);
 				m->at = at;
@@ -609,7 +624,6 @@ static int walk(uintptr_t pc, uintptr_t sp, uintptr_t fp, uintptr_t *pcs, int ma
 		} else {
 			r = rule_for(at, pc);
 		}
-		pcs[n++] = pc;
 		uintptr_t cfa;
 		switch (RULE_KIND(r)) {
 		case RULE_STEP:
@@ -646,16 +660,29 @@ static int walk(uintptr_t pc, uintptr_t sp, uintptr_t fp, uintptr_t *pcs, int ma
 	return n;
 }
 
-/* Starts from the frame of the caller of weft_unwind: this function keeps
- * a frame pointer (GCC keeps one in any function that asks for its frame
- * address), so its CFA is its frame pointer plus 16. */
-__attribute__((noinline)) int weft_unwind(uintptr_t *pcs, int max)
+/* Walks from the frame of the caller of the function whose frame is
+ * `frame`: that function keeps a frame pointer (GCC keeps one in any
+ * function that asks for its frame address), so its CFA is its frame
+ * pointer plus 16. */
+static inline __attribute__((always_inline)) int
+unwind_above(const uintptr_t *frame, uintptr_t *pcs, int max, uintptr_t from)
 {
-	const uintptr_t *frame = __builtin_frame_address(0);
 	int outermost = capturing++ == 0;
 	atomic_signal_fence(memory_order_seq_cst);
-	int n = walk(frame[1], (uintptr_t)(frame + 2), frame[0], pcs, max, outermost);
+	int n = walk(frame[1], (uintptr_t)(frame + 2), frame[0], pcs, max, outermost,
+		     from);
 	atomic_signal_fence(memory_order_seq_cst);
 	capturing--;
 	return n;
+}
+
+__attribute__((noinline)) int weft_unwind(uintptr_t *pcs, int max)
+{
+	return unwind_above(__builtin_frame_address(0), pcs, max, 0);
+}
+
+__attribute__((noinline)) int weft_unwind_from(uintptr_t from, uintptr_t *pcs,
+					       int max)
+{
+	return unwind_above(__builtin_frame_address(0), pcs, max, from);
 }

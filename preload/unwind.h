@@ -13,4 +13,9 @@
  * async-signal-safe and reentrant. */
 int weft_unwind(uintptr_t *pcs, int max);
 
+/* The same, starting with the frame whose return address is `from` (the
+ * program's call into weft, a few frames up): 0 when it is not among the
+ * first 8. */
+int weft_unwind_from(uintptr_t from, uintptr_t *pcs, int max);
+
 #endif

@@ -3,7 +3,11 @@
  * on), with tests/programs/holder_sites.c and lock_orders.c: the sites
  * holders took a lock at in `weft stats`, checked against the program's
  * own functions (their addresses as it prints them, their sizes from
- * nm); two call sites of one lock told apart; both sites of each edge in
+ * nm); two call sites of one lock told apart, and two callers of one
+ * lock wrapper; with tests/programs/lock_names.c, the names of locks made
+ * by one init wrapper (one each, each selecting its lock alone) and of a
+ * lock only ever acquired, and the earliest site naming an object
+ * whatever the order of the batches; both sites of each edge in
  * `weft lockorder`; a site first seen in one generation, or in the
  * parent before a fork, defined wherever it is used again; and `weft
  * check` on a site record out of place.
@@ -145,6 +149,39 @@ Test(sites, two_call_sites_of_one_lock_are_two_sites, .timeout = 60)
 	cr_assert(holds[0] == 3 && holds[1] == 3, "three holds each: %s", line);
 }
 
+/* Every holder site of the lock: "pc0 pc1 holds" (its two innermost
+ * frames), then their count. */
+static const char wrapped_sites_script[] =
+	"import json, sys\n"
+	"d = json.load(open(sys.argv[1]))\n"
+	"o = [o for o in d['objects'] if int(o['address'], 16) == int(sys.argv[2], 16)][0]\n"
+	"print(' '.join('%d %d %d' % (int(h['pcs'][0], 16), int(h['pcs'][1], 16),\n"
+	"      h['holds']) for h in o['hold_sites']), len(o['hold_sites']))\n";
+
+Test(sites, two_callers_of_one_lock_wrapper_are_two_sites, .timeout = 60)
+{
+	char out[1024], lock[32], line[1024];
+	char *trace = record("holder_sites", "wrapped", out, sizeof out);
+	snprintf(lock, sizeof lock, "0x%" PRIx64, printed(out, "lock"));
+	weft_json(wrapped_sites_script, "stats", trace, lock, line, sizeof line);
+	unsigned long long pc[2][2], holds[2], n;
+	cr_assert_eq(sscanf(line, "%llu %llu %llu %llu %llu %llu %llu", &pc[0][0],
+			    &pc[0][1], &holds[0], &pc[1][0], &pc[1][1], &holds[1], &n),
+		     7, "not two sites: %s", line);
+	cr_assert_eq(n, 2, "%s", line);
+	/* Both made in lock_for(), each called from its own caller: the
+	 * first caller's frames are not lent to the second's holds. */
+	for (int i = 0; i < 2; i++)
+		cr_assert(called_from(pc[i][0], out, "lock_for"),
+			  "site %d is not in lock_for(): %s", i, line);
+	int a = called_from(pc[0][1], out, "caller_a") ? 0 : 1;
+	cr_assert(called_from(pc[a][1], out, "caller_a"), "no site from caller_a(): %s",
+		  line);
+	cr_assert(called_from(pc[1 - a][1], out, "caller_b"),
+		  "no site from caller_b(): %s", line);
+	cr_assert(holds[0] == 3 && holds[1] == 3, "three holds each: %s", line);
+}
+
 Test(sites, lockorder_gives_both_acquisition_sites_of_each_edge, .timeout = 60)
 {
 	char out[256], line[4096];
@@ -170,6 +207,101 @@ Test(sites, lockorder_gives_both_acquisition_sites_of_each_edge, .timeout = 60)
 			  "site %d is not a stack: \"%s\"", i, field[i]);
 	cr_assert_str_neq(field[0], field[1], "an edge's two sites are one");
 	cr_assert_str_neq(field[2], field[3], "an edge's two sites are one");
+}
+
+/* ---- names from sites ---- */
+
+/* The names stats gives the objects at the addresses (argv[2], comma
+ * separated), joined by " | ". */
+static const char names_script[] =
+	"import json, sys\n"
+	"d = json.load(open(sys.argv[1]))\n"
+	"names = {int(o['address'], 16): o['name'] for o in d['objects']}\n"
+	"print(' | '.join(names.get(int(a, 16), '?') for a in sys.argv[2].split(',')))\n";
+
+/* The addresses of the objects `weft stats --json --lock filter` lists,
+ * comma separated. */
+static void selected(const char *trace, const char *filter, char *line, size_t cap)
+{
+	char *argv[] = { (char *)h_weft(), "stats", "--json", "--lock", (char *)filter,
+			 (char *)trace, NULL };
+	struct run_result r;
+	h_run(argv, NULL, &r);
+	cr_assert_eq(r.status, 0, "weft stats --lock %s: %s", filter, r.err);
+	char *json = h_save("selected", r.out, r.out_len);
+	h_free(&r);
+	h_python("import json, sys\n"
+		 "d = json.load(open(sys.argv[1]))\n"
+		 "print(','.join('0x%x' % int(o['address'], 16) for o in d['objects']))\n",
+		 json, NULL, NULL, line, cap);
+}
+
+/* The address lock_names printed for its lock i ("lock i 0x..."). */
+static uint64_t lock_address(const char *out, int i)
+{
+	char key[32];
+	snprintf(key, sizeof key, "lock %d 0x", i);
+	const char *p = strstr(out, key);
+	cr_assert(p, "no \"%s\" in: %s", key, out);
+	return strtoull(p + strlen(key), NULL, 16);
+}
+
+Test(sites, locks_made_by_one_init_wrapper_have_a_name_each, .timeout = 60)
+{
+	char out[1024], addrs[128], line[2048];
+	char *trace = record("lock_names", "wrapped", out, sizeof out);
+	uint64_t lock[4];
+	int len = 0;
+	for (int i = 0; i < 4; i++) {
+		lock[i] = lock_address(out, i);
+		len += snprintf(addrs + len, sizeof addrs - (size_t)len, "%s0x%" PRIx64,
+				i ? "," : "", lock[i]);
+	}
+	weft_json(names_script, "stats", trace, addrs, line, sizeof line);
+	char *name[4], *p = line;
+	for (int i = 0; i < 4; i++) {
+		name[i] = p;
+		p = strstr(p, " | ");
+		if (i < 3) {
+			cr_assert(p, "not four names: %s", line);
+			*p = 0;
+			p += 3;
+		}
+	}
+	/* The wrapper's frame, then the first frame that tells them apart;
+	 * the two made by one call are numbered in the order made. */
+	for (int i = 0; i < 4; i++)
+		cr_assert(strncmp(name[i], "from make_lock (lock_names.c:", 29) == 0,
+			  "lock %d: %s", i, name[i]);
+	cr_assert(strstr(name[0], " < create_a (lock_names.c:") && !strchr(name[0], '#'),
+		  "%s", name[0]);
+	cr_assert(strstr(name[1], " < create_b (lock_names.c:") && !strchr(name[1], '#'),
+		  "%s", name[1]);
+	char pair[512];
+	snprintf(pair, sizeof pair, "%s", name[2]);
+	cr_assert(strstr(pair, " < create_pair (lock_names.c:"), "%s", pair);
+	size_t n = strlen(pair);
+	cr_assert(n > 3 && !strcmp(pair + n - 3, " #1"), "%s", pair);
+	pair[n - 1] = '2';
+	cr_assert_str_eq(name[3], pair);
+	/* Each name selects its lock and no other. */
+	for (int i = 0; i < 4; i++) {
+		char want[32], got[256];
+		snprintf(want, sizeof want, "0x%" PRIx64, lock[i]);
+		selected(trace, name[i], got, sizeof got);
+		cr_assert_str_eq(got, want, "--lock \"%s\"", name[i]);
+	}
+}
+
+Test(sites, a_lock_only_ever_acquired_is_named_by_its_first_site, .timeout = 60)
+{
+	char out[256], addr[32], line[1024];
+	char *trace = record("lock_names", "heap", out, sizeof out);
+	snprintf(addr, sizeof addr, "0x%" PRIx64, lock_address(out, 0));
+	weft_json(names_script, "stats", trace, addr, line, sizeof line);
+	/* Never initialised by a call nor waited for: the address was all
+	 * a reader had. */
+	cr_assert(strncmp(line, "from queue_push (lock_names.c:", 30) == 0, "%s", line);
 }
 
 /* ---- generations and fork ---- */
@@ -349,5 +481,60 @@ Test(sites, a_hold_the_trace_ends_in_is_labelled_in_progress, .timeout = 60)
 	cr_assert_eq(r.status, 0, "%s", r.err);
 	cr_assert(strstr(r.out, "held 4 us at (1 hold in progress at the end): 0x401234"),
 		  "%s", r.out);
+	h_free(&r);
+}
+
+/* ---- a name that does not depend on the order of batches ---- */
+
+/* Appends a record with bytes (STRING) or pcs (STACK) to t's batch. */
+static void tg_record(struct tg *t, const struct weft_record *rec)
+{
+	uint8_t bytes[WEFT_RECORD_MAX];
+	struct weft_batch_state state = t->state;
+	tg_bytes(t, bytes, (size_t)(weft_encode_record(bytes, rec, &state) - bytes));
+}
+
+/* Lock 0x5000: T2's batch, first in the file, has a wait on it at 2000
+ * from late_site (stack 7); T1's, after it, one at 1500 from early_site
+ * (stack 8).  The lock is named by the earlier wait, not the first in
+ * the file. */
+Test(sites, an_object_is_named_by_its_earliest_site_not_the_first_in_the_file,
+     .timeout = 60)
+{
+	struct tg t;
+	tg_init(&t);
+	tg_clock(&t, 1);
+	tg_batch(&t, 2, 1, 1000);
+	TG(&t, THREAD_START, 1000, 0, 102, 0);
+	TG(&t, MUTEX_BLOCK, 2000, 0x5000, 7);
+	tg_batch(&t, 1, 1, 1000);
+	TG(&t, THREAD_START, 1000, 0, 101, 0);
+	TG(&t, MUTEX_BLOCK, 1500, 0x5000, 8);
+	tg_batch(&t, 0, 1, 1000);
+	const char *names[] = { "early_site", "late_site" };
+	for (int i = 0; i < 2; i++) {
+		struct weft_record s = { .code = WEFT_EV_STRING, .bytes = (const uint8_t *)names[i],
+					 .nbytes = (uint32_t)strlen(names[i]) };
+		s.args[0] = (uint64_t)i + 1;
+		tg_record(&t, &s);
+		TG(&t, SYMBOL, 0, 0x401000 + 0x1000 * (uint64_t)i, (uint64_t)i + 1);
+		struct weft_record k = { .code = WEFT_EV_STACK, .npcs = 1 };
+		k.args[0] = 8 - (uint64_t)i;
+		k.pcs[0] = 0x401000 + 0x1000 * (uint64_t)i;
+		tg_record(&t, &k);
+	}
+	tg_gen_end(&t, 1, 1);
+	char *trace = h_trace_path("earliest-site");
+	FILE *f = fopen(trace, "w");
+	cr_assert(f);
+	cr_assert_eq(fwrite(t.data, 1, t.len, f), t.len);
+	fclose(f);
+	tg_free(&t);
+	char *argv[] = { (char *)h_weft(), "dump", trace, NULL };
+	struct run_result r;
+	h_run(argv, NULL, &r);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_assert(strstr(r.out, "mutex=0x5000 (from early_site)"), "%s", r.out);
+	cr_assert_null(strstr(r.out, "late_site)"), "%s", r.out);
 	h_free(&r);
 }

@@ -44,7 +44,8 @@ static void print_cycle(void *p, const struct lock_cycle *c)
 	uint32_t k = c->n;
 	const uint8_t *pick = c->pick;
 	uint64_t gate = c->gate;
-	char held[1024], taken[1024], who[96], name[160], other[160];
+	char held[1024], taken[1024], who[96], name[WEFT_NAME_MAX],
+	     other[WEFT_NAME_MAX];
 	const struct weft_tables *t = tl_tables(o->tl);
 	if (o->json) {
 		printf("%s\n{\"locks\":[", c->listed > 1 ? "," : "");

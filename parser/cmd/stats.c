@@ -444,7 +444,14 @@ static void print_json_hold_sites(struct stats *st, const struct costs_object *o
 								 sizeof symbol));
 		printf(",\"stack\":");
 		weft_json_string(stdout, site);
-		printf(",\"holds\":%" PRIu64 ",\"held_ns\":%" PRId64 ",\"caused_wait_ns\":%"
+		uint32_t npcs = 0;
+		const uint64_t *pcs = h->site.stack
+			? weft_tables_stack(tl_tables(st->tl), h->site.gen, h->site.stack,
+					    &npcs) : NULL;
+		printf(",\"pcs\":[");
+		for (uint32_t k = 0; pcs && k < npcs; k++)
+			printf("%s\"0x%" PRIx64 "\"", k ? "," : "", pcs[k]);
+		printf("],\"holds\":%" PRIu64 ",\"held_ns\":%" PRId64 ",\"caused_wait_ns\":%"
 		       PRId64 ",\"in_progress\":%" PRIu64 ",\"in_progress_ns\":%" PRId64 "}",
 		       h->holds, h->held_ns, h->caused_wait_ns, h->in_progress,
 		       h->in_progress_ns);
