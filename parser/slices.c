@@ -12,13 +12,20 @@
 #include "names.h"
 #include "u64map.h"
 
+/* A lock's last hold that ended in a release. */
+struct kept_hold {
+	struct tl_item item;
+	uint8_t given;                /* as an SL_HOLD already */
+};
+
 struct slicer {
 	struct timeline *tl;
 	sl_fn fn;
+	tl_fn each;
 	void *ctx;
 	uint64_t flows;               /* ids given so far */
 	struct u64map hold_of;        /* lock -> index + 1 in holds */
-	struct tl_item *holds;        /* each lock's last exclusive hold */
+	struct kept_hold *holds;
 	uint32_t nholds, holds_cap;
 	struct tl_item held_back;     /* a wait interval, until the next item */
 	int holding;
@@ -93,14 +100,15 @@ void sl_hold_name(const struct timeline *tl, const struct tl_item *hold,
 }
 
 static void give(struct slicer *run, enum sl_type type, const struct tl_item *it,
-		 const struct tl_flow *flow, uint64_t id)
+		 const struct tl_flow *flow, uint64_t id, const struct tl_site *site)
 {
-	struct sl_event ev = { type, it, flow, id };
+	struct sl_event ev = { type, it, flow, id, site };
 	run->fn(run->ctx, &ev);
 }
 
-/* The last exclusive hold of a lock, until a flow says it ended a wait
- * (or the next hold of the lock replaces it). */
+/* The last hold of a lock, for the flows from the release that ended it
+ * (until the next hold of the lock replaces it: a flow is always from
+ * the lock's latest release). */
 static void keep_hold(struct slicer *run, const struct tl_item *it)
 {
 	uint32_t i = u64map_get(&run->hold_of, it->hold.lock);
@@ -114,22 +122,28 @@ static void keep_hold(struct slicer *run, const struct tl_item *it)
 		i = ++run->nholds;
 		u64map_put(&run->hold_of, it->hold.lock, i);
 	}
-	run->holds[i - 1] = *it;
+	run->holds[i - 1] = (struct kept_hold){ *it, 0 };
 }
 
-/* The hold the flow's unlock ended, if it is the lock's last one. */
-static void give_hold(struct slicer *run, const struct tl_flow *f)
+/* The hold the flow's release ended, if it is the lock's last one. */
+static struct kept_hold *released_hold(struct slicer *run, const struct tl_flow *f)
 {
-	if (strcmp(f->what, "unlock"))
-		return;
 	uint32_t i = u64map_get(&run->hold_of, f->object);
 	if (!i)
+		return NULL;
+	struct kept_hold *h = &run->holds[i - 1];
+	if (h->item.serial != f->from || h->item.hold.end_ns != f->from_ns)
+		return NULL;
+	return h;
+}
+
+/* The exclusive hold an unlock ended, once. */
+static void give_hold(struct slicer *run, const struct tl_flow *f, struct kept_hold *h)
+{
+	if (!h || h->given || h->item.hold.shared || strcmp(f->what, "unlock"))
 		return;
-	struct tl_item *h = &run->holds[i - 1];
-	if (h->type != TL_HOLD || h->serial != f->from || h->hold.end_ns != f->from_ns)
-		return;
-	give(run, SL_HOLD, h, NULL, 0);
-	h->type = TL_INSTANT; /* given: not again */
+	give(run, SL_HOLD, &h->item, NULL, 0, NULL);
+	h->given = 1;
 }
 
 /* Gives the held-back wait, with the flow that ended it when the next
@@ -143,41 +157,45 @@ static void flush(struct slicer *run, const struct tl_item *next)
 	if (next && next->type == TL_FLOW && next->flow.to == w->serial &&
 	    next->flow.to_ns == w->ns && !w->iv.cut) {
 		uint64_t id = ++run->flows;
-		give_hold(run, &next->flow);
-		give(run, SL_RELEASE, next, &next->flow, id);
-		give(run, SL_WAIT, w, &next->flow, id);
+		struct kept_hold *h = released_hold(run, &next->flow);
+		const struct tl_site *site = h ? &h->item.hold.site : NULL;
+		give_hold(run, &next->flow, h);
+		give(run, SL_RELEASE, next, &next->flow, id, site);
+		give(run, SL_WAIT, w, &next->flow, id, site);
 	} else {
-		give(run, SL_WAIT, w, NULL, 0);
+		give(run, SL_WAIT, w, NULL, 0, NULL);
 	}
 }
 
 static void on_item(void *p, const struct tl_item *it)
 {
 	struct slicer *run = p;
+	if (run->each)
+		run->each(run->ctx, it);
 	flush(run, it);
 	switch (it->type) {
 	case TL_THREAD_BEGIN:
-		give(run, SL_THREAD_BEGIN, it, NULL, 0);
+		give(run, SL_THREAD_BEGIN, it, NULL, 0, NULL);
 		break;
 	case TL_THREAD_END:
-		give(run, SL_THREAD_END, it, NULL, 0);
+		give(run, SL_THREAD_END, it, NULL, 0, NULL);
 		break;
 	case TL_INTERVAL:
 		run->held_back = *it;
 		run->holding = 1;
 		break;
 	case TL_HOLD:
-		if (!it->hold.shared && !it->hold.cut)
+		if (!it->hold.cut)
 			keep_hold(run, it);
 		break;
 	case TL_INSTANT:
-		give(run, SL_INSTANT, it, NULL, 0);
+		give(run, SL_INSTANT, it, NULL, 0, NULL);
 		break;
 	case TL_BLOCKED:
-		give(run, SL_BLOCKED, it, NULL, 0);
+		give(run, SL_BLOCKED, it, NULL, 0, NULL);
 		break;
 	case TL_GENERATION:
-		give(run, SL_GENERATION, it, NULL, 0);
+		give(run, SL_GENERATION, it, NULL, 0, NULL);
 		break;
 	default:
 		/* A flow not right after the wait it ended was already
@@ -186,9 +204,11 @@ static void on_item(void *p, const struct tl_item *it)
 	}
 }
 
-enum weft_verdict sl_run(struct timeline *tl, uint64_t *flows, sl_fn fn, void *ctx)
+enum weft_verdict sl_run(struct timeline *tl, uint64_t *flows, sl_fn fn, tl_fn each,
+			 void *ctx)
 {
-	struct slicer run = { .tl = tl, .fn = fn, .ctx = ctx, .flows = *flows };
+	struct slicer run = { .tl = tl, .fn = fn, .each = each, .ctx = ctx,
+			      .flows = *flows };
 	enum weft_verdict v = tl_run(tl, on_item, &run);
 	flush(&run, NULL);
 	u64map_free(&run.hold_of);

@@ -299,7 +299,7 @@ static int export_chrome(struct trace_set *set, FILE *out, unsigned jobs)
 		ex.pid = tl_header(ex.tl)->pid;
 		ex.offset_ns = t->offset_ns;
 		export_process(&ex, t, i);
-		sl_run(ex.tl, &flows, on_slice, &ex);
+		sl_run(ex.tl, &flows, on_slice, NULL, &ex);
 		const struct weft_check_result *res = tl_result(ex.tl);
 		lost += res->lost;
 		complete &= res->verdict == WEFT_CHECK_OK;

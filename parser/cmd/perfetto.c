@@ -519,7 +519,7 @@ enum weft_verdict pf_write_trace(struct perfetto *pf, struct timeline *tl,
 	pf->lock_of = (struct u64map){ 0 };
 	forget_interned(pf);
 	process_track(pf, t);
-	return sl_run(tl, flows, on_slice, pf);
+	return sl_run(tl, flows, on_slice, NULL, pf);
 }
 
 void pf_free(struct perfetto *pf)

@@ -3,6 +3,8 @@
  * timeline, costs and lock graph of each trace, and writes it as JSON in
  * columns (one array per field), which a browser parses fast.
  *
+ * The timeline comes as slices.c gives it (each wait with the flow that
+ * ended it and the site of the release), and item by item for the tables.
  * Every interval of every trace is kept in a small form (lane, kind,
  * begin, end) for the summary buckets, which need the span of all traces;
  * the slices shown in detail, with their names and sites, are chosen per
@@ -20,10 +22,9 @@
 #include "grow.h"
 #include "lockgraph.h"
 #include "names.h"
+#include "slices.h"
 #include "timeline.h"
 
-#define RECENT_HOLDS 8      /* holds remembered per thread, for the site of
-			       the release a flow starts at */
 #define SITE_FRAMES 8
 #define MAX_CYCLES 100
 #define LEVEL_STEP 8        /* buckets of one level per bucket of the next */
@@ -62,24 +63,10 @@ struct flow {
 	uint32_t slice;                /* in the trace's slices */
 };
 
-struct hold {
-	uint64_t lock;
-	int64_t end_ns;
-	struct tl_site site;
-};
-
 struct lane {
 	uint32_t trace, serial;
 	uint32_t label;                /* string */
 	int64_t begin, end;
-};
-
-/* A thread while its trace is read. */
-struct thread_state {
-	uint32_t lane1;                /* its lane + 1 (0: none yet) */
-	int64_t last_slice;            /* its latest, or -1 */
-	struct hold recent[RECENT_HOLDS];
-	uint32_t nrecent;
 };
 
 struct object {
@@ -137,8 +124,9 @@ struct reading {
 	uint32_t trace;
 	int64_t offset;
 	int64_t last;                  /* the latest time of an item */
-	struct thread_state *threads;  /* by serial */
-	uint32_t threads_cap;
+	uint32_t *lane1;               /* by thread serial: its lane + 1
+					  (0: none yet) */
+	uint32_t lane1_cap;
 	struct slice *slices;
 	size_t nslices, slices_cap;
 	struct flow *flows;
@@ -204,32 +192,26 @@ static int32_t site_index(struct reading *rd, const struct tl_site *s)
 
 /* ---- reading a trace ---- */
 
-/* The thread with this serial, given a lane when first seen (at ns). */
-static struct thread_state *thread_of(struct reading *rd, uint32_t serial, int64_t ns)
+/* The lane of the thread with this serial, made when first seen (at
+ * ns). */
+static uint32_t lane_of(struct reading *rd, uint32_t serial, int64_t ns)
 {
 	struct view_data *v = rd->v;
-	while (serial >= rd->threads_cap) {
-		uint32_t old = rd->threads_cap;
-		rd->threads_cap = old ? old * 2 : 64;
-		rd->threads = realloc(rd->threads, rd->threads_cap * sizeof *rd->threads);
-		if (!rd->threads)
+	while (serial >= rd->lane1_cap) {
+		uint32_t old = rd->lane1_cap;
+		rd->lane1_cap = old ? old * 2 : 64;
+		rd->lane1 = realloc(rd->lane1, rd->lane1_cap * sizeof *rd->lane1);
+		if (!rd->lane1)
 			abort();
-		memset(rd->threads + old, 0, (rd->threads_cap - old) * sizeof *rd->threads);
+		memset(rd->lane1 + old, 0, (rd->lane1_cap - old) * sizeof *rd->lane1);
 	}
-	struct thread_state *t = &rd->threads[serial];
-	if (t->lane1)
-		return t;
+	if (rd->lane1[serial])
+		return rd->lane1[serial] - 1;
 	WEFT_GROW(v->lanes, v->nlanes, v->lanes_cap, 16);
 	v->lanes[v->nlanes] = (struct lane){ .trace = rd->trace, .serial = serial,
 					     .begin = ns, .end = ns };
-	t->lane1 = ++v->nlanes;
-	t->last_slice = -1;
-	return t;
-}
-
-static uint32_t lane_of(struct reading *rd, uint32_t serial, int64_t ns)
-{
-	return thread_of(rd, serial, ns)->lane1 - 1;
+	rd->lane1[serial] = ++v->nlanes;
+	return v->nlanes - 1;
 }
 
 static void widen(struct view_data *v, int64_t b, int64_t e)
@@ -241,10 +223,32 @@ static void widen(struct view_data *v, int64_t b, int64_t e)
 	v->seen = 1;
 }
 
-static void add_interval(struct reading *rd, const struct tl_item *it)
+/* The flow into slice (on lane to) from the release that ended its
+ * wait: returns its index. */
+static int32_t add_flow(struct reading *rd, const struct sl_event *ev, uint32_t to,
+			uint32_t slice)
 {
-	struct thread_state *t = thread_of(rd, it->serial, it->ns + rd->offset);
-	uint32_t lane = t->lane1 - 1;
+	const struct tl_flow *f = ev->flow;
+	WEFT_GROW(rd->flows, rd->nflows, rd->flows_cap, 1024);
+	struct flow *fl = &rd->flows[rd->nflows];
+	*fl = (struct flow){
+		.fb = f->from_ns + rd->offset, .tb = f->to_ns + rd->offset,
+		.object = f->object, .what = f->what,
+		.from = lane_of(rd, f->from, f->from_ns + rd->offset), .to = to,
+		.slice = slice,
+	};
+	if (ev->release_site) {
+		fl->release_site = *ev->release_site;
+		fl->has_site = 1;
+	}
+	return (int32_t)rd->nflows++;
+}
+
+/* A wait or a call, and the flow that ended it if any. */
+static void add_wait(struct reading *rd, const struct sl_event *ev)
+{
+	const struct tl_item *it = ev->item;
+	uint32_t lane = lane_of(rd, it->serial, it->ns + rd->offset);
 	const struct tl_interval *iv = &it->iv;
 	struct view_data *v = rd->v;
 	/* A wait that began before tracing did starts, on screen, with it. */
@@ -255,62 +259,24 @@ static void add_interval(struct reading *rd, const struct tl_item *it)
 	WEFT_GROW(v->spans, v->nspans, v->spans_cap, 4096);
 	v->spans[v->nspans++] = (struct span){ b, e, lane, (uint8_t)iv->kind };
 	WEFT_GROW(rd->slices, rd->nslices, rd->slices_cap, 4096);
-	rd->slices[rd->nslices] = (struct slice){
+	uint32_t i = (uint32_t)rd->nslices++;
+	rd->slices[i] = (struct slice){
 		.b = b, .e = e, .arg = iv->arg, .ret = iv->ret, .object = iv->object,
-		.err = iv->err, .site = iv->site, .lane = lane, .flow = -1,
+		.err = iv->err, .site = iv->site, .lane = lane,
+		.flow = ev->flow ? add_flow(rd, ev, lane, i) : -1,
 		.kind = (uint8_t)iv->kind, .syscall = iv->syscall, .rw = iv->rw_mode,
 		.cut = iv->cut,
 	};
-	t->last_slice = (int64_t)rd->nslices++;
 	widen(v, b, e);
 }
 
-static void add_hold(struct reading *rd, const struct tl_item *it)
+static void on_slice(void *p, const struct sl_event *ev)
 {
-	struct thread_state *t = thread_of(rd, it->serial, it->ns + rd->offset);
-	struct hold *h = &t->recent[t->nrecent++ % RECENT_HOLDS];
-	*h = (struct hold){ it->hold.lock, it->hold.end_ns, it->hold.site };
+	if (ev->type == SL_WAIT)
+		add_wait(p, ev);
 }
 
-/* The site of the hold a thread ended with the release at ns. */
-static const struct tl_site *release_site(const struct thread_state *t,
-					  uint64_t lock, int64_t ns)
-{
-	for (uint32_t i = 0; i < RECENT_HOLDS && i < t->nrecent; i++) {
-		const struct hold *h = &t->recent[i];
-		if (h->lock == lock && h->end_ns == ns)
-			return &h->site;
-	}
-	return NULL;
-}
-
-/* A flow arrives right after the interval of the wait it ended. */
-static void add_flow(struct reading *rd, const struct tl_item *it)
-{
-	const struct tl_flow *f = &it->flow;
-	/* (Either call may move the states: the pointers come after both.) */
-	thread_of(rd, f->from, f->from_ns + rd->offset);
-	thread_of(rd, f->to, f->to_ns + rd->offset);
-	const struct thread_state *from = &rd->threads[f->from], *to = &rd->threads[f->to];
-	int64_t last = to->last_slice;
-	if (last < 0 || rd->slices[last].e != f->to_ns + rd->offset ||
-	    rd->slices[last].flow >= 0)
-		return;
-	WEFT_GROW(rd->flows, rd->nflows, rd->flows_cap, 1024);
-	struct flow *fl = &rd->flows[rd->nflows];
-	*fl = (struct flow){
-		.fb = f->from_ns + rd->offset, .tb = f->to_ns + rd->offset,
-		.object = f->object, .what = f->what, .from = from->lane1 - 1,
-		.to = to->lane1 - 1, .slice = (uint32_t)last,
-	};
-	const struct tl_site *s = release_site(from, f->object, f->from_ns);
-	if (s) {
-		fl->release_site = *s;
-		fl->has_site = 1;
-	}
-	rd->slices[last].flow = (int32_t)rd->nflows++;
-}
-
+/* Every item: the tables' sums, the threads' lanes and the trace's end. */
 static void on_item(void *p, const struct tl_item *it)
 {
 	struct reading *rd = p;
@@ -333,15 +299,6 @@ static void on_item(void *p, const struct tl_item *it)
 		widen(v, it->ns + rd->offset, it->ns + rd->offset);
 		break;
 	}
-	case TL_INTERVAL:
-		add_interval(rd, it);
-		break;
-	case TL_HOLD:
-		add_hold(rd, it);
-		break;
-	case TL_FLOW:
-		add_flow(rd, it);
-		break;
 	default:
 		break;
 	}
@@ -626,9 +583,9 @@ static void order_lanes(struct reading *rd, uint32_t first, size_t first_span)
 		MOVE(rd->flows[i].from);
 		MOVE(rd->flows[i].to);
 	}
-	for (uint32_t s = 0; s < rd->threads_cap; s++)
-		if (rd->threads[s].lane1)
-			rd->threads[s].lane1 = place[rd->threads[s].lane1 - 1 - first] + 1;
+	for (uint32_t s = 0; s < rd->lane1_cap; s++)
+		if (rd->lane1[s])
+			rd->lane1[s] = place[rd->lane1[s] - 1 - first] + 1;
 #undef MOVE
 	free(order);
 	free(place);
@@ -647,7 +604,8 @@ int view_data_add(struct view_data *v, struct trace_set *set,
 	size_t first_span = v->nspans;
 	rd.costs = costs_new(rd.tl, NULL);
 	rd.graph = lockgraph_new();
-	tl_run(rd.tl, on_item, &rd);
+	uint64_t flows = 0;
+	sl_run(rd.tl, &flows, on_slice, on_item, &rd);
 	costs_finish(rd.costs);
 	const struct weft_check_result *res = tl_result(rd.tl);
 	int status = weft_report_partial("view", t->path, res);
@@ -668,7 +626,7 @@ int view_data_add(struct view_data *v, struct trace_set *set,
 	costs_free(rd.costs);
 	lockgraph_free(rd.graph);
 	tl_close(rd.tl);
-	free(rd.threads);
+	free(rd.lane1);
 	free(rd.slices);
 	free(rd.flows);
 	return status;
