@@ -662,6 +662,34 @@ Test(answers, export_chrome_flow_starts_inside_slices, .timeout = 60)
 	cr_assert_str_eq(line, "1 0", "arrows starting outside a slice: %s", line);
 }
 
+/* The holder's unlock, which ended the waiter's wait, says where the
+ * holder took the mutex (the site of the hold it ended). */
+Test(answers, export_release_names_where_its_lock_was_taken, .timeout = 60)
+{
+	char line[512];
+	char *trace = h_trace_path("release-site");
+	char *argv[] = { (char *)h_weft(), "record", "--stacks", "-o", trace, "--",
+			 (char *)h_program("known_costs"), NULL };
+	struct run_result r;
+	h_run(argv, NULL, &r);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	h_free(&r);
+	char *json = h_trace_path("release-site.json");
+	weft(&r, "export", trace, "-o", json);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	h_free(&r);
+	h_python("import json, sys\n"
+	       "ev = json.load(open(sys.argv[1]))['traceEvents']\n"
+	       "names = {e['tid']: e['args']['name'] for e in ev"
+	       " if e['ph'] == 'M' and e['name'] == 'thread_name'}\n"
+	       "rel = [e for e in ev if e['ph'] == 'X' and e['cat'] == 'release'"
+	       " and names[e['tid']].endswith(' holder') and e['name'].startswith('unlock ')]\n"
+	       "print(len(rel), rel[0].get('args', {}).get('lock_taken_at') if rel else None)\n",
+	       json, NULL, NULL, line, sizeof line);
+	cr_assert(!strncmp(line, "1 holder (known_costs.c:", 24),
+		  "the holder's unlock, and where it took the lock: %s", line);
+}
+
 Test(answers, export_gzip_is_the_same_json, .timeout = 60)
 {
 	char out[256], line[256];

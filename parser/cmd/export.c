@@ -156,7 +156,8 @@ static void slice(struct exporter *ex, const struct sl_event *ev)
 }
 
 /* The start of an arrow: a slice of SL_RELEASE_NS for the release
- * (Perfetto drops arrows that start outside any slice), the arrow's start
+ * (Perfetto drops arrows that start outside any slice; where the lock it
+ * gave back was taken, if known, is its argument), the arrow's start
  * at its beginning.  A cond wait gives its mutex back as its wait begins:
  * that arrow starts just inside the wait's own slice instead. */
 static void release(struct exporter *ex, const struct sl_event *ev)
@@ -169,6 +170,12 @@ static void release(struct exporter *ex, const struct sl_event *ev)
 		char name[200];
 		sl_release_name(ex->tl, f, name, sizeof name);
 		begin_slice(ex, name, "release", f->from, at, SL_RELEASE_NS);
+		if (ev->release_site && ev->release_site->stack) {
+			tl_site_text(ex->tl, ev->release_site, 6, ex->site, sizeof ex->site);
+			fputs(",\"args\":{\"lock_taken_at\":", ex->out);
+			weft_json_string(ex->out, ex->site);
+			fputc('}', ex->out);
+		}
 		fputs("}", ex->out);
 	}
 	begin_event(ex, 's', "wakes", "flow", f->from);
@@ -236,7 +243,8 @@ static const char export_usage[] =
 	"every system call, instants for cond signals and broadcasts and\n"
 	"semaphore posts, and flow arrows from each release (unlock, signal,\n"
 	"broadcast, post, thread exit, barrier arrival; a short slice of its\n"
-	"own) to the wait it ended.\n"
+	"own, with lock_taken_at: where a lock it gave back was taken) to the\n"
+	"wait it ended.\n"
 	"\n"
 	"  perfetto  Perfetto's protobuf trace format (the default with -o\n"
 	"            *.pftrace or *.perfetto-trace): also a track per contended\n"

@@ -9,8 +9,9 @@
  * and calls are slices (begin and end); a release is an instant, which
  * Perfetto keeps as a slice without duration, carrying the id of the
  * flow that ends on the wait it ended (terminating_flow_ids on the wait's
- * begin).  A lock that was contended gets a track with its holds as
- * slices, and each process a counter of its threads blocked.
+ * begin) and, as its argument, where the lock it gave back was taken.  A
+ * lock that was contended gets a track with its holds as slices, and
+ * each process a counter of its threads blocked.
  *
  * Every sequence's incremental state (its interned names, and its
  * default track: the thread's, so its events need not name it) is cleared at
@@ -432,6 +433,23 @@ static void hold_slice(struct perfetto *pf, const struct tl_item *it)
 	event(pf, it->serial, h->end_ns, TYPE_SLICE_END, track, NULL, NULL, 0, 0, 0);
 }
 
+/* A release, where the arrow to the wait it ended starts; where the lock
+ * it gave back was taken, if known, is its argument. */
+static void release_instant(struct perfetto *pf, const struct sl_event *ev)
+{
+	const struct tl_flow *f = ev->flow;
+	char name[200];
+	sl_release_name(pf->tl, f, name, sizeof name);
+	struct pf_arg args[1];
+	unsigned n = 0;
+	if (ev->release_site && ev->release_site->stack) {
+		tl_site_text(pf->tl, ev->release_site, 6, pf->site, sizeof pf->site);
+		args[n++] = (struct pf_arg){ "lock_taken_at", ARG_STRING, 0, pf->site };
+	}
+	event(pf, f->from, f->from_ns, TYPE_INSTANT, uuid(pf, UUID_THREAD, f->from), name,
+	      args, n, ev->flow_id, 0);
+}
+
 static void blocked_count(struct perfetto *pf, const struct tl_item *it)
 {
 	uint64_t track = uuid(pf, UUID_BLOCKED, 0);
@@ -473,9 +491,7 @@ static void on_slice(void *p, const struct sl_event *ev)
 		wait_slice(pf, ev);
 		break;
 	case SL_RELEASE:
-		sl_release_name(pf->tl, ev->flow, name, sizeof name);
-		event(pf, ev->flow->from, ev->flow->from_ns, TYPE_INSTANT,
-		      uuid(pf, UUID_THREAD, ev->flow->from), name, NULL, 0, ev->flow_id, 0);
+		release_instant(pf, ev);
 		break;
 	case SL_HOLD:
 		hold_slice(pf, it);
