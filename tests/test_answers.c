@@ -44,6 +44,17 @@ static void weft(struct run_result *r, const char *a, const char *b,
 	h_run(argv, NULL, r);
 }
 
+/* The trace exported, without a complaint, to the file name: its path. */
+static char *exported(const char *trace, const char *name)
+{
+	char *json = h_trace_path(name);
+	struct run_result r;
+	weft(&r, "export", trace, "-o", json);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	h_free(&r);
+	return json;
+}
+
 /* ---- stats ---- */
 
 static const char stats_script[] =
@@ -531,7 +542,6 @@ Test(answers, stats_counts_a_hold_the_trace_ends_in, .timeout = 60)
 Test(answers, export_names_syscalls_by_their_argument, .timeout = 60)
 {
 	char line[256];
-	struct run_result r;
 	struct tg t;
 	tg_init(&t);
 	tg_clock(&t, 1);
@@ -546,10 +556,7 @@ Test(answers, export_names_syscalls_by_their_argument, .timeout = 60)
 	gen_end(&t, 1, 0, 1);
 	char *trace = h_save("syscall-names", (const char *)t.data, t.len);
 	tg_free(&t);
-	char *json = h_trace_path("syscall-names-export");
-	weft(&r, "export", trace, "-o", json);
-	cr_assert_eq(r.status, 0, "%s", r.err);
-	h_free(&r);
+	char *json = exported(trace, "syscall-names-export");
 	h_python("import json, sys\n"
 	       "ev = json.load(open(sys.argv[1]))['traceEvents']\n"
 	       "print([e['name'] for e in ev if e['ph'] == 'X'])\n",
@@ -645,11 +652,7 @@ Test(answers, export_chrome_flow_starts_inside_slices, .timeout = 60)
 {
 	char out[256], line[256];
 	char *trace = record("known_costs", NULL, out, sizeof out);
-	char *json = h_trace_path("flows.json");
-	struct run_result r;
-	weft(&r, "export", trace, "-o", json);
-	cr_assert_eq(r.status, 0, "%s", r.err);
-	h_free(&r);
+	char *json = exported(trace, "flows.json");
 	h_python("import json, sys\n"
 	       "ev = json.load(open(sys.argv[1]))['traceEvents']\n"
 	       "ns = lambda v: round(v * 1000)\n"
@@ -674,10 +677,7 @@ Test(answers, export_release_names_where_its_lock_was_taken, .timeout = 60)
 	h_run(argv, NULL, &r);
 	cr_assert_eq(r.status, 0, "%s", r.err);
 	h_free(&r);
-	char *json = h_trace_path("release-site.json");
-	weft(&r, "export", trace, "-o", json);
-	cr_assert_eq(r.status, 0, "%s", r.err);
-	h_free(&r);
+	char *json = exported(trace, "release-site.json");
 	h_python("import json, sys\n"
 	       "ev = json.load(open(sys.argv[1]))['traceEvents']\n"
 	       "names = {e['tid']: e['args']['name'] for e in ev"
@@ -716,11 +716,8 @@ Test(answers, json_is_utf8_for_hostile_thread_names, .timeout = 60)
 {
 	char out[256], line[256];
 	char *trace = record("hostile_name", NULL, out, sizeof out);
-	char *json = h_trace_path("hostile.json");
+	char *json = exported(trace, "hostile.json");
 	struct run_result r;
-	weft(&r, "export", trace, "-o", json);
-	cr_assert_eq(r.status, 0, "%s", r.err);
-	h_free(&r);
 	static const char strict[] =
 		"import json, sys\n"
 		"d = json.loads(open(sys.argv[1], 'rb').read().decode('utf-8'))\n"
