@@ -42,7 +42,10 @@ static void weft(struct run_result *r, const char *a, const char *b, const char 
 {
 	char *argv[] = { (char *)h_weft(), (char *)a, (char *)b, (char *)c,
 			 (char *)d, NULL };
-	h_run(argv, NULL, r);
+	/* Wide enough that no title is cut: a title holds the program's
+	 * path, as long as the checkout's. */
+	char *env[] = { "COLUMNS=1000", NULL };
+	h_run(argv, env, r);
 }
 
 /*
