@@ -15,6 +15,7 @@
 #include "commands.h"
 #include "common.h"
 #include "costs.h"
+#include "stuck_report.h"
 #include "text.h"
 #include "traces.h"
 
@@ -25,8 +26,17 @@ struct stats {
 	const struct trace_input *in;
 	struct timeline *tl;
 	struct costs *c;
+	struct stuck *stuck;
 	const char *lock_filter;
 };
+
+/* A tl_fn giving each item to the costs and to the deadlock search. */
+static void add_item(void *ctx, const struct tl_item *item)
+{
+	struct stats *st = ctx;
+	costs_add(st->c, item);
+	stuck_add(st->stuck, item);
+}
 
 /* ---- text ---- */
 
@@ -473,6 +483,7 @@ static void print_json(struct stats *st, const char *head, int top)
 	       res->lost ? "true" : "false",
 	       res->verdict == WEFT_CHECK_OK ? "true" : "false");
 	weft_json_string(stdout, head);
+	stuck_report_json(stdout, st->tl, st->stuck);
 	printf(",\n\"threads\":[");
 	uint32_t n;
 	struct costs_thread *rows = costs_threads(st->c, &n);
@@ -623,6 +634,7 @@ static void print_report(struct stats *sts, unsigned n, int several, int json,
 		}
 		int width = terminal_width();
 		print_banner(&sts[0], width);
+		stuck_report_text(stdout, sts[0].tl, sts[0].stuck, "");
 		print_wrapped(head, width);
 		print_tables(&sts[0], width, top);
 		return;
@@ -657,6 +669,7 @@ static void print_report(struct stats *sts, unsigned n, int several, int json,
 			 title);
 		print_cut(line, width);
 		print_banner(st, width);
+		stuck_report_text(stdout, st->tl, st->stuck, "");
 		headline(st, head, sizeof head);
 		print_wrapped(head, width);
 		print_tables(st, width, top);
@@ -781,8 +794,10 @@ int weft_cmd_stats(int argc, char **argv)
 		*st = (struct stats){ .path = t->path, .set = &set, .in = t,
 				      .lock_filter = lock_filter, .tl = tl };
 		st->c = costs_new(st->tl, thread_filter);
-		tl_run(st->tl, costs_add, st->c);
+		st->stuck = stuck_new(st->tl);
+		tl_run(st->tl, add_item, st);
 		costs_finish(st->c);
+		stuck_finish(st->stuck);
 	}
 	if (pid && !n && !set.status) {
 		fprintf(stderr, "weft stats: --thread %" PRIu64 ":%s: no trace is of "
@@ -797,6 +812,7 @@ int weft_cmd_stats(int argc, char **argv)
 		status = weft_check_exit(status, weft_report_partial(
 			"stats", sts[i].path, tl_result(sts[i].tl)));
 		costs_free(sts[i].c);
+		stuck_free(sts[i].stuck);
 		tl_close(sts[i].tl);
 	}
 	free(sts);
