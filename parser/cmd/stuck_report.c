@@ -86,9 +86,12 @@ void stuck_report_text(FILE *out, const struct timeline *tl, const struct stuck 
 		tl_thread_label(tl, w->serial, who, sizeof who);
 		tl_format_ns(w->since_ns, since, sizeof since);
 		tl_format_ns(end - w->since_ns, waited, sizeof waited);
-		fprintf(out, "%sStuck: %s waits on %s %s since %s (%s, to the end of "
-			"the trace), nobody holding it\n", prefix, who, tl_kind_names[w->kind],
-			w->what, since, waited);
+		int lock = w->kind == TL_MUTEX || w->kind == TL_RWLOCK;
+		int call = w->kind == TL_SYSCALL;
+		fprintf(out, "%sStuck: %s waits %s %s%s%s since %s (%s, until the trace "
+			"ends)%s\n", prefix, who, call ? "in" : "on",
+			call ? "" : tl_kind_names[w->kind], call ? "" : " ", w->what, since,
+			waited, lock ? ", held by no thread the trace shows" : "");
 		site_line(out, tl, prefix, w->serial, "blocked at", &w->site);
 	}
 }
@@ -118,10 +121,10 @@ static void json_wait(FILE *out, const struct timeline *tl, const struct stuck_w
 
 void stuck_report_json(FILE *out, const struct timeline *tl, const struct stuck *s)
 {
-	fprintf(out, ",\n\"deadlocks\":[");
+	fprintf(out, ",\"deadlocks\":[");
 	for (uint32_t i = 0; i < s->ncycles; i++) {
 		const struct stuck_cycle *c = &s->cycles[i];
-		fprintf(out, "%s\n{\"threads\":[", i ? "," : "");
+		fprintf(out, "%s{\"threads\":[", i ? "," : "");
 		for (uint32_t k = 0; k < c->n; k++) {
 			const struct stuck_link *l = &c->links[k];
 			fprintf(out, "%s{", k ? "," : "");
@@ -136,9 +139,9 @@ void stuck_report_json(FILE *out, const struct timeline *tl, const struct stuck 
 		}
 		fprintf(out, "]}");
 	}
-	fprintf(out, "],\n\"stuck\":[");
+	fprintf(out, "],\"stuck\":[");
 	for (uint32_t i = 0; i < s->nstuck; i++) {
-		fprintf(out, "%s\n{", i ? "," : "");
+		fprintf(out, "%s{", i ? "," : "");
 		json_wait(out, tl, s->stuck[i]);
 		fputc('}', out);
 	}

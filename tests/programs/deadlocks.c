@@ -16,8 +16,10 @@
  *           T3 in wait_for_post() on never_posted (a semaphore)
  *   clean   the abba threads taking the locks in one order, to the end
  *
- * Once every thread named is asleep in its wait, it prints "hung" and
- * main waits forever (joining the threads, or in the join cycle); the
+ * Once every thread named is asleep in its wait, it sleeps twice as long
+ * as it took to get there and 50 ms more (so the waits last most of the
+ * trace, however slowly the threads started), prints "hung" and main
+ * waits forever (joining the threads, or in the join cycle); the
  * test stops tracing and kills it.  "clean" prints "done" and exits 0.
  */
 #include <pthread.h>
@@ -118,6 +120,20 @@ __attribute__((noinline)) static void *wait_for_post(void *arg)
 	return NULL;
 }
 
+static struct timespec began;
+
+/* Sleeps twice the time since main began, and 50 ms more. */
+static void linger(void)
+{
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	long long ns = (now.tv_sec - began.tv_sec) * 1000000000LL +
+		       (now.tv_nsec - began.tv_nsec);
+	ns = 2 * ns + 50000000LL;
+	struct timespec pause = { (time_t)(ns / 1000000000LL), (long)(ns % 1000000000LL) };
+	nanosleep(&pause, NULL);
+}
+
 static pthread_t workers[3];
 static int nworkers;
 
@@ -140,6 +156,7 @@ static void *watch_join(void *arg)
 	(void)arg;
 	wait_blocked(&slots[0], BLOCKED_FUTEX_ON(state_lock));
 	wait_blocked(&slots[1], BLOCKED_JOINING(atomic_load(&slots[0])));
+	linger();
 	say("hung\n");
 	return NULL;
 }
@@ -158,6 +175,7 @@ __attribute__((noinline)) static void hold_and_join(void)
 int main(int argc, char **argv)
 {
 	const char *way = argc > 1 ? argv[1] : "";
+	clock_gettime(CLOCK_MONOTONIC, &began);
 	if (!strcmp(way, "join")) {
 		hold_and_join();
 		return 0;
@@ -189,6 +207,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: deadlocks abba|three|join|stuck|clean\n");
 		return 2;
 	}
+	if (!clean)
+		linger();
 	say(clean ? "done\n" : "hung\n");
 	for (int i = 0; i < nworkers; i++)
 		pthread_join(workers[i], NULL);
