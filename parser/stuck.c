@@ -267,6 +267,7 @@ void stuck_finish(struct stuck *s)
 	 * after) are not the trace's end. */
 	if ((!e->nwaits && !e->nholds) || e->tail_ns < e->latest_ns)
 		return;
+	s->end_ns = e->tail_ns;
 	uint32_t n = e->nwaits;
 	if (!n)
 		return;

@@ -64,6 +64,7 @@ struct stuck {
 	uint32_t ncycles;
 	const struct stuck_wait **stuck;   /* by since, longest first */
 	uint32_t nstuck;
+	int64_t end_ns;            /* where the trace ends them */
 	struct stuck_entries *entries;
 };
 

@@ -2,7 +2,8 @@
  * test_deadlock.c - what `weft stats` and `weft check` say of the end of
  * a trace whose process hung (tests/programs/deadlocks.c, recorded with
  * stacks and stopped with `weft stop` while hung, then killed): an AB/BA
- * deadlock, a cycle of three, a join cycle, named first with both
+ * deadlock, a cycle of three, a reader waiting for a mutex whose holder
+ * waits to write, a join cycle, named first with both
  * threads, both locks and the program's own functions at both sites;
  * threads stuck on a condvar never signalled and a semaphore never
  * posted; and neither in a run that finishes.
@@ -148,6 +149,19 @@ Test(deadlock, cycle_of_three, .timeout = 120)
 			 "< take_third_first ("));
 	cr_assert(strstr(line_with(sites, "T2 took first_lock at:"),
 			 "< take_first_second ("));
+	h_free(&r);
+}
+
+Test(deadlock, writer_waiting_for_a_reader, .timeout = 120)
+{
+	char *trace = record_hung("rwlock");
+	struct run_result r;
+	weft("stats", 0, trace, 0, &r);
+	const char *parts[] = { "T2 waits for index_lock (held by T3 since ",
+				" while T3 waits to write for table_rwlock (held for "
+				"reading by T2 since ", "taken at read_then_lock (deadlocks.c:",
+				"taken at lock_then_write (deadlocks.c:", NULL };
+	assert_deadlock_first(r.out, parts);
 	h_free(&r);
 }
 

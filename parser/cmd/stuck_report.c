@@ -80,12 +80,11 @@ void stuck_report_text(FILE *out, const struct timeline *tl, const struct stuck 
 		}
 	}
 	char who[96], since[16], waited[16];
-	int64_t end = tl_span_ns(tl);
 	for (uint32_t i = 0; i < s->nstuck; i++) {
 		const struct stuck_wait *w = s->stuck[i];
 		tl_thread_label(tl, w->serial, who, sizeof who);
 		tl_format_ns(w->since_ns, since, sizeof since);
-		tl_format_ns(end - w->since_ns, waited, sizeof waited);
+		tl_format_ns(s->end_ns - w->since_ns, waited, sizeof waited);
 		int lock = w->kind == TL_MUTEX || w->kind == TL_RWLOCK;
 		int call = w->kind == TL_SYSCALL;
 		fprintf(out, "%sStuck: %s waits %s %s%s%s since %s (%s, until the trace "

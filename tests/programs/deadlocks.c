@@ -10,6 +10,9 @@
  *   three   T2, T3, T4 each hold one of first_lock, second_lock,
  *           third_lock and wait for the next one (take_first_second(),
  *           take_second_third(), take_third_first())
+ *   rwlock  T2 in read_then_lock() holds table_rwlock for reading and
+ *           waits for index_lock; T3 in lock_then_write() holds
+ *           index_lock and waits to take table_rwlock for writing
  *   join    main in hold_and_join() holds state_lock and joins T2, which
  *           waits for state_lock in wait_for_state()
  *   stuck   T2 in wait_for_signal() waits on never_signalled (a condvar),
@@ -34,6 +37,8 @@ static pthread_mutex_t ledger_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_mutex_t first_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_mutex_t second_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_mutex_t third_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_rwlock_t table_rwlock = PTHREAD_RWLOCK_INITIALIZER;
+static pthread_mutex_t index_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_mutex_t state_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_mutex_t signal_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t never_signalled = PTHREAD_COND_INITIALIZER;
@@ -90,6 +95,30 @@ __attribute__((noinline)) static void *take_third_first(void *arg)
 {
 	(void)arg;
 	take_two(&third_lock, &first_lock, 2);
+	return NULL;
+}
+
+__attribute__((noinline)) static void *read_then_lock(void *arg)
+{
+	(void)arg;
+	pthread_rwlock_rdlock(&table_rwlock);
+	pthread_barrier_wait(&between);
+	blocked_publish(&slots[0]);
+	pthread_mutex_lock(&index_lock);
+	pthread_mutex_unlock(&index_lock);
+	pthread_rwlock_unlock(&table_rwlock);
+	return NULL;
+}
+
+__attribute__((noinline)) static void *lock_then_write(void *arg)
+{
+	(void)arg;
+	pthread_mutex_lock(&index_lock);
+	pthread_barrier_wait(&between);
+	blocked_publish(&slots[1]);
+	pthread_rwlock_wrlock(&table_rwlock);
+	pthread_rwlock_unlock(&table_rwlock);
+	pthread_mutex_unlock(&index_lock);
 	return NULL;
 }
 
@@ -189,6 +218,12 @@ int main(int argc, char **argv)
 			wait_blocked(&slots[0], BLOCKED_FUTEX_ON(ledger_lock));
 			wait_blocked(&slots[1], BLOCKED_FUTEX_ON(account_lock));
 		}
+	} else if (!strcmp(way, "rwlock")) {
+		pthread_barrier_init(&between, NULL, 2);
+		start(read_then_lock);
+		start(lock_then_write);
+		wait_blocked(&slots[0], BLOCKED_FUTEX_ON(index_lock));
+		wait_blocked(&slots[1], BLOCKED_FUTEX_ON(table_rwlock));
 	} else if (!strcmp(way, "three")) {
 		pthread_barrier_init(&between, NULL, 3);
 		start(take_first_second);
@@ -204,7 +239,7 @@ int main(int argc, char **argv)
 		wait_blocked(&slots[0], BLOCKED_FUTEX_ON(never_signalled));
 		wait_blocked(&slots[1], BLOCKED_FUTEX_ON(never_posted));
 	} else {
-		fprintf(stderr, "usage: deadlocks abba|three|join|stuck|clean\n");
+		fprintf(stderr, "usage: deadlocks abba|three|rwlock|join|stuck|clean\n");
 		return 2;
 	}
 	if (!clean)
