@@ -1,8 +1,9 @@
 /*
  * stuck.c - deadlocks and stuck threads at the end of a trace (see
  * stuck.h).  The end of a trace cuts every live thread's waits and holds
- * short in one run of items at one time, after everything else: that run
- * is the state the trace leaves.  A wait for a lock points at the lock's
+ * short in one run of items at one time, after everything else (but the
+ * acquisitions it gives out on the way): that run is the state the trace
+ * leaves.  A wait for a lock points at the lock's
  * holders (a writer at every holder, a reader at a writer), a join at the
  * joined thread; a cycle of such pointers between blocked threads is a
  * deadlock.
@@ -112,7 +113,9 @@ void stuck_add(void *ctx, const struct tl_item *it)
 	struct stuck_entries *e = s->entries;
 	int cut = (it->type == TL_INTERVAL && it->iv.cut) ||
 		  (it->type == TL_HOLD && it->hold.cut);
-	if (it->type == TL_BLOCKED)
+	/* The end gives out acquisitions still pending (a thread's last
+	 * record, without stacks) between the threads it cuts short. */
+	if (it->type == TL_BLOCKED || (it->type == TL_ACQUIRE && (e->nwaits || e->nholds)))
 		return;
 	if (cut && (e->nwaits || e->nholds) && it->ns != e->tail_ns) {
 		if (e->tail_ns > e->latest_ns)

@@ -6,7 +6,9 @@
  *   abba    T2 in take_a_then_b() holds account_lock and waits for
  *           ledger_lock; T3 in take_b_then_a() holds ledger_lock and waits
  *           for account_lock (a barrier between their first and second
- *           locks makes it certain)
+ *           locks makes it certain); T4 in hold_and_pause() takes
+ *           spare_lock and pauses without a traced call (its acquisition
+ *           is the last record it writes)
  *   three   T2, T3, T4 each hold one of first_lock, second_lock,
  *           third_lock and wait for the next one (take_first_second(),
  *           take_second_third(), take_third_first())
@@ -39,12 +41,14 @@ static pthread_mutex_t second_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_mutex_t third_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_rwlock_t table_rwlock = PTHREAD_RWLOCK_INITIALIZER;
 static pthread_mutex_t index_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_mutex_t spare_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_mutex_t state_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_mutex_t signal_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t never_signalled = PTHREAD_COND_INITIALIZER;
 static sem_t never_posted;
 static pthread_barrier_t between;
 static blocked_slot slots[4];
+static _Atomic int spare_taken;
 static int clean;
 
 /* Takes first, waits at the barrier, then takes second: unless clean,
@@ -74,6 +78,16 @@ __attribute__((noinline)) static void *take_b_then_a(void *arg)
 		take_two(&account_lock, &ledger_lock, 1);
 	else
 		take_two(&ledger_lock, &account_lock, 1);
+	return NULL;
+}
+
+__attribute__((noinline)) static void *hold_and_pause(void *arg)
+{
+	(void)arg;
+	pthread_mutex_lock(&spare_lock);
+	atomic_store(&spare_taken, 1);
+	for (;;)
+		syscall(SYS_pause);
 	return NULL;
 }
 
@@ -163,7 +177,7 @@ static void linger(void)
 	nanosleep(&pause, NULL);
 }
 
-static pthread_t workers[3];
+static pthread_t workers[4];
 static int nworkers;
 
 static void start(void *(*fn)(void *))
@@ -217,6 +231,11 @@ int main(int argc, char **argv)
 		if (!clean) {
 			wait_blocked(&slots[0], BLOCKED_FUTEX_ON(ledger_lock));
 			wait_blocked(&slots[1], BLOCKED_FUTEX_ON(account_lock));
+			pthread_t pauser;
+			if (pthread_create(&pauser, NULL, hold_and_pause, NULL) != 0)
+				abort();
+			while (!atomic_load(&spare_taken))
+				blocked_pause();
 		}
 	} else if (!strcmp(way, "rwlock")) {
 		pthread_barrier_init(&between, NULL, 2);
