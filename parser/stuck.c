@@ -29,7 +29,7 @@ struct stuck_entries {
 	 * 2 done; and the path. */
 	uint8_t *mark;
 	uint32_t *path;
-	uint8_t *in_cycle;
+	uint32_t *in_cycle;        /* per wait: its cycle's index + 1, or 0 */
 };
 
 struct stuck *stuck_new(const struct timeline *tl)
@@ -177,7 +177,7 @@ static uint32_t waited_for(const struct stuck_entries *e, const struct stuck_wai
 static void add_cycle(struct stuck *s, const uint32_t *path, uint32_t n)
 {
 	struct stuck_entries *e = s->entries;
-	struct stuck_cycle c = { calloc(n, sizeof *c.links), n };
+	struct stuck_cycle c = { .links = calloc(n, sizeof *c.links), .n = n };
 	if (!c.links)
 		abort();
 	for (uint32_t k = 0; k < n; k++) {
@@ -188,7 +188,7 @@ static void add_cycle(struct stuck *s, const uint32_t *path, uint32_t n)
 			if (waited_for(e, w, i, &h) == next)
 				break;
 		c.links[k] = (struct stuck_link){ w, next, h };
-		e->in_cycle[path[k]] = 1;
+		e->in_cycle[path[k]] = s->ncycles + 1;
 	}
 	s->cycles = realloc(s->cycles, (s->ncycles + 1) * sizeof *s->cycles);
 	if (!s->cycles)
@@ -223,6 +223,40 @@ static void search(struct stuck *s, uint32_t v, uint32_t depth)
 		}
 	}
 	e->mark[v] = 2;
+}
+
+/* The cycle (index + 1) wait v's waits lead into, following each wait's
+ * first thread waited for; 0 when they lead elsewhere. */
+static uint32_t leads_into(const struct stuck_entries *e, uint32_t v)
+{
+	const struct stuck_hold *h;
+	for (uint32_t steps = 0; steps < e->nwaits; steps++) {
+		if (e->in_cycle[v])
+			return e->in_cycle[v];
+		int32_t u = wait_of(e, waited_for(e, &e->waits[v], 0, &h));
+		if (u < 0)
+			return 0;
+		v = (uint32_t)u;
+	}
+	return 0;
+}
+
+/* Each thread outside the cycles whose waits lead into one, with it. */
+static void add_behind(struct stuck *s)
+{
+	struct stuck_entries *e = s->entries;
+	for (uint32_t i = 0; i < s->ncycles; i++) {
+		s->cycles[i].behind = calloc(e->nwaits, sizeof *s->cycles[i].behind);
+		if (!s->cycles[i].behind)
+			abort();
+	}
+	for (uint32_t v = 0; v < e->nwaits; v++) {
+		uint32_t c = e->in_cycle[v] ? 0 : leads_into(e, v);
+		if (c) {
+			struct stuck_cycle *cy = &s->cycles[c - 1];
+			cy->behind[cy->nbehind++] = &e->waits[v];
+		}
+	}
 }
 
 /* Whether anyone the trace shows holds the lock w waits for. */
@@ -275,7 +309,7 @@ void stuck_finish(struct stuck *s)
 	if (!n)
 		return;
 	e->mark = calloc(n, 1);
-	e->in_cycle = calloc(n, 1);
+	e->in_cycle = calloc(n, sizeof *e->in_cycle);
 	e->path = calloc(n, sizeof *e->path);
 	if (!e->mark || !e->in_cycle || !e->path)
 		abort();
@@ -284,6 +318,7 @@ void stuck_finish(struct stuck *s)
 	for (uint32_t i = 0; i < n; i++)
 		if (!e->mark[i])
 			search(s, i, 0);
+	add_behind(s);
 	/* Stuck: blocked, outside any cycle, on something nobody holds,
 	 * for most of the last generation. */
 	int64_t half = e->gen_begin_ns + (e->tail_ns - e->gen_begin_ns) / 2;
@@ -302,8 +337,10 @@ void stuck_free(struct stuck *s)
 {
 	if (!s)
 		return;
-	for (uint32_t i = 0; i < s->ncycles; i++)
+	for (uint32_t i = 0; i < s->ncycles; i++) {
 		free(s->cycles[i].links);
+		free(s->cycles[i].behind);
+	}
 	free(s->cycles);
 	free(s->stuck);
 	free(s->entries->waits);

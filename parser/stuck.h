@@ -53,6 +53,10 @@ struct stuck_cycle {
 	struct stuck_link *links;  /* each waits for the next's thread, the
 				      last for the first's */
 	uint32_t n;
+	/* The other threads whose waits lead into it (each blocked on what
+	 * a thread of it, or of this list, holds or is), by serial. */
+	const struct stuck_wait **behind;
+	uint32_t nbehind;
 };
 
 struct stuck_entries;

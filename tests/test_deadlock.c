@@ -126,6 +126,10 @@ Test(deadlock, ab_ba_named_first_with_both_sites, .timeout = 120)
 		  "%s", r.out);
 	cr_assert(strstr(line_with(sites, "T2 took account_lock at:"), "< take_a_then_b ("),
 		  "%s", r.out);
+	/* T5 queues for account_lock, held by T2 (and main may have begun
+	 * to join T2 when tracing stopped). */
+	const char *behind = line_with(sites, "    blocked behind it: ");
+	cr_assert(strstr(behind, " T5 (waits for account_lock)\n"), "%s", r.out);
 	cr_assert_lt(strstr(r.out, "Deadlock: "), strstr(r.out, "Costliest lock"));
 	h_free(&r);
 
@@ -137,6 +141,9 @@ Test(deadlock, ab_ba_named_first_with_both_sites, .timeout = 120)
 	cr_assert_eq(count(d, "\"holder\":") - count(stuck, "\"holder\":"), 2, "%s", r.out);
 	cr_assert(strstr(d, "\"what\":\"ledger_lock\""), "%s", r.out);
 	cr_assert(strstr(d, "\"what\":\"account_lock\""), "%s", r.out);
+	behind = strstr(d, "\"behind\":[{");
+	cr_assert(behind && strstr(behind, "{\"thread\":5,\"kind\":\"mutex\","), "%s",
+		  r.out);
 	h_free(&r);
 }
 

@@ -619,9 +619,10 @@ static void print_process_tree(struct stats *sts, unsigned n, int width)
 	}
 }
 
-/* The answer for n traces: one trace as it is; several as one headline
- * (the costliest across them), then a section per process, in tree
- * order, titled with its pid, parent and command line. */
+/* The answer for n traces: one trace as it is; several as the deadlocks
+ * and stuck threads of each, one headline (the costliest across them),
+ * then a section per process, in tree order, titled with its pid, parent
+ * and command line. */
 static void print_report(struct stats *sts, unsigned n, int several, int json,
 			 int top)
 {
@@ -660,6 +661,12 @@ static void print_report(struct stats *sts, unsigned n, int several, int json,
 		return;
 	}
 	int width = terminal_width();
+	/* What any process ends deadlocked or stuck in comes first. */
+	for (unsigned i = 0; i < n; i++) {
+		char prefix[48];
+		snprintf(prefix, sizeof prefix, "pid %" PRIu64 ": ", sts[i].in->proc.pid);
+		stuck_report_text(stdout, sts[i].tl, sts[i].stuck, prefix);
+	}
 	print_wrapped(line, width);
 	print_process_tree(sts, n, width);
 	for (unsigned i = 0; i < n; i++) {

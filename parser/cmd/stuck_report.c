@@ -57,6 +57,23 @@ static void site_line(FILE *out, const struct timeline *tl, const char *prefix,
 	fprintf(out, "%s    %s %s: %s\n", prefix, who, what, text);
 }
 
+/* "    blocked behind it: T1 (joins T2), T5 (waits for pool.lock)" */
+static void behind_line(FILE *out, const struct timeline *tl, const char *prefix,
+			const struct stuck_cycle *c)
+{
+	if (!c->nbehind)
+		return;
+	fprintf(out, "%s    blocked behind it:", prefix);
+	char who[96];
+	for (uint32_t i = 0; i < c->nbehind; i++) {
+		const struct stuck_wait *w = c->behind[i];
+		tl_thread_label(tl, w->serial, who, sizeof who);
+		fprintf(out, "%s %s (%s %s)", i ? "," : "", who,
+			w->kind == TL_JOIN ? "joins" : "waits for", w->what);
+	}
+	fputc('\n', out);
+}
+
 void stuck_report_text(FILE *out, const struct timeline *tl, const struct stuck *s,
 		       const char *prefix)
 {
@@ -78,6 +95,7 @@ void stuck_report_text(FILE *out, const struct timeline *tl, const struct stuck 
 				site_line(out, tl, prefix, l->holder, what, &l->hold->site);
 			}
 		}
+		behind_line(out, tl, prefix, c);
 	}
 	char who[96], since[16], waited[16];
 	for (uint32_t i = 0; i < s->nstuck; i++) {
@@ -134,6 +152,12 @@ void stuck_report_json(FILE *out, const struct timeline *tl, const struct stuck 
 					l->hold->since_ns, l->hold->shared ? "true" : "false");
 				json_site(out, tl, "taken_at", &l->hold->site);
 			}
+			fputc('}', out);
+		}
+		fprintf(out, "],\"behind\":[");
+		for (uint32_t k = 0; k < c->nbehind; k++) {
+			fprintf(out, "%s{", k ? "," : "");
+			json_wait(out, tl, c->behind[k]);
 			fputc('}', out);
 		}
 		fprintf(out, "]}");

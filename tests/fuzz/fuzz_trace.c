@@ -290,6 +290,11 @@ static void check_stuck(struct reconstruction *rc)
 			PROMISE(memchr(l->wait->what, 0, sizeof l->wait->what));
 			mix_answer(rc->answer, l->holder);
 		}
+		for (uint32_t k = 0; k < c->nbehind; k++) {
+			for (uint32_t j = 0; j < c->n; j++)
+				PROMISE(c->behind[k] != c->links[j].wait);
+			mix_answer(rc->answer, c->behind[k]->serial);
+		}
 	}
 	for (uint32_t i = 0; i < s->nstuck; i++) {
 		PROMISE(i == 0 || s->stuck[i - 1]->since_ns <= s->stuck[i]->since_ns);

@@ -8,7 +8,8 @@
  *           for account_lock (a barrier between their first and second
  *           locks makes it certain); T4 in hold_and_pause() takes
  *           spare_lock and pauses without a traced call (its acquisition
- *           is the last record it writes)
+ *           is the last record it writes); T5 in queue_for_account()
+ *           waits for account_lock behind the deadlock
  *   three   T2, T3, T4 each hold one of first_lock, second_lock,
  *           third_lock and wait for the next one (take_first_second(),
  *           take_second_third(), take_third_first())
@@ -88,6 +89,15 @@ __attribute__((noinline)) static void *hold_and_pause(void *arg)
 	atomic_store(&spare_taken, 1);
 	for (;;)
 		syscall(SYS_pause);
+	return NULL;
+}
+
+__attribute__((noinline)) static void *queue_for_account(void *arg)
+{
+	(void)arg;
+	blocked_publish(&slots[2]);
+	pthread_mutex_lock(&account_lock);
+	pthread_mutex_unlock(&account_lock);
 	return NULL;
 }
 
@@ -236,6 +246,8 @@ int main(int argc, char **argv)
 				abort();
 			while (!atomic_load(&spare_taken))
 				blocked_pause();
+			start(queue_for_account);
+			wait_blocked(&slots[2], BLOCKED_FUTEX_ON(account_lock));
 		}
 	} else if (!strcmp(way, "rwlock")) {
 		pthread_barrier_init(&between, NULL, 2);
