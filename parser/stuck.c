@@ -301,8 +301,11 @@ void stuck_finish(struct stuck *s)
 {
 	struct stuck_entries *e = s->entries;
 	/* Cut waits that are not the last thing (events lost, and nothing
-	 * after) are not the trace's end. */
-	if ((!e->nwaits && !e->nholds) || e->tail_ns < e->latest_ns)
+	 * after) are not the trace's end; nor is the problem an inconsistent
+	 * trace stops at. */
+	enum weft_verdict v = tl_result(s->tl)->verdict;
+	if ((!e->nwaits && !e->nholds) || e->tail_ns < e->latest_ns ||
+	    (v != WEFT_CHECK_OK && v != WEFT_CHECK_TRUNCATED))
 		return;
 	s->end_ns = e->tail_ns;
 	uint32_t n = e->nwaits;

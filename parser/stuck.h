@@ -75,7 +75,9 @@ struct stuck {
 struct stuck *stuck_new(const struct timeline *tl);
 /* A tl_fn: give it every item of tl_run(), with the stuck as ctx. */
 void stuck_add(void *stuck, const struct tl_item *item);
-/* Once tl_run() has returned: finds the deadlocks and the stuck. */
+/* Once tl_run() has returned: finds the deadlocks and the stuck (none
+ * in a trace that is damaged or inconsistent: it ends at the problem,
+ * not where the process was). */
 void stuck_finish(struct stuck *s);
 void stuck_free(struct stuck *s);
 

@@ -11,7 +11,7 @@
 
 #define SITE_FRAMES 6
 
-/* " at FUNCTION (FILE:LINE)", or "" without a stack. */
+/* ", WORD at FUNCTION (FILE:LINE)", or "" without a stack. */
 static void at_symbol(const struct timeline *tl, const struct tl_site *site,
 		      const char *word, char *buf, size_t cap)
 {
