@@ -1,7 +1,8 @@
 /*
  * test_deadlock.c - what `weft stats` and `weft check` say of the end of
  * a trace whose process hung (tests/programs/deadlocks.c, recorded with
- * stacks and stopped with `weft stop` while hung, then killed): an AB/BA
+ * stacks and stopped with `weft stop` while hung, then killed, or only
+ * killed): an AB/BA
  * deadlock, a cycle of three, a reader waiting for a mutex whose holder
  * waits to write, a join cycle, named first with both
  * threads, both locks and the program's own functions at both sites;
@@ -52,6 +53,30 @@ static char *record_hung_stacks(const char *way, int stacks)
 static char *record_hung(const char *way)
 {
 	return record_hung_stacks(way, 1);
+}
+
+/* Runs deadlocks WAY traced with stacks, generations every 50 ms, and
+ * kills it half a second after it says "hung": its trace is truncated,
+ * and holds the generations that ended while it hung. */
+static char *record_killed(const char *way)
+{
+	char *trace = h_trace_path(way);
+	static __thread char preload[4200], output[4200];
+	snprintf(preload, sizeof preload, "LD_PRELOAD=%s", h_preload());
+	snprintf(output, sizeof output, "WEFT_OUTPUT=%s", trace);
+	char *env[] = { preload, output, "WEFT_START=1", "WEFT_STACKS=1",
+			"WEFT_ROTATE_MS=50", NULL };
+	char *argv[] = { (char *)h_program("deadlocks"), (char *)way, NULL };
+	struct h_proc p;
+	h_spawn(argv, env, &p);
+	char line[64] = "";
+	cr_assert(h_read_line(&p, line, sizeof line), "deadlocks %s ended", way);
+	cr_assert_str_eq(line, "hung");
+	struct timespec half = { 0, 500000000L };
+	nanosleep(&half, NULL);
+	kill(p.pid, SIGKILL);
+	cr_assert_eq(h_finish(&p), 128 + SIGKILL);
+	return trace;
 }
 
 /* Runs weft CMD [--json] TRACE; its stdout in *r, its status asserted. */
@@ -159,6 +184,23 @@ Test(deadlock, ab_ba_without_stacks, .timeout = 120)
 				" while T3 waits for account_lock (held by T2 since ", NULL };
 	const char *sites = assert_deadlock_first(r.out, parts);
 	cr_assert(!strncmp(sites, "    T2 blocked at: T2 at offset ", 32), "%s", r.out);
+	h_free(&r);
+}
+
+/* A process killed while hung leaves a truncated trace: its last
+ * generation to end says the same. */
+Test(deadlock, killed_while_hung, .timeout = 120)
+{
+	char *trace = record_killed("abba");
+	struct run_result r;
+	weft("stats", 0, trace, WEFT_CHECK_TRUNCATED, &r);
+	const char *parts[] = { "T2 waits for ledger_lock (held by T3 since ",
+				" while T3 waits for account_lock (held by T2 since ",
+				"taken at take_two (deadlocks.c:", NULL };
+	assert_deadlock_first(r.out, parts);
+	h_free(&r);
+	weft("check", 0, trace, WEFT_CHECK_TRUNCATED, &r);
+	cr_assert(strstr(r.out, "Deadlock: T2 waits for ledger_lock"), "%s", r.out);
 	h_free(&r);
 }
 
