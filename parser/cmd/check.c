@@ -12,6 +12,7 @@
 #include "check.h"
 #include "commands.h"
 #include "common.h"
+#include "stuck_report.h"
 #include "tables.h"
 #include "text.h"
 #include "traces.h"
@@ -27,10 +28,13 @@ static const char check_usage[] =
 	"that does not hold it, a lock destroyed while held, ...) is reported\n"
 	"as a finding, with both threads and the object.  A directory stands\n"
 	"for every weft trace in it (known by its first bytes, not its name);\n"
-	"one that holds none is a file that cannot be read (2).\n"
+	"one that holds none is a file that cannot be read (2).  After the\n"
+	"verdict, the threads the trace ends deadlocked or stuck in, as weft\n"
+	"stats names them (the exit status does not change; --quiet skips\n"
+	"this search, which takes about as long as the check).\n"
 	"\n"
 	"  -j, --json     one JSON object per file, one per line\n"
-	"  -q, --quiet    print only problems\n"
+	"  -q, --quiet    print only problems (and do not look for deadlocks)\n"
 	"  -s, --strict   findings fail (exit status 4)\n"
 	"      --jobs N   decode generations on N threads (default: the number\n"
 	"                 of online processors); the output is the same for\n"
@@ -124,6 +128,65 @@ static void print_findings(const char *path, const struct weft_check_result *res
 	weft_tables_free(tables);
 }
 
+/* One file's verdict and summary, its findings, and after them the
+ * deadlocks and stuck threads it ends in (tl and stuck NULL when it
+ * could not be read). */
+static void report(const char *path, const struct weft_check_result *res,
+		   const struct timeline *tl, const struct stuck *stuck, int json,
+		   int quiet)
+{
+	double secs = res->frequency && res->last_ts > res->first_ts
+		? (double)(res->last_ts - res->first_ts) / (double)res->frequency : 0;
+	if (json) {
+		printf("{\"file\":");
+		weft_json_string(stdout, path);
+		printf(",\"verdict\":\"%s\",\"generations\":%u,\"threads\":%u,"
+		       "\"events\":%" PRIu64 ",\"batches\":%" PRIu64 ",\"bytes\":%" PRIu64
+		       ",\"duration_s\":%.9f,\"lost\":%" PRIu64 ",\"complete\":%s"
+		       ",\"contention_generations\":%u",
+		       verdict_word(res->verdict), res->generations, res->threads,
+		       res->events, res->batches, res->bytes, secs, res->lost,
+		       res->complete ? "true" : "false", res->contention_generations);
+		if (res->error[0]) {
+			printf(",\"error\":");
+			weft_json_string(stdout, res->error);
+		}
+		if (res->note[0]) {
+			printf(",\"note\":");
+			weft_json_string(stdout, res->note);
+		}
+		json_findings(stdout, res);
+		if (stuck)
+			stuck_report_json(stdout, tl, stuck);
+		printf("}\n");
+		return;
+	}
+	if (res->verdict == WEFT_CHECK_UNREADABLE) {
+		fprintf(stderr, "weft check: %s: %s\n", path, res->error);
+		return;
+	}
+	if (res->verdict == WEFT_CHECK_INCONSISTENT) {
+		fprintf(stderr, "weft check: %s: %s\n", path, res->error);
+		return;
+	}
+	if (res->verdict == WEFT_CHECK_TRUNCATED)
+		fprintf(stderr, "weft check: %s: truncated: %s\n", path, res->note);
+	else if (res->note[0] && !quiet)
+		fprintf(stderr, "weft check: %s: note: %s\n", path, res->note);
+	print_findings(path, res);
+	if (!quiet && res->contention_generations)
+		printf("%s: %u of %u generations recorded in contention mode: "
+		       "lock holders and lock numbering not checked there\n", path,
+		       res->contention_generations, res->generations);
+	if (!quiet)
+		printf("%s: %s: %u generations, %u threads, %" PRIu64 " events, "
+		       "%.3f s, %" PRIu64 " lost, %" PRIu64 " findings\n", path,
+		       verdict_word(res->verdict), res->generations, res->threads,
+		       res->events, secs, res->lost, res->findings_total);
+	if (stuck)
+		stuck_report_text(stdout, tl, stuck, "");
+}
+
 /* Checks one file and reports it; returns its verdict, and adds its
  * findings to *findings. */
 int weft_check_file(const char *path, int json, int quiet, unsigned jobs,
@@ -133,63 +196,33 @@ int weft_check_file(const char *path, int json, int quiet, unsigned jobs,
 	struct weft_check_result res;
 	memset(&res, 0, sizeof res);
 	int rc = weft_reader_open(&r, path);
-	if (rc == WEFT_READ_OK) {
+	/* Unless quiet, the check runs the timeline too, for the deadlocks
+	 * and stuck threads the trace ends in. */
+	struct timeline *tl = NULL;
+	struct stuck *stuck = NULL;
+	if (rc == WEFT_READ_OK && quiet && !json) {
 		weft_check_jobs(&r, NULL, NULL, &res, jobs);
+		weft_reader_close(&r);
+	} else if (rc == WEFT_READ_OK) {
+		tl = tl_new(&r);
+		tl_set_jobs(tl, jobs);
+		stuck = stuck_new(tl);
+		tl_run(tl, stuck_add, stuck);
+		stuck_finish(stuck);
+		res = *tl_result(tl);
 	} else {
 		res.verdict = weft_open_status(rc, &r) == WEFT_EXIT_USAGE
 			? WEFT_CHECK_UNREADABLE : WEFT_CHECK_INCONSISTENT;
 		snprintf(res.error, sizeof res.error, "%s", r.error);
+		weft_reader_close(&r);
 	}
-	weft_reader_close(&r);
+	report(path, &res, tl, stuck, json, quiet);
+	stuck_free(stuck);
+	tl_close(tl);
 	*findings += res.findings_total;
-	double secs = res.frequency && res.last_ts > res.first_ts
-		? (double)(res.last_ts - res.first_ts) / (double)res.frequency : 0;
-	if (json) {
-		printf("{\"file\":");
-		weft_json_string(stdout, path);
-		printf(",\"verdict\":\"%s\",\"generations\":%u,\"threads\":%u,"
-		       "\"events\":%" PRIu64 ",\"batches\":%" PRIu64 ",\"bytes\":%" PRIu64
-		       ",\"duration_s\":%.9f,\"lost\":%" PRIu64 ",\"complete\":%s"
-		       ",\"contention_generations\":%u",
-		       verdict_word(res.verdict), res.generations, res.threads,
-		       res.events, res.batches, res.bytes, secs, res.lost,
-		       res.complete ? "true" : "false", res.contention_generations);
-		if (res.error[0]) {
-			printf(",\"error\":");
-			weft_json_string(stdout, res.error);
-		}
-		if (res.note[0]) {
-			printf(",\"note\":");
-			weft_json_string(stdout, res.note);
-		}
-		json_findings(stdout, &res);
-		printf("}\n");
-		return res.verdict;
-	}
-	if (res.verdict == WEFT_CHECK_UNREADABLE) {
-		fprintf(stderr, "weft check: %s: %s\n", path, res.error);
-		return res.verdict;
-	}
-	if (res.verdict == WEFT_CHECK_INCONSISTENT) {
-		fprintf(stderr, "weft check: %s: %s\n", path, res.error);
-		return res.verdict;
-	}
-	if (res.verdict == WEFT_CHECK_TRUNCATED)
-		fprintf(stderr, "weft check: %s: truncated: %s\n", path, res.note);
-	else if (res.note[0] && !quiet)
-		fprintf(stderr, "weft check: %s: note: %s\n", path, res.note);
-	print_findings(path, &res);
-	if (!quiet && res.contention_generations)
-		printf("%s: %u of %u generations recorded in contention mode: "
-		       "lock holders and lock numbering not checked there\n", path,
-		       res.contention_generations, res.generations);
-	if (!quiet)
-		printf("%s: %s: %u generations, %u threads, %" PRIu64 " events, "
-		       "%.3f s, %" PRIu64 " lost, %" PRIu64 " findings\n", path,
-		       verdict_word(res.verdict), res.generations, res.threads,
-		       res.events, secs, res.lost, res.findings_total);
 	return res.verdict;
 }
+
 
 int weft_cmd_check(int argc, char **argv)
 {

@@ -15,6 +15,7 @@
 #include "commands.h"
 #include "common.h"
 #include "costs.h"
+#include "stuck_report.h"
 #include "text.h"
 #include "traces.h"
 
@@ -25,8 +26,17 @@ struct stats {
 	const struct trace_input *in;
 	struct timeline *tl;
 	struct costs *c;
+	struct stuck *stuck;
 	const char *lock_filter;
 };
+
+/* A tl_fn giving each item to the costs and to the deadlock search. */
+static void add_item(void *ctx, const struct tl_item *item)
+{
+	struct stats *st = ctx;
+	costs_add(st->c, item);
+	stuck_add(st->stuck, item);
+}
 
 /* ---- text ---- */
 
@@ -473,6 +483,7 @@ static void print_json(struct stats *st, const char *head, int top)
 	       res->lost ? "true" : "false",
 	       res->verdict == WEFT_CHECK_OK ? "true" : "false");
 	weft_json_string(stdout, head);
+	stuck_report_json(stdout, st->tl, st->stuck);
 	printf(",\n\"threads\":[");
 	uint32_t n;
 	struct costs_thread *rows = costs_threads(st->c, &n);
@@ -608,9 +619,10 @@ static void print_process_tree(struct stats *sts, unsigned n, int width)
 	}
 }
 
-/* The answer for n traces: one trace as it is; several as one headline
- * (the costliest across them), then a section per process, in tree
- * order, titled with its pid, parent and command line. */
+/* The answer for n traces: one trace as it is; several as the deadlocks
+ * and stuck threads of each, one headline (the costliest across them),
+ * then a section per process, in tree order, titled with its pid, parent
+ * and command line. */
 static void print_report(struct stats *sts, unsigned n, int several, int json,
 			 int top)
 {
@@ -623,6 +635,7 @@ static void print_report(struct stats *sts, unsigned n, int several, int json,
 		}
 		int width = terminal_width();
 		print_banner(&sts[0], width);
+		stuck_report_text(stdout, sts[0].tl, sts[0].stuck, "");
 		print_wrapped(head, width);
 		print_tables(&sts[0], width, top);
 		return;
@@ -648,6 +661,12 @@ static void print_report(struct stats *sts, unsigned n, int several, int json,
 		return;
 	}
 	int width = terminal_width();
+	/* What any process ends deadlocked or stuck in comes first. */
+	for (unsigned i = 0; i < n; i++) {
+		char prefix[48];
+		snprintf(prefix, sizeof prefix, "pid %" PRIu64 ": ", sts[i].in->proc.pid);
+		stuck_report_text(stdout, sts[i].tl, sts[i].stuck, prefix);
+	}
 	print_wrapped(line, width);
 	print_process_tree(sts, n, width);
 	for (unsigned i = 0; i < n; i++) {
@@ -657,6 +676,7 @@ static void print_report(struct stats *sts, unsigned n, int several, int json,
 			 title);
 		print_cut(line, width);
 		print_banner(st, width);
+		stuck_report_text(stdout, st->tl, st->stuck, "");
 		headline(st, head, sizeof head);
 		print_wrapped(head, width);
 		print_tables(st, width, top);
@@ -667,7 +687,11 @@ static const char stats_usage[] =
 	"usage: weft stats [--json] [--top N] [--thread [PID:]SERIAL|NAME]\n"
 	"                  [--lock NAME|ADDRESS] [--jobs N] FILE|DIR...\n"
 	"\n"
-	"Where the time of a trace went.  A headline names the lock threads\n"
+	"Where the time of a trace went.  First, the threads the trace ends\n"
+	"in a deadlock (each blocked on a lock, or a join, the next holds),\n"
+	"with where each waits and where each holder took its lock, and the\n"
+	"threads stuck to the end on what nobody holds (a condvar, semaphore,\n"
+	"barrier, a call that never returns).  A headline names the lock threads\n"
 	"waited for longest; then tables, sorted by cost and sized to the\n"
 	"terminal: threads (time alive, running, on a CPU, in system calls,\n"
 	"asleep, and blocked on each kind of object, with a note for a thread\n"
@@ -781,8 +805,10 @@ int weft_cmd_stats(int argc, char **argv)
 		*st = (struct stats){ .path = t->path, .set = &set, .in = t,
 				      .lock_filter = lock_filter, .tl = tl };
 		st->c = costs_new(st->tl, thread_filter);
-		tl_run(st->tl, costs_add, st->c);
+		st->stuck = stuck_new(st->tl);
+		tl_run(st->tl, add_item, st);
 		costs_finish(st->c);
+		stuck_finish(st->stuck);
 	}
 	if (pid && !n && !set.status) {
 		fprintf(stderr, "weft stats: --thread %" PRIu64 ":%s: no trace is of "
@@ -797,6 +823,7 @@ int weft_cmd_stats(int argc, char **argv)
 		status = weft_check_exit(status, weft_report_partial(
 			"stats", sts[i].path, tl_result(sts[i].tl)));
 		costs_free(sts[i].c);
+		stuck_free(sts[i].stuck);
 		tl_close(sts[i].tl);
 	}
 	free(sts);

@@ -4,7 +4,8 @@
  * summary, the validator with a callback that reads every field of every
  * record it delivers and prints it as `weft dump` does, and the
  * reconstruction the other commands are built on: the timeline, the costs
- * `weft stats` prints and the lock-order graph with its cycle search.
+ * `weft stats` prints, the deadlocks and stuck threads it ends in, and
+ * the lock-order graph with its cycle search.
  * Besides the sanitizers, it holds the library to promises a caller relies
  * on (records lie inside the input, limits are kept, verdicts come with a
  * reason, every item names its thread, a thread's time adds up) and aborts
@@ -19,6 +20,7 @@
 #include "check.h"
 #include "costs.h"
 #include "lockgraph.h"
+#include "stuck.h"
 #include "text.h"
 #include "timeline.h"
 #include "reader.h"
@@ -157,6 +159,7 @@ struct reconstruction {
 	struct timeline *tl;
 	struct costs *costs;
 	struct lockgraph *graph;
+	struct stuck *stuck;
 	struct answer *answer;
 	char text[1024];
 };
@@ -218,6 +221,7 @@ static void on_item(void *ctx, const struct tl_item *it)
 		break;
 	}
 	costs_add(rc->costs, it);
+	stuck_add(rc->stuck, it);
 	lockgraph_add(rc->graph, it);
 }
 
@@ -269,6 +273,35 @@ static void check_costs(struct reconstruction *rc)
 	mix_answer(a, costliest ? costliest->addr : 0);
 }
 
+/* Each deadlock a ring of threads, each link blocked by a hold of the
+ * next thread on the lock it waits for (or joining it). */
+static void check_stuck(struct reconstruction *rc)
+{
+	const struct stuck *s = rc->stuck;
+	for (uint32_t i = 0; i < s->ncycles; i++) {
+		const struct stuck_cycle *c = &s->cycles[i];
+		PROMISE(c->n >= 1);
+		for (uint32_t k = 0; k < c->n; k++) {
+			const struct stuck_link *l = &c->links[k];
+			PROMISE(l->holder == c->links[(k + 1) % c->n].wait->serial);
+			PROMISE(l->hold ? l->hold->serial == l->holder &&
+				l->hold->lock == l->wait->object
+				: l->wait->kind == TL_JOIN);
+			PROMISE(memchr(l->wait->what, 0, sizeof l->wait->what));
+			mix_answer(rc->answer, l->holder);
+		}
+		for (uint32_t k = 0; k < c->nbehind; k++) {
+			for (uint32_t j = 0; j < c->n; j++)
+				PROMISE(c->behind[k] != c->links[j].wait);
+			mix_answer(rc->answer, c->behind[k]->serial);
+		}
+	}
+	for (uint32_t i = 0; i < s->nstuck; i++) {
+		PROMISE(i == 0 || s->stuck[i - 1]->since_ns <= s->stuck[i]->since_ns);
+		mix_answer(rc->answer, s->stuck[i]->serial);
+	}
+}
+
 static void on_cycle(void *ctx, const struct lock_cycle *cy)
 {
 	struct reconstruction *rc = ctx;
@@ -295,11 +328,14 @@ static void reconstruct(const uint8_t *data, size_t size, struct answer *a)
 	rc.tl = tl_new(&r);
 	rc.costs = costs_new(rc.tl, NULL);
 	rc.graph = lockgraph_new();
+	rc.stuck = stuck_new(rc.tl);
 	a->verdict = tl_run(rc.tl, on_item, &rc);
 	PROMISE(a->verdict == tl_result(rc.tl)->verdict);
 	check_threads(&rc);
 	costs_finish(rc.costs);
 	check_costs(&rc);
+	stuck_finish(rc.stuck);
+	check_stuck(&rc);
 	struct lock_search found;
 	lockgraph_find_cycles(rc.graph, 100, on_cycle, &rc, &found);
 	PROMISE(found.found == found.reported + found.guarded + found.read_only);
@@ -310,6 +346,7 @@ static void reconstruct(const uint8_t *data, size_t size, struct answer *a)
 	mix_answer(a, (uint64_t)tl_span_ns(rc.tl));
 	mix_answer(a, tl_sessions(rc.tl));
 	lockgraph_free(rc.graph);
+	stuck_free(rc.stuck);
 	costs_free(rc.costs);
 	tl_close(rc.tl);
 }
