@@ -252,6 +252,11 @@ static inline uint8_t weft_compact_code(unsigned form, unsigned entry)
 #define WEFT_COUNT_RW_READ  2
 #define WEFT_COUNT_RW_WRITE 3
 #define WEFT_COUNT_SPIN     4
+/* GEN_END.stopped: how tracing went on after the generation (SPEC.md,
+ * section 10). */
+#define WEFT_GEN_END_ROTATED     0
+#define WEFT_GEN_END_STOPPED     1
+#define WEFT_GEN_END_IMAGE_ENDED 2
 
 /* The descriptor table: one entry per code, NULL name for unused codes. */
 #define WEFT_MAX_ARGS 8

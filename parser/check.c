@@ -321,6 +321,8 @@ static int check_oldest(struct checker *c, struct pipeline *p)
 	} else if (g->stopped) {
 		forget_session(c);
 	}
+	if (rc == 0)
+		c->res->image_ended = g->stopped == WEFT_GEN_END_IMAGE_ENDED;
 	c->g = NULL;
 	c->batches = NULL;
 	pipeline_pop(p);
@@ -470,7 +472,7 @@ enum weft_verdict weft_check_jobs(struct weft_reader *r, weft_check_fn fn,
 					   gt.thread_batches);
 			break;
 		}
-		if (gathered(&c, &p, &gt, 0, stopped != 0) < 0)
+		if (gathered(&c, &p, &gt, 0, (int)stopped) < 0)
 			break;
 		release_done(r, &p, &gt);
 	}

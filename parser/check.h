@@ -132,6 +132,9 @@ struct weft_check_result {
 	uint32_t contention_generations; /* of them, recorded in contention
 					    mode (format/SPEC.md, 7.7) */
 	int complete;                 /* ends with TRACE_END */
+	int image_ended;              /* the last generation checked ended
+					 with its process image (exit, exec):
+					 threads left blocked were not stuck */
 	/* The first WEFT_MAX_FINDINGS findings, in the validated order, and
 	 * how many there were in all. */
 	struct weft_finding findings[WEFT_MAX_FINDINGS];

@@ -40,7 +40,8 @@ struct seq_start {
 struct gen {
 	uint32_t gen;
 	int cut_short;         /* no GEN_END: any of its batches may be missing */
-	int stopped;           /* its GEN_END says tracing stopped after it */
+	int stopped;           /* its GEN_END's stopped: tracing stopped after
+				  it (1), or the process image ended (2) */
 	int light;             /* its MODE says contention mode */
 	struct gbatch *batches;
 	uint32_t nbatches, batches_cap;

@@ -302,10 +302,12 @@ void stuck_finish(struct stuck *s)
 	struct stuck_entries *e = s->entries;
 	/* Cut waits that are not the last thing (events lost, and nothing
 	 * after) are not the trace's end; nor is the problem an inconsistent
-	 * trace stops at. */
-	enum weft_verdict v = tl_result(s->tl)->verdict;
+	 * trace stops at; nor does a process image that ended (exit, exec)
+	 * leave threads stuck, however they were blocked. */
+	const struct weft_check_result *res = tl_result(s->tl);
+	enum weft_verdict v = res->verdict;
 	if ((!e->nwaits && !e->nholds) || e->tail_ns < e->latest_ns ||
-	    (v != WEFT_CHECK_OK && v != WEFT_CHECK_TRUNCATED))
+	    (v != WEFT_CHECK_OK && v != WEFT_CHECK_TRUNCATED) || res->image_ended)
 		return;
 	s->end_ns = e->tail_ns;
 	uint32_t n = e->nwaits;

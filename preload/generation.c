@@ -259,6 +259,12 @@ static void write_unreported_losses(uint32_t gen)
  * does the same at exit and before exec, whether or not tracing is on.
  * Returns 1 when something changed.
  */
+/* Set by weft_end_trace(): the END being made is the end of the process
+ * image (exit, exec, daemon()'s parent), not a fatal signal's, so the
+ * last GEN_END says so and a reader knows threads left blocked were not
+ * stuck. */
+static int image_ends;
+
 int weft_advance(enum weft_advance_op op)
 {
 	uint32_t old = atomic_load(&weft_generation);
@@ -295,7 +301,9 @@ int weft_advance(enum weft_advance_op op)
 		r = (struct weft_record){ .code = WEFT_EV_GEN_END };
 		r.args[0] = old;
 		r.args[1] = weft_batches_take(old);
-		r.args[2] = gen == 0;
+		r.args[2] = gen != 0 ? WEFT_GEN_END_ROTATED
+			  : op == WEFT_ADVANCE_END && image_ends ? WEFT_GEN_END_IMAGE_ENDED
+			  : WEFT_GEN_END_STOPPED;
 		weft_tb_record(&tb, &r);
 		generations_ended++;
 		write = 1;
@@ -330,6 +338,7 @@ void weft_end_trace(enum weft_end_reason why)
 		return;
 	int resumable = why == WEFT_END_EXEC || why == WEFT_END_DAEMON;
 	end_may_resume = resumable && atomic_load(&weft_generation);
+	image_ends = why != WEFT_END_FATAL_SIGNAL;
 	int saved = errno;
 	weft_busy++;
 	weft_lock(&weft_control_lock);

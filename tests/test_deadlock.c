@@ -309,3 +309,26 @@ Test(deadlock, a_run_that_finishes_has_neither, .timeout = 120)
 	cr_assert(strstr(r.out, "\"deadlocks\":[],\"stuck\":[]"), "%s", r.out);
 	h_free(&r);
 }
+
+/* Threads still blocked when the process exits are not stuck: the trace
+ * says the image ended (GEN_END stopped = 2), and neither stats nor check
+ * reports them (tests/programs/exit_blocked.c leaves 8 blocked). */
+Test(deadlock, threads_blocked_at_exit_are_not_stuck, .timeout = 120)
+{
+	char *trace = h_trace_path("exited");
+	char *argv[] = { (char *)h_weft(), "record", "-o", trace, "--",
+			 (char *)h_program("exit_blocked"), NULL };
+	struct run_result r;
+	h_run(argv, NULL, &r);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	h_free(&r);
+	weft("stats", 0, trace, 0, &r);
+	cr_assert_eq(count(r.out, "Deadlock"), 0, "%s", r.out);
+	cr_assert_eq(count(r.out, "Stuck"), 0, "%s", r.out);
+	h_free(&r);
+	char *check[] = { (char *)h_weft(), "check", trace, NULL };
+	h_run(check, NULL, &r);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_assert_eq(count(r.out, "Stuck"), 0, "%s", r.out);
+	h_free(&r);
+}

@@ -158,6 +158,8 @@ static void report(const char *path, const struct weft_check_result *res,
 		json_findings(stdout, res);
 		if (stuck)
 			stuck_report_json(stdout, tl, stuck);
+		else if (res->verdict != WEFT_CHECK_UNREADABLE)
+			printf(",\"deadlocks\":[],\"stuck\":[]");
 		printf("}\n");
 		return;
 	}
@@ -196,20 +198,26 @@ int weft_check_file(const char *path, int json, int quiet, unsigned jobs,
 	struct weft_check_result res;
 	memset(&res, 0, sizeof res);
 	int rc = weft_reader_open(&r, path);
-	/* Unless quiet, the check runs the timeline too, for the deadlocks
-	 * and stuck threads the trace ends in. */
 	struct timeline *tl = NULL;
 	struct stuck *stuck = NULL;
-	if (rc == WEFT_READ_OK && quiet && !json) {
+	if (rc == WEFT_READ_OK) {
 		weft_check_jobs(&r, NULL, NULL, &res, jobs);
 		weft_reader_close(&r);
-	} else if (rc == WEFT_READ_OK) {
-		tl = tl_new(&r);
-		tl_set_jobs(tl, jobs);
-		stuck = stuck_new(tl);
-		tl_run(tl, stuck_add, stuck);
-		stuck_finish(stuck);
-		res = *tl_result(tl);
+		/* The deadlocks and stuck threads a trace ends in take a
+		 * second pass, over its timeline, and only a trace that may
+		 * end in them gets it: one that checks, and whose process
+		 * was still running at its end (not one ended by exit or
+		 * exec, which most traces are). */
+		int may_hang = (res.verdict == WEFT_CHECK_OK ||
+				res.verdict == WEFT_CHECK_TRUNCATED) && !res.image_ended;
+		if (may_hang && (!quiet || json) &&
+		    weft_reader_open(&r, path) == WEFT_READ_OK) {
+			tl = tl_new(&r);
+			tl_set_jobs(tl, jobs);
+			stuck = stuck_new(tl);
+			tl_run(tl, stuck_add, stuck);
+			stuck_finish(stuck);
+		}
 	} else {
 		res.verdict = weft_open_status(rc, &r) == WEFT_EXIT_USAGE
 			? WEFT_CHECK_UNREADABLE : WEFT_CHECK_INCONSISTENT;
